@@ -1,0 +1,61 @@
+# Set-up is done by the targets themselves: `make demo` and `make test` work on a fresh Debian
+# machine with Python 3.11 (system packages are installed with apt-get when missing).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := fonts-liberation2 libzbar0
+DEMO ?= demo-output
+
+.PHONY: demo test setup system-packages benchmark clean
+
+demo: setup
+	rm -rf $(DEMO)
+	$(BIN)/tinnhiem init $(DEMO)/so-khdt --roster samples/roster-small.csv \
+	  --org "ỦY BAN NHÂN DÂN TỈNH BÌNH AN" --org "SỞ KẾ HOẠCH VÀ ĐẦU TƯ" \
+	  --title "Hội nghị lấy phiếu tín nhiệm đối với cán bộ lãnh đạo, quản lý năm 2026" \
+	  --date 2026-12-15 --place "Bình An" --summoned 40
+	$(BIN)/tinnhiem print $(DEMO)/so-khdt --copies 40 -o $(DEMO)/so-khdt/phieu.pdf
+	$(BIN)/tinnhiem init $(DEMO)/ubnd --roster samples/roster-large.xlsx \
+	  --org "ỦY BAN NHÂN DÂN TỈNH BÌNH AN" \
+	  --title "Hội nghị lấy phiếu tín nhiệm đối với người giữ chức vụ do Hội đồng nhân dân bầu" \
+	  --date 2026-12-16 --place "Bình An" --summoned 95
+	$(BIN)/tinnhiem print $(DEMO)/ubnd --copies 95 -o $(DEMO)/ubnd/phieu.pdf
+	@echo
+	@echo "Demo outputs (readable by you only):"
+	@echo "  $(DEMO)/so-khdt/phieu.pdf  ballots of the 5-person sample conference"
+	@echo "  $(DEMO)/ubnd/phieu.pdf     ballots of the 55-person sample conference"
+	@echo "  $(DEMO)/*/conference.sqlite the conference stores ('$(BIN)/tinnhiem status DIR')"
+
+test: setup
+	$(BIN)/python -m pytest
+
+benchmark: setup
+	$(BIN)/python benchmarks/print_speed.py
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml | system-packages
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	  || { echo "error: Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+system-packages:
+	@missing=""; \
+	for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if ! command -v apt-get >/dev/null; then \
+	    echo "warning: please install$$missing with your package manager"; exit 0; fi; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  echo "Installing system packages:$$missing"; \
+	  $$sudo apt-get update -qq && \
+	  $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+clean:
+	rm -rf $(VENV) $(DEMO) build *.egg-info .pytest_cache

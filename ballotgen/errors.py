@@ -1,0 +1,91 @@
+"""The error types every layer uses.
+
+Each user-facing failure is one exception class carrying an :class:`ExitCode` and a message that
+names the file (and row or page) and says what to do. Library code raises them; only the command
+line (``tally/cli.py``) catches them, prints the message and exits with the code.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of the ``tinnhiem`` command. Stable: scripts may depend on them."""
+
+    OK = 0
+    USAGE = 2  # click's own code for a malformed command line
+    INPUT = 3  # an input file (roster, scan) is unusable
+    CONFERENCE = 4  # the conference folder is missing, exists already, or is damaged
+    FONT = 5  # no usable font, or a character the font cannot draw
+    OUTPUT = 6  # an output file could not be written
+    INTERNAL = 70  # a bug: please report it with the output of ``-v``
+
+
+class TinnhiemError(Exception):
+    """Base of every error the command line reports without a traceback.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong, naming the file, row or page.
+    remedy : str, optional
+        What the user should do about it.
+    """
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, remedy: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.remedy = remedy
+
+    def __str__(self) -> str:
+        return f"{self.message}\n  → {self.remedy}" if self.remedy else self.message
+
+
+class InputFileError(TinnhiemError):
+    """An input file cannot be read or is not of a kind we accept."""
+
+    exit_code = ExitCode.INPUT
+
+    def __init__(self, path: Path | str, problem: str, *, remedy: str = "") -> None:
+        super().__init__(f"{path}: {problem}", remedy=remedy)
+        self.path = Path(path)
+
+
+class RosterError(InputFileError):
+    """A roster file was read but its content is refused (empty, duplicates, missing names…).
+
+    ``row`` is the 1-based row number as the user sees it in a spreadsheet or text editor.
+    """
+
+    def __init__(
+        self, path: Path | str, problem: str, *, row: int | None = None, remedy: str = ""
+    ) -> None:
+        where = f"row {row}: " if row is not None else ""
+        super().__init__(path, where + problem, remedy=remedy)
+        self.row = row
+
+
+class LegacyEncodingError(RosterError):
+    """Text typed in a legacy Vietnamese encoding (TCVN3, VNI) or garbled by a wrong decoding."""
+
+
+class ConferenceError(TinnhiemError):
+    """The conference folder is missing, already exists, or its store is damaged."""
+
+    exit_code = ExitCode.CONFERENCE
+
+
+class FontError(TinnhiemError):
+    """No usable font was found, or the chosen font lacks a glyph for some text."""
+
+    exit_code = ExitCode.FONT
+
+
+class OutputError(TinnhiemError):
+    """An output file could not be written."""
+
+    exit_code = ExitCode.OUTPUT

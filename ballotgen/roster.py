@@ -1,0 +1,239 @@
+"""Read a roster (the persons on the ballot) from CSV or XLSX, as offices keep them.
+
+Accepted: CSV in UTF-8 (with or without BOM) or UTF-16 with BOM (Excel's "Unicode text"), delimited
+by comma, semicolon or tab; or an Excel workbook (.xlsx, first sheet). The header row may be preceded
+by title rows; headers are matched without regard to case, accents or spacing, in Vietnamese
+(``STT``, ``Họ và tên``, ``Chức vụ``) or English (``No``, ``Full name``, ``Position``). Without an
+``STT`` column the persons are numbered in file order.
+
+Everything else is refused with a :class:`~ballotgen.errors.RosterError` that names the file and row.
+The file type is recognised by its bytes, never by its extension.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ballotgen.conference import Person
+from ballotgen.errors import InputFileError, LegacyEncodingError, RosterError
+from ballotgen.vietnamese import encoding_problem, nfc
+
+HEADER_SEARCH_ROWS = 10
+"""How many rows from the top may hold titles before the header row."""
+
+_HEADERS: dict[str, frozenset[str]] = {
+    "number": frozenset({"stt", "tt", "sott", "sothutu", "so", "no", "number", "nr", ""}),
+    "name": frozenset({"hovaten", "hoten", "hotendaydu", "ten", "fullname", "name"}),
+    "position": frozenset({"chucvu", "chucdanh", "chucvuchucdanh", "position", "title", "jobtitle"}),
+}
+_LABELS = {"number": "STT", "name": "Họ và tên", "position": "Chức vụ"}
+
+_CONVERT_REMEDY = (
+    "Convert the file to Unicode (for example Unikey's 'Công cụ chuyển mã', from TCVN3 or VNI "
+    "to Unicode), then save it as 'CSV UTF-8' or .xlsx and try again."
+)
+_SAVE_AS_REMEDY = "Save the roster as 'CSV UTF-8' or as an Excel workbook (.xlsx) and try again."
+
+
+def read_roster(path: Path | str) -> tuple[Person, ...]:
+    """Read and validate the roster at ``path``.
+
+    Returns
+    -------
+    tuple of Person
+        In roster order, numbers unique, every name and position present, NFC.
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read or is not CSV/XLSX.
+    RosterError, LegacyEncodingError
+        The content is refused; the message names the row.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    rows = _rows_from_bytes(path, data)
+    return _persons_from_rows(path, rows)
+
+
+def _rows_from_bytes(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
+    """Sniff the file type from its bytes and return ``(row number, cells)`` pairs."""
+    if not data.strip():
+        raise RosterError(path, "the file is empty", remedy="Export the roster again.")
+    if data.startswith(b"PK\x03\x04"):
+        return _xlsx_rows(path, data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputFileError(path, "is an old Excel 97-2003 workbook (.xls)", remedy=_SAVE_AS_REMEDY)
+    for magic, kind in _OTHER_KINDS:
+        if data.startswith(magic):
+            raise InputFileError(path, f"is {kind}, not a roster", remedy=_SAVE_AS_REMEDY)
+    return _csv_rows(path, _decode_text(path, data))
+
+
+_OTHER_KINDS = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"{\\rtf", "an RTF document"),
+)
+
+
+def _decode_text(path: Path, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    if b"\x00" in data:
+        raise InputFileError(path, "is a binary file, not CSV or XLSX", remedy=_SAVE_AS_REMEDY)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise RosterError(
+            path,
+            "is not UTF-8 text (probably saved in a Windows code page or a legacy Vietnamese "
+            "encoding)",
+            row=line,
+            remedy=_CONVERT_REMEDY,
+        ) from exc
+
+
+def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
+    sample = text[:8192]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        return [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+    except csv.Error as exc:
+        raise InputFileError(path, f"is not valid CSV ({exc})", remedy=_SAVE_AS_REMEDY) from exc
+
+
+def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
+    import openpyxl  # imported here: only needed for workbooks, and slow to import
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if "xl/workbook.xml" not in archive.namelist():
+                raise InputFileError(path, "is a ZIP archive, not an Excel workbook (.xlsx)",
+                                     remedy=_SAVE_AS_REMEDY)
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except InputFileError:
+        raise
+    except Exception as exc:  # openpyxl raises many types for damaged workbooks
+        raise InputFileError(path, f"cannot be opened as an Excel workbook ({exc})",
+                             remedy="Open it in Excel or LibreOffice, save it again as .xlsx.") from exc
+    try:
+        sheet = workbook.worksheets[0]
+        return [
+            (i, [_cell_text(value) for value in row])
+            for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        workbook.close()
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _header_key(text: str) -> str:
+    """``"Họ và tên"`` → ``"hovaten"``: lower case, no accents, letters and digits only."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(ch for ch in decomposed.lower() if ch.isascii() and ch.isalnum())
+
+
+def _find_header(rows: Sequence[tuple[int, list[str]]]) -> tuple[int, dict[str, int]]:
+    """Return the index into ``rows`` of the header row and the column of each field."""
+    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns: dict[str, int] = {}
+        for col, cell in enumerate(cells):
+            key = _header_key(cell)
+            for field_name, names in _HEADERS.items():
+                if field_name not in columns and key in names and (key or cell.strip() == "#"):
+                    columns[field_name] = col
+        if "name" in columns and "position" in columns:
+            return index, columns
+    raise LookupError
+
+
+def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[Person, ...]:
+    try:
+        header_index, columns = _find_header(rows)
+    except LookupError:
+        raise RosterError(
+            path,
+            f"no header row with the columns 'Họ và tên' and 'Chức vụ' in the first "
+            f"{HEADER_SEARCH_ROWS} rows",
+            remedy="Add a header row: STT, Họ và tên, Chức vụ (or No, Full name, Position).",
+        ) from None
+
+    persons: list[Person] = []
+    first_row_of_number: dict[int, int] = {}
+    first_row_of_person: dict[tuple[str, str], int] = {}
+    for row_number, cells in rows[header_index + 1 :]:
+        if not any(cell.strip() for cell in cells):
+            continue
+        fields = {name: nfc(cells[col]) if col < len(cells) else "" for name, col in columns.items()}
+        number = _parse_number(path, row_number, fields.get("number"), default=len(persons) + 1)
+        for field_name in ("name", "position"):
+            if not fields[field_name]:
+                raise RosterError(path, f"missing {_LABELS[field_name]} for STT {number}",
+                                  row=row_number, remedy="Fill in the cell or delete the row.")
+            problem = encoding_problem(fields[field_name])
+            if problem:
+                raise LegacyEncodingError(
+                    path,
+                    f"{_LABELS[field_name]} {fields[field_name]!r} is not Unicode Vietnamese text: "
+                    f"{problem}; it looks typed with a legacy font (TCVN3/VNI) or garbled by a "
+                    "wrong encoding",
+                    row=row_number,
+                    remedy=_CONVERT_REMEDY,
+                )
+        if number in first_row_of_number:
+            raise RosterError(path, f"STT {number} is used again (first at row "
+                              f"{first_row_of_number[number]})", row=row_number,
+                              remedy="Give every person a different number.")
+        identity = (fields["name"].casefold(), fields["position"].casefold())
+        if identity in first_row_of_person:
+            raise RosterError(path, f"{fields['name']} ({fields['position']}) is listed twice "
+                              f"(first at row {first_row_of_person[identity]})", row=row_number,
+                              remedy="Delete the duplicate row.")
+        first_row_of_number[number] = row_number
+        first_row_of_person[identity] = row_number
+        persons.append(Person(number=number, name=fields["name"], position=fields["position"]))
+
+    if not persons:
+        raise RosterError(path, "the roster lists no persons",
+                          remedy="Add one row per person below the header row.")
+    return tuple(persons)
+
+
+def _parse_number(path: Path, row: int, text: str | None, *, default: int) -> int:
+    if text is None:  # no STT column: number in file order
+        return default
+    cleaned = text.strip().rstrip(".")
+    if cleaned.endswith(".0"):
+        cleaned = cleaned[:-2]
+    if not cleaned:
+        raise RosterError(path, "missing STT (number)", row=row,
+                          remedy="Number every person, or remove the STT column to number them "
+                                 "in order.")
+    if not cleaned.isdigit() or int(cleaned) < 1:
+        raise RosterError(path, f"STT {text!r} is not a positive whole number", row=row,
+                          remedy="Use 1, 2, 3, … in the STT column.")
+    return int(cleaned)
+

@@ -1,0 +1,128 @@
+"""The ``tinnhiem`` command: thin shells over the library, one function call per command.
+
+Only this module catches :class:`~ballotgen.errors.TinnhiemError`: it prints the message (naming the
+file and what to do) and exits with the error's code. Tracebacks appear only with ``-v``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from ballotgen.errors import ExitCode, TinnhiemError
+from tally.rules import DEFAULT_RULES, RULE_SETS
+
+
+class _Group(click.Group):
+    """Turns our errors into a one-paragraph message and an exit code."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        os.umask(0o077)  # everything we create is readable by its owner only (domain rule 11)
+        try:
+            return super().invoke(ctx)
+        except TinnhiemError as exc:
+            if ctx.meta.get("verbose"):
+                traceback.print_exc()
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(int(exc.exit_code))
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: say so, keep the details for -v
+            if ctx.meta.get("verbose"):
+                traceback.print_exc()
+            click.echo(f"internal error: {type(exc).__name__}: {exc}\n"
+                       "  → Run again with -v and report the output.", err=True)
+            sys.exit(int(ExitCode.INTERNAL))
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks of errors.")
+@click.version_option(package_name="tinnhiem")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Paper confidence votes (lấy phiếu tín nhiệm): print ballots, read scans, count, report."""
+    ctx.meta["verbose"] = verbose
+
+
+conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+
+
+@main.command()
+@conference_dir
+@click.option("--roster", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV (UTF-8) or XLSX file with columns STT, Họ và tên, Chức vụ.")
+@click.option("--org", "org_lines", required=True, multiple=True, metavar="TEXT",
+              help="Organisation printed top-left; repeat for several lines, parent body first.")
+@click.option("--title", required=True, help="Title of the conference, printed on every ballot.")
+@click.option("--date", "date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              metavar="YYYY-MM-DD", help="Date of the conference.")
+@click.option("--place", default="", help="Place of the conference (printed before the date).")
+@click.option("--summoned", type=click.IntRange(min=1), metavar="N",
+              help="Number of voters summoned (for the quorum).")
+@click.option("--rules", default=DEFAULT_RULES, show_default=True,
+              type=click.Choice(list(RULE_SETS)), help="Rule set of the count.")
+def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, date: dt.datetime,
+         place: str, summoned: int | None, rules: str) -> None:
+    """Create a conference in the new folder DIR from its roster."""
+    from tally.prepare import create_conference
+
+    conference = create_conference(folder, roster=roster, org="\n".join(org_lines), title=title,
+                                   date=date.date(), place=place, summoned=summoned, rules=rules)
+    click.echo(f"Created the conference in {folder}: {len(conference.persons)} persons, "
+               f"rules {conference.rules}.")
+    click.echo(f"Next: tinnhiem print {folder} --copies N")
+
+
+@main.command("print")
+@conference_dir
+@click.option("--copies", required=True, type=click.IntRange(min=1, max=100_000), metavar="N",
+              help="Number of ballots to print.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="PDF to write [default: DIR/phieu-BATCH.pdf]. Never overwritten.")
+@click.option("--serials", is_flag=True,
+              help="Give every ballot its own random serial, recorded as issued, so a ballot "
+                   "scanned twice is caught. Weakens secrecy: off by default.")
+def print_(folder: Path, copies: int, output: Path | None, serials: bool) -> None:
+    """Print the conference's ballots to a PDF and record them as issued."""
+    from tally.prepare import print_ballots
+
+    result = print_ballots(folder, copies=copies, output=output, serials=serials)
+    pages = result.pages_per_ballot
+    click.echo(f"Printed {result.copies} ballots of {pages} page{'s' * (pages > 1)} "
+               f"({result.copies * pages} sheets, batch {result.batch}"
+               f"{', with serials' if result.serials else ''}) to {result.path} "
+               f"({result.size_bytes / 1e6:.1f} MB, font {result.font}).")
+    if pages > 1:
+        click.echo("Print single-sided: each page of a ballot is a sheet of its own.")
+
+
+@main.command()
+@conference_dir
+def status(folder: Path) -> None:
+    """Show the conference and the ballots printed for it."""
+    from tally.store import Store
+
+    with Store.open(folder) as store:
+        conference = store.conference()
+        batches = store.batches()
+        broken = store.verify_chain()
+    click.echo(f"{conference.title}, {conference.date.isoformat()}")
+    click.echo(f"Organisation: {' / '.join(conference.org_lines)}")
+    click.echo(f"Persons: {len(conference.persons)}   Summoned: {conference.summoned or '-'}   "
+               f"Rules: {conference.rules}")
+    for b in batches:
+        click.echo(f"Batch {b.code}: {b.copies} ballots × {b.pages} page(s), printed "
+                   f"{b.printed_at}{', serials' if b.serials else ''} → {b.pdf_name}")
+    click.echo(f"Ballots printed: {sum(b.copies for b in batches)}")
+    click.echo("Event log: intact" if not broken else "Event log: BROKEN\n  " + "\n  ".join(broken))
+    if broken:
+        sys.exit(int(ExitCode.CONFERENCE))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""Rule sets: every matter of interpretation in ``shared/domain.md`` as a setting, never as code.
+
+Thresholds are exact fractions, compared with integers (``2·low > R``), never rounded percentages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A share of low confidence: ``low / denominator`` above (or at, if inclusive) ``fraction``."""
+
+    fraction: Fraction
+    inclusive: bool
+
+    def reached(self, low: int, denominator: int) -> bool:
+        """Exact integer comparison: ``low·q > p·denominator`` (or ``>=``) for fraction p/q."""
+        left = low * self.fraction.denominator
+        right = self.fraction.numerator * denominator
+        return left >= right if self.inclusive else left > right
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """The settings that differ between the regulations (see the table in domain.md)."""
+
+    name: str
+    title: str
+    percent_denominator: Literal["received", "deputies"]
+    band1: Threshold  # band 1 is reached at this share and ends where band 2 starts
+    band2: Threshold
+    band1_years: int  # consecutive years band 1 must be reached (annual-2013: 2)
+    write_in: Literal["ignore", "ballot_invalid"]
+    crossed_name: Literal["ballot", "row"]
+    quorum: Fraction | None  # share of the summoned that must be present, or None
+
+
+RULE_SETS: dict[str, RuleSet] = {
+    rs.name: rs
+    for rs in (
+        RuleSet("qd96-2023", "Quy định 96-QĐ/TW ngày 02/02/2023", "received",
+                Threshold(Fraction(1, 2), False), Threshold(Fraction(2, 3), True), 1,
+                "ignore", "ballot", Fraction(2, 3)),
+        RuleSet("qd262-2014", "Quy định 262-QĐ/TW ngày 08/10/2014", "received",
+                Threshold(Fraction(1, 2), False), Threshold(Fraction(2, 3), True), 1,
+                "ballot_invalid", "ballot", Fraction(2, 3)),
+        RuleSet("nq96-2023", "Nghị quyết 96/2023/QH15 (Quốc hội, Hội đồng nhân dân)", "deputies",
+                Threshold(Fraction(1, 2), False), Threshold(Fraction(2, 3), True), 1,
+                "ignore", "ballot", None),
+        RuleSet("annual-2013", "Hướng dẫn lấy phiếu tín nhiệm hằng năm (ngành)", "received",
+                Threshold(Fraction(7, 10), True), Threshold(Fraction(4, 5), True), 2,
+                "ignore", "ballot", None),
+    )
+}
+DEFAULT_RULES = "qd96-2023"

@@ -1,0 +1,266 @@
+"""The conference store: one SQLite file per conference, the only owner of SQL.
+
+A conference folder holds ``conference.sqlite`` (and, later, scanned images named by hash). The
+folder is readable by its owner only. The schema evolves through numbered migrations recorded in
+``PRAGMA user_version``. Every change is one transaction that also appends to the event log, whose
+entries each carry the hash of the one before, so an edit or deletion anywhere breaks the chain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ballotgen.conference import Conference
+from ballotgen.errors import ConferenceError
+from ballotgen.layout import Layout
+from ballotgen.render import Batch
+
+STORE_FILE = "conference.sqlite"
+GENESIS_HASH = "0" * 64
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the conference, its secret, printed batches, issued serials, the event log.
+    """
+    CREATE TABLE conference (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        data TEXT NOT NULL,          -- Conference.to_json()
+        secret BLOB NOT NULL         -- HMAC key of the ballot codes; never leaves the store
+    );
+    CREATE TABLE batches (
+        code TEXT PRIMARY KEY,
+        printed_at TEXT NOT NULL,
+        copies INTEGER NOT NULL CHECK (copies > 0),
+        pages INTEGER NOT NULL CHECK (pages > 0),
+        serials INTEGER NOT NULL,    -- 1 when every copy has its own serial
+        layout_hash TEXT NOT NULL,
+        layout TEXT NOT NULL,        -- Layout.to_json(): where the reader finds every box
+        pdf_name TEXT NOT NULL,
+        pdf_sha256 TEXT NOT NULL
+    );
+    CREATE TABLE serials (
+        serial TEXT PRIMARY KEY,
+        batch TEXT NOT NULL REFERENCES batches(code),
+        copy INTEGER NOT NULL
+    );
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        data TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+        BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
+    """,
+)
+
+
+@dataclass(frozen=True)
+class BatchRecord:
+    """A printed batch as recorded in the store."""
+
+    code: str
+    printed_at: str
+    copies: int
+    pages: int
+    serials: bool
+    layout_hash: str
+    pdf_name: str
+    pdf_sha256: str
+
+
+@dataclass(frozen=True)
+class Event:
+    seq: int
+    at: str
+    kind: str
+    data: dict
+    prev_hash: str
+    hash: str
+
+
+def event_hash(prev_hash: str, at: str, kind: str, data: str) -> str:
+    return hashlib.sha256("\n".join((prev_hash, at, kind, data)).encode("utf-8")).hexdigest()
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """A conference's store. Open with :meth:`open`, create with :meth:`create`."""
+
+    def __init__(self, folder: Path, connection: sqlite3.Connection) -> None:
+        self.folder = folder
+        self._db = connection
+
+    # ---------------------------------------------------------------- opening and creating
+
+    @classmethod
+    def create(cls, folder: Path | str, conference: Conference, secret: bytes) -> Store:
+        """Create the conference folder with its store, atomically.
+
+        The store is built in a hidden sibling folder and renamed into place, so an error or a
+        crash never leaves a half-made conference behind.
+
+        Raises
+        ------
+        ConferenceError
+            ``folder`` exists and is not empty.
+        """
+        folder = Path(folder)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise ConferenceError(f"{folder}: already exists and is not empty",
+                                  remedy="Choose a new folder for the conference.")
+        parent = folder.resolve().parent
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=parent))  # mode 0700
+        try:
+            with cls(staging, _connect(staging / STORE_FILE)) as store, store._transaction() as db:
+                db.execute("INSERT INTO conference (id, data, secret) VALUES (1, ?, ?)",
+                           (conference.to_json(), secret))
+                _append_event(db, "conference_created", {
+                    "persons": len(conference.persons), "rules": conference.rules,
+                    "date": conference.date.isoformat()})
+            if folder.exists():
+                folder.rmdir()
+            staging.rename(folder)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        return cls.open(folder)
+
+    @classmethod
+    def open(cls, folder: Path | str) -> Store:
+        folder = Path(folder)
+        path = folder / STORE_FILE
+        if not path.is_file():
+            raise ConferenceError(f"{folder}: not a conference folder (no {STORE_FILE})",
+                                  remedy="Create the conference first with 'tinnhiem init'.")
+        try:
+            db = _connect(path)
+            db.execute("SELECT data FROM conference").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise ConferenceError(f"{path}: the store cannot be read ({exc})",
+                                  remedy="Restore the conference folder from its backup.") from exc
+        return cls(folder, db)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._db:  # commits, or rolls back on an exception
+            self._db.execute("BEGIN IMMEDIATE")
+            yield self._db
+
+    # ---------------------------------------------------------------- the conference
+
+    def conference(self) -> Conference:
+        (data,) = self._db.execute("SELECT data FROM conference WHERE id = 1").fetchone()
+        return Conference.from_json(data)
+
+    def secret(self) -> bytes:
+        """The HMAC key of the conference's ballot codes. Never print or log it."""
+        (secret,) = self._db.execute("SELECT secret FROM conference WHERE id = 1").fetchone()
+        return bytes(secret)
+
+    # ---------------------------------------------------------------- printed batches
+
+    def record_batch(self, batch: Batch, layout: Layout, *, pdf_name: str, pdf_sha256: str) -> None:
+        """Record a print run (and its serials) as issued, in one transaction."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash, layout,"
+                " pdf_name, pdf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (batch.code, _now(), batch.copies, len(layout.pages), int(bool(batch.serials)),
+                 layout.hash, layout.to_json(), pdf_name, pdf_sha256))
+            if batch.serials:
+                db.executemany("INSERT INTO serials (serial, batch, copy) VALUES (?, ?, ?)",
+                               [(s, batch.code, i + 1) for i, s in enumerate(batch.serials)])
+            _append_event(db, "ballots_printed", {
+                "batch": batch.code, "copies": batch.copies, "pages": len(layout.pages),
+                "layout_hash": layout.hash, "serials": bool(batch.serials),
+                "pdf_sha256": pdf_sha256})
+
+    def batches(self) -> list[BatchRecord]:
+        rows = self._db.execute(
+            "SELECT code, printed_at, copies, pages, serials, layout_hash, pdf_name, pdf_sha256"
+            " FROM batches ORDER BY printed_at, code").fetchall()
+        return [BatchRecord(r[0], r[1], r[2], r[3], bool(r[4]), r[5], r[6], r[7]) for r in rows]
+
+    def layout(self, layout_hash: str) -> Layout | None:
+        """The layout a batch was printed from, by its hash."""
+        row = self._db.execute("SELECT layout FROM batches WHERE layout_hash = ? LIMIT 1",
+                               (layout_hash,)).fetchone()
+        return Layout.from_json(row[0]) if row else None
+
+    def issued_serials(self, batch_code: str) -> set[str]:
+        rows = self._db.execute("SELECT serial FROM serials WHERE batch = ?", (batch_code,))
+        return {r[0] for r in rows}
+
+    # ---------------------------------------------------------------- the event log
+
+    def events(self) -> list[Event]:
+        rows = self._db.execute(
+            "SELECT seq, at, kind, data, prev_hash, hash FROM events ORDER BY seq").fetchall()
+        return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+
+    def verify_chain(self) -> list[str]:
+        """Check the event log's hash chain; return a description of every break (none: [])."""
+        problems = []
+        prev = GENESIS_HASH
+        for seq, at, kind, data, prev_hash, hash_ in self._db.execute(
+                "SELECT seq, at, kind, data, prev_hash, hash FROM events ORDER BY seq"):
+            if prev_hash != prev:
+                problems.append(f"event {seq} ({kind}): does not follow the event before it")
+            if event_hash(prev_hash, at, kind, data) != hash_:
+                problems.append(f"event {seq} ({kind}): its content was changed")
+            prev = hash_
+        return problems
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if needed, owner-only) and migrate the store at ``path``."""
+    if not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+    db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version > len(MIGRATIONS):
+        raise ConferenceError(f"{path}: made by a newer version of tinnhiem (schema {version})",
+                              remedy="Upgrade tinnhiem to open this conference.")
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+    return db
+
+
+def _append_event(db: sqlite3.Connection, kind: str, data: dict) -> None:
+    """Append to the event log inside the caller's transaction."""
+    row = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    prev = row[0] if row else GENESIS_HASH
+    at = _now()
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True)
+    db.execute("INSERT INTO events (at, kind, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?)",
+               (at, kind, text, prev, event_hash(prev, at, kind, text)))
