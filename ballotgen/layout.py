@@ -26,6 +26,7 @@ Page plan (A4 portrait)::
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -154,7 +155,7 @@ class Layout:
     persons: tuple[Person, ...]
     pages: tuple[PageLayout, ...]
 
-    @property
+    @functools.cached_property
     def hash(self) -> str:
         """10 base32 characters (50 bits) of SHA-256 over the canonical JSON of the layout."""
         digest = hashlib.sha256(self.to_json().encode("utf-8")).digest()
@@ -233,6 +234,22 @@ def wrap(text: str, width_mm: float, size_pt: float, face: str, family: FontFami
     return lines or [""]
 
 
+def balanced_wrap(text: str, width_mm: float, size_pt: float, face: str,
+                  family: FontFamily) -> list[str]:
+    """Wrap into as few lines as :func:`wrap`, but at the narrowest width that allows it, so a
+    centred title has lines of similar length instead of a lone word on its last line."""
+    count = len(wrap(text, width_mm, size_pt, face, family))
+    widest_word = max(family.width_mm(word, size_pt, face) for word in text.split())
+    low, high = min(width_mm, max(width_mm / 2, widest_word)), width_mm  # never split a word
+    while high - low > 0.5:
+        mid = (low + high) / 2
+        if len(wrap(text, mid, size_pt, face, family)) <= count:
+            high = mid
+        else:
+            low = mid
+    return wrap(text, high, size_pt, face, family)
+
+
 class _Builder:
     """Collects the texts of one page while the layout is computed."""
 
@@ -247,6 +264,8 @@ class _Builder:
         lh = line_height_mm(size_pt)
         anchor = {"left": x, "centre": x + width / 2, "right": x + width}[align]
         lines = wrap(text, width, size_pt, face, self.family)
+        if align == "centre" and len(lines) > 1:
+            lines = balanced_wrap(text, width, size_pt, face, self.family)
         for i, line in enumerate(lines):
             self.texts.append(Text(line, _r(anchor), _r(top + i * lh + _baseline(size_pt)),
                                    size_pt, face, align))

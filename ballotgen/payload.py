@@ -3,7 +3,7 @@
 Format (QR alphanumeric mode, so the code stays small and reads at 150 dpi)::
 
     TN1-<batch>-<page>-<pages>-<layout hash>[-<serial>]-<mac>
-    TN1-K7Q2M9XPAB-01-03-3F9A1C2D4E-5RZK2QW7HM          (42 characters: QR version 3-Q)
+    TN1-K7Q2M4XPAB-01-03-3F7A2C2D4E-5RZK2QW7HM          (42 characters: QR version 3-Q)
 
 ``batch``, ``serial`` and ``mac`` are 10 base32 characters (50 bits). The batch code is random per
 print run; the optional serial is random per ballot (``--serials``). ``mac`` is HMAC-SHA256 over

@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
-import segno
+import numpy as np
+import zxingcpp
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
@@ -19,7 +20,7 @@ from ballotgen.fonts import FontFamily, ballot_family
 from ballotgen.layout import GRID_LINE_MM, QR_QUIET_MODULES, Layout, PageLayout, Rect, Text
 
 OUTER_LINE_MM = 0.5
-QR_ERROR_LEVEL = "q"  # 25 % of the symbol may be lost (ink, stamp, fold) and it still reads
+QR_ERROR_LEVEL = "Q"  # 25 % of the symbol may be lost (ink, stamp, fold) and it still reads
 
 
 @dataclass(frozen=True)
@@ -125,35 +126,32 @@ def _draw_static(canvas: Canvas, layout: Layout, page: PageLayout, family: FontF
 def _draw_qr(canvas: Canvas, layout: Layout, page: PageLayout, text: str, label: str,
              family: FontFamily) -> None:
     """Draw the QR symbol as one vector path (no seams between modules) and its label."""
-    qr = _qr(text)
-    matrix = qr.matrix
+    matrix = qr_modules(text)
     n = len(matrix)
     module = page.qr.w / (n + 2 * QR_QUIET_MODULES)
     x0 = page.qr.x + QR_QUIET_MODULES * module
     y0 = page.qr.y + QR_QUIET_MODULES * module
     path = canvas.beginPath()
-    for r, line in enumerate(matrix):
-        c = 0
-        while c < n:
-            if not line[c]:
-                c += 1
-                continue
-            start = c
-            while c < n and line[c]:
-                c += 1
+    for r, line in enumerate(matrix):  # one rectangle per horizontal run of dark modules
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], line.astype(np.int8), [0]))))
+        for start, end in zip(edges[::2], edges[1::2]):
             path.rect((x0 + start * module) * mm, _y(layout, y0 + (r + 1) * module),
-                      (c - start) * module * mm, module * mm)
+                      (end - start) * module * mm, module * mm)
     canvas.drawPath(path, stroke=0, fill=1)
     lbl = page.code_label
     _draw_text(canvas, layout, Text(label, lbl.x, lbl.y, lbl.size_pt, lbl.face, lbl.align), family)
 
 
-def _qr(text: str) -> segno.QRCode:
-    """The QR symbol for ``text``: never a Micro QR, error level fixed (not boosted)."""
-    return segno.make(text, mode="alphanumeric", error=QR_ERROR_LEVEL, boost_error=False,
-                      micro=False)
+def qr_modules(text: str) -> np.ndarray:
+    """The QR symbol of ``text`` without quiet zone, as an (n, n) bool array (True: dark module).
+
+    zxing-cpp picks the smallest version and, for our upper-case payload, the alphanumeric mode;
+    the error correction level is fixed.
+    """
+    symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR_LEVEL)
+    return np.asarray(symbol.to_image(scale=1, add_quiet_zones=False)) < 128
 
 
 def qr_version(text: str) -> int:
     """The QR version (size: 17 + 4 × version modules) ``text`` is drawn with."""
-    return _qr(text).version
+    return (len(qr_modules(text)) - 17) // 4

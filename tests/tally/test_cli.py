@@ -1,0 +1,119 @@
+"""The tinnhiem command as a user meets it: messages, exit codes, files."""
+
+import stat
+
+import pypdfium2 as pdfium
+import pytest
+from click.testing import CliRunner
+
+from ballotgen import payload
+from ballotgen.errors import ExitCode
+from omr.qr import decode_qr
+from tally.cli import main
+from tally.store import Store
+from tests.conftest import SAMPLES, render_grey
+
+INIT = ["--org", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN", "--org", "SỞ TÀI CHÍNH",
+        "--title", "Hội nghị lấy phiếu tín nhiệm năm 2026", "--date", "2026-12-15",
+        "--place", "Bình An", "--summoned", "40"]
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture
+def conference_dir(tmp_path):
+    folder = tmp_path / "conf"
+    result = run("init", folder, "--roster", SAMPLES / "roster-large.xlsx", *INIT)
+    assert result.exit_code == 0, result.output
+    return folder
+
+
+def test_every_command_has_help():
+    for command in ([], ["init"], ["print"], ["status"]):
+        result = run(*command, "--help")
+        assert result.exit_code == 0 and "Usage:" in result.output
+
+
+def test_init_then_print_then_status(conference_dir, tmp_path):
+    out = tmp_path / "ballots.pdf"
+    result = run("print", conference_dir, "--copies", 7, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "Printed 7 ballots of 4 pages (28 sheets" in result.output
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    with Store.open(conference_dir) as store:
+        (batch,) = store.batches()
+        key = store.secret()
+        assert batch.copies == 7 and batch.pdf_name == "ballots.pdf"
+    document = pdfium.PdfDocument(out)
+    assert len(document) == 28
+    code, mac = payload.decode(decode_qr(render_grey(document, 0, 150))[0])
+    assert code.batch == batch.code and payload.is_authentic(code, mac, key)
+
+    result = run("status", conference_dir)
+    assert result.exit_code == 0
+    assert "Persons: 55" in result.output and "Ballots printed: 7" in result.output
+    assert "Event log: intact" in result.output
+
+
+def test_print_default_output_is_named_by_batch(conference_dir):
+    result = run("print", conference_dir, "--copies", 1, "--serials")
+    assert result.exit_code == 0, result.output
+    (pdf,) = conference_dir.glob("phieu-*.pdf")
+    with Store.open(conference_dir) as store:
+        (batch,) = store.batches()
+        assert pdf.name == f"phieu-{batch.code}.pdf" and batch.serials
+        assert len(store.issued_serials(batch.code)) == 1
+
+
+def test_print_never_overwrites_and_records_nothing_then(conference_dir, tmp_path):
+    out = tmp_path / "ballots.pdf"
+    out.write_bytes(b"an earlier batch")
+    result = run("print", conference_dir, "--copies", 3, "-o", out)
+    assert result.exit_code == ExitCode.OUTPUT
+    assert f"{out}: already exists" in result.output
+    assert out.read_bytes() == b"an earlier batch"
+    with Store.open(conference_dir) as store:
+        assert store.batches() == []
+
+
+def test_init_refuses_a_bad_roster_and_creates_nothing(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text("STT,Họ và tên,Chức vụ\n1,NguyÔn V¨n An,Giám đốc\n", encoding="utf-8")
+    result = run("init", tmp_path / "conf", "--roster", roster, *INIT)
+    assert result.exit_code == ExitCode.INPUT
+    assert f"{roster}: row 2:" in result.output and "TCVN3" in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "conf").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["roster.csv"]  # no staging left behind
+
+
+def test_init_refuses_an_existing_conference(conference_dir):
+    result = run("init", conference_dir, "--roster", SAMPLES / "roster-small.csv", *INIT)
+    assert result.exit_code == ExitCode.CONFERENCE and "already exists" in result.output
+    with Store.open(conference_dir) as store:
+        assert len(store.conference().persons) == 55  # untouched
+
+
+def test_init_refuses_text_the_font_cannot_draw(tmp_path):
+    args = list(INIT)
+    args[args.index("--title") + 1] = "Hội nghị ☃"
+    result = run("init", tmp_path / "conf", "--roster", SAMPLES / "roster-small.csv", *args)
+    assert result.exit_code == ExitCode.FONT and "no glyph for '☃'" in result.output
+    assert not (tmp_path / "conf").exists()
+
+
+def test_bad_command_lines(tmp_path):
+    assert run("print", tmp_path / "nowhere", "--copies", 1).exit_code == ExitCode.CONFERENCE
+    assert "not a conference folder" in run("status", tmp_path).output
+    bad_date = run("init", tmp_path / "c", "--roster", SAMPLES / "roster-small.csv",
+                   "--org", "X", "--title", "Y", "--date", "15/12/2026")
+    assert bad_date.exit_code == ExitCode.USAGE
+    assert run("print", tmp_path, "--copies", 0).exit_code == ExitCode.USAGE
+
+
+def test_verbose_shows_the_traceback(tmp_path):
+    result = run("-v", "status", tmp_path)
+    assert result.exit_code == ExitCode.CONFERENCE
+    assert "Traceback" in result.output or result.exc_info is not None
