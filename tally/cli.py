@@ -49,6 +49,18 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.meta["verbose"] = verbose
 
 
+def _unicode_text(ctx: click.Context, param: click.Parameter, value):
+    """Refuse option text typed in a legacy Vietnamese encoding: it would be printed as garbage."""
+    from ballotgen.vietnamese import encoding_problem, nfc
+
+    for text in value if isinstance(value, tuple) else (value,):
+        problem = text and encoding_problem(nfc(text))
+        if problem:
+            raise click.BadParameter(f"{text!r} is not Unicode Vietnamese text ({problem}); "
+                                     "retype it or convert it to Unicode.")
+    return value
+
+
 conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
 
 
@@ -57,11 +69,13 @@ conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_ty
 @click.option("--roster", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="CSV (UTF-8) or XLSX file with columns STT, Họ và tên, Chức vụ.")
 @click.option("--org", "org_lines", required=True, multiple=True, metavar="TEXT",
+              callback=_unicode_text,
               help="Organisation printed top-left; repeat for several lines, parent body first.")
-@click.option("--title", required=True, help="Title of the conference, printed on every ballot.")
+@click.option("--title", required=True, callback=_unicode_text,
+              help="Title of the conference, printed on every ballot.")
 @click.option("--date", "date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
               metavar="YYYY-MM-DD", help="Date of the conference.")
-@click.option("--place", default="", help="Place of the conference (printed before the date).")
+@click.option("--place", default="", callback=_unicode_text, help="Place of the conference (printed before the date).")
 @click.option("--summoned", type=click.IntRange(min=1), metavar="N",
               help="Number of voters summoned (for the quorum).")
 @click.option("--rules", default=DEFAULT_RULES, show_default=True,

@@ -96,11 +96,15 @@ def test_init_refuses_an_existing_conference(conference_dir):
         assert len(store.conference().persons) == 55  # untouched
 
 
-def test_init_refuses_text_the_font_cannot_draw(tmp_path):
-    args = list(INIT)
-    args[args.index("--title") + 1] = "Hội nghị ☃"
-    result = run("init", tmp_path / "conf", "--roster", SAMPLES / "roster-small.csv", *args)
-    assert result.exit_code == ExitCode.FONT and "no glyph for '☃'" in result.output
+def test_init_refuses_text_the_font_cannot_draw(tmp_path, monkeypatch):
+    """An old font without full Vietnamese (here: no 'Ư') stops init before anything exists."""
+    import ballotgen.fonts
+
+    real = ballotgen.fonts._cmap
+    monkeypatch.setattr(ballotgen.fonts, "_cmap", lambda path: real(path) - {ord("Ư")})
+    result = run("init", tmp_path / "conf", "--roster", SAMPLES / "roster-small.csv", *INIT)
+    assert result.exit_code == ExitCode.FONT and "no glyph for 'Ư'" in result.output
+    assert "Ưng Hoàng Phượng" in result.output  # names the text
     assert not (tmp_path / "conf").exists()
 
 
@@ -117,3 +121,12 @@ def test_verbose_shows_the_traceback(tmp_path):
     result = run("-v", "status", tmp_path)
     assert result.exit_code == ExitCode.CONFERENCE
     assert "Traceback" in result.output or result.exc_info is not None
+
+
+def test_init_refuses_legacy_encoded_options(tmp_path):
+    args = list(INIT)
+    args[args.index("--org") + 1] = "UBND TØNH B×NH AN"  # TCVN3 typed in a terminal
+    result = run("init", tmp_path / "conf", "--roster", SAMPLES / "roster-small.csv", *args)
+    assert result.exit_code == ExitCode.USAGE and "--org" in result.output
+    assert "not Unicode Vietnamese text" in result.output
+    assert not (tmp_path / "conf").exists()
