@@ -21,17 +21,25 @@ demo: setup
 	  --title "Hội nghị lấy phiếu tín nhiệm đối với người giữ chức vụ do Hội đồng nhân dân bầu" \
 	  --date 2026-12-16 --place "Bình An" --summoned 95
 	$(BIN)/tinnhiem print $(DEMO)/ubnd --copies 95 -o $(DEMO)/ubnd/phieu.pdf
+	$(BIN)/tinnhiem simulate $(DEMO)/so-khdt --voters 38 -o $(DEMO)/so-khdt/scans \
+	  --profile office --format pdf --seed 2026 --foreign 2
+	$(BIN)/tinnhiem simulate $(DEMO)/ubnd --voters 40 -o $(DEMO)/ubnd/scans \
+	  --profile rough --format tiff --seed 2026
 	@echo
 	@echo "Demo outputs (readable by you only):"
-	@echo "  $(DEMO)/so-khdt/phieu.pdf  ballots of the 5-person sample conference"
-	@echo "  $(DEMO)/ubnd/phieu.pdf     ballots of the 55-person sample conference"
-	@echo "  $(DEMO)/*/conference.sqlite the conference stores ('$(BIN)/tinnhiem status DIR')"
+	@echo "  $(DEMO)/so-khdt/phieu.pdf         ballots of the 5-person sample conference"
+	@echo "  $(DEMO)/so-khdt/scans/scan.pdf    38 of them filled and scanned (office scanner)"
+	@echo "  $(DEMO)/ubnd/phieu.pdf            ballots of the 55-person sample conference"
+	@echo "  $(DEMO)/ubnd/scans/scan.tif       40 of them filled and scanned (rough handling)"
+	@echo "  $(DEMO)/*/scans/truth.json        what a correct reader must find on every page"
+	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
 
 test: setup
 	$(BIN)/python -m pytest
 
 benchmark: setup
 	$(BIN)/python benchmarks/print_speed.py
+	$(BIN)/python benchmarks/simulate_speed.py
 
 setup: $(VENV)/.installed
 

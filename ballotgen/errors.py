@@ -45,6 +45,13 @@ class TinnhiemError(Exception):
         return f"{self.message}\n  → {self.remedy}" if self.remedy else self.message
 
 
+class RequestError(TinnhiemError):
+    """The command line is well formed but asks for something impossible (e.g. more voters than
+    ballots printed)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class InputFileError(TinnhiemError):
     """An input file cannot be read or is not of a kind we accept."""
 

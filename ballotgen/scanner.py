@@ -1,0 +1,216 @@
+"""An office scanner, simulated: what a marked sheet looks like once scanned.
+
+Profiles (:data:`PROFILES`) combine, per page: skew (and rarely a lot of it), shift, sheets fed
+upside down, mild keystone, paper tone, uneven lighting, blur, noise, dust, a dark scanner edge, and
+the output mode (colour, grey, or black-and-white thresholding). JPEG quality is chosen per page and
+applied when the file is written. Every function is pure on numpy arrays but for the random
+generator it is given, so a seed reproduces a stack exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+MM_PER_INCH = 25.4
+SCANNER_WHITE = 246  # what a white scanner lid looks like beyond the sheet
+
+
+@dataclass(frozen=True)
+class ScannerProfile:
+    name: str
+    dpis: tuple[int, ...]  # one is chosen per stack (unless given)
+    modes: tuple[str, ...]  # "colour", "grey" or "bw"; one is chosen per stack
+    duplex: bool  # a (blank) back page follows every sheet
+    skew_sd_deg: float
+    skew_rare_deg: float  # occasionally the sheet goes in this crooked…
+    skew_rare_rate: float  # …this often
+    shift_mm: float
+    upside_down_rate: float
+    keystone_mm: float  # how far a corner may be displaced
+    paper_tone: tuple[float, float]  # brightness of the paper, 1 = pure white
+    lighting: float  # largest relative darkening across the page
+    blur_sd_px: tuple[float, float]  # at 300 dpi
+    noise_sd: float  # grey levels
+    dust: tuple[int, int]  # specks per page
+    dark_edge_rate: float
+    bleed: float  # how much of the front shows through on a back page
+    jpeg_quality: tuple[int, int]
+
+
+PROFILES: dict[str, ScannerProfile] = {
+    p.name: p
+    for p in (
+        ScannerProfile("clean", dpis=(300,), modes=("grey",), duplex=False, skew_sd_deg=0.3,
+                       skew_rare_deg=0.8, skew_rare_rate=0.0, shift_mm=1.0, upside_down_rate=0.0,
+                       keystone_mm=0.0, paper_tone=(0.97, 1.0), lighting=0.02,
+                       blur_sd_px=(0.3, 0.5), noise_sd=1.0, dust=(0, 2), dark_edge_rate=0.0,
+                       bleed=0.02, jpeg_quality=(90, 95)),
+        ScannerProfile("office", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
+                       skew_sd_deg=0.9, skew_rare_deg=4.0, skew_rare_rate=0.03, shift_mm=3.0,
+                       upside_down_rate=0.08, keystone_mm=0.6, paper_tone=(0.9, 0.98),
+                       lighting=0.08, blur_sd_px=(0.4, 0.9), noise_sd=2.5, dust=(0, 12),
+                       dark_edge_rate=0.2, bleed=0.05, jpeg_quality=(70, 90)),
+        ScannerProfile("rough", dpis=(150, 200), modes=("colour", "grey", "bw"), duplex=True,
+                       skew_sd_deg=1.8, skew_rare_deg=7.0, skew_rare_rate=0.05, shift_mm=6.0,
+                       upside_down_rate=0.2, keystone_mm=2.0, paper_tone=(0.8, 0.93),
+                       lighting=0.2, blur_sd_px=(0.7, 1.4), noise_sd=5.0, dust=(5, 40),
+                       dark_edge_rate=0.6, bleed=0.12, jpeg_quality=(50, 72)),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ScanParams:
+    """What the scanner did to one page (recorded in the truth file)."""
+
+    skew_deg: float
+    shift_mm: tuple[float, float]
+    upside_down: bool
+    keystone_mm: float
+    jpeg_quality: int
+
+
+def draw_params(profile: ScannerProfile, rng: np.random.Generator) -> ScanParams:
+    skew = rng.normal(0.0, profile.skew_sd_deg)
+    if rng.random() < profile.skew_rare_rate:
+        skew = float(np.sign(skew) or 1.0) * rng.uniform(0.6, 1.0) * profile.skew_rare_deg
+    return ScanParams(
+        skew_deg=round(float(skew), 3),
+        shift_mm=(round(float(rng.uniform(-1, 1) * profile.shift_mm), 3),
+                  round(float(rng.uniform(-1, 1) * profile.shift_mm), 3)),
+        upside_down=bool(rng.random() < profile.upside_down_rate),
+        keystone_mm=round(float(rng.uniform(0, profile.keystone_mm)), 3),
+        jpeg_quality=int(rng.integers(profile.jpeg_quality[0], profile.jpeg_quality[1] + 1)),
+    )
+
+
+def page_transform(size_px: tuple[int, int], params: ScanParams, dpi: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """The 3 × 3 perspective matrix taking sheet pixels to scanner pixels.
+
+    Parameters
+    ----------
+    size_px : (W, H)
+    """
+    w, h = size_px
+    s = dpi / MM_PER_INCH
+    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    centre = np.array([w / 2, h / 2])
+    angle = np.deg2rad(params.skew_deg + (180.0 if params.upside_down else 0.0))
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    dst = (src - centre) @ rot.T + centre + np.array(params.shift_mm) * s
+    dst += rng.uniform(-1, 1, (4, 2)) * params.keystone_mm * s
+    return cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+
+
+def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: float, mode: str,
+         rng: np.random.Generator) -> np.ndarray:
+    """Scan a sheet image.
+
+    Parameters
+    ----------
+    sheet : (H, W, 3) uint8
+        The marked sheet, BGR, at ``dpi``; the scanner bed has the same size.
+    matrix : (3, 3) float
+        Where the sheet lies on the bed (:func:`page_transform`).
+    mode : "colour", "grey" or "bw"
+
+    Returns
+    -------
+    (H, W, 3) uint8 BGR for colour, else (H, W) uint8 (0 or 255 only for bw).
+    """
+    h, w = sheet.shape[:2]
+    tone = rng.uniform(*profile.paper_tone)
+    page = cv2.multiply(sheet, (tone * 0.96, tone * 0.99, tone, 0.0))  # BGR: yellowish paper
+    out = cv2.warpPerspective(page, matrix, (w, h), flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(SCANNER_WHITE,) * 3)
+    if mode != "colour":
+        out = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+    if rng.random() < profile.dark_edge_rate:
+        _dark_edge(out, dpi, rng)
+    _dust(out, profile.dust, dpi, rng)
+    out = _lighting(out, profile.lighting, rng)
+    out = _noise(out, profile.noise_sd, rng)  # before the blur: sensor noise seen through optics
+    out = cv2.GaussianBlur(out, (0, 0), rng.uniform(*profile.blur_sd_px) * dpi / 300.0)
+    if mode == "bw":
+        _, out = cv2.threshold(out, rng.uniform(150, 175), 255, cv2.THRESH_BINARY)
+    return out
+
+
+def points_in_frame(points_mm: list[tuple[float, float]], radius_mm: float, matrix: np.ndarray,
+                    size_px: tuple[int, int], dpi: float) -> int:
+    """How many discs (centres in sheet mm) lie wholly inside the scanned frame of ``size_px``."""
+    s = dpi / MM_PER_INCH
+    pts = cv2.perspectiveTransform(np.float32(points_mm).reshape(-1, 1, 2) * s, matrix).reshape(-1, 2)
+    r = radius_mm * s
+    w, h = size_px
+    return int(((pts[:, 0] >= r) & (pts[:, 0] <= w - r) & (pts[:, 1] >= r) & (pts[:, 1] <= h - r)).sum())
+
+
+def blank_back(front: np.ndarray, bleed: float, rng: np.random.Generator) -> np.ndarray:
+    """The back of a sheet: white paper, with the front faintly showing through (mirrored)."""
+    ghost = cv2.GaussianBlur(cv2.flip(front, 1), (0, 0), 3.0)
+    strength = bleed * rng.uniform(0.5, 1.0)
+    return cv2.addWeighted(ghost, strength, np.full_like(front, 255), 1.0 - strength, 0.0)
+
+
+def photocopy(sheet: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A photocopy of a sheet: grey, harder contrast, toner speckle."""
+    grey = cv2.cvtColor(sheet, cv2.COLOR_BGR2GRAY).astype(np.float32)
+    grey = (grey - 255.0) * rng.uniform(1.1, 1.3) + 250.0
+    grey += rng.normal(0, 6.0, grey.shape).astype(np.float32)
+    grey = cv2.GaussianBlur(np.clip(grey, 0, 255).astype(np.uint8), (0, 0), 0.8)
+    return cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+
+
+def _lighting(image: np.ndarray, strength: float, rng: np.random.Generator) -> np.ndarray:
+    """Multiply by a smooth field: brighter in the middle, darker towards one side."""
+    h, w = image.shape[:2]
+    small_h, small_w = 32, max(2, int(32 * w / h))
+    yy, xx = np.mgrid[0:small_h, 0:small_w].astype(np.float32)
+    yy, xx = yy / small_h - 0.5, xx / small_w - 0.5
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = (np.cos(angle) * xx + np.sin(angle) * yy + 0.5) * 0.6 + (xx**2 + yy**2) * 0.8
+    field = (255.0 * (1.0 - strength * np.clip(ramp, 0, 1))).astype(np.uint8)
+    field = cv2.resize(field, (w, h), interpolation=cv2.INTER_LINEAR)
+    if image.ndim == 3:
+        field = cv2.merge([field] * image.shape[2])
+    return cv2.multiply(image, field, scale=1.0 / 255.0)
+
+
+def _noise(image: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
+    """Add grain of ``sd`` grey levels, drawn at half resolution (sensor grain is not per pixel)."""
+    h, w = image.shape[:2]
+    half = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32) * sd
+    grain = cv2.resize(half, (w, h), interpolation=cv2.INTER_NEAREST)
+    if image.ndim == 3:
+        grain = cv2.merge([grain] * image.shape[2])
+    return cv2.add(image, grain, dtype=cv2.CV_8U)
+
+
+def _dust(image: np.ndarray, count: tuple[int, int], dpi: float, rng: np.random.Generator) -> None:
+    h, w = image.shape[:2]
+    s = dpi / MM_PER_INCH
+    for _ in range(int(rng.integers(count[0], count[1] + 1))):
+        centre = (int(rng.uniform(0, w)), int(rng.uniform(0, h)))
+        radius = max(1, int(rng.uniform(0.05, 0.25) * s))
+        cv2.circle(image, centre, radius, (int(rng.uniform(20, 90)),) * 3, -1, cv2.LINE_AA)
+
+
+def _dark_edge(image: np.ndarray, dpi: float, rng: np.random.Generator) -> None:
+    """The dark strip a scanner leaves along one edge where the lid does not cover the glass."""
+    h, w = image.shape[:2]
+    width = int(rng.uniform(1.5, 5.0) * dpi / MM_PER_INCH)
+    value = int(rng.uniform(25, 70))
+    side = int(rng.integers(4))
+    if side == 0:
+        image[:, :width] = value
+    elif side == 1:
+        image[:, w - width:] = value
+    elif side == 2:
+        image[:width, :] = value
+    else:
+        image[h - width:, :] = value
