@@ -20,6 +20,7 @@ class ExitCode(enum.IntEnum):
     CONFERENCE = 4  # the conference folder is missing, exists already, or is damaged
     FONT = 5  # no usable font, or a character the font cannot draw
     OUTPUT = 6  # an output file could not be written
+    ATTENTION = 7  # the work was done, but some files or pages could not be read: see the summary
     INTERNAL = 70  # a bug: please report it with the output of ``-v``
 
 

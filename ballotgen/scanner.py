@@ -136,8 +136,16 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     out = _noise(out, profile.noise_sd, rng)  # before the blur: sensor noise seen through optics
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(*profile.blur_sd_px) * dpi / 300.0)
     if mode == "bw":
-        _, out = cv2.threshold(out, rng.uniform(150, 175), 255, cv2.THRESH_BINARY)
+        out = _dynamic_threshold(out, rng.uniform(0.78, 0.86))
     return out
+
+
+def _dynamic_threshold(grey: np.ndarray, ratio: float) -> np.ndarray:
+    """Black and white as scanners make it: black where darker than ``ratio`` × the local paper."""
+    small = cv2.resize(grey, None, fx=1 / 8, fy=1 / 8, interpolation=cv2.INTER_AREA)
+    paper = cv2.GaussianBlur(cv2.dilate(small, np.ones((9, 9), np.uint8)), (0, 0), 2)
+    paper = cv2.resize(paper, (grey.shape[1], grey.shape[0]), interpolation=cv2.INTER_LINEAR)
+    return np.where(grey < paper * ratio, 0, 255).astype(np.uint8)
 
 
 def points_in_frame(points_mm: list[tuple[float, float]], radius_mm: float, matrix: np.ndarray,

@@ -90,7 +90,9 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     renderer = _Renderer(issued, dpi)
     sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth))
     for sheet in list(_foreign_sheets(foreign, issued, renderer, sheets, rng, truth)):
-        sheets.insert(int(rng.integers(0, len(sheets) + 1)), sheet)
+        # between two ballots, never inside one (a stray sheet does not split a ballot's pages)
+        starts = [i for i, s in enumerate(sheets) if s.truth.get("ballot_page", 1) == 1]
+        sheets.insert(int(rng.choice(starts + [len(sheets)])), sheet)
 
     marks_mm = list(issued.layout.pages[0].marks)
 
@@ -162,7 +164,7 @@ def _ballot_truth(ballot_id: str, plan: BallotPlan, serial: str | None) -> dict:
         "id": ballot_id, "voter": plan.voter, "serial": serial, "flags": list(plan.flags),
         "rows": [{"person": r.person, "intended": r.intended, "expected": r.expected,
                   "flags": list(r.flags), "style": r.style if r.marked else None,
-                  "correction": r.scribbled is not None} for r in plan.rows],
+                  "marked": list(r.marked), "scribbled": r.scribbled} for r in plan.rows],
     }
 
 
@@ -193,7 +195,9 @@ def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -
             continue
         ink = pen
         if row_plan.style == "pencil":
-            ink = Ink(marks.PENCIL, rng.uniform(0.3, 0.55), rng.uniform(0.25, 0.35))
+            # light, but still visible to a black-and-white scanner (a mark no scan shows
+            # cannot be read by anyone, machine or human)
+            ink = Ink(marks.PENCIL, rng.uniform(0.4, 0.6), rng.uniform(0.25, 0.35))
         for box_index in row_plan.marked:
             _MARKERS[row_plan.style](sheet, row.boxes[box_index], ink, rng)
         if row_plan.scribbled is not None:

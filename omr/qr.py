@@ -7,6 +7,7 @@ pyzbar (libzbar0) is asked only when zxing-cpp finds nothing, and is optional at
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 import zxingcpp
@@ -46,3 +47,60 @@ def _pyzbar():  # noqa: ANN202 - returns pyzbar.decode or None
     except ImportError:  # libzbar0 missing: zxing-cpp alone
         return None
     return decode
+
+
+@dataclass(frozen=True)
+class CodeHit:
+    """A decoded QR code and where it is. ``corners`` (4, 2) are the symbol's own top-left,
+    top-right, bottom-right and bottom-left corners in image pixels (None from pyzbar)."""
+
+    text: str
+    centre: tuple[float, float]
+    corners: np.ndarray | None
+
+
+CORNER_CROP = (0.45, 0.3)  # width and height fractions of the page searched first in each corner
+
+
+def find_code(image: np.ndarray) -> CodeHit | None:
+    """Find the ballot's QR code: in each corner crop first (cheap; the code is top-right on an
+    upright page, bottom-left on an upside-down one), then on the whole page.
+
+    Parameters
+    ----------
+    image : (H, W) uint8
+    """
+    h, w = image.shape
+    cw, ch = int(w * CORNER_CROP[0]), int(h * CORNER_CROP[1])
+    crops = [(w - cw, 0), (0, h - ch), (0, 0), (w - cw, h - ch)]  # TR, BL, TL, BR
+    for x0, y0 in crops:
+        hit = _zxing(image[y0:y0 + ch, x0:x0 + cw], (x0, y0))
+        if hit:
+            return hit
+    hit = _zxing(image, (0, 0))
+    if hit:
+        return hit
+    pyzbar_decode = _pyzbar()
+    if pyzbar_decode is None or image.size == 0:
+        return None
+    for result in pyzbar_decode(image):
+        if result.type == "QRCODE":
+            r = result.rect
+            return CodeHit(result.data.decode("ascii", "replace"),
+                           (r.left + r.width / 2, r.top + r.height / 2), None)
+    return None
+
+
+def _zxing(crop: np.ndarray, offset: tuple[int, int]) -> CodeHit | None:
+    if crop.size == 0 or int(crop.max()) == int(crop.min()):
+        return None
+    for barcode in zxingcpp.read_barcodes(np.ascontiguousarray(crop),
+                                          formats=zxingcpp.BarcodeFormat.QRCode):
+        if barcode.valid:
+            p = barcode.position
+            corners = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],
+                                [p.bottom_right.x, p.bottom_right.y],
+                                [p.bottom_left.x, p.bottom_left.y]], float) + offset
+            centre = corners.mean(axis=0)
+            return CodeHit(barcode.text, (float(centre[0]), float(centre[1])), corners)
+    return None

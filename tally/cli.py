@@ -177,6 +177,83 @@ def simulate(folder: Path, voters: int | None, output: Path, votes: Path | None,
 
 @main.command()
 @conference_dir
+@click.argument("inputs", metavar="FILE_OR_FOLDER...", nargs=-1, required=True,
+                type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(1, 64), metavar="N",
+              help="Read pages in N processes [default: the number of cores, at most 8].")
+def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
+    """Read scanned ballots (PDF, TIFF, JPEG, PNG files or folders) into the conference."""
+    from omr.load import open_scan
+    from tally.ballots import assemble
+    from tally.scan import default_jobs, expand, scan_stack
+    from tally.store import Store
+
+    total = 0
+    for path in expand(list(inputs)):  # page count for the progress bar (cheap: no decoding)
+        try:
+            total += open_scan(path).pages
+        except TinnhiemError:
+            pass
+    show = sys.stderr.isatty()
+    with click.progressbar(length=total, label="Reading", file=sys.stderr, hidden=not show) as bar:
+        summary = scan_stack(folder, list(inputs), jobs=jobs or default_jobs(), progress=bar.update)
+    with Store.open(folder) as store:
+        pages = store.pages()
+    ballots = assemble(pages)
+    kinds: dict[str, int] = {}
+    for page in pages:
+        kinds[page.reading.kind] = kinds.get(page.reading.kind, 0) + 1
+    click.echo(f"Read {summary.pages_read} pages from {summary.files} files"
+               + (f" ({summary.files_known} already scanned before)." if summary.files_known else "."))
+    click.echo(f"In the store: {len(pages)} pages: " + ", ".join(
+        f"{kinds.get(k, 0)} {label}" for k, label in (("ballot", "ballot pages"), ("blank", "blank"),
+                                                     ("foreign", "foreign"),
+                                                     ("unreadable", "unreadable"))) + ".")
+    accepted = sum(b.accepted for b in ballots)
+    click.echo(f"Ballots: {len(ballots)}: {accepted} accepted, {len(ballots) - accepted} flagged "
+               "for review.")
+    reasons: dict[str, int] = {}
+    for ballot in ballots:
+        for flag in ballot.flags:
+            reasons[flag] = reasons.get(flag, 0) + 1
+    if reasons:
+        click.echo("Flagged ballots by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+    unreadable = [p for p in pages if p.reading.kind == "unreadable"]
+    for page in unreadable[:20]:
+        click.echo(f"  unreadable: {page.file_name} page {page.page_index + 1}: {page.reading.reason}")
+    if len(unreadable) > 20:
+        click.echo(f"  … and {len(unreadable) - 20} more (tinnhiem export {folder} --readings)")
+    for name, problem in summary.file_errors:
+        click.echo(f"  file not read: {name}: {problem}")
+    if summary.needs_attention:
+        click.echo("Some files or pages could not be read: they are recorded; scan them again "
+                   "or review them.", err=True)
+        sys.exit(int(ExitCode.ATTENTION))
+
+
+@main.command()
+@conference_dir
+@click.option("--readings", is_flag=True, help="One CSV row per ballot row: file, page, reading, "
+              "flags and raw scores.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="File to write [default: DIR/readings.csv].")
+def export(folder: Path, readings: bool, output: Path | None) -> None:
+    """Export what the conference holds."""
+    from tally.export import readings_csv
+    from tally.files import write_private
+    from tally.store import Store
+
+    if not readings:
+        raise click.UsageError("say what to export: --readings")
+    with Store.open(folder) as store:
+        text = readings_csv(store)
+    path = output or Path(folder) / "readings.csv"
+    write_private(path, text.encode("utf-8"), overwrite=True)
+    click.echo(f"Wrote {text.count(chr(10)) - 1} rows to {path}.")
+
+
+@main.command()
+@conference_dir
 def status(folder: Path) -> None:
     """Show the conference and the ballots printed for it."""
     from tally.store import Store

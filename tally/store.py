@@ -24,8 +24,10 @@ from ballotgen.conference import Conference
 from ballotgen.errors import ConferenceError
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
+from omr.reading import PageReading
 
 STORE_FILE = "conference.sqlite"
+SCANS_DIR = "images"  # ingested scan files, named <sha256>.<kind>
 GENESIS_HASH = "0" * 64
 
 MIGRATIONS: tuple[str, ...] = (
@@ -65,6 +67,30 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER events_no_delete BEFORE DELETE ON events
         BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END;
     """,
+    # 2: scanned files (kept beside the store by content hash) and one reading per page.
+    """
+    CREATE TABLE scan_files (
+        seq INTEGER PRIMARY KEY,     -- ingestion order: the order of the stack
+        sha256 TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,          -- the file's name when it was scanned in
+        size INTEGER NOT NULL,
+        kind TEXT,                   -- pdf, tiff, jpeg, png; NULL if not a scan
+        pages INTEGER NOT NULL,
+        error TEXT,                  -- why the file could not be read at all
+        ingested_at TEXT NOT NULL
+    );
+    CREATE TABLE pages (
+        id INTEGER PRIMARY KEY,
+        file_sha256 TEXT NOT NULL REFERENCES scan_files(sha256),
+        page_index INTEGER NOT NULL,
+        image_sha256 TEXT,           -- SHA-256 of the decoded grey pixels (NULL: not decodable)
+        kind TEXT NOT NULL,          -- ballot, blank, foreign, unreadable
+        flagged INTEGER NOT NULL,
+        reading TEXT NOT NULL,       -- PageReading.to_json(): every raw score is in it
+        read_at TEXT NOT NULL,
+        UNIQUE (file_sha256, page_index)
+    );
+    """,
 )
 
 
@@ -80,6 +106,27 @@ class BatchRecord:
     layout_hash: str
     pdf_name: str
     pdf_sha256: str
+
+
+@dataclass(frozen=True)
+class ScanFileRecord:
+    seq: int
+    sha256: str
+    name: str
+    size: int
+    kind: str | None
+    pages: int
+    error: str | None
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    id: int
+    file_name: str
+    file_sha256: str
+    page_index: int
+    image_sha256: str | None
+    reading: PageReading
 
 
 @dataclass(frozen=True)
@@ -217,6 +264,62 @@ class Store:
     def issued_serials(self, batch_code: str) -> set[str]:
         rows = self._db.execute("SELECT serial FROM serials WHERE batch = ?", (batch_code,))
         return {r[0] for r in rows}
+
+    # ---------------------------------------------------------------- scanned files and pages
+
+    def scan_file(self, sha256: str) -> ScanFileRecord | None:
+        row = self._db.execute(
+            "SELECT seq, sha256, name, size, kind, pages, error FROM scan_files WHERE sha256 = ?",
+            (sha256,)).fetchone()
+        return ScanFileRecord(*row) if row else None
+
+    def scan_files(self) -> list[ScanFileRecord]:
+        rows = self._db.execute(
+            "SELECT seq, sha256, name, size, kind, pages, error FROM scan_files ORDER BY seq")
+        return [ScanFileRecord(*row) for row in rows]
+
+    def record_scan_file(self, *, sha256: str, name: str, size: int, kind: str | None, pages: int,
+                         error: str | None) -> None:
+        """Record an ingested file (once: a file already known is left as it is)."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM scan_files WHERE sha256 = ?", (sha256,)).fetchone():
+                return
+            db.execute("INSERT INTO scan_files (sha256, name, size, kind, pages, error, ingested_at)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?)", (sha256, name, size, kind, pages, error, _now()))
+            _append_event(db, "file_ingested", {"sha256": sha256, "pages": pages, "kind": kind,
+                                                "error": error})
+
+    def pages_read(self, sha256: str) -> set[int]:
+        rows = self._db.execute("SELECT page_index FROM pages WHERE file_sha256 = ?", (sha256,))
+        return {r[0] for r in rows}
+
+    def record_page(self, sha256: str, page_index: int, image_sha256: str | None,
+                    reading: PageReading) -> bool:
+        """Store one page's reading in its own transaction; False if it was stored already."""
+        with self._transaction() as db:
+            try:
+                db.execute("INSERT INTO pages (file_sha256, page_index, image_sha256, kind, flagged,"
+                           " reading, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           (sha256, page_index, image_sha256, reading.kind, int(reading.flagged),
+                            reading.to_json(), _now()))
+            except sqlite3.IntegrityError:
+                return False
+            _append_event(db, "page_read", {"file": sha256, "page": page_index, "kind": reading.kind,
+                                            "image_sha256": image_sha256,
+                                            "flags": list(reading.flags)})
+        return True
+
+    def pages(self) -> list[StoredPage]:
+        """Every page read, in stack order (files in ingestion order, pages in file order)."""
+        rows = self._db.execute(
+            "SELECT p.id, f.name, p.file_sha256, p.page_index, p.image_sha256, p.reading"
+            " FROM pages p JOIN scan_files f ON f.sha256 = p.file_sha256"
+            " ORDER BY f.seq, p.page_index")
+        return [StoredPage(r[0], r[1], r[2], r[3], r[4], PageReading.from_json(r[5])) for r in rows]
+
+    def scans_folder(self) -> Path:
+        """Where ingested files are kept, named by their SHA-256."""
+        return self.folder / SCANS_DIR
 
     # ---------------------------------------------------------------- the event log
 

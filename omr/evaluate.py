@@ -1,0 +1,98 @@
+"""Compare the reader with a simulation's truth (``ballotgen.simulate``): for benchmarks and tests.
+
+A *silent error* is the one thing that must never happen: a row read wrongly on a page that is not
+flagged, so nobody would look at it. A *missed flag* is a flag the truth requires that the page
+does not carry (an unreadable or foreign page defers everything to a human, and so misses
+nothing). A *false flag* is a flag on a page the truth says is clean.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from omr.reading import PageReading
+
+DEFERRING = {"unreadable", "foreign"}  # such a page goes to a human whole
+
+
+@dataclass
+class Evaluation:
+    pages: int = 0
+    ballot_pages: int = 0
+    rows: int = 0
+    rows_wrong: int = 0  # read differently from the truth (flagged or not)
+    silent_errors: list[str] = field(default_factory=list)
+    missed_flags: list[str] = field(default_factory=list)
+    clean_pages: int = 0  # ballot pages the truth says need no flag
+    falsely_flagged: list[str] = field(default_factory=list)
+    flag_counts: Counter = field(default_factory=Counter)  # flags raised where required
+    kinds: Counter = field(default_factory=Counter)  # (truth kind, read kind)
+    scores: dict[str, list[float]] = field(default_factory=dict)  # box scores by what was drawn
+
+    @property
+    def false_flag_rate(self) -> float:
+        return len(self.falsely_flagged) / self.clean_pages if self.clean_pages else 0.0
+
+    def add(self, other: Evaluation) -> None:
+        for name in ("pages", "ballot_pages", "rows", "rows_wrong", "clean_pages"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.silent_errors += other.silent_errors
+        self.missed_flags += other.missed_flags
+        self.falsely_flagged += other.falsely_flagged
+        self.flag_counts += other.flag_counts
+        self.kinds += other.kinds
+        for key, values in other.scores.items():
+            self.scores.setdefault(key, []).extend(values)
+
+
+def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label: str = "") -> Evaluation:
+    """Compare ``readings`` ((file name, page index) → reading) with ``truth``."""
+    ev = Evaluation()
+    ballots = {b["id"]: {r["person"]: r for r in b["rows"]} for b in truth["ballots"]}
+    for page in truth["pages"]:
+        where = f"{label}{page['file']}#{page['index']}"
+        reading = readings.get((page["file"], page["index"]))
+        ev.pages += 1
+        if reading is None:
+            ev.missed_flags.append(f"{where}: page not read at all")
+            continue
+        expected_kind = {"blank_back": "blank"}.get(page["kind"], page["kind"])
+        ev.kinds[(page["kind"], reading.kind)] += 1
+        required = set(page["flags"])
+        if page["kind"] == "blank_back":
+            if reading.kind != "blank":
+                ev.falsely_flagged.append(f"{where}: blank back read as {reading.kind}")
+            continue
+        if page["kind"] == "foreign":
+            if required and not (set(reading.flags) & (required | DEFERRING)):
+                ev.missed_flags.append(f"{where}: {page['foreign_kind']} not flagged "
+                                       f"(read as {reading.kind})")
+            continue
+        ev.ballot_pages += 1
+        deferred = bool(set(reading.flags) & DEFERRING)
+        for flag in required:
+            if flag in reading.flags:
+                ev.flag_counts[flag] += 1
+            elif not deferred and flag != "blank_ballot":  # blank_ballot is a ballot-level flag
+                ev.missed_flags.append(f"{where}: {flag} not raised")
+        if not required - {"blank_ballot"}:
+            ev.clean_pages += 1
+            if reading.flags:
+                ev.falsely_flagged.append(f"{where}: {', '.join(reading.flags)}")
+        if reading.kind != expected_kind:
+            continue
+        rows = ballots[page["ballot"]]
+        for row in reading.rows:
+            truth_row = rows[row.person]
+            ev.rows += 1
+            for i, score in enumerate(row.scores):
+                drawn = (f"mark:{truth_row['style']}" if i in truth_row["marked"] else
+                         "scribbled" if i == truth_row["scribbled"] else "empty")
+                ev.scores.setdefault(drawn, []).append(score)
+            if row.reading != truth_row["expected"]:
+                ev.rows_wrong += 1
+                if not reading.flags:
+                    ev.silent_errors.append(f"{where} person {row.person}: read {row.reading}, "
+                                            f"truth {truth_row['expected']} {row.scores}")
+    return ev

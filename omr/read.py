@@ -1,0 +1,129 @@
+"""Read one scanned page: blank? whose ballot? where is everything? what is marked?
+
+``read_page`` is the whole pipeline for one page and returns a :class:`PageReading` whatever
+happens: a blank back, a foreign sheet or a page that cannot be registered is an outcome with its
+reason, never an exception. The conference facts it needs come in a :class:`Context` (the reader
+never opens the store).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from ballotgen import payload
+from ballotgen.layout import Layout
+from omr.decide import DEFAULT, Thresholds, box_status, row_flags, row_reading
+from omr.load import PageImage
+from omr.qr import find_code
+from omr.reading import PageReading, RowReading
+from omr.register import RegistrationFailure, register, warp
+from omr.score import (blank_reference, box_score, darkness, find_outline, new_ink_mm2,
+                       outline_correction)
+
+BLANK_INK_FRACTION = 0.002  # a page with less ink than this (away from its edges) is blank
+BLANK_MARGIN_MM = 12.0  # edges ignored by the blank test (scanner shadows, punched holes)
+BLANK_PX_PER_MM = 3.0
+MIN_OUTLINES = 0.5  # box outlines that must agree with the registration (heavy marks hide some)
+MIN_OUTLINES_WEAK = 0.8  # … when fewer than three discs were found
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the reader must know of the conference."""
+
+    key: bytes  # verifies the ballot codes
+    layouts: dict[str, Layout]  # every layout printed, by hash
+    batches: frozenset[str]  # every batch printed
+    serials: frozenset[str] = frozenset()  # every serial issued (batches printed with --serials)
+    thresholds: Thresholds = field(default=DEFAULT)
+
+
+def read_page(page: PageImage, ctx: Context) -> PageReading:
+    """Everything the reader can tell about one page."""
+    grey = page.image
+    if is_blank(grey, page.dpi):
+        return PageReading("blank")
+    hit = find_code(grey)
+    if hit is None:
+        return _foreign("no ballot code found on the page")
+    try:
+        code, mac = payload.decode(hit.text)
+    except payload.PayloadFormatError:
+        return _foreign("the QR code is not a ballot code")
+    if not payload.is_authentic(code, mac, ctx.key):
+        return _foreign("the ballot code is not signed for this conference (forged, or a ballot "
+                        "of another conference)")
+    ident = {"batch": code.batch, "page": code.page, "pages": code.pages, "serial": code.serial,
+             "layout_hash": code.layout_hash}
+    layout = ctx.layouts.get(code.layout_hash)
+    if code.batch not in ctx.batches or layout is None:
+        return _foreign(f"batch {code.batch} was not printed for this conference", **ident)
+    if code.serial is not None and code.serial not in ctx.serials:
+        return _foreign(f"serial {code.serial} was never issued", **ident)
+    if code.pages != len(layout.pages):
+        return _foreign("the code's page count does not match its layout", **ident)
+    page_layout = layout.pages[code.page - 1]
+
+    registration = register(grey, layout, page_layout, hit, page.dpi)
+    if isinstance(registration, RegistrationFailure):
+        return PageReading("unreadable", reason=registration.reason,
+                           marks_found=registration.marks_found, flags=("unreadable",), **ident)
+    boxes = [box for row in page_layout.rows for box in row.boxes]
+    dark = darkness(warp(grey, registration, layout), layout, page_layout)
+    correction, agreeing = outline_correction(dark, boxes, layout.box_line)
+    needed = MIN_OUTLINES_WEAK if registration.weak else MIN_OUTLINES
+    if agreeing < needed:
+        return PageReading("unreadable", reason=f"only {agreeing:.0%} of the printed boxes are "
+                           "where the registration puts them", marks_found=registration.marks_found,
+                           flags=("unreadable",), **ident)
+    if correction is not None:  # resample once more, so names and free areas line up too
+        registration = registration.refined(correction)
+        dark = darkness(warp(grey, registration, layout), layout, page_layout)
+    reference = blank_reference(layout, page_layout.index)
+    t = ctx.thresholds
+    rows = []
+    for row in page_layout.rows:
+        measured = [box_score(dark, box, find_outline(dark, box, layout.box_line)) for box in row.boxes]
+        scores = tuple(round(m.score, 4) for m in measured)
+        statuses = tuple(box_status(m.score, m.extent_mm, t) for m in measured)
+        reading = row_reading(statuses)
+        name_ink = round(new_ink_mm2(dark, reference, row.name_cell), 2)
+        extents = tuple(round(m.extent_mm, 2) for m in measured)
+        rows.append(RowReading(row.person, scores, extents, statuses, reading,  # type: ignore[arg-type]
+                               name_ink, row_flags(reading, name_ink, t)))
+    write_in = round(new_ink_mm2(dark, reference, page_layout.free, exclude=page_layout.signature), 2)
+    flags = {f for r in rows for f in r.flags}
+    if write_in >= t.write_in_mm2:
+        flags.add("write_in")
+    return PageReading("ballot", upside_down=registration.upside_down,
+                       registration_error_mm=registration.residual_mm,
+                       marks_found=registration.marks_found, rows=tuple(rows),
+                       write_in_mm2=write_in, flags=tuple(sorted(flags)), **ident)
+
+
+def _foreign(reason: str, **ident: object) -> PageReading:
+    return PageReading("foreign", reason=reason, flags=("foreign",), **ident)  # type: ignore[arg-type]
+
+
+def is_blank(image: np.ndarray, dpi: float | None) -> bool:
+    """True for a page with (almost) no ink away from its edges: a blank duplex back.
+
+    Parameters
+    ----------
+    image : (H, W) uint8
+    dpi : the file's resolution, or None (then an A4 width is assumed)
+    """
+    h, w = image.shape
+    if h < 50 or w < 50:
+        return int(image.max()) - int(image.min()) < 60
+    px_per_mm = (dpi / 25.4) if dpi else w / 210.0
+    scale = BLANK_PX_PER_MM / px_per_mm
+    small = cv2.medianBlur(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), 3)
+    paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
+    dark = (paper.astype(np.int16) - small) > 90  # clearly darker than the paper around it
+    m = int(BLANK_MARGIN_MM * BLANK_PX_PER_MM)
+    inner = dark[m:-m, m:-m]
+    return inner.size > 0 and float(inner.mean()) < BLANK_INK_FRACTION

@@ -1,0 +1,65 @@
+"""What the reader says about one scanned page: a :class:`PageReading`.
+
+Every outcome is its own kind (``ballot``, ``blank``, ``foreign``, ``unreadable``) with its reason;
+raw measurements (every box's score) are always kept, so thresholds can be audited and re-applied
+later without rescanning. Readings are plain values, serialised to JSON for the store.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+PAGE_KINDS = ("ballot", "blank", "foreign", "unreadable")
+ROW_READINGS = ("cao", "tin_nhiem", "thap", "blank", "multi", "unclear")
+PAGE_FLAGS = ("blank_row", "multi_mark", "unclear_mark", "name_crossed", "write_in", "foreign",
+              "unreadable")
+
+
+@dataclass(frozen=True)
+class RowReading:
+    """One person's row on one ballot page."""
+
+    person: int
+    scores: tuple[float, float, float]  # new ink in each box (LEVELS order), 0..1
+    extents_mm: tuple[float, float, float]  # how far the ink in each box spreads
+    statuses: tuple[str, str, str]  # "mark", "unclear" or "empty" per box
+    reading: str  # a ROW_READINGS value
+    name_ink_mm2: float  # new ink over the printed name (a struck-through name)
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """The reader's whole account of one page of one scanned file."""
+
+    kind: str  # a PAGE_KINDS value
+    reason: str = ""  # why foreign or unreadable, in plain English
+    batch: str | None = None
+    page: int | None = None  # 1-based page of the ballot
+    pages: int | None = None
+    serial: str | None = None
+    layout_hash: str | None = None
+    upside_down: bool = False
+    registration_error_mm: float | None = None  # RMS residual of the mark fit
+    marks_found: int = 0
+    rows: tuple[RowReading, ...] = ()
+    write_in_mm2: float = 0.0  # new ink in the free area below the table
+    flags: tuple[str, ...] = field(default=())
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> PageReading:
+        d = json.loads(text)
+        d["rows"] = tuple(RowReading(**{**r, "scores": tuple(r["scores"]),
+                                        "extents_mm": tuple(r["extents_mm"]),
+                                        "statuses": tuple(r["statuses"]),
+                                        "flags": tuple(r["flags"])}) for r in d["rows"])
+        d["flags"] = tuple(d["flags"])
+        return cls(**d)
