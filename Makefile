@@ -25,6 +25,10 @@ demo: setup
 	  --profile office --format pdf --seed 2026 --foreign 2
 	$(BIN)/tinnhiem simulate $(DEMO)/ubnd --voters 40 -o $(DEMO)/ubnd/scans \
 	  --profile rough --format tiff --seed 2026
+	$(BIN)/tinnhiem scan $(DEMO)/so-khdt $(DEMO)/so-khdt/scans/scan.pdf
+	$(BIN)/tinnhiem scan $(DEMO)/ubnd $(DEMO)/ubnd/scans/scan.tif
+	$(BIN)/tinnhiem export $(DEMO)/so-khdt --readings
+	$(BIN)/tinnhiem export $(DEMO)/ubnd --readings
 	@echo
 	@echo "Demo outputs (readable by you only):"
 	@echo "  $(DEMO)/so-khdt/phieu.pdf         ballots of the 5-person sample conference"
@@ -32,6 +36,7 @@ demo: setup
 	@echo "  $(DEMO)/ubnd/phieu.pdf            ballots of the 55-person sample conference"
 	@echo "  $(DEMO)/ubnd/scans/scan.tif       40 of them filled and scanned (rough handling)"
 	@echo "  $(DEMO)/*/scans/truth.json        what a correct reader must find on every page"
+	@echo "  $(DEMO)/*/readings.csv            what the reader found: every row, flag and score"
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
 
 test: setup
@@ -40,6 +45,8 @@ test: setup
 benchmark: setup
 	$(BIN)/python benchmarks/print_speed.py
 	$(BIN)/python benchmarks/simulate_speed.py
+	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/accuracy.py
 
 setup: $(VENV)/.installed
 

@@ -272,8 +272,10 @@ def _spoil_code(sheet: Sheet, qr: Rect, *, damaged: bool, rng: np.random.Generat
     if not damaged:
         sheet.image[y0:y1, x0:x1] = 255
         return
-    if rng.random() < 0.5:  # a torn corner: the top-right third of the code is gone
-        sheet.image[y0:y0 + (y1 - y0) // 2, x0 + (x1 - x0) // 3:x1] = 255
+    # Damaged beyond what error correction restores (level Q: a quarter of the symbol), or the
+    # truth would call foreign a code any reader decodes.
+    if rng.random() < 0.5:  # a torn corner: the right 60 % of the code is gone
+        sheet.image[y0:y1, x0 + (x1 - x0) * 2 // 5:x1] = 255
     else:  # scribbled over with a pen
         pen = Ink(marks.BLACK, 1.0, 0.9)
         for _ in range(int(rng.integers(6, 10))):

@@ -18,9 +18,11 @@ class Thresholds:
 
     # Measured (benchmarks/accuracy.py prints the distributions): empty boxes score at most
     # 0.011 on every profile; the faintest visible marks (light pencil) 0.037, crosses 0.09.
+    # The smallest cross (a quarter of the box) spans 2.4 mm or more; dots up to 1.2 mm across
+    # measure at most 1.4 mm.
     definite: float = 0.03  # at or above: a mark
     marginal: float = 0.02  # at or above (and below definite): unclear, a human decides
-    min_extent_mm: float = 1.5  # ink more compact than this (a dot) is never a definite mark
+    min_extent_mm: float = 2.0  # ink more compact than this (a dot) is never a definite mark
     name_crossed_mm2: float = 4.0  # new ink over a printed name: a struck-through name
     write_in_mm2: float = 8.0  # new ink in the free area below the table: a written-in name
 

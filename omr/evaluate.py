@@ -2,8 +2,8 @@
 
 A *silent error* is the one thing that must never happen: a row read wrongly on a page that is not
 flagged, so nobody would look at it. A *missed flag* is a flag the truth requires that the page
-does not carry (an unreadable or foreign page defers everything to a human, and so misses
-nothing). A *false flag* is a flag on a page the truth says is clean.
+does not carry; for a blank or multi-marked row, any review flag on that very row will do (an
+unreadable or foreign page defers everything to a human, and so misses nothing). A *false flag* is a flag on a page the truth says is clean.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from omr.reading import PageReading
 
 DEFERRING = {"unreadable", "foreign"}  # such a page goes to a human whole
+ROW_REVIEW = {"blank_row", "multi_mark", "unclear_mark"}  # any of these puts the row before a human
 
 
 @dataclass
@@ -71,10 +72,20 @@ def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label
             continue
         ev.ballot_pages += 1
         deferred = bool(set(reading.flags) & DEFERRING)
-        for flag in required:
+        row_flags = {r.person: set(r.flags) for r in reading.rows}
+        for truth_row in ballots[page["ballot"]].values():
+            if truth_row["person"] not in row_flags or deferred:
+                continue
+            flags = row_flags[truth_row["person"]]
+            for flag in truth_row["flags"]:  # a blank or multi row: that row must be flagged
+                if flags & ROW_REVIEW:
+                    ev.flag_counts[flag] += flag in flags
+                else:
+                    ev.missed_flags.append(f"{where} person {truth_row['person']}: {flag} not raised")
+        for flag in required - {"blank_row", "multi_mark", "blank_ballot"}:  # page-level flags
             if flag in reading.flags:
                 ev.flag_counts[flag] += 1
-            elif not deferred and flag != "blank_ballot":  # blank_ballot is a ballot-level flag
+            elif not deferred:
                 ev.missed_flags.append(f"{where}: {flag} not raised")
         if not required - {"blank_ballot"}:
             ev.clean_pages += 1

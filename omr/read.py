@@ -8,6 +8,7 @@ never opens the store).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import cv2
@@ -20,8 +21,9 @@ from omr.load import PageImage
 from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import RegistrationFailure, register, warp
-from omr.score import (blank_reference, box_score, darkness, find_outline, new_ink_mm2,
-                       outline_correction)
+from omr.register import PX_PER_MM
+from omr.score import (REFINE_TOLERANCE_MM, blank_reference, box_score, darkness, find_outline,
+                       new_ink_mm2, outline_correction)
 
 BLANK_INK_FRACTION = 0.002  # a page with less ink than this (away from its edges) is blank
 BLANK_MARGIN_MM = 12.0  # edges ignored by the blank test (scanner shadows, punched holes)
@@ -41,12 +43,16 @@ class Context:
     thresholds: Thresholds = field(default=DEFAULT)
 
 
-def read_page(page: PageImage, ctx: Context) -> PageReading:
-    """Everything the reader can tell about one page."""
+def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None) -> PageReading:
+    """Everything the reader can tell about one page. ``timings``, if given, receives the
+    seconds spent in each stage (for benchmarks)."""
+    clock = _Clock(timings)
     grey = page.image
     if is_blank(grey, page.dpi):
         return PageReading("blank")
+    clock.lap("blank test")
     hit = find_code(grey)
+    clock.lap("QR code")
     if hit is None:
         return _foreign("no ballot code found on the page")
     try:
@@ -68,6 +74,7 @@ def read_page(page: PageImage, ctx: Context) -> PageReading:
     page_layout = layout.pages[code.page - 1]
 
     registration = register(grey, layout, page_layout, hit, page.dpi)
+    clock.lap("registration marks")
     if isinstance(registration, RegistrationFailure):
         return PageReading("unreadable", reason=registration.reason,
                            marks_found=registration.marks_found, flags=("unreadable",), **ident)
@@ -79,10 +86,18 @@ def read_page(page: PageImage, ctx: Context) -> PageReading:
         return PageReading("unreadable", reason=f"only {agreeing:.0%} of the printed boxes are "
                            "where the registration puts them", marks_found=registration.marks_found,
                            flags=("unreadable",), **ident)
+    clock.lap("warp, darkness, outline fit")
     if correction is not None:  # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
         dark = darkness(warp(grey, registration, layout), layout, page_layout)
+        residual, agreeing = outline_correction(dark, boxes, layout.box_line)
+        if residual is None or agreeing < MIN_OUTLINES_WEAK or \
+                _largest_shift_mm(residual, boxes) > REFINE_TOLERANCE_MM:
+            return PageReading("unreadable", reason="the printed boxes do not line up after "
+                               "registration", marks_found=registration.marks_found,
+                               flags=("unreadable",), **ident)
     reference = blank_reference(layout, page_layout.index)
+    clock.lap("refined warp")
     t = ctx.thresholds
     rows = []
     for row in page_layout.rows:
@@ -95,6 +110,12 @@ def read_page(page: PageImage, ctx: Context) -> PageReading:
         rows.append(RowReading(row.person, scores, extents, statuses, reading,  # type: ignore[arg-type]
                                name_ink, row_flags(reading, name_ink, t)))
     write_in = round(new_ink_mm2(dark, reference, page_layout.free, exclude=page_layout.signature), 2)
+    clock.lap("scores and new ink")
+    # In a row at least one box is empty; if even the emptiest boxes look inked across the page,
+    # the boxes are not where registration put them (their outlines are being measured).
+    if rows and float(np.median([min(r.scores) for r in rows])) >= t.marginal:
+        return PageReading("unreadable", reason="the boxes do not line up with the page",
+                           marks_found=registration.marks_found, flags=("unreadable",), **ident)
     flags = {f for r in rows for f in r.flags}
     if write_in >= t.write_in_mm2:
         flags.add("write_in")
@@ -102,6 +123,27 @@ def read_page(page: PageImage, ctx: Context) -> PageReading:
                        registration_error_mm=registration.residual_mm,
                        marks_found=registration.marks_found, rows=tuple(rows),
                        write_in_mm2=write_in, flags=tuple(sorted(flags)), **ident)
+
+
+def _largest_shift_mm(correction: np.ndarray, boxes: list) -> float:
+    """How far (mm) an affine correction (registered px) moves any box centre."""
+    centres = np.array([b.centre for b in boxes]) * PX_PER_MM
+    moved = centres @ correction[:, :2].T + correction[:, 2]
+    return float(np.hypot(*(moved - centres).T).max() / PX_PER_MM)
+
+
+class _Clock:
+    """Adds the time since the previous lap to ``timings[stage]`` (nothing if timings is None)."""
+
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
+            self.last = now
 
 
 def _foreign(reason: str, **ident: object) -> PageReading:

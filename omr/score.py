@@ -24,7 +24,7 @@ REFINE_REACH_MM = 1.8  # box outlines are first looked for this far from where r
 REFINE_TOLERANCE_MM = 0.4  # outlines this close to the fitted correction agree with it
 RELOCATE_MM = 0.5  # then each box is looked for this far around the corrected position
 INK_DARKNESS = 0.45  # darkness above which a pixel counts as ink for areas (mm²)
-REFERENCE_GROW_MM = 0.6  # printed ink of the blank ballot is grown by this much (misregistration)
+REFERENCE_GROW_MM = 0.25  # printed ink of the blank ballot is grown by this much (after alignment)
 CELL_MARGIN_MM = 0.8  # new ink this close to a cell's rules is ignored
 ALIGN_REACH_MM = 2.0  # a cell's print is matched to the blank ballot this far around
 
@@ -64,7 +64,7 @@ def _px(rect: Rect, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
             int(round((rect.bottom - inset_mm) * PX_PER_MM)))
 
 
-EXTENT_DARKNESS = 0.2  # pixels darker than this count towards a mark's extent
+EXTENT_DARKNESS = 0.12  # pixels lighter than this never count towards a mark's extent
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class BoxScore:
 def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[int, int] = (0, 0),
                  reach_mm: float = RELOCATE_MM) -> tuple[int, int]:
     """Shift (dx, dy) in pixels, within ``reach_mm`` of ``around``, that best fits the printed
-    outline of ``box``: the ring along its edges with the most ink."""
+    outline of ``box``: the ring along its edges darkest against the inside of the box."""
     pad = int(np.ceil(reach_mm * PX_PER_MM))
     line = max(1, int(round(line_mm * PX_PER_MM)))  # ring a little wider than the outline
     x0, y0, x1, y1 = _px(box)
@@ -94,10 +94,14 @@ def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[i
     dx, dy, ax, ay = dx[ok], dy[ok], ax[ok], ay[ok]
     if not dx.size:
         return around
-    ring = (_sums(integral, ax, ay, w + 2 * line, h + 2 * line)
-            - _sums(integral, ax + 2 * line, ay + 2 * line, w - 2 * line, h - 2 * line)
-            - 0.05 * (np.abs(dx) + np.abs(dy)))  # on a tie, prefer where we were told to look
-    best = int(np.argmax(ring))
+    outer = _sums(integral, ax, ay, w + 2 * line, h + 2 * line)
+    inner = _sums(integral, ax + 2 * line, ay + 2 * line, w - 2 * line, h - 2 * line)
+    inner_area = (w - 2 * line) * (h - 2 * line)
+    ring_area = (w + 2 * line) * (h + 2 * line) - inner_area
+    # A dark ring around a lighter inside: the outline, not a row rule or a heavy mark beside it.
+    contrast = (outer - inner) / ring_area - inner / inner_area
+    contrast -= 0.002 * (np.abs(dx) + np.abs(dy))  # on a tie, prefer where we were told to look
+    best = int(np.argmax(contrast))
     return (around[0] + int(dx[best]), around[1] + int(dy[best]))
 
 
@@ -126,7 +130,9 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> BoxScore:
     interior = dark[max(y0 + shift[1], 0):y1 + shift[1], max(x0 + shift[0], 0):x1 + shift[0]]
     if not interior.size:
         return BoxScore(0.0, 0.0, shift)
-    inked = interior > EXTENT_DARKNESS
+    # The extent counts pixels darker than half the mark's own (near-)maximum: a pen's blurred
+    # halo is left out, and a light pencil stroke still counts.
+    inked = interior > max(EXTENT_DARKNESS, 0.5 * float(np.percentile(interior, 99.5)))
     rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM if rows.size else 0.0
     return BoxScore(float(interior.mean()), float(extent), shift)

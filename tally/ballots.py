@@ -3,8 +3,8 @@
 Pages come in stack order. Blank pages (duplex backs) are skipped. A ballot is its pages 1..n of
 one batch in sequence; a page out of sequence starts a new ballot and the incomplete one is flagged
 ``missing_page``. A foreign page is a ballot of its own. From the whole stack follow the flags no
-single page can know: ``blank_ballot`` (no row marked on any page) and ``duplicate`` (a serial seen
-before). A ballot with no flag is accepted automatically; a flagged one waits for review.
+single page can know: ``blank_ballot`` (no row marked on any page) and ``duplicate`` (a page of a
+serial seen twice: every ballot with that serial is flagged). A ballot with no flag is accepted automatically; a flagged one waits for review.
 """
 
 from __future__ import annotations
@@ -48,7 +48,15 @@ def assemble(pages: list[StoredPage]) -> list[Ballot]:
         else:
             groups.append([page])
 
-    ballots, seen_serials = [], set()
+    # The same page of the same serial twice is a duplicate (two fragments of one ballot whose
+    # middle page is missing share a serial too, and are not).
+    seen: dict[tuple[str, int | None], int] = {}
+    for page in pages:
+        if page.reading.serial:
+            key = (page.reading.serial, page.reading.page)
+            seen[key] = seen.get(key, 0) + 1
+    duplicated = {serial for (serial, _), count in seen.items() if count > 1}
+    ballots = []
     for number, group in enumerate(groups, start=1):
         flags = {f for p in group for f in p.reading.flags}
         first = group[0].reading
@@ -60,9 +68,7 @@ def assemble(pages: list[StoredPage]) -> list[Ballot]:
         if first.kind == "ballot" and rows and all(row.reading == "blank" for row in rows) \
                 and "missing_page" not in flags:
             flags.add("blank_ballot")
-        if first.serial:
-            if first.serial in seen_serials:
-                flags.add("duplicate")
-            seen_serials.add(first.serial)
+        if first.serial in duplicated:
+            flags.add("duplicate")  # every copy: which one is genuine is for a human to say
         ballots.append(Ballot(number, tuple(group), tuple(sorted(flags))))
     return ballots

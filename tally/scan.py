@@ -12,19 +12,19 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ballotgen.errors import InputFileError
+from ballotgen.errors import ConferenceError, InputFileError
 from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, read_page
 from omr.reading import PageReading
 from tally.store import Store
 
 HASH_CHUNK = 1 << 20
+NOT_DECODED = ("page cannot be decoded", "reader error")  # unreadable pages that need attention
 
 
 @dataclass
@@ -84,7 +84,6 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
     with Store.open(folder) as store:
         ctx = reading_context(store)
         if not ctx.layouts:
-            from ballotgen.errors import ConferenceError
             raise ConferenceError(f"{folder}: no ballots have been printed, so none can be read",
                                   remedy=f"Print them first: tinnhiem print {folder} --copies N")
         tasks: list[tuple[str, ScanFile, int]] = []
@@ -97,7 +96,7 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
         for sha, index, image_sha, reading in _read_all(tasks, ctx, jobs):
             store.record_page(sha, index, image_sha, reading)
             summary.pages_read += 1
-            if reading.kind == "unreadable" and reading.reason.startswith("page cannot be"):
+            if reading.kind == "unreadable" and reading.reason.startswith(NOT_DECODED):
                 summary.page_errors.append((store.scan_file(sha).name, index + 1, reading.reason))
             if progress:
                 progress(1)
@@ -161,13 +160,13 @@ def read_one(scan: ScanFile, index: int, ctx: Context) -> tuple[str | None, Page
     try:
         page = load_page(scan, index)
     except InputFileError as exc:
-        return None, PageReading("unreadable", reason=f"page cannot be decoded: "
+        return None, PageReading("unreadable", reason=f"{NOT_DECODED[0]}: "
                                  f"{exc.message.split(': ', 1)[-1]}", flags=("unreadable",))
     image_sha = hashlib.sha256(page.image.tobytes() + repr(page.image.shape).encode()).hexdigest()
     try:
         return image_sha, read_page(page, ctx)
     except Exception as exc:  # a bug must not lose the page: it is stored and flagged
-        return image_sha, PageReading("unreadable", reason=f"reader error: {type(exc).__name__}: "
+        return image_sha, PageReading("unreadable", reason=f"{NOT_DECODED[1]}: {type(exc).__name__}: "
                                       f"{exc}", flags=("unreadable",))
 
 
@@ -191,7 +190,3 @@ def _read_all(tasks: list[tuple[str, ScanFile, int]], ctx: Context,
 
 def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
-
-
-def stderr_is_terminal() -> bool:
-    return sys.stderr.isatty()

@@ -25,6 +25,15 @@ def render_grey(document: pdfium.PdfDocument, index: int, dpi: int) -> np.ndarra
     return np.ascontiguousarray(document[index].render(scale=dpi / 72, grayscale=True).to_numpy())
 
 
+def make_issued(persons, copies: int, *, serials: bool = False):
+    """A conference printed as ``copies`` ballots, as the simulator and the reader need it."""
+    from ballotgen.simulate import Issued
+
+    conference = make_conference(persons)
+    return Issued(conference, build_layout(conference), new_batch(copies, serials=serials),
+                  payload.new_key())
+
+
 def make_conference(persons: tuple[Person, ...] | list[Person]) -> Conference:
     return Conference(org=ORG, title=TITLE, date=dt.date(2026, 12, 15), place="Bình An",
                       persons=tuple(persons), summoned=40)
@@ -67,3 +76,8 @@ def small_printed(small_persons) -> Printed:
 @pytest.fixture(scope="session")
 def large_printed(large_persons) -> Printed:
     return Printed(make_conference(large_persons), copies=2)
+
+
+@pytest.fixture(scope="session")
+def issued(small_persons):
+    return make_issued(small_persons, 200)

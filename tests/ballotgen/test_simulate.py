@@ -16,26 +16,14 @@ from ballotgen.render import new_batch
 from ballotgen.simulate import Issued, _Renderer, fill_page, simulate_stack
 from ballotgen.voters import Mistakes, RowPlan, plan_ballots
 from omr.qr import decode_qr
-from tests.conftest import make_conference
+from tests.conftest import make_issued
 
 DPI = 150
 
 
 @pytest.fixture(scope="module")
-def issued(small_persons):
-    from ballotgen.layout import build_layout
-
-    conference = make_conference(small_persons)
-    return Issued(conference, build_layout(conference), new_batch(200), payload.new_key())
-
-
-@pytest.fixture(scope="module")
 def issued_serials(small_persons):
-    from ballotgen.layout import build_layout
-
-    conference = make_conference(small_persons)
-    return Issued(conference, build_layout(conference), new_batch(20, serials=True),
-                  payload.new_key())
+    return make_issued(small_persons, 20, serials=True)
 
 
 def box_ink(sheet_img, blank_img, box, dpi):

@@ -1,0 +1,76 @@
+"""Reading speed: pages per second on one core and on all, and the time of each stage.
+
+    .venv/bin/python benchmarks/speed.py [--voters N]
+
+Simulates 300-dpi grey stacks of the 55-person sample ballot (4 pages a ballot) as JPEG files and
+as one PDF (office profile, duplex backs included), then:
+- times decoding and each reading stage page by page on one core (target: under 100 ms a page
+  beyond decoding the file);
+- times the whole `scan` (store included) with one process and with one per core.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from omr.load import load_page, open_scan
+from omr.read import read_page
+from tally.prepare import create_conference, print_ballots, simulate_vote
+from tally.scan import default_jobs, expand, reading_context, scan_stack
+from tally.store import Store
+
+ROSTER = Path(__file__).resolve().parent.parent / "samples" / "roster-large.xlsx"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--voters", type=int, default=15)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "conf"
+        create_conference(conf, roster=ROSTER, org="ỦY BAN NHÂN DÂN TỈNH BÌNH AN",
+                          title="Hội nghị", date=dt.date(2026, 12, 15))
+        print_ballots(conf, copies=args.voters)
+        for fmt in ("jpeg", "pdf"):
+            stack = Path(tmp) / fmt
+            simulate_vote(conf, stack, voters=args.voters, profile="office", fmt=fmt, dpi=300,
+                          seed=1)
+            files = [p for p in expand([stack]) if p.suffix != ".json"]
+            with Store.open(conf) as store:
+                ctx = reading_context(store)
+            stages: dict[str, float] = {}
+            decode = pages = ballot_pages = 0.0
+            for path in files:
+                scan = open_scan(path)
+                for index in range(scan.pages):
+                    start = time.perf_counter()
+                    page = load_page(scan, index)
+                    decode += time.perf_counter() - start
+                    reading = read_page(page, ctx, timings=stages)
+                    pages += 1
+                    ballot_pages += reading.kind == "ballot"
+            reading_s = sum(stages.values())
+            print(f"{fmt}: {int(pages)} pages at 300 dpi grey ({int(ballot_pages)} ballot pages, "
+                  f"the rest blank backs), one core:")
+            print(f"  decoding the file  {decode / pages * 1000:6.1f} ms/page")
+            for stage, seconds in stages.items():
+                print(f"  {stage:18} {seconds / pages * 1000:6.1f} ms/page")
+            print(f"  reading in all     {reading_s / pages * 1000:6.1f} ms/page "
+                  f"({reading_s / ballot_pages * 1000:.1f} ms per ballot page)")
+            for jobs in (1, default_jobs()):
+                copy = Path(tmp) / f"conf-{fmt}-{jobs}"
+                shutil.copytree(conf, copy)
+                start = time.perf_counter()
+                scan_stack(copy, [stack], jobs=jobs)
+                seconds = time.perf_counter() - start
+                print(f"  tinnhiem scan, {jobs} process(es): {pages / seconds:5.1f} pages/s "
+                      f"({seconds:.1f} s, store included)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The reader on ballots we print, fill and scan ourselves: every outcome and every flag."""
+
+import numpy as np
+import pytest
+
+from ballotgen import marks
+from ballotgen.layout import LEVELS
+from ballotgen.marks import Ink
+from ballotgen.voters import BallotPlan, RowPlan
+from ballotgen.simulate import fill_page
+from omr.decide import DEFAULT, Thresholds, box_status, row_reading
+from omr.read import read_page
+from tests.omr.conftest import context_of
+
+PEN = Ink(marks.BLUE, 0.95, 0.5)
+
+
+def plan(issued, choices, **extra):
+    """A ballot plan: ``choices`` person → box indexes to mark (crosses)."""
+    rows = tuple(RowPlan(p.number, None, tuple(choices.get(p.number, ())), "x")
+                 for p in issued.layout.persons)
+    return BallotPlan(voter=1, rows=rows, seed=7, stamp=True, **extra)
+
+
+def read(drawer, ctx, ballot_plan, **scan_options):
+    sheet = drawer.sheet()
+    fill_page(sheet, drawer.issued.layout.pages[0], ballot_plan, last=True)
+    return read_page(drawer.scan(sheet, **scan_options), ctx)
+
+
+def test_a_correctly_marked_ballot_reads_exactly_and_is_not_flagged(issued, drawer, ctx):
+    choices = {1: [0], 2: [1], 3: [2], 4: [0], 5: [1]}
+    reading = read(drawer, ctx, plan(issued, choices))
+    assert reading.kind == "ballot" and reading.flags == ()
+    assert [r.reading for r in reading.rows] == ["cao", "tin_nhiem", "thap", "cao", "tin_nhiem"]
+    assert reading.batch == issued.batch.code and reading.page == 1 and reading.pages == 1
+    assert reading.marks_found == 4 and not reading.upside_down
+    for row in reading.rows:  # raw scores are kept: the chosen box far above the others
+        chosen = LEVELS.index(row.reading)
+        assert min(row.scores[chosen] - s for i, s in enumerate(row.scores) if i != chosen) > 0.05
+
+
+@pytest.mark.parametrize("style", ["x", "tick", "fill", "circle", "small", "pencil"])
+def test_every_mark_style_reads_as_a_mark(issued, drawer, ctx, style):
+    rows = tuple(RowPlan(p.number, LEVELS[p.number % 3], (p.number % 3,), style)
+                 for p in issued.layout.persons)
+    reading = read(drawer, ctx, BallotPlan(1, rows, seed=3))
+    assert [r.reading for r in reading.rows] == [LEVELS[p.number % 3] for p in issued.layout.persons]
+
+
+def test_upside_down_sheet_reads_the_same(issued, drawer, ctx):
+    choices = {1: [2], 2: [0], 3: [1], 4: [2], 5: [0]}
+    reading = read(drawer, ctx, plan(issued, choices), upside_down=True, skew=-1.2)
+    assert reading.upside_down and reading.flags == ()
+    assert [r.reading for r in reading.rows] == ["thap", "cao", "tin_nhiem", "thap", "cao"]
+
+
+def test_blank_and_multi_rows_are_flagged_with_their_row(issued, drawer, ctx):
+    reading = read(drawer, ctx, plan(issued, {1: [0], 2: [], 3: [0, 2], 4: [0, 1, 2], 5: [1]}))
+    assert [r.reading for r in reading.rows] == ["cao", "blank", "multi", "multi", "tin_nhiem"]
+    assert reading.rows[1].flags == ("blank_row",) and reading.rows[2].flags == ("multi_mark",)
+    assert set(reading.flags) == {"blank_row", "multi_mark"}
+
+
+def test_a_correction_is_two_inked_boxes_for_a_human(issued, drawer, ctx):
+    rows = tuple(RowPlan(p.number, "cao", (0,), "x", scribbled=1 if p.number == 3 else None)
+                 for p in issued.layout.persons)
+    reading = read(drawer, ctx, BallotPlan(1, rows, seed=5))
+    assert reading.rows[2].reading == "multi" and "multi_mark" in reading.flags
+
+
+def test_a_struck_through_name_and_a_write_in_are_flagged(issued, drawer, ctx):
+    choices = {n: [0] for n in range(1, 6)}
+    reading = read(drawer, ctx, plan(issued, choices, crossed=(4,), write_in="Tran Van Nam"))
+    assert reading.rows[3].flags == ("name_crossed",) and reading.rows[3].name_ink_mm2 > 4
+    assert all(r.name_ink_mm2 < 1 for i, r in enumerate(reading.rows) if i != 3)
+    assert "write_in" in reading.flags and reading.write_in_mm2 > DEFAULT.write_in_mm2
+
+
+def test_stamp_signature_and_stray_ink_are_not_flagged(issued, drawer, ctx):
+    choices = {n: [1] for n in range(1, 6)}
+    reading = read(drawer, ctx, plan(issued, choices, signature=True, stray=3))
+    assert reading.flags == () and reading.write_in_mm2 < 1
+
+
+def draw_in_box(drawer, issued, draw):
+    """A ballot with every row marked 'cao', and ``draw(sheet, box)`` on row 2's 'thap' box."""
+    sheet = drawer.sheet()
+    fill_page(sheet, issued.layout.pages[0], plan(issued, {n: [0] for n in range(1, 6)}), last=True)
+    draw(sheet, issued.layout.pages[0].rows[1].boxes[2])
+    return sheet
+
+
+def test_a_lone_dot_does_not_count_and_a_heavy_one_is_unclear(issued, drawer, ctx):
+    small = draw_in_box(drawer, issued, lambda s, b: s.blot(b.centre, 0.35, PEN))
+    reading = read_page(drawer.scan(small), ctx)
+    assert reading.rows[1].reading == "cao" and reading.flags == ()
+    heavy = draw_in_box(drawer, issued, lambda s, b: s.blot(b.centre, 0.7, PEN))
+    reading = read_page(drawer.scan(heavy), ctx)
+    assert reading.rows[1].statuses[2] == "unclear" and reading.rows[1].reading == "unclear"
+    assert "unclear_mark" in reading.flags
+
+
+def test_a_fold_line_and_a_grazing_stroke_do_not_count(issued, drawer, ctx):
+    def fold(sheet, box):  # a light crease across the whole page through the box
+        sheet.stroke([(5.0, box.centre[1] - 1.0), (205.0, box.centre[1] + 1.5)],
+                     Ink((150, 150, 150), 0.35, 0.2))
+
+    def graze(sheet, box):  # a stroke from outside that just touches the box's edge
+        sheet.stroke([(box.x - 4.0, box.y - 3.0), (box.x + 0.4, box.y + 0.6)], PEN)
+
+    for draw in (fold, graze):
+        reading = read_page(drawer.scan(draw_in_box(drawer, issued, draw)), ctx)
+        assert reading.rows[1].reading == "cao" and reading.flags == (), draw.__name__
+        assert reading.rows[1].scores[2] < DEFAULT.marginal
+
+
+def test_blank_page_is_blank_and_not_flagged(drawer, ctx):
+    paper = np.full((2339, 1654, 3), 250, np.uint8)
+    reading = read_page(drawer.scan(paper), ctx)
+    assert reading.kind == "blank" and reading.flags == ()
+
+
+def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
+    from tests.omr.conftest import Drawer
+    from ballotgen import payload
+    from ballotgen.layout import build_layout
+    from ballotgen.render import new_batch
+    from ballotgen.simulate import Issued
+    from tests.conftest import make_conference
+
+    other = Issued(issued.conference, issued.layout, new_batch(1), payload.new_key())
+    reading = read_page(Drawer(other).scan(Drawer(other).sheet()), ctx)
+    assert reading.kind == "foreign" and "not signed for this conference" in reading.reason
+
+    unknown_batch = Issued(issued.conference, issued.layout, new_batch(1), issued.key)
+    reading = read_page(Drawer(unknown_batch).scan(Drawer(unknown_batch).sheet()), ctx)
+    assert reading.kind == "foreign" and "was not printed for this conference" in reading.reason
+
+    sheet = drawer.sheet()
+    qr = issued.layout.pages[0].qr
+    s = sheet.px_per_mm
+    sheet.image[int(qr.y * s):int(qr.bottom * s), int(qr.x * s):int(qr.right * s)] = 255
+    reading = read_page(drawer.scan(sheet), ctx)
+    assert reading.kind == "foreign" and reading.reason == "no ballot code found on the page"
+    assert reading.flags == ("foreign",)
+
+
+def test_a_serial_never_issued_is_foreign(issued):
+    from tests.omr.conftest import Drawer
+    from ballotgen.render import new_batch
+    from ballotgen.simulate import Issued
+
+    with_serials = Issued(issued.conference, issued.layout, new_batch(2, serials=True), issued.key)
+    drawer = Drawer(with_serials)
+    issued_serial = with_serials.batch.serials[0]
+    ctx = context_of(with_serials, serials=[issued_serial])
+    assert read_page(drawer.scan(drawer.sheet(serial=issued_serial)), ctx).kind == "ballot"
+    reading = read_page(drawer.scan(drawer.sheet(serial="AAAAAAAAAA")), ctx)
+    assert reading.kind == "foreign" and "never issued" in reading.reason
+
+
+def test_page_without_its_marks_is_unreadable_not_guessed(issued, drawer, ctx):
+    sheet = drawer.sheet()
+    fill_page(sheet, issued.layout.pages[0], plan(issued, {1: [0]}), last=True)
+    s = sheet.px_per_mm
+    for x, y in issued.layout.pages[0].marks:  # white-out every registration disc
+        sheet.image[int((y - 4) * s):int((y + 4) * s), int((x - 4) * s):int((x + 4) * s)] = 255
+    reading = read_page(drawer.scan(sheet), ctx)
+    assert reading.kind == "unreadable" and "registration marks" in reading.reason
+    assert reading.flags == ("unreadable",) and reading.rows == ()
+
+
+def test_thresholds_are_validated_and_ordered():
+    with pytest.raises(ValueError):
+        Thresholds(definite=0.02, marginal=0.03)
+    with pytest.raises(ValueError):
+        Thresholds(min_extent_mm=0)
+    assert box_status(0.5, 5.0) == "mark" and box_status(0.025, 5.0) == "unclear"
+    assert box_status(0.01, 5.0) == "empty" and box_status(0.5, 1.8) == "unclear"
+    assert box_status(0.025, 1.0) == "empty"
+    assert row_reading(("mark", "unclear", "empty")) == "unclear"
+    assert row_reading(("empty",) * 3) == "blank" and row_reading(("mark", "mark", "empty")) == "multi"

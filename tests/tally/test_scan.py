@@ -1,0 +1,244 @@
+"""tinnhiem scan: every input format, bad files, rerun and crash safety, ballot assembly."""
+
+import datetime as dt
+import json
+import shutil
+import sqlite3
+
+import pytest
+from reportlab.pdfgen.canvas import Canvas
+
+from ballotgen.errors import ExitCode
+from omr.evaluate import evaluate
+from tally.ballots import assemble
+from tally.prepare import create_conference, print_ballots, simulate_vote
+from tally.scan import scan_stack
+from tally.store import STORE_FILE, Store
+from tests.conftest import SAMPLES
+from tests.tally.test_cli import run
+
+
+def new_conference(folder, roster="roster-small.csv", copies=20, serials=False):
+    create_conference(folder, roster=SAMPLES / roster, org="SỞ TÀI CHÍNH", title="Hội nghị thử",
+                      date=dt.date(2026, 12, 15))
+    print_ballots(folder, copies=copies, serials=serials)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def stacks(tmp_path_factory):
+    """One conference and a simulated stack in every format (clean, 150 dpi, 4 voters)."""
+    base = tmp_path_factory.mktemp("scan")
+    conf = new_conference(base / "conf")
+    out = {}
+    for i, fmt in enumerate(("pdf", "tiff", "jpeg", "png")):
+        result = simulate_vote(conf, base / fmt, voters=4, profile="office", fmt=fmt, dpi=150,
+                               seed=20 + i, foreign=1, rates={"multi_mark": 0.2})
+        out[fmt] = (base / fmt, result.truth)
+    return conf, out
+
+
+def fresh_copy(conf, tmp_path):
+    """A copy of the printed conference with nothing scanned yet."""
+    copy = tmp_path / "conf"
+    shutil.copytree(conf, copy)
+    return copy
+
+
+def readings_of(folder):
+    with Store.open(folder) as store:
+        return {(p.file_name, p.page_index): p.reading for p in store.pages()}
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "tiff", "jpeg", "png"])
+def test_every_format_reads_as_the_truth_says(stacks, tmp_path, fmt):
+    conf, out = stacks
+    folder = fresh_copy(conf, tmp_path)
+    scans, truth = out[fmt]
+    files = sorted(p for p in scans.iterdir() if p.name != "truth.json")
+    summary = scan_stack(folder, files)
+    assert not summary.needs_attention and summary.pages_read == len(truth["pages"])
+    ev = evaluate(truth, readings_of(folder))
+    assert ev.silent_errors == [] and ev.missed_flags == [] and ev.rows_wrong == 0
+    assert ev.rows == 4 * 5
+    assert ev.kinds[("blank_back", "blank")] == 5 and ev.kinds[("foreign", "foreign")] == 1
+
+
+def test_a_vector_pdf_is_rendered_and_read(tmp_path):
+    folder = new_conference(tmp_path / "conf", copies=2)
+    pdf = next(folder.glob("phieu-*.pdf"))  # the printed ballots themselves: nothing marked
+    scan_stack(folder, [pdf])
+    pages = readings_of(folder)
+    assert len(pages) == 2
+    for reading in pages.values():
+        assert reading.kind == "ballot" and reading.flags == ("blank_row",)
+        assert all(r.reading == "blank" for r in reading.rows)
+
+
+def test_scanning_the_same_file_again_adds_nothing(stacks, tmp_path):
+    conf, out = stacks
+    folder = fresh_copy(conf, tmp_path)
+    stack = out["pdf"][0] / "scan.pdf"
+    first = scan_stack(folder, [stack])
+    renamed = tmp_path / "again.pdf"
+    shutil.copy(stack, renamed)
+    second = scan_stack(folder, [stack, renamed])
+    assert first.pages_read > 0 and second.pages_read == 0 and second.files_known == 2
+    with Store.open(folder) as store:
+        assert len(store.scan_files()) == 1
+        assert [e.kind for e in store.events()].count("file_ingested") == 1
+
+
+def store_content(folder):
+    db = sqlite3.connect(folder / STORE_FILE)
+    pages = db.execute("SELECT file_sha256, page_index, image_sha256, kind, flagged, reading "
+                       "FROM pages ORDER BY file_sha256, page_index").fetchall()
+    files = db.execute("SELECT seq, sha256, name, size, kind, pages, error FROM scan_files "
+                       "ORDER BY seq").fetchall()
+    events = db.execute("SELECT kind, data FROM events ORDER BY seq").fetchall()
+    db.close()
+    return pages, files, events
+
+
+def test_a_crash_half_way_then_a_rerun_gives_the_store_of_one_run(stacks, tmp_path):
+    conf, out = stacks
+    inputs = [out["tiff"][0] / "scan.tif", out["pdf"][0] / "scan.pdf"]
+    whole = fresh_copy(conf, tmp_path / "a")
+    scan_stack(whole, inputs)
+
+    crashed = fresh_copy(conf, tmp_path / "b")
+    for stop_after in (3, 7):  # killed twice, at different points
+        count = {"n": 0}
+
+        def power_cut(_):
+            count["n"] += 1
+            if count["n"] == stop_after:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            scan_stack(crashed, inputs, progress=power_cut)
+    scan_stack(crashed, inputs)
+    assert store_content(crashed) == store_content(whole)
+
+
+def test_parallel_reading_gives_the_same_readings(stacks, tmp_path):
+    conf, out = stacks
+    one, two = fresh_copy(conf, tmp_path / "a"), fresh_copy(conf, tmp_path / "b")
+    stack = [out["jpeg"][0]]
+    scan_stack(one, stack, jobs=1)
+    scan_stack(two, stack, jobs=2)
+    assert store_content(one)[0] == store_content(two)[0]
+
+
+def write_bad_files(folder):
+    folder.mkdir()
+    (folder / "empty.pdf").write_bytes(b"")
+    (folder / "random.bin").write_bytes(bytes(range(256)) * 40)
+    (folder / "notes.txt").write_text("danh sách cử tri", encoding="utf-8")
+    good_jpeg = next(p for p in sorted(folder.parent.glob("jpeg/*.jpg")))
+    (folder / "truncated.jpg").write_bytes(good_jpeg.read_bytes()[:5000])
+    good_pdf = folder.parent / "pdf" / "scan.pdf"
+    (folder / "truncated.pdf").write_bytes(good_pdf.read_bytes()[:2000])
+    canvas = Canvas(str(folder / "encrypted.pdf"), encrypt="secret")
+    canvas.drawString(100, 700, "locked")
+    canvas.save()
+    return folder
+
+
+def test_bad_files_are_recorded_and_the_scan_goes_on(stacks, tmp_path):
+    conf, out = stacks
+    folder = fresh_copy(conf, tmp_path)
+    bad = write_bad_files(out["pdf"][0].parent / f"bad-{tmp_path.name}")
+    good = out["png"][0] / "scan-0001.png"
+    summary = scan_stack(folder, [bad, good])
+    problems = dict((name.rsplit("/", 1)[-1], why) for name, why in summary.file_errors)
+    assert problems["empty.pdf"].startswith("is empty")
+    assert problems["random.bin"] == problems["notes.txt"] == "is not a scan (PDF, TIFF, JPEG or PNG)"
+    assert "encrypted" in problems["encrypted.pdf"]
+    assert "damaged PDF" in problems["truncated.pdf"]
+    assert [p for p in summary.page_errors if p[0] == "truncated.jpg"]  # decoded page by page
+    assert summary.needs_attention
+    pages = readings_of(folder)
+    assert pages[("scan-0001.png", 0)].kind in ("ballot", "foreign")  # the good file was read
+    assert pages[("truncated.jpg", 0)].kind == "unreadable"
+    with Store.open(folder) as store:  # every file is kept and recorded, once
+        names = {f.name for f in store.scan_files()}
+        assert {"empty.pdf", "random.bin", "encrypted.pdf", "truncated.jpg"} <= names
+        assert len(list(store.scans_folder().iterdir())) == len(names)
+    assert scan_stack(folder, [bad, good]).pages_read == 0  # nothing new the second time
+
+
+def test_ballot_assembly_flags_what_needs_the_whole_stack(tmp_path):
+    folder = new_conference(tmp_path / "conf", roster="roster-large.xlsx", copies=6, serials=True)
+    result = simulate_vote(folder, tmp_path / "scans", voters=3, profile="clean", fmt="png",
+                           dpi=150, seed=4, foreign=4, rates={"blank_ballot": 0.0})
+    pages = sorted((tmp_path / "scans").glob("scan-*.png"))
+    truth = result.truth
+    copy_index = next(i for i, p in enumerate(truth["pages"]) if p.get("foreign_kind") == "photocopy")
+    copied_ballot = truth["pages"][copy_index]["foreign"].split("copy-of-")[1]
+    victim = next(b for b in truth["ballots"] if b["id"] != copied_ballot)  # loses its page 3
+    dropped = next(i for i, p in enumerate(truth["pages"])
+                   if p.get("ballot") == victim["id"] and p.get("ballot_page") == 3)
+    scan_stack(folder, [p for i, p in enumerate(pages) if i != dropped])
+    with Store.open(folder) as store:
+        ballots = assemble(store.pages())
+    flags = {b.number: set(b.flags) for b in ballots}
+    by_file = {p.file_name: b for b in ballots for p in b.pages}
+    photocopy = by_file[pages[copy_index].name]
+    copied = [b for b in ballots if b.pages[0].reading.serial == photocopy.pages[0].reading.serial]
+    assert len(copied) == 2 and all("duplicate" in b.flags for b in copied)  # both, by serial
+    assert sum("duplicate" in b.flags for b in ballots) == 2
+    fragments = [b for b in ballots if b.pages[0].reading.serial == victim["serial"]]
+    assert len(fragments) == 2  # pages 1-2 and page 4: incomplete, but not duplicates
+    assert all("missing_page" in b.flags and "duplicate" not in b.flags for b in fragments)
+    assert sum("foreign" in f for f in flags.values()) == 3
+
+
+def test_a_blank_ballot_is_flagged(tmp_path):
+    folder = new_conference(tmp_path / "conf", copies=3)
+    simulate_vote(folder, tmp_path / "scans", voters=2, profile="clean", fmt="pdf", dpi=150,
+                  seed=1, rates={"blank_ballot": 1.0})
+    scan_stack(folder, [tmp_path / "scans" / "scan.pdf"])
+    with Store.open(folder) as store:
+        ballots = assemble(store.pages())
+    assert [set(b.flags) for b in ballots] == [{"blank_ballot", "blank_row"}] * 2
+
+
+def test_cli_scan_summary_exit_codes_and_export(stacks, tmp_path):
+    conf, out = stacks
+    folder = fresh_copy(conf, tmp_path)
+    result = run("scan", folder, out["pdf"][0] / "scan.pdf", "--jobs", 1)
+    assert result.exit_code == 0, result.output
+    assert "Read 10 pages from 1 files." in result.output
+    assert "Ballots: 5:" in result.output and "foreign 1" in result.output
+    bad = write_bad_files(out["pdf"][0].parent / f"bad-cli-{tmp_path.name}")
+    result = run("scan", folder, bad)
+    assert result.exit_code == ExitCode.ATTENTION and "file not read:" in result.output
+    assert run("scan", folder, tmp_path / "nowhere.pdf").exit_code == ExitCode.INPUT
+
+    result = run("export", folder, "--readings", "-o", tmp_path / "r.csv")
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()
+    assert lines[0] == ("file,page_index,ballot,ballot_page,person,reading,flagged,reasons,"
+                        "score_cao,score_tin_nhiem,score_thap")
+    rows = [line.split(",") for line in lines[1:] if line.startswith("scan.pdf") and line.split(",")[4]]
+    assert len(rows) == 4 * 5 and all(float(r[8]) >= 0 for r in rows)
+    truth = out["pdf"][1]
+    expected = sorted(r["expected"] for b in truth["ballots"] for r in b["rows"])
+    assert sorted(r[5] for r in rows) == expected
+    assert run("export", folder).exit_code == ExitCode.USAGE
+
+
+def test_a_reader_bug_loses_no_page(stacks, tmp_path, monkeypatch):
+    conf, out = stacks
+    folder = fresh_copy(conf, tmp_path)
+
+    def broken(page, ctx, **kwargs):
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr("tally.scan.read_page", broken)
+    summary = scan_stack(folder, [out["pdf"][0] / "scan.pdf"])
+    assert summary.needs_attention and len(summary.page_errors) == 10
+    pages = readings_of(folder)
+    assert len(pages) == 10 and all(r.kind == "unreadable" for r in pages.values())
+    assert all(r.reason == "reader error: ZeroDivisionError: a bug" for r in pages.values())
