@@ -23,7 +23,9 @@ class Thresholds:
     definite: float = 0.03  # at or above: a mark
     marginal: float = 0.02  # at or above (and below definite): unclear, a human decides
     min_extent_mm: float = 2.0  # ink more compact than this (a dot) is never a definite mark
-    name_crossed_mm2: float = 4.0  # new ink over a printed name: a struck-through name
+    # New ink over an untouched name: at most 1.7 mm² (rough black-and-white scans); a line
+    # struck through even a long name leaves 2.5 mm² or more between and over its letters.
+    name_crossed_mm2: float = 2.0  # new ink over a printed name: a struck-through name
     write_in_mm2: float = 8.0  # new ink in the free area below the table: a written-in name
 
     def __post_init__(self) -> None:
