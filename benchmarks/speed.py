@@ -57,10 +57,10 @@ def main() -> None:
             reading_s = sum(stages.values())
             print(f"{fmt}: {int(pages)} pages at 300 dpi grey ({int(ballot_pages)} ballot pages, "
                   f"the rest blank backs), one core:")
-            print(f"  decoding the file  {decode / pages * 1000:6.1f} ms/page")
+            print(f"  {'decoding the file':28} {decode / pages * 1000:6.1f} ms/page")
             for stage, seconds in stages.items():
-                print(f"  {stage:18} {seconds / pages * 1000:6.1f} ms/page")
-            print(f"  reading in all     {reading_s / pages * 1000:6.1f} ms/page "
+                print(f"  {stage:28} {seconds / pages * 1000:6.1f} ms/page")
+            print(f"  {'reading in all':28} {reading_s / pages * 1000:6.1f} ms/page "
                   f"({reading_s / ballot_pages * 1000:.1f} ms per ballot page)")
             for jobs in (1, default_jobs()):
                 copy = Path(tmp) / f"conf-{fmt}-{jobs}"

@@ -111,9 +111,9 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                                name_ink, row_flags(reading, name_ink, t)))
     write_in = round(new_ink_mm2(dark, reference, page_layout.free, exclude=page_layout.signature), 2)
     clock.lap("scores and new ink")
-    # In a row at least one box is empty; if even the emptiest boxes look inked across the page,
-    # the boxes are not where registration put them (their outlines are being measured).
-    if rows and float(np.median([min(r.scores) for r in rows])) >= t.marginal:
+    # In a row at least one box is empty; if most rows have none, the boxes are not where
+    # registration put them (their printed outlines are being measured as ink).
+    if rows and sum("empty" not in r.statuses for r in rows) > len(rows) / 2:
         return PageReading("unreadable", reason="the boxes do not line up with the page",
                            marks_found=registration.marks_found, flags=("unreadable",), **ident)
     flags = {f for r in rows for f in r.flags}
