@@ -181,3 +181,25 @@ def test_thresholds_are_validated_and_ordered():
     assert box_status(0.025, 1.0) == "empty"
     assert row_reading(("mark", "unclear", "empty")) == "unclear"
     assert row_reading(("empty",) * 3) == "blank" and row_reading(("mark", "mark", "empty")) == "multi"
+
+
+def test_boxes_that_do_not_line_up_make_the_page_unreadable(issued, drawer, ctx, monkeypatch):
+    """If registration were off by more than the local search (here: a layout whose boxes sit
+    1.2 mm lower than printed, and no outline refinement), the page is refused, not misread."""
+    import dataclasses
+
+    from ballotgen.layout import Rect
+
+    def lower(box):
+        return Rect(box.x, box.y + 1.2, box.w, box.h)
+
+    page = issued.layout.pages[0]
+    moved_page = dataclasses.replace(page, rows=tuple(
+        dataclasses.replace(row, boxes=tuple(lower(b) for b in row.boxes)) for row in page.rows))
+    moved = dataclasses.replace(issued.layout, pages=(moved_page,))
+    wrong = dataclasses.replace(ctx, layouts={issued.layout.hash: moved})
+    monkeypatch.setattr("omr.read.outline_correction", lambda dark, boxes, line: (None, 1.0))
+    reading = read(drawer, wrong, plan(issued, {n: [n % 3] for n in range(1, 6)}))
+    assert reading.kind == "unreadable" and reading.reason == "the boxes do not line up with the page"
+    monkeypatch.undo()
+    assert read(drawer, ctx, plan(issued, {n: [n % 3] for n in range(1, 6)})).kind == "ballot"
