@@ -174,10 +174,6 @@ class Layout:
             pages=tuple(_page_from_dict(p) for p in d["pages"]),
         )
 
-    def rows(self) -> list[tuple[int, Row]]:
-        """Every row with the index of its page, in person order."""
-        return [(page.index, row) for page in self.pages for row in page.rows]
-
 
 def _page_from_dict(d: dict) -> PageLayout:
     return PageLayout(

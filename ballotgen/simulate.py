@@ -283,8 +283,3 @@ def _spoil_code(sheet: Sheet, qr: Rect, *, damaged: bool, rng: np.random.Generat
                                            (rng.uniform(qr.x, qr.right), qr.bottom - 2), rng), pen)
         marks.fill(sheet, Rect(qr.x + 4, qr.y + 4, qr.w - 8, qr.h - 8), pen, rng)
 
-
-def expected_readings(truth: dict) -> dict[str, dict[int, str]]:
-    """Ballot id → person → the reading a correct reader reports (convenience for tests)."""
-    return {b["id"]: {r["person"]: r["expected"] for r in b["rows"]} for b in truth["ballots"]}
-

@@ -45,7 +45,7 @@ class PageReading:
     marks_found: int = 0
     rows: tuple[RowReading, ...] = ()
     write_in_mm2: float = 0.0  # new ink in the free area below the table
-    flags: tuple[str, ...] = field(default=())
+    flags: tuple[str, ...] = field(default=())  # PAGE_FLAGS values
 
     @property
     def flagged(self) -> bool:

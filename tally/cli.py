@@ -188,13 +188,13 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
     from tally.scan import default_jobs, expand, scan_stack
     from tally.store import Store
 
+    show = sys.stderr.isatty()
     total = 0
-    for path in expand(list(inputs)):  # page count for the progress bar (cheap: no decoding)
+    for path in expand(list(inputs)) if show else ():  # pages for the bar (cheap: no decoding)
         try:
             total += open_scan(path).pages
         except TinnhiemError:
             pass
-    show = sys.stderr.isatty()
     with click.progressbar(length=total, label="Reading", file=sys.stderr, hidden=not show) as bar:
         summary = scan_stack(folder, list(inputs), jobs=jobs or default_jobs(), progress=bar.update)
     with Store.open(folder) as store:
