@@ -76,16 +76,14 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     registration = register(grey, layout, page_layout, hit, page.dpi)
     clock.lap("registration marks")
     if isinstance(registration, RegistrationFailure):
-        return PageReading("unreadable", reason=registration.reason,
-                           marks_found=registration.marks_found, flags=("unreadable",), **ident)
+        return _unreadable(registration.reason, registration.marks_found, ident)
     boxes = [box for row in page_layout.rows for box in row.boxes]
     dark = darkness(warp(grey, registration, layout), layout, page_layout)
     correction, agreeing = outline_correction(dark, boxes, layout.box_line)
     needed = MIN_OUTLINES_WEAK if registration.weak else MIN_OUTLINES
     if agreeing < needed:
-        return PageReading("unreadable", reason=f"only {agreeing:.0%} of the printed boxes are "
-                           "where the registration puts them", marks_found=registration.marks_found,
-                           flags=("unreadable",), **ident)
+        return _unreadable(f"only {agreeing:.0%} of the printed boxes are where the registration "
+                           "puts them", registration.marks_found, ident)
     clock.lap("warp, darkness, outline fit")
     if correction is not None:  # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
@@ -93,9 +91,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
         residual, agreeing = outline_correction(dark, boxes, layout.box_line)
         if residual is None or agreeing < MIN_OUTLINES_WEAK or \
                 _largest_shift_mm(residual, boxes) > REFINE_TOLERANCE_MM:
-            return PageReading("unreadable", reason="the printed boxes do not line up after "
-                               "registration", marks_found=registration.marks_found,
-                               flags=("unreadable",), **ident)
+            return _unreadable("the printed boxes do not line up after registration",
+                               registration.marks_found, ident)
     reference = blank_reference(layout, page_layout.index)
     clock.lap("refined warp")
     t = ctx.thresholds
@@ -114,8 +111,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     # In a row at least one box is empty; if most rows have none, the boxes are not where
     # registration put them (their printed outlines are being measured as ink).
     if rows and sum("empty" not in r.statuses for r in rows) > len(rows) / 2:
-        return PageReading("unreadable", reason="the boxes do not line up with the page",
-                           marks_found=registration.marks_found, flags=("unreadable",), **ident)
+        return _unreadable("the boxes do not line up with the page", registration.marks_found, ident)
     flags = {f for r in rows for f in r.flags}
     if write_in >= t.write_in_mm2:
         flags.add("write_in")
@@ -144,6 +140,11 @@ class _Clock:
             now = time.perf_counter()
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
             self.last = now
+
+
+def _unreadable(reason: str, marks_found: int, ident: dict) -> PageReading:
+    return PageReading("unreadable", reason=reason, marks_found=marks_found, flags=("unreadable",),
+                       **ident)
 
 
 def _foreign(reason: str, **ident: object) -> PageReading:
