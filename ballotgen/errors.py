@@ -61,6 +61,7 @@ class InputFileError(TinnhiemError):
     def __init__(self, path: Path | str, problem: str, *, remedy: str = "") -> None:
         super().__init__(f"{path}: {problem}", remedy=remedy)
         self.path = Path(path)
+        self.problem = problem  # the message without the file name
 
 
 class RosterError(InputFileError):

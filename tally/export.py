@@ -19,11 +19,9 @@ def readings_csv(store: Store) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(READINGS_COLUMNS)
-    ballot_of = {}
-    for ballot in assemble(store.pages()):
-        for page in ballot.pages:
-            ballot_of[page.id] = ballot
-    for page in store.pages():
+    pages = store.pages()
+    ballot_of = {page.id: ballot for ballot in assemble(pages) for page in ballot.pages}
+    for page in pages:
         r = page.reading
         ballot = ballot_of.get(page.id)
         ballot_flags = set(ballot.flags) if ballot else set()

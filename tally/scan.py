@@ -120,8 +120,8 @@ def _ingest(store: Store, path: Path, summary: ScanSummary) -> tuple[str, ScanFi
     except InputFileError as exc:
         _keep(store, path, sha, None)
         store.record_scan_file(sha256=sha, name=path.name, size=size, kind=None, pages=0,
-                               error=exc.message.split(": ", 1)[-1])
-        summary.file_errors.append((str(path), exc.message.split(": ", 1)[-1]))
+                               error=exc.problem)
+        summary.file_errors.append((str(path), exc.problem))
         return None
     kept = _keep(store, path, sha, scan.kind)
     store.record_scan_file(sha256=sha, name=path.name, size=size, kind=scan.kind, pages=scan.pages,
@@ -160,8 +160,8 @@ def read_one(scan: ScanFile, index: int, ctx: Context) -> tuple[str | None, Page
     try:
         page = load_page(scan, index)
     except InputFileError as exc:
-        return None, PageReading("unreadable", reason=f"{NOT_DECODED[0]}: "
-                                 f"{exc.message.split(': ', 1)[-1]}", flags=("unreadable",))
+        return None, PageReading("unreadable", reason=f"{NOT_DECODED[0]}: {exc.problem}",
+                                 flags=("unreadable",))
     image_sha = hashlib.sha256(page.image.tobytes() + repr(page.image.shape).encode()).hexdigest()
     try:
         return image_sha, read_page(page, ctx)
