@@ -32,12 +32,7 @@ def decode_qr(image: np.ndarray) -> list[str]:
         return []  # blank or constant: nothing to find
     found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     texts = [b.text for b in found if b.valid]
-    if texts:
-        return texts
-    pyzbar_decode = _pyzbar()
-    if pyzbar_decode is None:
-        return []
-    return [r.data.decode("ascii", "replace") for r in pyzbar_decode(image) if r.type == "QRCODE"]
+    return texts or [hit.text for hit in _pyzbar_codes(image)]
 
 
 @functools.lru_cache(maxsize=1)
@@ -80,15 +75,18 @@ def find_code(image: np.ndarray) -> CodeHit | None:
     hit = _zxing(image, (0, 0))
     if hit:
         return hit
+    hits = _pyzbar_codes(image)
+    return hits[0] if hits else None
+
+
+def _pyzbar_codes(image: np.ndarray) -> list[CodeHit]:
+    """QR codes found by pyzbar, the second opinion (none when libzbar0 is missing)."""
     pyzbar_decode = _pyzbar()
     if pyzbar_decode is None or image.size == 0:
-        return None
-    for result in pyzbar_decode(image):
-        if result.type == "QRCODE":
-            r = result.rect
-            return CodeHit(result.data.decode("ascii", "replace"),
-                           (r.left + r.width / 2, r.top + r.height / 2), None)
-    return None
+        return []
+    return [CodeHit(r.data.decode("ascii", "replace"),
+                    (r.rect.left + r.rect.width / 2, r.rect.top + r.rect.height / 2), None)
+            for r in pyzbar_decode(image) if r.type == "QRCODE"]
 
 
 def _zxing(crop: np.ndarray, offset: tuple[int, int]) -> CodeHit | None:

@@ -71,7 +71,6 @@ EXTENT_DARKNESS = 0.12  # pixels lighter than this never count towards a mark's 
 class BoxScore:
     score: float  # mean darkness of the interior: 0 empty … 1 filled black
     extent_mm: float  # the larger side of the box around the ink in the interior
-    shift_px: tuple[int, int]  # where the outline was found, relative to the layout
 
 
 def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[int, int] = (0, 0),
@@ -129,13 +128,13 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> BoxScore:
     x0, y0, x1, y1 = _px(box, BOX_INSET_MM)
     interior = dark[max(y0 + shift[1], 0):y1 + shift[1], max(x0 + shift[0], 0):x1 + shift[0]]
     if not interior.size:
-        return BoxScore(0.0, 0.0, shift)
+        return BoxScore(0.0, 0.0)
     # The extent counts pixels darker than half the mark's own (near-)maximum: a pen's blurred
     # halo is left out, and a light pencil stroke still counts.
     inked = interior > max(EXTENT_DARKNESS, 0.5 * float(np.percentile(interior, 99.5)))
     rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM if rows.size else 0.0
-    return BoxScore(float(interior.mean()), float(extent), shift)
+    return BoxScore(float(interior.mean()), float(extent))
 
 
 def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) -> np.ndarray:

@@ -119,6 +119,9 @@ class ScanFileRecord:
     error: str | None
 
 
+_SCAN_FILE_COLUMNS = "seq, sha256, name, size, kind, pages, error"  # ScanFileRecord's fields
+
+
 @dataclass(frozen=True)
 class StoredPage:
     id: int
@@ -268,14 +271,12 @@ class Store:
     # ---------------------------------------------------------------- scanned files and pages
 
     def scan_file(self, sha256: str) -> ScanFileRecord | None:
-        row = self._db.execute(
-            "SELECT seq, sha256, name, size, kind, pages, error FROM scan_files WHERE sha256 = ?",
-            (sha256,)).fetchone()
+        row = self._db.execute(f"SELECT {_SCAN_FILE_COLUMNS} FROM scan_files WHERE sha256 = ?",
+                               (sha256,)).fetchone()
         return ScanFileRecord(*row) if row else None
 
     def scan_files(self) -> list[ScanFileRecord]:
-        rows = self._db.execute(
-            "SELECT seq, sha256, name, size, kind, pages, error FROM scan_files ORDER BY seq")
+        rows = self._db.execute(f"SELECT {_SCAN_FILE_COLUMNS} FROM scan_files ORDER BY seq")
         return [ScanFileRecord(*row) for row in rows]
 
     def record_scan_file(self, *, sha256: str, name: str, size: int, kind: str | None, pages: int,

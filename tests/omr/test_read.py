@@ -203,3 +203,19 @@ def test_boxes_that_do_not_line_up_make_the_page_unreadable(issued, drawer, ctx,
     assert reading.kind == "unreadable" and reading.reason == "the boxes do not line up with the page"
     monkeypatch.undo()
     assert read(drawer, ctx, plan(issued, {n: [n % 3] for n in range(1, 6)})).kind == "ballot"
+
+
+def test_a_page_reads_with_pyzbar_alone(issued, drawer, ctx, monkeypatch):
+    """zxing-cpp finding nothing: pyzbar gives the code (no corners), the discs do the rest."""
+    import omr.qr
+
+    monkeypatch.setattr(omr.qr.zxingcpp, "read_barcodes", lambda *a, **k: [])
+    sheet = drawer.sheet()
+    fill_page(sheet, issued.layout.pages[0], plan(issued, {1: [0], 2: [1], 3: [2], 4: [0], 5: [1]}),
+              last=True)
+    page = drawer.scan(sheet, upside_down=True)
+    hit = omr.qr.find_code(page.image)
+    assert hit is not None and hit.corners is None
+    reading = read_page(page, ctx)
+    assert reading.kind == "ballot" and reading.upside_down and reading.flags == ()
+    assert [r.reading for r in reading.rows] == ["cao", "tin_nhiem", "thap", "cao", "tin_nhiem"]
