@@ -91,6 +91,33 @@ MIGRATIONS: tuple[str, ...] = (
         UNIQUE (file_sha256, page_index)
     );
     """,
+    # 3: review. Decisions are appended beside the readings, never edited; a ballot is known by
+    # the id of its first page. Locks keep two reviewers off the same ballot (not history: they
+    # expire and are not in the event log).
+    """
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        ballot INTEGER NOT NULL REFERENCES pages(id),
+        person INTEGER,              -- NULL: the ballot as a whole
+        value TEXT NOT NULL CHECK (
+            (person IS NULL AND value IN ('genuine', 'invalid', 'foreign', 'excluded', 'flagged'))
+            OR (person IS NOT NULL AND value IN ('cao', 'tin_nhiem', 'thap', 'invalid'))),
+        before TEXT NOT NULL,        -- what stood before: the machine's proposal or a decision
+        reviewer TEXT NOT NULL CHECK (length(trim(reviewer)) > 0),
+        note TEXT NOT NULL DEFAULT '',
+        at TEXT NOT NULL
+    );
+    CREATE TRIGGER decisions_no_update BEFORE UPDATE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+    CREATE TRIGGER decisions_no_delete BEFORE DELETE ON decisions
+        BEGIN SELECT RAISE(ABORT, 'decisions are append-only'); END;
+    CREATE TABLE locks (
+        ballot INTEGER PRIMARY KEY REFERENCES pages(id),
+        session TEXT NOT NULL,
+        reviewer TEXT NOT NULL,
+        expires REAL NOT NULL        -- Unix time
+    );
+    """,
 )
 
 
@@ -140,6 +167,24 @@ class Event:
     data: dict
     prev_hash: str
     hash: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewer's resolution of a ballot (``person`` None) or of one person's row on it."""
+
+    id: int
+    ballot: int  # id of the ballot's first page
+    person: int | None
+    value: str
+    before: str
+    reviewer: str
+    note: str
+    at: str
+
+
+_DECISION_COLUMNS = "id, ballot, person, value, before, reviewer, note, at"  # Decision's fields
+LOCK_SECONDS = 15 * 60  # a ballot opened and left alone is free again after this
 
 
 def event_hash(prev_hash: str, at: str, kind: str, data: str) -> str:
@@ -321,6 +366,72 @@ class Store:
     def scans_folder(self) -> Path:
         """Where ingested files are kept, named by their SHA-256."""
         return self.folder / SCANS_DIR
+
+    # ---------------------------------------------------------------- review
+
+    def record_decisions(self, ballot: int, items: list[tuple[int | None, str, str]], *,
+                         reviewer: str, note: str = "") -> list[int]:
+        """Append decisions on one ballot, each ``(person or None, value, before)``, in one
+        transaction with their events. Returns their ids.
+
+        Raises
+        ------
+        ConferenceError
+            ``ballot`` is not the id of a stored page, or a value is not a decision.
+        """
+        at = _now()
+        ids = []
+        with self._transaction() as db:
+            if not db.execute("SELECT 1 FROM pages WHERE id = ?", (ballot,)).fetchone():
+                raise ConferenceError(f"ballot {ballot}: no such ballot in this conference")
+            for person, value, before in items:
+                try:
+                    cursor = db.execute(
+                        "INSERT INTO decisions (ballot, person, value, before, reviewer, note, at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?)", (ballot, person, value, before,
+                                                          reviewer.strip(), note, at))
+                except sqlite3.IntegrityError as exc:
+                    raise ConferenceError(f"ballot {ballot}: {value!r} is not a decision for "
+                                          f"{'the ballot' if person is None else 'a row'}"
+                                          f" ({exc})") from exc
+                ids.append(cursor.lastrowid)
+                _append_event(db, "decision", {"id": cursor.lastrowid, "ballot": ballot,
+                                               "person": person, "value": value, "before": before,
+                                               "reviewer": reviewer.strip(), "note": note})
+        return ids
+
+    def decisions(self) -> list[Decision]:
+        """Every decision, oldest first."""
+        rows = self._db.execute(f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY id")
+        return [Decision(*row) for row in rows]
+
+    def claim(self, candidates: list[int], *, session: str, reviewer: str,
+              now: float) -> int | None:
+        """Lock the first of ``candidates`` no other session holds, for ``session``.
+
+        A session holds one ballot at a time: its other locks are released. Done in one
+        transaction, so two reviewers asking at once never get the same ballot.
+        """
+        with self._transaction() as db:
+            db.execute("DELETE FROM locks WHERE expires < ? OR session = ?", (now, session))
+            held = {r[0] for r in db.execute("SELECT ballot FROM locks")}
+            for ballot in candidates:
+                if ballot not in held:
+                    db.execute("INSERT INTO locks (ballot, session, reviewer, expires)"
+                               " VALUES (?, ?, ?, ?)", (ballot, session, reviewer,
+                                                         now + LOCK_SECONDS))
+                    return ballot
+        return None
+
+    def lock_holder(self, ballot: int, *, now: float) -> tuple[str, str] | None:
+        """``(session, reviewer)`` holding ``ballot``, or None if it is free."""
+        row = self._db.execute("SELECT session, reviewer FROM locks WHERE ballot = ? AND "
+                               "expires >= ?", (ballot, now)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def release(self, session: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM locks WHERE session = ?", (session,))
 
     # ---------------------------------------------------------------- the event log
 

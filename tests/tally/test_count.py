@@ -1,0 +1,225 @@
+"""The count: hand-computed tallies of small conferences, band boundaries, every rule set.
+
+These tests build readings as values (what the reader would store) so each tally can be computed
+by hand; tests/tally/test_tally.py counts ballots printed, filled, scanned and read end to end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from fractions import Fraction
+
+import pytest
+
+from ballotgen.conference import Person
+from omr.decide import row_flags
+from omr.reading import PageReading, RowReading
+from tally.ballots import assemble
+from tally.count import Attendance, band, count, percent, quorum_met
+from tally.resolve import propose_ballot, resolve_all
+from tally.rules import RULE_SETS
+from tally.store import Decision, StoredPage
+
+PERSONS = (Person(1, "Trần Thị Mai", "Giám đốc"), Person(2, "Lê Văn Hùng", "Phó Giám đốc"),
+           Person(3, "Phạm Quốc Bảo", "Phó Giám đốc"))
+QD96 = RULE_SETS["qd96-2023"]
+
+
+def page(id_: int, rows: tuple[str, ...] | None, *, kind: str = "ballot", crossed: int | None = None,
+         write_in: bool = False) -> StoredPage:
+    """A stored page as the reader would leave it: one row reading per person (in order)."""
+    readings = []
+    for person, reading in enumerate(rows or (), start=1):
+        ink = 5.0 if person == crossed else 0.0
+        readings.append(RowReading(person, (0.0, 0.0, 0.0), (0.0, 0.0, 0.0), ("empty",) * 3,
+                                   reading, ink, row_flags(reading, ink)))
+    flags = {f for r in readings for f in r.flags}
+    if write_in:
+        flags.add("write_in")
+    if kind != "ballot":
+        flags.add(kind)
+    reading = PageReading(kind, batch="B" if kind == "ballot" else None,
+                          page=1 if kind == "ballot" else None, pages=1 if kind == "ballot" else None,
+                          rows=tuple(readings), flags=tuple(sorted(flags)))
+    return StoredPage(id_, "scan.pdf", "f" * 64, id_ - 1, "i" * 64, reading)
+
+
+def decision(ballot: int, person: int | None, value: str, seq: list[int] = [0]) -> Decision:
+    seq[0] += 1
+    return Decision(seq[0], ballot, person, value, "", "Nguyễn Thị Lan", "", "2026-12-15T10:00:00")
+
+
+# Ten sheets from the box, and what the committee decided on the flagged ones.
+STACK = [
+    page(1, ("cao", "tin_nhiem", "thap")),
+    page(2, ("cao", "cao", "thap")),
+    page(3, ("thap", "thap", "thap")),
+    page(4, ("blank", "blank", "blank")),  # a blank ballot
+    page(5, ("cao", "multi", "thap")),  # two boxes marked for person 2
+    page(6, ("cao", "cao", "cao"), crossed=3),  # person 3's name struck through
+    page(7, None, kind="foreign"),  # a sheet the committee did not issue
+    page(8, ("tin_nhiem", "thap", "cao"), write_in=True),  # a name written in below the table
+    page(9, ("unclear", "thap", "thap")),  # a faint mark for person 1
+    page(10, ("cao", "cao", "cao")),  # the same sheet fed twice: the committee excludes it
+]
+DECISIONS = [
+    decision(4, None, "invalid"),
+    decision(5, None, "genuine"), decision(5, 2, "invalid"),
+    decision(6, None, "invalid"),
+    decision(7, None, "foreign"),
+    decision(8, None, "genuine"),
+    decision(9, None, "genuine"), decision(9, 1, "thap"), decision(9, 1, "cao"),  # changed mind
+    decision(10, None, "flagged"), decision(10, None, "excluded"),
+]
+FULL = Attendance(summoned=12, present=10, issued=10, counted=9)
+
+
+def tally(rules=QD96, decisions=DECISIONS, attendance=FULL, stack=STACK, **kwargs):
+    resolved = resolve_all(assemble(stack), decisions, [p.number for p in PERSONS], rules)
+    return count(PERSONS, rules, resolved, attendance=attendance, printed=12, **kwargs)
+
+
+def line(results, number):
+    p = results.persons[number - 1]
+    return (p.valid, p.invalid, p.levels["cao"], p.levels["tin_nhiem"], p.levels["thap"], p.band)
+
+
+def test_hand_computed_tally_qd96():
+    r = tally()
+    # Received: 10 sheets less the excluded one. Void: 4 (blank), 6 (crossed name), 7 (foreign).
+    assert (r.received, r.counted, r.excluded, r.issued) == (9, 6, 1, 10)
+    assert r.void == {"blank_ballot": 1, "name_crossed": 1, "foreign": 1}
+    # Person 1 on the counted ballots 1 2 3 5 8 9: cao thap cao cao tin_nhiem cao(reviewed).
+    assert line(r, 1) == (6, 3, 4, 1, 1, None)
+    # Person 2 on 1 2 3 5 8 9: tin_nhiem cao thap invalid(two marks) thap thap.
+    assert line(r, 2) == (5, 4, 1, 1, 3, None)
+    assert r.persons[1].invalid_reasons == {"void": 3, "multi_mark": 1}
+    # Person 3 on 1 2 3 5 8 9: thap thap thap thap cao thap: 5 of 9 is band 1 (> 1/2, < 2/3).
+    assert line(r, 3) == (6, 3, 1, 0, 5, 1)
+    assert (r.persons[2].percent("thap"), r.persons[2].percent("cao")) == ("55.56", "11.11")
+    assert all(p.received == 9 and p.issued == 10 for p in r.persons)
+    assert r.final and r.quorum_met and not r.problems
+
+
+def test_unresolved_flags_make_a_draft_that_lists_them():
+    r = tally(decisions=[d for d in DECISIONS if d.ballot not in (5, 9)])
+    assert not r.final
+    assert [(b.number, b.reasons) for b in r.open_ballots] == [(5, ("multi_mark",)),
+                                                               (9, ("unclear_mark",))]
+    # Open ballots are received but not yet counted for anyone.
+    assert r.received == 9 and line(r, 1)[:2] == (4, 3)
+    # A ballot declared genuine with its unclear row undecided is still open.
+    r = tally(decisions=[d for d in DECISIONS if not (d.ballot == 9 and d.person)])
+    assert [b.number for b in r.open_ballots] == [9]
+
+
+def test_a_flagged_ballot_without_a_decision_never_counts_by_its_proposal():
+    r = tally(decisions=[])
+    assert {b.number for b in r.open_ballots} == {4, 5, 6, 7, 8, 9}
+    assert line(r, 1) == (4, 0, 3, 0, 1, None)  # only ballots 1-3 and 10, which have no flag
+
+
+def test_qd262_voids_a_ballot_with_a_write_in():
+    rules = RULE_SETS["qd262-2014"]
+    ballots = assemble(STACK)
+    assert propose_ballot(ballots[7], rules) == "invalid"
+    assert propose_ballot(ballots[7], QD96) == "genuine"
+    decisions = [d for d in DECISIONS if d.ballot != 8] + [decision(8, None, "invalid")]
+    r = tally(rules, decisions)
+    assert r.void == {"blank_ballot": 1, "name_crossed": 1, "foreign": 1, "write_in": 1}
+    assert line(r, 3) == (5, 4, 0, 0, 5, 1)  # 5 of 9: "more than half" is band 1 in qd262 too
+
+
+def test_crossed_name_as_a_row_cause_voids_only_that_row():
+    rules = dataclasses.replace(QD96, crossed_name="row")
+    ballots = assemble(STACK)
+    assert propose_ballot(ballots[5], rules) == "genuine"
+    decisions = [d for d in DECISIONS if d.ballot != 6] + [decision(6, None, "genuine")]
+    r = tally(rules, decisions)
+    assert r.void == {"blank_ballot": 1, "foreign": 1}
+    assert line(r, 1) == (7, 2, 5, 1, 1, None)
+    assert r.persons[2].invalid_reasons == {"void": 2, "name_crossed": 1}
+
+
+def test_a_blank_ballot_confirmed_genuine_is_still_void_for_everyone():
+    decisions = [d for d in DECISIONS if d.ballot != 4] + [decision(4, None, "genuine")]
+    assert tally(decisions=decisions).void["blank_ballot"] == 1
+
+
+def test_a_reviewer_can_correct_an_accepted_ballot():
+    r = tally(decisions=DECISIONS + [decision(1, 3, "cao")])
+    assert line(r, 3)[2:5] == (2, 0, 4)
+
+
+def test_reconciliation_problems_and_missing_facts():
+    r = tally(attendance=Attendance(summoned=12, present=10, issued=8, counted=10))
+    assert r.problems == ("Số phiếu thu về (9) nhiều hơn số phiếu phát ra (8).",
+                          "Số phiếu quét được (9) khác số phiếu Ban Kiểm phiếu đếm (10).")
+    assert not r.final
+    r = tally(attendance=Attendance())
+    assert r.issued == 12  # ballots printed, when the number issued is not given
+    assert len(r.missing) == 3 and r.quorum_met is None and not r.final
+
+
+@pytest.mark.parametrize("present, met", [(8, True), (7, False)])
+def test_quorum_is_two_thirds_of_the_summoned(present, met):
+    assert quorum_met(QD96, Attendance(summoned=12, present=present)) is met
+    r = tally(attendance=Attendance(summoned=12, present=present, counted=9))
+    assert r.quorum_met is met
+    assert quorum_met(RULE_SETS["nq96-2023"], Attendance(summoned=12, present=1)) is None
+
+
+@pytest.mark.parametrize("received, low, expected", [
+    (6, 3, None), (6, 4, 2), (7, 3, None), (7, 4, 1), (7, 5, 2), (9, 5, 1), (9, 6, 2),
+    (10, 5, None), (10, 6, 1), (10, 7, 2), (3, 2, 2), (1, 1, 2), (1, 0, None), (0, 0, None),
+    (300, 151, 1), (300, 199, 1), (300, 200, 2),
+])
+def test_band_boundaries_are_exact(received, low, expected):
+    assert band(QD96, low, received) == expected
+    assert band(RULE_SETS["qd262-2014"], low, received) == expected
+
+
+@pytest.mark.parametrize("received, low, previous, expected", [
+    (10, 7, Fraction(7, 10), 1), (10, 7, Fraction(69, 100), None), (10, 7, None, None),
+    (10, 8, None, 2), (10, 6, Fraction(1), None), (20, 14, Fraction(725, 1000), 1),
+    (5, 4, None, 2), (100, 79, Fraction(70, 100), 1), (100, 80, Fraction(0), 2),
+])
+def test_annual_2013_bands_need_two_years_for_band_1(received, low, previous, expected):
+    assert band(RULE_SETS["annual-2013"], low, received, previous) == expected
+
+
+def test_annual_2013_tally_uses_last_years_shares():
+    rules = RULE_SETS["annual-2013"]
+    # Person 3 has 5 of 9 low (55.56 %): under 70 % whatever last year was.
+    r = tally(rules, previous={1: Fraction(1, 2), 2: Fraction(3, 4), 3: Fraction(9, 10)})
+    assert [p.band for p in r.persons] == [None, None, None]
+    assert r.persons[2].previous_low == "90.00"
+    r = tally(rules)  # no history given: the count is a draft until it is
+    assert "Chưa có kết quả năm trước (--history)." in r.missing
+
+
+def test_nq96_percentages_over_total_deputies_and_the_band_that_depends_on_it():
+    rules = RULE_SETS["nq96-2023"]
+    r = tally(rules)
+    p3 = r.persons[2]
+    # 5 low of 12 deputies (41.67 %): no band; of 9 ballots received (55.56 %) it would be band 1.
+    assert (p3.denominator, p3.percent("thap"), p3.percent("thap", r.received)) == \
+        (12, "41.67", "55.56")
+    assert (p3.band, p3.band_over_received) == (None, 1)
+    assert "phụ thuộc" in p3.note
+    assert r.persons[0].note == ""
+    assert r.quorum_met is None  # no quorum rule in nq96
+
+
+@pytest.mark.parametrize("count_, denominator, text", [
+    (2, 3, "66.67"), (1, 3, "33.33"), (1, 8, "12.50"), (1, 160, "0.63"), (0, 5, "0.00"),
+    (5, 5, "100.00"), (1, 0, "-"),
+])
+def test_percentages_have_two_decimals_rounded_half_up(count_, denominator, text):
+    assert percent(count_, denominator) == text
+
+
+def test_the_fingerprint_changes_with_the_results_and_the_log():
+    a, b = tally(), tally(decisions=DECISIONS + [decision(1, 3, "cao")])
+    assert a.fingerprint("x") == tally().fingerprint("x")
+    assert len({a.fingerprint("x"), a.fingerprint("y"), b.fingerprint("x")}) == 3
