@@ -252,6 +252,67 @@ def export(folder: Path, readings: bool, output: Path | None) -> None:
     click.echo(f"Wrote {text.count(chr(10)) - 1} rows to {path}.")
 
 
+def _members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+    from tally.minutes import Member
+
+    _unicode_text(ctx, param, value)
+    members = []
+    for item in value:
+        name, sep, role = item.rpartition(":")
+        if not sep or not name.strip() or not role.strip():
+            raise click.BadParameter(f"{item!r} is not NAME:ROLE, e.g. "
+                                     "'Nguyễn Thị Lan:Trưởng ban'")
+        members.append(Member(name.strip(), role.strip()))
+    return members
+
+
+@main.command()
+@conference_dir
+@click.option("--present", type=click.IntRange(min=0), metavar="N",
+              help="Voters present at the conference (for the quorum).")
+@click.option("--counted", type=click.IntRange(min=0), metavar="N",
+              help="Ballots the committee counted by hand from the box.")
+@click.option("--issued", type=click.IntRange(min=0), metavar="N",
+              help="Ballots handed out [default: the number printed].")
+@click.option("--summoned", type=click.IntRange(min=1), metavar="N",
+              help="Voters summoned (total deputies for nq96-2023) [default: from 'init'].")
+@click.option("--committee", "members", multiple=True, callback=_members, metavar="NAME:ROLE",
+              help="A member of the counting committee, e.g. 'Nguyễn Thị Lan:Trưởng ban'; "
+                   "repeat for each. Without it the minutes leave lines to fill in by hand.")
+@click.option("--history", type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="CSV of last year's low-confidence share per person (rule set annual-2013): "
+                   "columns STT and 'Tỷ lệ tín nhiệm thấp (%)'.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the minutes and spreadsheets [default: DIR/ket-qua].")
+def tally(folder: Path, present: int | None, counted: int | None, issued: int | None,
+          summoned: int | None, members: list, history: Path | None,
+          output: Path | None) -> None:
+    """Count the ballots and decisions; write the minutes (PDF), results.xlsx and results.csv.
+
+    While ballots wait for review, or numbers do not reconcile, every output says DỰ THẢO
+    (draft) and lists what is still open.
+    """
+    from tally.count import Attendance, read_history
+    from tally.publish import publish
+    from tally.report import summary_lines, terminal_table
+    from tally.store import Store
+
+    previous = None
+    if history:
+        with Store.open(folder) as store:
+            previous = read_history(history, store.conference().persons)
+    published = publish(folder, Attendance(summoned, present, issued, counted), members=members,
+                        output=output, previous=previous)
+    results = published.results
+    click.echo(published.conference.title)
+    click.echo(terminal_table(results))
+    click.echo()
+    for line in summary_lines(results):
+        click.echo(line)
+    click.echo(f"Mã kiểm tra: {published.fingerprint}")
+    click.echo("Wrote " + ", ".join(str(p) for p in published.files))
+
+
 @main.command()
 @conference_dir
 def status(folder: Path) -> None:

@@ -20,6 +20,21 @@ ROW_CHOICES = (*LEVELS, "invalid")
 BALLOT_CHOICES = ("genuine", "invalid", "foreign", "excluded")
 MANUAL_FLAG = "flagged"  # a ballot-level decision: a reviewer wants this ballot looked at
 
+# Why a ballot waits for a reviewer, in plain Vietnamese (review page, minutes, terminal).
+REASON_LABELS = {
+    "blank_row": "Có dòng không đánh dấu ô nào",
+    "multi_mark": "Có dòng đánh dấu từ hai ô trở lên",
+    "unclear_mark": "Có dấu không rõ, cần xem",
+    "name_crossed": "Có tên bị gạch",
+    "write_in": "Có ghi thêm tên hoặc chữ ngoài danh sách",
+    "foreign": "Không phải phiếu do Ban Kiểm phiếu phát hành (mã không đúng)",
+    "unreadable": "Máy không đọc được trang này",
+    "blank_ballot": "Phiếu trắng: không đánh dấu ô nào",
+    "missing_page": "Thiếu trang của phiếu",
+    "duplicate": "Cùng số sê-ri với phiếu khác: có thể quét trùng",
+    "manual": "Thành viên Ban Kiểm phiếu đánh dấu để xem lại",
+}
+
 # Why a whole ballot is void, and why one row is; the words the minutes use.
 VOID_REASONS = {
     "foreign": "Phiếu không do Ban Kiểm phiếu phát hành",

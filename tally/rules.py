@@ -37,6 +37,8 @@ class RuleSet:
     write_in: Literal["ignore", "ballot_invalid"]
     crossed_name: Literal["ballot", "row"]
     quorum: Fraction | None  # share of the summoned that must be present, or None
+    band1_text: str  # how the minutes state the bands (Vietnamese)
+    band2_text: str
 
 
 RULE_SETS: dict[str, RuleSet] = {
@@ -44,16 +46,23 @@ RULE_SETS: dict[str, RuleSet] = {
     for rs in (
         RuleSet("qd96-2023", "Quy định 96-QĐ/TW ngày 02/02/2023", "received",
                 Threshold(Fraction(1, 2), False), Threshold(Fraction(2, 3), True), 1,
-                "ignore", "ballot", Fraction(2, 3)),
+                "ignore", "ballot", Fraction(2, 3),
+                "trên 1/2 đến dưới 2/3 số phiếu tín nhiệm thấp",
+                "từ 2/3 trở lên số phiếu tín nhiệm thấp"),
         RuleSet("qd262-2014", "Quy định 262-QĐ/TW ngày 08/10/2014", "received",
                 Threshold(Fraction(1, 2), False), Threshold(Fraction(2, 3), True), 1,
-                "ballot_invalid", "ballot", Fraction(2, 3)),
+                "ballot_invalid", "ballot", Fraction(2, 3),
+                "trên 1/2 số phiếu tín nhiệm thấp", "từ 2/3 trở lên số phiếu tín nhiệm thấp"),
         RuleSet("nq96-2023", "Nghị quyết 96/2023/QH15 (Quốc hội, Hội đồng nhân dân)", "deputies",
                 Threshold(Fraction(1, 2), False), Threshold(Fraction(2, 3), True), 1,
-                "ignore", "ballot", None),
+                "ignore", "ballot", None,
+                "trên 1/2 đến dưới 2/3 tổng số đại biểu đánh giá tín nhiệm thấp",
+                "từ 2/3 trở lên tổng số đại biểu đánh giá tín nhiệm thấp"),
         RuleSet("annual-2013", "Hướng dẫn lấy phiếu tín nhiệm hằng năm (ngành)", "received",
                 Threshold(Fraction(7, 10), True), Threshold(Fraction(4, 5), True), 2,
-                "ignore", "ballot", None),
+                "ignore", "ballot", None,
+                "từ 70% trở lên số phiếu tín nhiệm thấp trong hai năm liên tiếp",
+                "từ 80% trở lên số phiếu tín nhiệm thấp trong một năm"),
     )
 }
 DEFAULT_RULES = "qd96-2023"

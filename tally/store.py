@@ -433,7 +433,22 @@ class Store:
         with self._transaction() as db:
             db.execute("DELETE FROM locks WHERE session = ?", (session,))
 
+    # ---------------------------------------------------------------- results
+
+    def record_tally(self, *, fingerprint: str, log_head: str, final: bool, received: int,
+                     results_sha256: str) -> None:
+        """Record that results were produced (the minutes carry ``fingerprint``)."""
+        with self._transaction() as db:
+            _append_event(db, "tally_produced", {
+                "fingerprint": fingerprint, "log_head": log_head, "final": final,
+                "received": received, "results_sha256": results_sha256})
+
     # ---------------------------------------------------------------- the event log
+
+    def log_head(self) -> str:
+        """The hash of the last event (the genesis hash for an empty log)."""
+        row = self._db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+        return row[0] if row else GENESIS_HASH
 
     def events(self) -> list[Event]:
         rows = self._db.execute(

@@ -1,0 +1,156 @@
+"""The results as tables: the terminal, ``results.csv`` and ``results.xlsx`` (Vietnamese headers).
+
+One function, :func:`results_frame`, decides the columns; every table output is drawn from it.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+
+from ballotgen.conference import Conference
+from ballotgen.layout import LEVEL_LABELS, LEVELS
+from tally.count import Results
+from tally.resolve import REASON_LABELS, ROW_INVALID_REASONS, VOID_REASONS
+from tally.rules import RULE_SETS
+
+DRAFT = "DỰ THẢO"
+BAND_LABELS = {1: "Mức 1", 2: "Mức 2", None: ""}
+LEVEL_SHORT = dict(zip(LEVELS, ("Cao", "TN", "Thấp")))
+
+
+def status_line(results: Results) -> str:
+    """The one-line state of the count, in Vietnamese, on every output."""
+    if results.final:
+        return "Kết quả chính thức: đã xử lý hết các phiếu cần xem xét."
+    parts = []
+    if results.open_ballots:
+        parts.append(f"{len(results.open_ballots)} phiếu chưa xử lý")
+    if results.problems:
+        parts.append(f"{len(results.problems)} vấn đề về số phiếu")
+    if results.missing:
+        parts.append(f"{len(results.missing)} thông tin chưa nhập")
+    return f"{DRAFT}: " + ", ".join(parts) + "."
+
+
+def quorum_line(results: Results) -> str:
+    a = results.attendance
+    if results.quorum_met is None:
+        rules = RULE_SETS[results.rules]
+        return ("Quy định này không yêu cầu tỷ lệ người có mặt." if rules.quorum is None
+                else "Chưa xác định được tỷ lệ người có mặt (thiếu số liệu).")
+    verdict = "đạt" if results.quorum_met else "KHÔNG ĐẠT"
+    q = RULE_SETS[results.rules].quorum
+    return (f"Có mặt {a.present}/{a.summoned} người được triệu tập: {verdict} tỷ lệ tối thiểu "
+            f"{q.numerator}/{q.denominator}.")
+
+
+def results_frame(results: Results) -> pd.DataFrame:
+    """Rule 8's line per person, with the band; percentages as text with two decimals."""
+    deputies = RULE_SETS[results.rules].percent_denominator == "deputies"
+    rows = []
+    for p in results.persons:
+        row = {"STT": p.number, "Họ và tên": p.name, "Chức vụ": p.position,
+               "Số phiếu phát ra": p.issued, "Số phiếu thu về": p.received,
+               "Số phiếu hợp lệ": p.valid, "Số phiếu không hợp lệ": p.invalid}
+        for level in LEVELS:
+            row[f"{LEVEL_LABELS[level]} (số phiếu)"] = p.levels[level]
+            row[f"{LEVEL_LABELS[level]} (%)"] = p.percent(level)
+        if deputies:
+            row["Tổng số đại biểu"] = p.denominator
+            row["Tín nhiệm thấp (% số phiếu thu về)"] = p.percent("thap", p.received)
+            row["Mức (theo số phiếu thu về)"] = BAND_LABELS[p.band_over_received]
+        if p.previous_low is not None:
+            row["Tín nhiệm thấp năm trước (%)"] = p.previous_low
+        row["Mức"] = BAND_LABELS[p.band]
+        row["Ghi chú"] = p.note
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def invalid_frame(results: Results) -> pd.DataFrame:
+    """The invalid-ballot breakdown: whole ballots by reason, then invalid rows per person."""
+    rows = [{"Loại": "Cả phiếu", "STT": "", "Họ và tên": "", "Lý do": VOID_REASONS[key],
+             "Số phiếu": n} for key, n in sorted(results.void.items())]
+    if results.excluded:
+        rows.append({"Loại": "Không tính", "STT": "", "Họ và tên": "",
+                     "Lý do": "Bản quét trùng hoặc không phải phiếu (Ban Kiểm phiếu loại)",
+                     "Số phiếu": results.excluded})
+    for p in results.persons:
+        for key, n in sorted(p.invalid_reasons.items()):
+            if key != "void":
+                rows.append({"Loại": "Từng người", "STT": p.number, "Họ và tên": p.name,
+                             "Lý do": ROW_INVALID_REASONS[key], "Số phiếu": n})
+    return pd.DataFrame(rows, columns=["Loại", "STT", "Họ và tên", "Lý do", "Số phiếu"])
+
+
+def results_csv(results: Results) -> bytes:
+    """``results.csv``: UTF-8 with a byte-order mark, so spreadsheet programs read the accents."""
+    return results_frame(results).to_csv(index=False).encode("utf-8-sig")
+
+
+def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> bytes:
+    """``results.xlsx``: a results sheet and an invalid-ballot sheet, headed and formatted."""
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    heading = [conference.title, f"{conference.place + ', ' if conference.place else ''}"
+               f"ngày {conference.date.strftime('%d/%m/%Y')} — {RULE_SETS[results.rules].title}",
+               status_line(results), quorum_line(results), f"Mã kiểm tra: {fingerprint}"]
+    top = len(heading) + 1
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, frame in (("Kết quả", results_frame(results)),
+                            ("Phiếu không hợp lệ", invalid_frame(results))):
+            frame.to_excel(writer, sheet_name=name, index=False, startrow=top)
+            sheet = writer.sheets[name]
+            for i, text in enumerate(heading, start=1):
+                sheet.cell(row=i, column=1, value=text).font = Font(
+                    bold=i in (1, 3), color="C00000" if i == 3 and not results.final else None)
+            for cell in sheet[top + 1]:
+                cell.font = Font(bold=True)
+                cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+                cell.fill = PatternFill("solid", fgColor="DDEBF7")
+            for column in sheet.iter_cols(min_row=top + 1):
+                header = str(column[0].value or "")
+                width = max([len(header) // 2 + 2] + [len(str(c.value or "")) + 2 for c in column[1:]])
+                sheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 40)
+            sheet.freeze_panes = sheet.cell(row=top + 2, column=4 if name == "Kết quả" else 1)
+    return buffer.getvalue()
+
+
+def terminal_table(results: Results) -> str:
+    """A plain-text table of the results for the terminal."""
+    header = ["STT", "Họ và tên", "Hợp lệ", "KHL"] + \
+             [f"{LEVEL_SHORT[level]}" for level in LEVELS] + ["Mức"]
+    lines = [header]
+    for p in results.persons:
+        lines.append([str(p.number), p.name[:28], str(p.valid), str(p.invalid)] +
+                     [f"{p.levels[level]} ({p.percent(level)}%)" for level in LEVELS] +
+                     [BAND_LABELS[p.band] + (" *" if p.note else "")])
+    widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
+    out = ["  ".join(cell.ljust(w) if i == 1 else cell.rjust(w)
+                     for i, (cell, w) in enumerate(zip(row, widths))) for row in lines]
+    out.insert(1, "-" * len(out[0]))
+    notes = [f"  * {p.number}. {p.note}" for p in results.persons if p.note]
+    return "\n".join(out + notes)
+
+
+def summary_lines(results: Results) -> list[str]:
+    """The ballot totals, quorum, problems and open items, in Vietnamese."""
+    void = sum(results.void.values())
+    lines = [status_line(results),
+             f"Phiếu phát ra {results.issued}, thu về {results.received}, hợp lệ {results.counted},"
+             f" không hợp lệ {void}" + (f", không tính {results.excluded}" if results.excluded else "")
+             + ".",
+             quorum_line(results)]
+    lines += [f"  {VOID_REASONS[k]}: {n}" for k, n in sorted(results.void.items())]
+    lines += [f"Vấn đề: {p}" for p in results.problems]
+    lines += [f"Thiếu: {m}" for m in results.missing]
+    for b in results.open_ballots[:20]:
+        lines.append(f"Chưa xử lý: phiếu {b.number} ({b.file}, trang {b.page}): "
+                     + "; ".join(REASON_LABELS[r] for r in b.reasons))
+    if len(results.open_ballots) > 20:
+        lines.append(f"… và {len(results.open_ballots) - 20} phiếu khác chưa xử lý.")
+    return lines
+

@@ -1,0 +1,155 @@
+"""tinnhiem tally end to end: ballots printed, filled with known votes, scanned, read, reviewed,
+counted; the minutes, results.xlsx and results.csv say what a hand count says."""
+
+import shutil
+import stat
+
+import pandas as pd
+import pypdfium2 as pdfium
+import pytest
+
+from ballotgen.errors import ExitCode
+from tally.ballots import assemble
+from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
+from tally.resolve import ballot_id
+from tally.scan import scan_stack
+from tally.prepare import simulate_vote
+from tally.store import Store
+from tests.tally.test_cli import run
+from tests.tally.test_scan import new_conference
+
+VOTES = """voter,1,2,3,4,5
+1,cao,cao,cao,tin_nhiem,thap
+2,cao,thap,tin_nhiem,tin_nhiem,thap
+3,thap,thap,cao,cao,thap
+4,tin_nhiem,thap,cao,cao,cao
+5,cao,,cao,thap,thap
+6,thap,thap,thap,thap,thap
+"""
+NO_MISTAKES = {name: 0.0 for name in ("blank_row", "multi_mark", "correction", "crossed_name",
+                                      "write_in", "signature", "stray", "blank_ballot", "stamp")}
+# By hand, over 7 sheets received (6 voters and 1 ballot of another conference, void):
+# person: (valid, invalid, cao, tin_nhiem, thap, band)
+EXPECTED = {1: (6, 1, 3, 1, 2, ""), 2: (5, 2, 1, 0, 4, "Mức 1"), 3: (6, 1, 4, 1, 1, ""),
+            4: (6, 1, 2, 2, 2, ""), 5: (6, 1, 1, 0, 5, "Mức 2")}
+
+
+@pytest.fixture(scope="module")
+def scanned(tmp_path_factory):
+    base = tmp_path_factory.mktemp("tally")
+    conf = new_conference(base / "conf", copies=8)
+    votes = base / "votes.csv"
+    votes.write_text(VOTES, encoding="utf-8")
+    simulate_vote(conf, base / "scans", voters=None, votes=votes, profile="office", fmt="pdf",
+                  dpi=150, seed=7, foreign=1, rates=NO_MISTAKES)
+    scan_stack(conf, [base / "scans" / "scan.pdf"], jobs=1)
+    return conf
+
+
+@pytest.fixture
+def conf(scanned, tmp_path):
+    copy = tmp_path / "conf"
+    shutil.copytree(scanned, copy)
+    return copy
+
+
+def flagged(folder):
+    with Store.open(folder) as store:
+        return {b.flags: ballot_id(b) for b in assemble(store.pages()) if b.flags}
+
+
+def resolve_as_a_committee_would(folder):
+    ballots = flagged(folder)
+    assert set(ballots) == {("foreign",), ("blank_row",)}
+    with Store.open(folder) as store:
+        store.record_decisions(ballots[("foreign",)], [(None, "foreign", "foreign")],
+                               reviewer="Nguyễn Thị Lan")
+        store.record_decisions(ballots[("blank_row",)], [(None, "genuine", "genuine"),
+                                                         (2, "invalid", "invalid")],
+                               reviewer="Đỗ Văn Minh")
+
+
+def pdf_text(path):
+    document = pdfium.PdfDocument(path)
+    return "\n".join(page.get_textpage().get_text_range() for page in document)
+
+
+def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf):
+    resolve_as_a_committee_would(conf)
+    result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, "--issued", 8,
+                 "--committee", "Nguyễn Thị Lan:Trưởng ban", "--committee", "Đỗ Văn Minh:Thành viên")
+    assert result.exit_code == 0, result.output
+    assert "Kết quả chính thức" in result.output and "DỰ THẢO" not in result.output
+
+    out = conf / OUTPUT_DIR
+    csv = pd.read_csv(out / CSV_FILE, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    for number, (valid, invalid, cao, tn, thap, band) in EXPECTED.items():
+        row = csv[csv["STT"] == str(number)].iloc[0]
+        assert (row["Số phiếu phát ra"], row["Số phiếu thu về"]) == ("8", "7")
+        assert (int(row["Số phiếu hợp lệ"]), int(row["Số phiếu không hợp lệ"])) == (valid, invalid)
+        assert (int(row["Tín nhiệm cao (số phiếu)"]), int(row["Tín nhiệm (số phiếu)"]),
+                int(row["Tín nhiệm thấp (số phiếu)"])) == (cao, tn, thap)
+        assert row["Mức"] == band
+    assert csv.loc[csv["STT"] == "2", "Tín nhiệm thấp (%)"].item() == "57.14"  # 4 / 7
+    assert csv.loc[csv["STT"] == "5", "Tín nhiệm thấp (%)"].item() == "71.43"  # 5 / 7
+
+    sheets = pd.read_excel(out / XLSX_FILE, sheet_name=None, header=None, dtype=str)
+    assert list(sheets) == ["Kết quả", "Phiếu không hợp lệ"]
+    invalid = sheets["Phiếu không hợp lệ"].fillna("")
+    assert ["Cả phiếu", "", "", "Phiếu không do Ban Kiểm phiếu phát hành", "1"] in \
+        invalid.values.tolist()
+    assert any(r[2] and "Không đánh dấu" in r[3] and r[4] == "1" for r in invalid.values.tolist())
+
+    text = pdf_text(out / MINUTES_FILE)
+    assert "BIÊN BẢN KIỂM PHIẾU" in text and "MẬT" in text and "DỰ THẢO" not in text
+    assert "Số phiếu phát ra: 8; số phiếu thu về: 7" in text
+    assert "Số phiếu hợp lệ: 6; số phiếu không hợp lệ (cả phiếu): 1" in text
+    assert "Nguyễn Thị Lan — Trưởng ban" in text and "lập thành 03 bản" in text
+    assert "57.14" in text and "71.43" in text and "Mức 2" in text
+    fingerprint = result.output.split("Mã kiểm tra: ")[1].split()[0]
+    assert f"Mã kiểm tra {fingerprint}" in text
+    for name in (MINUTES_FILE, XLSX_FILE, CSV_FILE):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
+    with Store.open(conf) as store:
+        event = store.events()[-1]
+        assert event.kind == "tally_produced" and event.data["fingerprint"] == fingerprint
+        assert event.data["final"] is True and not store.verify_chain()
+
+
+def test_unreviewed_flags_make_draft_minutes_that_list_them(conf):
+    result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+    assert result.exit_code == 0, result.output
+    assert "DỰ THẢO: 2 phiếu chưa xử lý." in result.output
+    text = pdf_text(conf / OUTPUT_DIR / MINUTES_FILE)
+    assert "DỰ THẢO" in text and "CÒN PHẢI XỬ LÝ" in text
+    assert "Có dòng không đánh dấu ô nào" in text
+    csv_text = (conf / OUTPUT_DIR / CSV_FILE).read_text(encoding="utf-8-sig")
+    assert csv_text.splitlines()[1].startswith("1,")
+
+
+def test_quorum_and_reconciliation_problems_are_in_every_output(conf, tmp_path):
+    resolve_as_a_committee_would(conf)
+    out = tmp_path / "out"
+    result = run("tally", conf, "--present", 20, "--summoned", 40, "--counted", 6, "--issued", 6,
+                 "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "KHÔNG ĐẠT tỷ lệ tối thiểu 2/3" in result.output
+    assert "Số phiếu thu về (7) nhiều hơn số phiếu phát ra (6)." in result.output
+    assert "khác số phiếu Ban Kiểm phiếu đếm (6)" in result.output
+    text = pdf_text(out / MINUTES_FILE)
+    assert "KHÔNG ĐẠT" in text and "nhiều hơn số phiếu phát ra" in text and "DỰ THẢO" in text
+    heading = pd.read_excel(out / XLSX_FILE, header=None, dtype=str).iloc[:5, 0].tolist()
+    assert any("KHÔNG ĐẠT" in h for h in heading) and any("DỰ THẢO" in h for h in heading)
+
+
+def test_tally_errors_name_the_problem(conf, tmp_path):
+    result = run("tally", tmp_path / "nowhere")
+    assert result.exit_code == ExitCode.CONFERENCE and "not a conference folder" in result.output
+    history = tmp_path / "history.csv"
+    history.write_text("STT,Tỷ lệ tín nhiệm thấp (%)\n9,70\n", encoding="utf-8")
+    result = run("tally", conf, "--history", history)
+    assert result.exit_code == ExitCode.INPUT
+    assert "history.csv: row 2: no person number 9" in result.output
+    history.write_text("STT,Tỷ lệ tín nhiệm thấp (%)\n1,abc\n", encoding="utf-8")
+    result = run("tally", conf, "--history", history)
+    assert result.exit_code == ExitCode.INPUT and "row 2" in result.output
