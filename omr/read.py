@@ -15,12 +15,12 @@ import cv2
 import numpy as np
 
 from ballotgen import payload
-from ballotgen.layout import Layout
+from ballotgen.layout import Layout, PageLayout
 from omr.decide import DEFAULT, Thresholds, box_status, row_flags, row_reading
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.reading import PageReading, RowReading
-from omr.register import RegistrationFailure, register, warp
+from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
 from omr.score import (REFINE_TOLERANCE_MM, blank_reference, box_score, darkness, find_outline,
                        new_ink_mm2, outline_correction)
@@ -43,9 +43,20 @@ class Context:
     thresholds: Thresholds = field(default=DEFAULT)
 
 
-def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None) -> PageReading:
-    """Everything the reader can tell about one page. ``timings``, if given, receives the
-    seconds spent in each stage (for benchmarks)."""
+@dataclass(frozen=True)
+class Located:
+    """A page identified as one of ours and registered: where every box of its layout is."""
+
+    ident: dict  # batch, page, pages, serial, layout_hash: PageReading fields
+    layout: Layout
+    page_layout: PageLayout
+    registration: Registration
+    dark: np.ndarray  # (H, W) float32 darkness of the registered page, PX_PER_MM
+
+
+def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None
+           ) -> Located | PageReading:
+    """Identify and register ``page``; a PageReading when it is blank, foreign or unreadable."""
     clock = _Clock(timings)
     grey = page.image
     if is_blank(grey, page.dpi):
@@ -93,8 +104,20 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                 _largest_shift_mm(residual, boxes) > REFINE_TOLERANCE_MM:
             return _unreadable("the printed boxes do not line up after registration",
                                registration.marks_found, ident)
-    reference = blank_reference(layout, page_layout.index)
     clock.lap("refined warp")
+    return Located(ident, layout, page_layout, registration, dark)
+
+
+def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None) -> PageReading:
+    """Everything the reader can tell about one page. ``timings``, if given, receives the
+    seconds spent in each stage (for benchmarks)."""
+    located = locate(page, ctx, timings=timings)
+    if isinstance(located, PageReading):
+        return located
+    clock = _Clock(timings)
+    ident, layout, page_layout = located.ident, located.layout, located.page_layout
+    registration, dark = located.registration, located.dark
+    reference = blank_reference(layout, page_layout.index)
     t = ctx.thresholds
     rows = []
     for row in page_layout.rows:

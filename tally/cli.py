@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ballotgen.errors import ExitCode, TinnhiemError
+from ballotgen.errors import ExitCode, RequestError, TinnhiemError
 from tally.rules import DEFAULT_RULES, RULE_SETS
 
 
@@ -250,6 +250,26 @@ def export(folder: Path, readings: bool, output: Path | None) -> None:
     path = output or Path(folder) / "readings.csv"
     write_private(path, text.encode("utf-8"), overwrite=True)
     click.echo(f"Wrote {text.count(chr(10)) - 1} rows to {path}.")
+
+
+@main.command()
+@conference_dir
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Any address but the loopback needs the access code "
+                   "printed at start.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on (0: any free port).")
+def review(folder: Path, host: str, port: int) -> None:
+    """Open the review web page, where the committee resolves flagged ballots."""
+    from tally.review.app import serve
+    from tally.store import Store
+
+    Store.open(folder).close()  # a clear error now rather than in the browser
+    try:
+        serve(folder, host=host, port=port, announce=click.echo)
+    except OSError as exc:
+        raise RequestError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                           remedy="Choose another --port, or stop the program using it.") from exc
 
 
 def _members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):

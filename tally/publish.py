@@ -7,6 +7,7 @@ the event log with the fingerprint printed on the minutes.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
@@ -54,5 +55,6 @@ def publish(folder: Path, attendance: Attendance, *, members: list[Member],
             write_private(path, data, overwrite=True)
         store.record_tally(fingerprint=fingerprint, log_head=head, final=results.final,
                            received=results.received,
-                           results_sha256=hashlib.sha256(results.to_json().encode()).hexdigest())
+                           results_sha256=hashlib.sha256(results.to_json().encode()).hexdigest(),
+                           attendance=dataclasses.asdict(results.attendance))
     return Published(conference, results, fingerprint, tuple(files))

@@ -136,7 +136,7 @@ def _keep(store: Store, path: Path, sha: str, kind: str | None) -> Path:
     """Copy ``path`` beside the store as ``scans/<sha256>.<kind>`` (owner-only), once."""
     folder = store.scans_folder()
     folder.mkdir(mode=0o700, exist_ok=True)
-    kept = folder / f"{sha}.{kind or 'bin'}"
+    kept = folder / f"{sha}.{kind or 'bin'}"  # Store.kept_file finds it there
     if not kept.exists():
         tmp = folder / f".{sha}.tmp"
         shutil.copyfile(path, tmp)

@@ -355,6 +355,14 @@ class Store:
                                             "flags": list(reading.flags)})
         return True
 
+    def page(self, page_id: int) -> StoredPage | None:
+        row = self._db.execute(
+            "SELECT p.id, f.name, p.file_sha256, p.page_index, p.image_sha256, p.reading"
+            " FROM pages p JOIN scan_files f ON f.sha256 = p.file_sha256 WHERE p.id = ?",
+            (page_id,)).fetchone()
+        return StoredPage(row[0], row[1], row[2], row[3], row[4],
+                          PageReading.from_json(row[5])) if row else None
+
     def pages(self) -> list[StoredPage]:
         """Every page read, in stack order (files in ingestion order, pages in file order)."""
         rows = self._db.execute(
@@ -366,6 +374,11 @@ class Store:
     def scans_folder(self) -> Path:
         """Where ingested files are kept, named by their SHA-256."""
         return self.folder / SCANS_DIR
+
+    def kept_file(self, sha256: str) -> Path | None:
+        """The stored copy of an ingested file, or None if the file is unknown."""
+        record = self.scan_file(sha256)
+        return self.scans_folder() / f"{sha256}.{record.kind or 'bin'}" if record else None
 
     # ---------------------------------------------------------------- review
 
@@ -436,12 +449,20 @@ class Store:
     # ---------------------------------------------------------------- results
 
     def record_tally(self, *, fingerprint: str, log_head: str, final: bool, received: int,
-                     results_sha256: str) -> None:
-        """Record that results were produced (the minutes carry ``fingerprint``)."""
+                     results_sha256: str, attendance: dict[str, int | None]) -> None:
+        """Record that results were produced (the minutes carry ``fingerprint``) and the
+        attendance the committee entered for them."""
         with self._transaction() as db:
             _append_event(db, "tally_produced", {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
-                "received": received, "results_sha256": results_sha256})
+                "received": received, "results_sha256": results_sha256,
+                "attendance": attendance})
+
+    def last_attendance(self) -> dict[str, int | None]:
+        """The attendance entered at the latest ``tinnhiem tally`` (empty if none yet)."""
+        row = self._db.execute("SELECT data FROM events WHERE kind = 'tally_produced'"
+                               " ORDER BY seq DESC LIMIT 1").fetchone()
+        return json.loads(row[0]).get("attendance", {}) if row else {}
 
     # ---------------------------------------------------------------- the event log
 

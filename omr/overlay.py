@@ -1,0 +1,53 @@
+"""Images for the people who review: a page as printed (registered), and crops of its boxes.
+
+A page the reader could register is shown in layout coordinates, so the review page can outline
+every box exactly where the layout puts it (in millimetres × ``px_per_mm``). A page it could not
+register (foreign, unreadable) is shown as scanned, scaled to an A4 width.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ballotgen.layout import Rect
+from omr.load import PageImage
+from omr.read import Context, Located, locate
+from omr.register import PX_PER_MM, warp
+
+REVIEW_PX_PER_MM = 5.0  # 1050 px across an A4 page: boxes and names are easy to read
+CROP_MARGIN_MM = 1.5  # around a box in the gallery, so the printed outline is visible
+
+
+@dataclass(frozen=True)
+class ReviewImage:
+    image: np.ndarray  # (H, W) uint8 grey
+    registered: bool  # True: layout coordinates; a point (x, y) mm is at (x, y) × px_per_mm
+    px_per_mm: float
+
+
+def review_image(page: PageImage, ctx: Context) -> ReviewImage:
+    """``page`` as the reviewer should see it (see the module docstring)."""
+    located = locate(page, ctx)
+    if isinstance(located, Located):
+        registered = warp(page.image, located.registration, located.layout)
+        scale = REVIEW_PX_PER_MM / PX_PER_MM
+        image = cv2.resize(registered, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        return ReviewImage(image, True, REVIEW_PX_PER_MM)
+    h, w = page.image.shape
+    scale = min(1.0, 210.0 * REVIEW_PX_PER_MM / max(w, 1))
+    image = cv2.resize(page.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
+        if scale < 1.0 else page.image
+    return ReviewImage(np.ascontiguousarray(image), False, w * scale / 210.0)
+
+
+def box_crop(image: np.ndarray, px_per_mm: float, box: Rect, *,
+             margin_mm: float = CROP_MARGIN_MM) -> np.ndarray:
+    """The box ``box`` (mm) of a registered review image, with a margin: (h, w) uint8."""
+    x0 = max(0, int(round((box.x - margin_mm) * px_per_mm)))
+    y0 = max(0, int(round((box.y - margin_mm) * px_per_mm)))
+    x1 = min(image.shape[1], int(round((box.right + margin_mm) * px_per_mm)))
+    y1 = min(image.shape[0], int(round((box.bottom + margin_mm) * px_per_mm)))
+    return image[y0:y1, x0:x1]

@@ -1,0 +1,233 @@
+"""What the review pages show and accept, as plain values: the queue, one ballot, a form.
+
+Views in :mod:`tally.review.app` only call these functions and render templates. Nothing here
+writes: :func:`decisions_from_form` turns a submitted form into the decisions to append, or
+refuses it with a :class:`FormError` that says what is missing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ballotgen.conference import Conference, Person
+from ballotgen.layout import LEVELS, Layout, PageLayout, Rect
+from tally.ballots import Ballot, assemble
+from tally.resolve import (BALLOT_CHOICES, ROW_CHOICES, Resolved, ballot_id, propose_ballot,
+                           propose_row, resolve_all, row_readings)
+from tally.rules import RULE_SETS, RuleSet
+from tally.store import Decision, StoredPage, Store
+
+MACHINE = "machine:"  # prefix of a 'before' that is the machine's proposal, not a decision
+
+
+class FormError(ValueError):
+    """A submitted decision form is incomplete or malformed (message in Vietnamese)."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The conference's ballots and their state, read from the store at one moment."""
+
+    conference: Conference
+    rules: RuleSet
+    resolved: tuple[Resolved, ...]
+    decisions: tuple[Decision, ...]
+
+    @property
+    def by_id(self) -> dict[int, Resolved]:
+        return {r.id: r for r in self.resolved}
+
+    def open(self) -> list[Resolved]:
+        return [r for r in self.resolved if r.state == "open"]
+
+    def flagged(self) -> list[Resolved]:
+        return [r for r in self.resolved if r.reasons]
+
+    def reason_counts(self) -> Counter[str]:
+        """Open ballots by reason (a ballot with two reasons counts under both)."""
+        return Counter(reason for r in self.open() for reason in r.reasons)
+
+    def decisions_of(self, ballot: int) -> list[Decision]:
+        return [d for d in self.decisions if d.ballot == ballot]
+
+    def find(self, file: str, page: int) -> Resolved | None:
+        """The ballot holding page ``page`` (1-based) of the file named ``file``."""
+        for r in self.resolved:
+            for p in r.ballot.pages:
+                if p.file_name == file and p.page_index + 1 == page:
+                    return r
+        return None
+
+
+def snapshot(store: Store) -> Snapshot:
+    conference = store.conference()
+    rules = RULE_SETS[conference.rules]
+    decisions = store.decisions()
+    ballots = assemble(store.pages())
+    resolved = resolve_all(ballots, decisions, [p.number for p in conference.persons], rules)
+    return Snapshot(conference, rules, tuple(resolved), tuple(decisions))
+
+
+@dataclass(frozen=True)
+class BoxView:
+    rect: Rect
+    level: str
+    score: float
+    status: str  # mark, unclear, empty
+
+
+@dataclass(frozen=True)
+class RowView:
+    person: Person
+    reading: str | None  # the machine's reading; None if no page of the ballot shows the row
+    flags: tuple[str, ...]
+    scores: tuple[float, ...]
+    proposal: str | None  # what the rule set makes of the reading
+    decided: str | None  # the latest decision on the row
+    page: int | None  # id of the page that shows the row
+    rect: Rect | None
+    name_cell: Rect | None
+    boxes: tuple[BoxView, ...]
+
+    @property
+    def current(self) -> str | None:
+        return self.decided if self.decided is not None else self.proposal
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.flags) or self.reading is None or self.proposal is None
+
+
+@dataclass(frozen=True)
+class PageView:
+    page: StoredPage
+    layout: Layout | None  # None: not registered, shown as scanned
+    page_layout: PageLayout | None
+
+
+@dataclass(frozen=True)
+class BallotView:
+    resolved: Resolved
+    proposal: str | None
+    decided: str | None  # the latest decision on the ballot as a whole
+    rows: tuple[RowView, ...]
+    pages: tuple[PageView, ...]
+    history: tuple[Decision, ...]
+
+    @property
+    def id(self) -> int:
+        return self.resolved.id
+
+    @property
+    def ballot(self) -> Ballot:
+        return self.resolved.ballot
+
+
+def ballot_view(snap: Snapshot, store: Store, ballot: int) -> BallotView | None:
+    """Everything the ballot page shows, or None if ``ballot`` is not a ballot of this store."""
+    resolved = snap.by_id.get(ballot)
+    if resolved is None:
+        return None
+    history = snap.decisions_of(ballot)
+    readings = row_readings(resolved.ballot)
+    latest_rows = {d.person: d.value for d in history if d.person is not None}
+    ballot_decisions = [d.value for d in history if d.person is None]
+    pages, geometry = [], {}
+    for page in resolved.ballot.pages:
+        r = page.reading
+        layout = store.layout(r.layout_hash) if r.kind == "ballot" and r.layout_hash else None
+        page_layout = layout.pages[r.page - 1] if layout and r.page else None
+        pages.append(PageView(page, layout, page_layout))
+        if page_layout:
+            scores = {row.person: row for row in r.rows}
+            for row in page_layout.rows:
+                geometry[row.person] = (page.id, row, scores.get(row.person))
+    rows = []
+    for person in snap.conference.persons:
+        reading, flags = readings.get(person.number, (None, ()))
+        page_id, row, scored = geometry.get(person.number, (None, None, None))
+        boxes = ()
+        if row is not None and scored is not None:
+            boxes = tuple(BoxView(rect, level, score, status) for rect, level, score, status
+                          in zip(row.boxes, LEVELS, scored.scores, scored.statuses))
+        rows.append(RowView(person, reading, flags, scored.scores if scored else (),
+                            propose_row(reading, flags, snap.rules), latest_rows.get(person.number),
+                            page_id, row.rect if row else None, row.name_cell if row else None,
+                            boxes))
+    decided = ballot_decisions[-1] if ballot_decisions else None
+    return BallotView(resolved, propose_ballot(resolved.ballot, snap.rules), decided, tuple(rows),
+                      tuple(pages), tuple(history))
+
+
+def decisions_from_form(view: BallotView, form: Mapping[str, str]) -> list[tuple[int | None, str, str]]:
+    """The decisions a submitted form adds: ``(person or None, value, before)``.
+
+    The ballot choice is required. For a genuine ballot every row must end with a value; a row
+    is recorded when its value changes, or when it was flagged and nobody had decided it yet
+    (the reviewer confirmed what the machine proposed). Submitting the same form twice records
+    nothing the second time.
+    """
+    choice = form.get("ballot", "")
+    if choice not in BALLOT_CHOICES:
+        raise FormError("Chọn phiếu hợp lệ, không hợp lệ, phiếu lạ hoặc không tính.")
+    items: list[tuple[int | None, str, str]] = []
+    ballot_before = view.decided or MACHINE + (view.proposal or "none")
+    if choice != view.decided:
+        items.append((None, choice, ballot_before))
+    if choice != "genuine":
+        return items
+    missing = []
+    for row in view.rows:
+        value = form.get(f"row-{row.person.number}", "")
+        if value and value not in ROW_CHOICES:
+            raise FormError(f"Giá trị không hợp lệ cho dòng {row.person.number}.")
+        value = value or row.current or ""
+        if not value:
+            missing.append(str(row.person.number))
+            continue
+        before = row.decided or MACHINE + (row.proposal or row.reading or "none")
+        if value != row.current or (row.needs_attention and row.decided is None):
+            items.append((row.person.number, value, before))
+    if missing:
+        raise FormError("Còn dòng chưa chọn mức tín nhiệm: STT " + ", ".join(missing) + ".")
+    return items
+
+
+@dataclass(frozen=True)
+class GalleryBox:
+    score: float
+    status: str
+    ballot: int
+    page: int
+    person: int
+    level: str
+    where: str  # "file p. N" for the tooltip
+
+
+def gallery_boxes(snap: Snapshot) -> list[GalleryBox]:
+    """Every box read on a ballot page, highest score first."""
+    boxes = []
+    for r in snap.resolved:
+        for page in r.ballot.pages:
+            if page.reading.kind != "ballot":
+                continue
+            where = f"{page.file_name} tr. {page.page_index + 1}"
+            for row in page.reading.rows:
+                for level, score, status in zip(LEVELS, row.scores, row.statuses):
+                    boxes.append(GalleryBox(score, status, r.id, page.id, row.person, level, where))
+    boxes.sort(key=lambda b: -b.score)
+    return boxes
+
+
+HISTOGRAM_BINS = 60
+HISTOGRAM_TOP = 0.3  # scores above are counted in the last bin (heavy marks)
+
+
+def histogram(boxes: list[GalleryBox]) -> list[int]:
+    """How many boxes score in each of HISTOGRAM_BINS equal bins of [0, HISTOGRAM_TOP]."""
+    counts = [0] * HISTOGRAM_BINS
+    for b in boxes:
+        counts[min(HISTOGRAM_BINS - 1, int(b.score / HISTOGRAM_TOP * HISTOGRAM_BINS))] += 1
+    return counts
