@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := fonts-liberation2 libzbar0
+TEST_PACKAGES := chromium  # the review page is tested in a real browser
 DEMO ?= demo-output
 
-.PHONY: demo test setup system-packages benchmark clean
+.PHONY: demo test setup system-packages test-packages benchmark clean
 
 demo: setup
 	rm -rf $(DEMO)
@@ -40,6 +41,7 @@ demo: setup
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
 
 test: setup
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_PACKAGES)"
 	$(BIN)/python -m pytest
 
 benchmark: setup

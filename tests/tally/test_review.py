@@ -1,0 +1,250 @@
+"""The review web app, in process: every view and rule, on a store filled by simulated scans.
+
+The conference (from test_tally): 6 voters with known votes, voter 5 left person 2 blank, and one
+ballot of another conference in the stack: two ballots wait for review.
+"""
+
+import re
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+
+from ballotgen.errors import ExitCode
+from tally.ballots import assemble
+from tally.count import Attendance, tally_store
+from tally.resolve import ballot_id
+from tally.review.app import create_app, is_loopback
+from tally.store import Store
+from tests.tally.test_cli import run
+from tests.tally.test_tally import scanned  # noqa: F401  (the module's conference fixture)
+
+
+@pytest.fixture
+def conf(scanned, tmp_path):  # noqa: F811
+    copy = tmp_path / "conf"
+    shutil.copytree(scanned, copy)
+    return copy
+
+
+@pytest.fixture
+def app(conf):
+    app = create_app(conf)
+    app.config["TESTING"] = True
+    return app
+
+
+def login(app, name="Nguyễn Thị Lan"):
+    client = app.test_client()
+    client.get("/ten")
+    with client.session_transaction() as session:
+        client.csrf = session["csrf"]
+    response = client.post("/ten", data={"name": name, "csrf": client.csrf})
+    assert response.status_code == 302
+    return client
+
+
+def ballots_of(conf):
+    """Flagged ballot ids by their flags, and the id of every accepted ballot."""
+    with Store.open(conf) as store:
+        ballots = assemble(store.pages())
+    flagged = {b.flags: ballot_id(b) for b in ballots if b.flags}
+    return flagged, [ballot_id(b) for b in ballots if not b.flags]
+
+
+def decisions(conf):
+    with Store.open(conf) as store:
+        return [(d.ballot, d.person, d.value, d.before, d.reviewer) for d in store.decisions()]
+
+
+def text(response):
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+
+
+def test_a_reviewer_gives_a_name_before_anything_else(app):
+    client = app.test_client()
+    assert client.get("/").headers["Location"].startswith("/ten")
+    assert client.get("/phieu/1").headers["Location"] == "/ten?next=/phieu/1"
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    assert client.post("/ten", data={"name": " ", "csrf": csrf}).status_code == 400
+    response = client.post("/ten?next=/phieu/1", data={"name": "Đỗ  Văn Minh", "csrf": csrf})
+    assert response.headers["Location"] == "/phieu/1"
+    assert "Đỗ Văn Minh" in text(client.get("/"))
+    # An address elsewhere is not followed after the name is given.
+    response = client.post("/ten?next=//evil.example/", data={"name": "Đỗ Văn Minh", "csrf": csrf})
+    assert response.headers["Location"] == "/"
+
+
+def test_the_queue_counts_flagged_ballots_by_reason(app, conf):
+    page = text(login(app).get("/"))
+    assert "2 phiếu chờ xử lý" in page and "0 phiếu đã xử lý" in page
+    assert "5 phiếu máy đọc được, không cần xem" in page
+    assert "Có dòng không đánh dấu ô nào 1" in page
+    assert "Không phải phiếu do Ban Kiểm phiếu phát hành (mã không đúng) 1" in page
+
+
+def test_next_gives_two_reviewers_different_ballots_and_a_third_none(app, conf):
+    first, second, third = login(app, "Lan"), login(app, "Minh"), login(app, "Trang")
+    a = first.get("/tiep").headers["Location"]
+    b = second.get("/tiep").headers["Location"]
+    assert a.startswith("/phieu/") and b.startswith("/phieu/") and a != b
+    response = third.get("/tiep", follow_redirects=True)
+    assert "đang được thành viên khác xử lý" in text(response)
+    # Opening a held ballot shows it read-only, and a decision posted on it is refused.
+    page = text(third.get(a))
+    assert "Lan đang xử lý phiếu này" in page and "Ghi và sang phiếu tiếp" not in page
+    response = third.post(a, data={"csrf": third.csrf, "ballot": "invalid"})
+    assert response.status_code == 409 and "chưa được ghi" in text(response)
+    assert decisions(conf) == []
+    # Back at the queue a reviewer lets go of the ballot they held.
+    first.get("/")
+    assert third.get(a).status_code == 200 and "đang xử lý" not in text(third.get(a))
+
+
+def test_resolving_a_blank_row_records_who_when_before_and_after(app, conf):
+    flagged, _ = ballots_of(conf)
+    ballot = flagged[("blank_row",)]
+    client = login(app)
+    page = text(client.get(f"/phieu/{ballot}"))
+    assert "Có dòng không đánh dấu ô nào" in page and "máy đề xuất: Phiếu hợp lệ" in page
+    # The form as shown: the machine's proposal preselected (genuine; the blank row invalid).
+    response = client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine"})
+    assert response.status_code == 302 and response.headers["Location"] == "/tiep"
+    assert decisions(conf) == [(ballot, None, "genuine", "machine:genuine", "Nguyễn Thị Lan"),
+                               (ballot, 2, "invalid", "machine:invalid", "Nguyễn Thị Lan")]
+    # Sending the same form again adds nothing.
+    client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine"})
+    assert len(decisions(conf)) == 2
+    # A change is a new decision; the old one stays, and the count follows the latest.
+    response = client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine",
+                                                     "row-2": "cao", "then": "stay"})
+    assert response.headers["Location"] == f"/phieu/{ballot}"
+    assert decisions(conf)[2] == (ballot, 2, "cao", "invalid", "Nguyễn Thị Lan")
+    history = text(client.get(f"/phieu/{ballot}")).split("Lịch sử quyết định")[1]
+    assert history.count("Nguyễn Thị Lan") == 3 and "Dòng 2" in history
+    with Store.open(conf) as store:
+        _, results = tally_store(store, Attendance())
+        assert results.persons[1].levels["cao"] == 2  # voter 1, and voter 5 as reviewed
+        assert [e.kind for e in store.events()[-3:]] == ["decision"] * 3
+        assert not store.verify_chain()
+
+
+def test_a_foreign_sheet_is_confirmed_or_entered_by_hand(app, conf):
+    flagged, _ = ballots_of(conf)
+    ballot = flagged[("foreign",)]
+    client = login(app)
+    page = text(client.get(f"/phieu/{ballot}"))
+    assert "Máy không đọc được" in page and "máy đề xuất: Phiếu lạ" in page
+    # Genuine needs every row, since the machine read none.
+    response = client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine",
+                                                     "row-1": "cao", "row-2": "thap"})
+    assert response.status_code == 400
+    assert "Còn dòng chưa chọn mức tín nhiệm: STT 3, 4, 5." in text(response)
+    assert decisions(conf) == []
+    client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "foreign"})
+    assert decisions(conf) == [(ballot, None, "foreign", "machine:foreign", "Nguyễn Thị Lan")]
+
+
+@pytest.mark.parametrize("form", [
+    {"ballot": "everything"}, {"ballot": "genuine", "row-2": "thap' OR 1=1"}, {},
+    {"ballot": "genuine", "csrf": ""}, {"ballot": "genuine", "csrf": "forged"},
+])
+def test_malformed_or_forged_forms_change_nothing(app, conf, form):
+    flagged, _ = ballots_of(conf)
+    client = login(app)
+    with Store.open(conf) as store:
+        events = len(store.events())
+    data = {"csrf": client.csrf, **form}
+    response = client.post(f"/phieu/{flagged[('blank_row',)]}", data=data)
+    assert response.status_code == 400 and "Traceback" not in response.get_data(as_text=True)
+    with Store.open(conf) as store:
+        assert len(store.events()) == events and store.decisions() == []
+
+
+@pytest.mark.parametrize("path", ["/phieu/999999", "/phieu/abc", "/phieu/-1", "/anh/999999.jpg",
+                                  "/o/1/1/bogus.png", "/o/999999/1/cao.png", "/khong-co",
+                                  "/tim?file=scan.pdf&page=999", "/tim?file=x&page=x"])
+def test_bad_ids_and_addresses_give_a_clear_page(app, path):
+    response = login(app).get(path)
+    assert response.status_code in (400, 404)
+    body = response.get_data(as_text=True)
+    assert "Về hàng chờ" in body and "Traceback" not in body
+
+
+def test_search_finds_any_ballot_and_a_reviewer_can_flag_an_accepted_one(app, conf):
+    _, accepted = ballots_of(conf)
+    client = login(app)
+    with Store.open(conf) as store:
+        page = store.page(accepted[0])
+    response = client.get(f"/tim?file={page.file_name}&page={page.page_index + 1}")
+    assert response.headers["Location"] == f"/phieu/{accepted[0]}"
+    assert "Máy đã đọc, không cần xem" in text(client.get(f"/phieu/{accepted[0]}"))
+    client.post(f"/phieu/{accepted[0]}/danh-dau", data={"csrf": client.csrf, "note": "Xem lại ô 3"})
+    assert "Thành viên Ban Kiểm phiếu đánh dấu để xem lại" in text(client.get("/"))
+    assert "3 phiếu chờ xử lý" in text(client.get("/"))
+    client.post(f"/phieu/{accepted[0]}", data={"csrf": client.csrf, "ballot": "genuine"})
+    assert decisions(conf)[-1][2] == "genuine" and "2 phiếu chờ xử lý" in text(client.get("/"))
+    assert "Tất cả phiếu (7)" in text(client.get("/phieu"))
+
+
+def test_pages_and_images_are_never_cached_and_scripts_are_our_own(app, conf):
+    client = login(app)
+    _, accepted = ballots_of(conf)
+    for path in ("/", f"/phieu/{accepted[0]}", f"/anh/{accepted[0]}.jpg", "/thu-vien-o",
+                 f"/o/{accepted[0]}/1/cao.png"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response.headers["Cache-Control"].startswith("no-store")
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    image = cv2.imdecode(np.frombuffer(client.get(f"/anh/{accepted[0]}.jpg").data, np.uint8), 0)
+    assert image.shape == (1485, 1050)  # the registered A4 page at 5 px/mm
+
+
+def test_an_access_code_guards_every_page_off_the_loopback(conf):
+    app = create_app(conf, access_code="K7M2P9QX")
+    client = app.test_client()
+    assert client.get("/").headers["Location"] == "/dang-nhap"
+    assert client.get("/anh/1.jpg").headers["Location"] == "/dang-nhap"
+    client.get("/dang-nhap")
+    with client.session_transaction() as session:
+        csrf = session["csrf"]
+    assert "không đúng" in text(client.post("/dang-nhap", data={"csrf": csrf, "code": "AAAA"}))
+    response = client.post("/dang-nhap", data={"csrf": csrf, "code": "k7m2p9qx"})
+    assert response.headers["Location"] == "/"
+    assert client.get("/").headers["Location"].startswith("/ten")  # then the reviewer's name
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.20")
+
+
+def test_the_gallery_shows_every_box_sorted_with_the_thresholds(app, conf):
+    client = login(app)
+    page = client.get("/thu-vien-o").get_data(as_text=True)
+    crops = re.findall(r'class="crop (\w+)" title="([\d.]+) ', page)
+    assert len(crops) == 6 * 5 * 3  # the six ballots of ours, five persons, three boxes
+    scores = [float(s) for _, s in crops]
+    assert scores == sorted(scores, reverse=True)
+    assert sum(status == "mark" for status, _ in crops) == 29  # 30 votes, one row left blank
+    assert page.index("Ngưỡng chắc chắn") < page.index("Ngưỡng xem xét")
+    urls = re.findall(r'src="(/o/[^"]+)"', page)
+    darkest = cv2.imdecode(np.frombuffer(client.get(urls[0]).data, np.uint8), 0)
+    lightest = cv2.imdecode(np.frombuffer(client.get(urls[-1]).data, np.uint8), 0)
+    assert darkest.mean() < lightest.mean() - 10
+
+
+def test_the_results_page_is_a_draft_until_every_flag_is_resolved(app, conf):
+    client = login(app)
+    assert "DỰ THẢO: 2 phiếu chưa xử lý" in text(client.get("/ket-qua"))
+    assert run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7).exit_code == 0
+    flagged, _ = ballots_of(conf)
+    client.post(f"/phieu/{flagged[('foreign',)]}", data={"csrf": client.csrf, "ballot": "foreign"})
+    client.post(f"/phieu/{flagged[('blank_row',)]}", data={"csrf": client.csrf, "ballot": "genuine"})
+    page = text(client.get("/ket-qua"))
+    assert "Kết quả chính thức" in page and "Phát ra 8 · Thu về 7 · Hợp lệ 6" in page
+    assert "Mức 2" in page and "71.43%" in page
+
+
+def test_the_review_command_refuses_a_folder_that_is_not_a_conference(tmp_path):
+    result = run("review", tmp_path / "nowhere")
+    assert result.exit_code == ExitCode.CONFERENCE and "not a conference folder" in result.output
