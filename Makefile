@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 SYSTEM_PACKAGES := fonts-liberation2 libzbar0
 TEST_PACKAGES := chromium  # the review page is tested in a real browser
 DEMO ?= demo-output
+COMMITTEE := --committee "Nguyễn Thị Lan:Trưởng ban" --committee "Đỗ Văn Minh:Thành viên" \
+  --committee "Hoàng Thu Trang:Thành viên"
 
 .PHONY: demo test setup system-packages test-packages benchmark clean
 
@@ -20,7 +22,7 @@ demo: setup
 	$(BIN)/tinnhiem init $(DEMO)/ubnd --roster samples/roster-large.xlsx \
 	  --org "ỦY BAN NHÂN DÂN TỈNH BÌNH AN" \
 	  --title "Hội nghị lấy phiếu tín nhiệm đối với người giữ chức vụ do Hội đồng nhân dân bầu" \
-	  --date 2026-12-16 --place "Bình An" --summoned 95
+	  --date 2026-12-16 --place "Bình An" --summoned 45
 	$(BIN)/tinnhiem print $(DEMO)/ubnd --copies 95 -o $(DEMO)/ubnd/phieu.pdf
 	$(BIN)/tinnhiem simulate $(DEMO)/so-khdt --voters 38 -o $(DEMO)/so-khdt/scans \
 	  --profile office --format pdf --seed 2026 --foreign 2
@@ -30,6 +32,10 @@ demo: setup
 	$(BIN)/tinnhiem scan $(DEMO)/ubnd $(DEMO)/ubnd/scans/scan.tif
 	$(BIN)/tinnhiem export $(DEMO)/so-khdt --readings
 	$(BIN)/tinnhiem export $(DEMO)/ubnd --readings
+	$(BIN)/tinnhiem simulate-review $(DEMO)/so-khdt --truth $(DEMO)/so-khdt/scans/truth.json
+	$(BIN)/tinnhiem simulate-review $(DEMO)/ubnd --truth $(DEMO)/ubnd/scans/truth.json
+	$(BIN)/tinnhiem tally $(DEMO)/so-khdt --present 38 --counted 40 $(COMMITTEE)
+	$(BIN)/tinnhiem tally $(DEMO)/ubnd --present 42 --counted 40 $(COMMITTEE) > /dev/null
 	@echo
 	@echo "Demo outputs (readable by you only):"
 	@echo "  $(DEMO)/so-khdt/phieu.pdf         ballots of the 5-person sample conference"
@@ -38,6 +44,9 @@ demo: setup
 	@echo "  $(DEMO)/ubnd/scans/scan.tif       40 of them filled and scanned (rough handling)"
 	@echo "  $(DEMO)/*/scans/truth.json        what a correct reader must find on every page"
 	@echo "  $(DEMO)/*/readings.csv            what the reader found: every row, flag and score"
+	@echo "  $(DEMO)/*/ket-qua/                the minutes (PDF), results.xlsx and results.csv,"
+	@echo "                                    after a simulated committee resolved the flags"
+	@echo "  Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/)"
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
 
 test: setup

@@ -175,6 +175,22 @@ def simulate(folder: Path, voters: int | None, output: Path, votes: Path | None,
     click.echo(f"Truth: {result.folder}/truth.json")
 
 
+@main.command("simulate-review")
+@conference_dir
+@click.option("--truth", required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+              help="truth.json written by 'tinnhiem simulate'.")
+def simulate_review(folder: Path, truth: Path) -> None:
+    """For demos: a simulated committee resolves the flagged ballots of a simulated vote.
+
+    Its decisions are recorded like any other, under the reviewer name
+    "Ban Kiểm phiếu mô phỏng (demo)". Never use it on a real conference.
+    """
+    from tally.simulated_committee import resolve_from_truth
+
+    decided = resolve_from_truth(folder, truth)
+    click.echo(f"The simulated committee decided {decided} flagged ballots.")
+
+
 @main.command()
 @conference_dir
 @click.argument("inputs", metavar="FILE_OR_FOLDER...", nargs=-1, required=True,

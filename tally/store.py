@@ -390,8 +390,11 @@ class Store:
         Raises
         ------
         ConferenceError
-            ``ballot`` is not the id of a stored page, or a value is not a decision.
+            ``ballot`` is not the id of a stored page, a value is not a decision, or the
+            reviewer has no name. Nothing is recorded then.
         """
+        if not reviewer.strip():
+            raise ConferenceError(f"ballot {ballot}: a decision needs the reviewer's name")
         at = _now()
         ids = []
         with self._transaction() as db:

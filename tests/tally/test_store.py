@@ -113,3 +113,61 @@ def test_the_event_log_refuses_edits_and_tampering_breaks_the_chain(tmp_path, co
     db.close()
     with Store.open(tmp_path / "conf") as store:
         assert store.verify_chain() == ["event 3 (ballots_printed): its content was changed"]
+
+
+@pytest.fixture
+def store_with_pages(tmp_path, conference):
+    """A store with three pages read (readings as values: the store does not look at them)."""
+    from omr.reading import PageReading
+
+    store = Store.create(tmp_path / "conf", conference, payload.new_key())
+    store.record_scan_file(sha256="a" * 64, name="scan.pdf", size=1, kind="pdf", pages=3,
+                           error=None)
+    for i in range(3):
+        store.record_page("a" * 64, i, "b" * 64, PageReading("blank"))
+    yield store
+    store.close()
+
+
+def test_decisions_are_appended_with_their_events_and_never_edited(store_with_pages):
+    store = store_with_pages
+    ids = store.record_decisions(1, [(None, "genuine", "machine:genuine"),
+                                     (2, "invalid", "machine:invalid")], reviewer=" Lan ")
+    assert [(d.id, d.ballot, d.person, d.value, d.before, d.reviewer) for d in store.decisions()] \
+        == [(ids[0], 1, None, "genuine", "machine:genuine", "Lan"),
+            (ids[1], 1, 2, "invalid", "machine:invalid", "Lan")]
+    assert [e.kind for e in store.events()[-2:]] == ["decision", "decision"]
+    db = sqlite3.connect(store.folder / STORE_FILE)
+    for sql in ("UPDATE decisions SET value = 'cao'", "DELETE FROM decisions"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            db.execute(sql)
+    db.close()
+
+
+@pytest.mark.parametrize("ballot, items, reviewer", [
+    (99, [(None, "genuine", "")], "Lan"),  # no such ballot
+    (1, [(None, "cao", "")], "Lan"),  # a row's value for the ballot
+    (1, [(3, "genuine", "")], "Lan"),  # a ballot's value for a row
+    (1, [(3, "cao", ""), (None, "maybe", "")], "Lan"),  # the second is bad: neither is kept
+    (1, [(None, "genuine", "")], "   "),  # nobody
+])
+def test_bad_decisions_are_refused_and_nothing_is_kept(store_with_pages, ballot, items, reviewer):
+    events = len(store_with_pages.events())
+    with pytest.raises(ConferenceError):
+        store_with_pages.record_decisions(ballot, items, reviewer=reviewer)
+    assert store_with_pages.decisions() == [] and len(store_with_pages.events()) == events
+
+
+def test_a_ballot_is_claimed_by_one_session_at_a_time_and_freed_after_a_while(store_with_pages):
+    from tally.store import LOCK_SECONDS
+
+    store = store_with_pages
+    assert store.claim([1, 2, 3], session="a", reviewer="Lan", now=0) == 1
+    assert store.claim([1, 2, 3], session="b", reviewer="Minh", now=1) == 2
+    assert store.lock_holder(1, now=2) == ("a", "Lan")
+    assert store.claim([1, 2], session="c", reviewer="Trang", now=2) is None
+    assert store.claim([2, 3], session="a", reviewer="Lan", now=3) == 3  # a lets go of 1
+    assert store.lock_holder(1, now=3) is None
+    store.release("b")
+    assert store.claim([2], session="c", reviewer="Trang", now=4) == 2
+    assert store.claim([2], session="d", reviewer="Hoa", now=4 + LOCK_SECONDS + 1) == 2  # expired

@@ -153,3 +153,50 @@ def test_tally_errors_name_the_problem(conf, tmp_path):
     history.write_text("STT,Tỷ lệ tín nhiệm thấp (%)\n1,abc\n", encoding="utf-8")
     result = run("tally", conf, "--history", history)
     assert result.exit_code == ExitCode.INPUT and "row 2" in result.output
+
+
+def expected_from_truth(truth, persons):
+    """The count a careful committee reaches by hand, from what the simulated voters did."""
+    counts = {n: {"cao": 0, "tin_nhiem": 0, "thap": 0, "invalid": 0} for n in persons}
+    for ballot in truth["ballots"]:
+        void = "blank_ballot" in ballot["flags"] or "name_crossed" in ballot["flags"]
+        for row in ballot["rows"]:
+            if void:
+                value = "invalid"
+            elif row["scribbled"] is not None and len(row["marked"]) == 1:
+                value = row["intended"]  # a correction: a human sees what the voter meant
+            else:
+                value = row["expected"] if row["expected"] in ("cao", "tin_nhiem", "thap") \
+                    else "invalid"
+            counts[row["person"]][value] += 1
+    for sheet in truth["foreign"]:  # other conferences' ballots and spoilt codes: void
+        for n in persons:
+            counts[n]["invalid"] += 1
+    return counts
+
+
+def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(tmp_path):
+    """Blank rows, two marks, corrections, crossed names, write-ins, blank ballots and foreign
+    sheets: after review, every person's count equals the hand count of what voters did."""
+    conf = new_conference(tmp_path / "conf", copies=30)
+    rates = {"blank_row": 0.05, "multi_mark": 0.05, "correction": 0.05, "crossed_name": 0.05,
+             "write_in": 0.1, "blank_ballot": 0.05, "stray": 0.3}
+    truth = simulate_vote(conf, tmp_path / "scans", voters=24, profile="office", fmt="pdf",
+                          dpi=200, seed=11, foreign=3, rates=rates).truth
+    scan_stack(conf, [tmp_path / "scans" / "scan.pdf"], jobs=2)
+    kinds = {f for b in truth["ballots"] for f in b["flags"]} | \
+        {f for b in truth["ballots"] for r in b["rows"] for f in r["flags"]}
+    assert {"blank_row", "multi_mark", "name_crossed", "write_in"} <= kinds  # the seed has them
+    result = run("simulate-review", conf, "--truth", tmp_path / "scans" / "truth.json")
+    assert result.exit_code == 0, result.output
+    result = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27)
+    assert result.exit_code == 0 and "Kết quả chính thức" in result.output, result.output
+
+    expected = expected_from_truth(truth, range(1, 6))
+    csv = pd.read_csv(conf / OUTPUT_DIR / CSV_FILE, encoding="utf-8-sig")
+    for _, row in csv.iterrows():
+        want = expected[row["STT"]]
+        assert (row["Tín nhiệm cao (số phiếu)"], row["Tín nhiệm (số phiếu)"],
+                row["Tín nhiệm thấp (số phiếu)"], row["Số phiếu không hợp lệ"],
+                row["Số phiếu thu về"]) == \
+            (want["cao"], want["tin_nhiem"], want["thap"], want["invalid"], 27), row["STT"]

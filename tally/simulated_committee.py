@@ -1,0 +1,81 @@
+"""A simulated counting committee: resolves flagged ballots from a simulation's ``truth.json``.
+
+For demos and benchmarks only. It decides what a careful committee looking at the sheet would:
+the voter's intention where a human can see it (a scribbled-out correction), rule 5 otherwise
+(no mark or two marks: invalid), the ballot-level rules for blank ballots, crossed names and
+write-ins, and every row of a page the machine could not read. Its decisions are ordinary
+decisions in the store, signed with a reviewer name that says they are simulated.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ballotgen.errors import InputFileError
+from ballotgen.layout import LEVELS
+from tally.ballots import assemble
+from tally.resolve import propose_row, resolve_all, row_readings
+from tally.rules import RULE_SETS, RuleSet
+from tally.store import Store
+
+REVIEWER = "Ban Kiểm phiếu mô phỏng (demo)"
+
+
+def _ballot_value(truth_ballot: dict, rules: RuleSet) -> str:
+    flags = set(truth_ballot["flags"])
+    if "blank_ballot" in flags:
+        return "invalid"
+    if "name_crossed" in flags and rules.crossed_name == "ballot":
+        return "invalid"
+    if "write_in" in flags and rules.write_in == "ballot_invalid":
+        return "invalid"
+    return "genuine"
+
+
+def _row_value(row: dict) -> str:
+    if row["scribbled"] is not None and row["intended"] in LEVELS and len(row["marked"]) == 1:
+        return row["intended"]  # a correction: the remaining mark is what the voter meant
+    return row["expected"] if row["expected"] in LEVELS else "invalid"
+
+
+def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEWER) -> int:
+    """Record decisions for every open ballot of ``folder`` found in ``truth_path``; return how
+    many ballots were decided."""
+    try:
+        truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
+        pages = {(p["file"], p["index"]): p for p in truth["pages"]}
+        ballots = {b["id"]: b for b in truth["ballots"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputFileError(truth_path, f"is not a simulation's truth.json ({exc})") from exc
+    decided = 0
+    with Store.open(folder) as store:
+        conference = store.conference()
+        rules = RULE_SETS[conference.rules]
+        numbers = [p.number for p in conference.persons]
+        for r in resolve_all(assemble(store.pages()), store.decisions(), numbers, rules):
+            if r.state != "open":
+                continue
+            first = r.ballot.pages[0]
+            page = pages.get((first.file_name, first.page_index))
+            if page is None:
+                continue  # not a page of this simulation
+            if page["kind"] == "foreign":
+                photocopy = page.get("foreign_kind") == "photocopy"
+                items = [(None, "excluded" if photocopy else "foreign", "machine:simulated")]
+            elif page["kind"] != "ballot" or page["ballot_page"] > 1:
+                # a later page cut off from its first page: it belongs to that ballot
+                items = [(None, "excluded", "machine:simulated")]
+            else:
+                truth_ballot = ballots[page["ballot"]]
+                value = _ballot_value(truth_ballot, rules)
+                items = [(None, value, "machine:simulated")]
+                if value == "genuine":
+                    readings = row_readings(r.ballot)
+                    for row in truth_ballot["rows"]:
+                        reading, flags = readings.get(row["person"], (None, ()))
+                        if flags or propose_row(reading, flags, rules) is None:
+                            items.append((row["person"], _row_value(row), "machine:simulated"))
+            store.record_decisions(r.id, items, reviewer=reviewer)
+            decided += 1
+    return decided
