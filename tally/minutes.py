@@ -60,6 +60,10 @@ def _styles() -> dict[str, ParagraphStyle]:
         "cell": ParagraphStyle("cell", base, fontSize=9, leading=11, alignment=0, spaceAfter=0),
         "cell_centre": ParagraphStyle("cell_centre", base, fontSize=9, leading=11,
                                       alignment=TA_CENTER, spaceAfter=0),
+        "head": ParagraphStyle("head", base, fontSize=8, leading=9.5, alignment=TA_CENTER,
+                               spaceAfter=0),
+        "position": ParagraphStyle("position", base, fontSize=8, leading=9.5, alignment=0,
+                                   spaceAfter=0),
         "alert": ParagraphStyle("alert", base, fontName=bold, textColor=colors.HexColor("#c00000")),
         "small": ParagraphStyle("small", base, fontSize=10, leading=12.5),
     }
@@ -256,17 +260,17 @@ def _person_table(results: Results, s: dict[str, ParagraphStyle]) -> Table:
     for level in LEVELS:
         head += [LEVEL_LABELS[level], ""]
     head.append("Mức")
-    sub = [""] * 7 + ["Số phiếu", "%"] * 3 + [""]
-    data = [[_p(h, s["cell_centre"]) for h in head], [_p(h, s["cell_centre"]) for h in sub]]
+    sub = [""] * 7 + ["Phiếu", "%"] * 3 + [""]
+    data = [[_p(h, s["head"]) for h in head], [_p(h, s["head"]) for h in sub]]
     for p in results.persons:
         cells = [str(p.number), p.name, p.position, str(p.issued), str(p.received), str(p.valid),
                  str(p.invalid)]
         for level in LEVELS:
             cells += [str(p.levels[level]), p.percent(level)]
         cells.append(BAND_LABELS[p.band])
-        data.append([_p(c, s["cell"] if i in (1, 2) else s["cell_centre"])
+        data.append([_p(c, s["cell"] if i == 1 else s["position"] if i == 2 else s["cell_centre"])
                      for i, c in enumerate(cells)])
-    widths = [7, 30, 27, 10, 10, 10, 12, 9, 11, 9, 11, 9, 11, 10]  # 176 mm of 180
+    widths = [7, 30, 34, 9, 9, 9, 10, 9, 10, 9, 10, 9, 10, 9]  # 174 mm of 180
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=2)
     style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),

@@ -158,6 +158,10 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
     def next_ballot():
         snap = snapshot(g.store)
         candidates = [r.id for r in snap.open()]
+        after = request.args.get("after", type=int)
+        if after in candidates:  # skipping a ballot: the ones after it first, then from the top
+            i = candidates.index(after) + 1
+            candidates = candidates[i:] + candidates[:i - 1]
         claimed = g.store.claim(candidates, session=session["sid"], reviewer=session["name"],
                                 now=time.time())
         if claimed is None:

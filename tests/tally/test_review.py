@@ -248,3 +248,12 @@ def test_the_results_page_is_a_draft_until_every_flag_is_resolved(app, conf):
 def test_the_review_command_refuses_a_folder_that_is_not_a_conference(tmp_path):
     result = run("review", tmp_path / "nowhere")
     assert result.exit_code == ExitCode.CONFERENCE and "not a conference folder" in result.output
+
+
+def test_skipping_a_ballot_moves_on_to_the_next_one(app, conf):
+    client = login(app)
+    first = client.get("/tiep").headers["Location"]
+    ballot = int(first.rsplit("/", 1)[1])
+    skipped = client.get(f"/tiep?after={ballot}").headers["Location"]
+    assert skipped.startswith("/phieu/") and skipped != first
+    assert client.get(f"/tiep?after={int(skipped.rsplit('/', 1)[1])}").headers["Location"] == first
