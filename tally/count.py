@@ -171,7 +171,8 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
             denominator = deputies or 0
             person_band = band(rules, low, denominator, prev) if deputies else None
             if deputies and person_band != over_received:
-                note = "Mức phụ thuộc vào mẫu số (tổng số đại biểu / số phiếu thu về)"
+                note = (f"Mức phụ thuộc vào mẫu số: tín nhiệm thấp {percent(low, deputies)}% "
+                        f"tổng số đại biểu, {percent(low, n_received)}% số phiếu thu về")
         else:
             person_band = over_received
         if rules.band1_years > 1 and prev is None and rules.band1.reached(low, n_received) \
@@ -182,7 +183,7 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
             issued=issued if issued is not None else printed, received=n_received,
             valid=sum(levels.values()), invalid=sum(reasons.values()), levels=levels,
             denominator=denominator, band=person_band, band_over_received=over_received,
-            previous_low=percent(prev.numerator * 100, prev.denominator * 100)
+            previous_low=percent(prev.numerator, prev.denominator)
             if prev is not None else None, note=note, invalid_reasons=dict(reasons)))
 
     issued_n = issued if issued is not None else printed

@@ -113,6 +113,10 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
                 cell.fill = PatternFill("solid", fgColor="DDEBF7")
             for column in sheet.iter_cols(min_row=top + 1):
                 header = str(column[0].value or "")
+                if "%" in header:  # shown with two decimals; the exact counts are beside them
+                    for cell in column[1:]:
+                        if isinstance(cell.value, str) and cell.value != "-":
+                            cell.value, cell.number_format = float(cell.value), "0.00"
                 width = max([len(header) // 2 + 2] + [len(str(c.value or "")) + 2 for c in column[1:]])
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 40)
             sheet.freeze_panes = sheet.cell(row=top + 2, column=4 if name == "Kết quả" else 1)
