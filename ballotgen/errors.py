@@ -21,6 +21,7 @@ class ExitCode(enum.IntEnum):
     FONT = 5  # no usable font, or a character the font cannot draw
     OUTPUT = 6  # an output file could not be written
     ATTENTION = 7  # the work was done, but some files or pages could not be read: see the summary
+    AUDIT = 8  # the audit found differences between the stored ballots and the recorded count
     INTERNAL = 70  # a bug: please report it with the output of ``-v``
 
 

@@ -105,6 +105,10 @@ def load_page(scan: ScanFile, index: int) -> PageImage:
         with Image.open(scan.path) as image:
             if scan.kind == "tiff":
                 image.seek(index)
+            if image.width * image.height > MAX_PIXELS:  # checked before decoding anything
+                raise InputFileError(scan.path, f"page {index + 1}: image too large "
+                                     f"({image.width} × {image.height} pixels)",
+                                     remedy="Scan at 600 dpi or less.")
             dpi = image.info.get("dpi", (None,))[0]
             grey = np.asarray(image.convert("L"))
         return PageImage(np.ascontiguousarray(grey), float(dpi) if dpi else None)
@@ -154,6 +158,10 @@ def _pdf_page(path: Path, index: int) -> PageImage:
                                          f"({px_w} × {px_h} pixels)")
                 array = picture.get_bitmap(render=False).to_numpy()
                 return PageImage(_grey(array), px_w / (width_pt / 72.0))
+        height_pt = page.get_height()
+        if width_pt * height_pt * (RENDER_DPI / 72.0) ** 2 > MAX_PIXELS:
+            raise InputFileError(path, f"page {index + 1}: too large to be a ballot sheet "
+                                 f"({width_pt / 72 * 25.4:.0f} × {height_pt / 72 * 25.4:.0f} mm)")
         array = page.render(scale=RENDER_DPI / 72.0, grayscale=True).to_numpy()
         return PageImage(_grey(array), float(RENDER_DPI))
 

@@ -51,3 +51,25 @@ def box_crop(image: np.ndarray, px_per_mm: float, box: Rect, *,
     x1 = min(image.shape[1], int(round((box.right + margin_mm) * px_per_mm)))
     y1 = min(image.shape[0], int(round((box.bottom + margin_mm) * px_per_mm)))
     return image[y0:y1, x0:x1]
+
+
+SIGNATURE_MARGIN_MM = 2.0  # masked around the signature area: a signature overruns its box
+
+
+def mask_signature(page: PageImage, ctx: Context) -> tuple[np.ndarray, bool]:
+    """``page`` with its signature area painted white, and whether there was one to mask.
+
+    A signature identifies the voter; exports can leave it out. The area is found by
+    registering the page, so it is masked wherever the sheet lay on the scanner.
+    """
+    located = locate(page, ctx)
+    if not isinstance(located, Located) or located.page_layout.signature is None:
+        return page.image, False
+    s, m = located.page_layout.signature, SIGNATURE_MARGIN_MM
+    corners_mm = np.array([[s.x - m, s.y - m, 1], [s.right + m, s.y - m, 1],
+                           [s.right + m, s.bottom + m, 1], [s.x - m, s.bottom + m, 1]]).T
+    projected = located.registration.matrix @ corners_mm
+    polygon = (projected[:2] / projected[2]).T.round().astype(np.int32)
+    masked = page.image.copy()
+    cv2.fillPoly(masked, [polygon], 255)
+    return masked, True

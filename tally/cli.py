@@ -251,16 +251,35 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
 @conference_dir
 @click.option("--readings", is_flag=True, help="One CSV row per ballot row: file, page, reading, "
               "flags and raw scores.")
+@click.option("--audit", "audit_archive", is_flag=True,
+              help="A self-contained archive (.zip) for the archive or the next level up: the "
+                   "store, the scans, readings, decisions, the event log and the results. "
+                   "'tinnhiem audit' checks it.")
+@click.option("--mask-signatures", is_flag=True,
+              help="With --audit: paint out the voters' signature areas (pages stored as PNG).")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="File to write [default: DIR/readings.csv].")
-def export(folder: Path, readings: bool, output: Path | None) -> None:
+              help="File to write [default: DIR/readings.csv, DIR/audit-DATE.zip].")
+def export(folder: Path, readings: bool, audit_archive: bool, mask_signatures: bool,
+           output: Path | None) -> None:
     """Export what the conference holds."""
     from tally.export import readings_csv
     from tally.files import write_private
     from tally.store import Store
 
-    if not readings:
-        raise click.UsageError("say what to export: --readings")
+    if readings == audit_archive:
+        raise click.UsageError("say what to export: --readings or --audit")
+    if mask_signatures and not audit_archive:
+        raise click.UsageError("--mask-signatures goes with --audit")
+    if audit_archive:
+        from tally.archive import export_audit
+
+        path = output or Path(folder) / f"audit-{dt.date.today().isoformat()}.zip"
+        result = export_audit(folder, path, mask_signatures=mask_signatures)
+        masked = f", {result.masked_pages} signature areas masked" if mask_signatures else ""
+        click.echo(f"Wrote {result.path} ({result.entries} entries, "
+                   f"{result.size_bytes / 1e6:.1f} MB{masked}). Check it with: tinnhiem audit "
+                   f"{result.path}")
+        return
     with Store.open(folder) as store:
         text = readings_csv(store)
     path = output or Path(folder) / "readings.csv"
@@ -347,6 +366,42 @@ def tally(folder: Path, present: int | None, counted: int | None, issued: int | 
         click.echo(line)
     click.echo(f"Mã kiểm tra: {published.fingerprint}")
     click.echo("Wrote " + ", ".join(str(p) for p in published.files))
+
+
+@main.command()
+@click.argument("source", metavar="DIR_OR_ARCHIVE", type=click.Path(path_type=Path))
+@click.option("--fingerprint", metavar="CODE",
+              help="The fingerprint (Mã kiểm tra) printed on the signed minutes: a tally in the "
+                   "log must have it.")
+@click.option("--jobs", type=click.IntRange(1, 64), metavar="N",
+              help="Re-read pages in N processes [default: the number of cores, at most 8].")
+def audit(source: Path, fingerprint: str | None, jobs: int | None) -> None:
+    """Check that the count is exactly what the stored ballots say.
+
+    Verifies the event log, the scan files and page images, the readings and decisions against
+    the log, re-reads every page, and recomputes every tally. Exit code 8 on any difference.
+    """
+    from tally.archive import audit_source
+    from tally.scan import default_jobs
+
+    show = sys.stderr.isatty()
+    with click.progressbar(length=0, label="Re-reading", file=sys.stderr, hidden=not show) as bar:
+        report = audit_source(source, jobs=jobs or default_jobs(),
+                              fingerprint=fingerprint.strip().upper() if fingerprint else None,
+                              progress=bar.update)
+    click.echo(report.conference.title)
+    click.echo("Checked: " + ", ".join(f"{n} {what}" for what, n in report.checked.items()) + ".")
+    for code, final in report.tallies:
+        click.echo(f"Tally {code} ({'final' if final else 'draft'}): reproduced.")
+    if report.ok:
+        click.echo("VERIFIED: the count is what the stored ballots and decisions say.")
+        return
+    click.echo(f"DIFFERENCES FOUND: {len(report.differences)}")
+    for difference in report.differences[:200]:
+        click.echo(f"  {difference}")
+    if len(report.differences) > 200:
+        click.echo(f"  … and {len(report.differences) - 200} more")
+    sys.exit(int(ExitCode.AUDIT))
 
 
 @main.command()

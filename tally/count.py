@@ -21,7 +21,7 @@ from ballotgen.layout import LEVELS
 from tally.ballots import assemble
 from tally.resolve import Resolved, resolve_all
 from tally.rules import RULE_SETS, RuleSet, Threshold
-from tally.store import Store
+from tally.store import Decision, Store, StoredPage
 
 
 def percent(count: int, denominator: int) -> str:
@@ -213,15 +213,23 @@ def tally_store(store: Store, attendance: Attendance, *,
                 previous: dict[int, Fraction] | None = None) -> tuple[Conference, Results]:
     """Count the conference in ``store``: its readings and the latest decisions."""
     conference = store.conference()
+    printed = sum(b.copies for b in store.batches())
+    return conference, tally_of(conference, store.pages(), store.decisions(), printed=printed,
+                                attendance=attendance, previous=previous)
+
+
+def tally_of(conference: Conference, pages: list[StoredPage], decisions: list[Decision], *,
+             printed: int, attendance: Attendance,
+             previous: dict[int, Fraction] | None = None) -> Results:
+    """Count ``pages`` (in stack order) with ``decisions`` (oldest first)."""
     rules = RULE_SETS[conference.rules]
     if attendance.summoned is None:
         attendance = Attendance(conference.summoned, attendance.present, attendance.issued,
                                 attendance.counted)
     numbers = [p.number for p in conference.persons]
-    resolved = resolve_all(assemble(store.pages()), store.decisions(), numbers, rules)
-    printed = sum(b.copies for b in store.batches())
-    return conference, count(conference.persons, rules, resolved, attendance=attendance,
-                             printed=printed, previous=previous)
+    resolved = resolve_all(assemble(pages), decisions, numbers, rules)
+    return count(conference.persons, rules, resolved, attendance=attendance, printed=printed,
+                 previous=previous)
 
 
 def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]:

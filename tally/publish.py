@@ -56,5 +56,6 @@ def publish(folder: Path, attendance: Attendance, *, members: list[Member],
         store.record_tally(fingerprint=fingerprint, log_head=head, final=results.final,
                            received=results.received,
                            results_sha256=hashlib.sha256(results.to_json().encode()).hexdigest(),
-                           attendance=dataclasses.asdict(results.attendance))
+                           attendance=dataclasses.asdict(results.attendance),
+                           history={n: str(share) for n, share in (previous or {}).items()})
     return Published(conference, results, fingerprint, tuple(files))

@@ -93,7 +93,7 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
             if task is not None:
                 sha, scan, pending = task
                 tasks += [(sha, scan, i) for i in pending]
-        for sha, index, image_sha, reading in _read_all(tasks, ctx, jobs):
+        for sha, index, image_sha, reading in read_pages(tasks, ctx, jobs):
             store.record_page(sha, index, image_sha, reading)
             summary.pages_read += 1
             if reading.kind == "unreadable" and reading.reason.startswith(NOT_DECODED):
@@ -177,8 +177,8 @@ def _task(args: tuple[str, ScanFile, int]) -> tuple[str, int, str | None, PageRe
     return sha, index, image_sha, reading
 
 
-def _read_all(tasks: list[tuple[str, ScanFile, int]], ctx: Context,
-              jobs: int) -> Iterator[tuple[str, int, str | None, PageReading]]:
+def read_pages(tasks: list[tuple[str, ScanFile, int]], ctx: Context,
+               jobs: int) -> Iterator[tuple[str, int, str | None, PageReading]]:
     """Readings of ``tasks`` in order; in ``jobs`` processes when more than one."""
     if jobs <= 1 or len(tasks) < 2:
         _init_worker(ctx)

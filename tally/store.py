@@ -187,6 +187,11 @@ _DECISION_COLUMNS = "id, ballot, person, value, before, reviewer, note, at"  # D
 LOCK_SECONDS = 15 * 60  # a ballot opened and left alone is free again after this
 
 
+def reading_hash(reading: PageReading) -> str:
+    """SHA-256 of a reading as stored: the page_read event keeps it, so an edit shows."""
+    return hashlib.sha256(reading.to_json().encode("utf-8")).hexdigest()
+
+
 def event_hash(prev_hash: str, at: str, kind: str, data: str) -> str:
     return hashlib.sha256("\n".join((prev_hash, at, kind, data)).encode("utf-8")).hexdigest()
 
@@ -352,6 +357,7 @@ class Store:
                 return False
             _append_event(db, "page_read", {"file": sha256, "page": page_index, "kind": reading.kind,
                                             "image_sha256": image_sha256,
+                                            "reading_sha256": reading_hash(reading),
                                             "flags": list(reading.flags)})
         return True
 
@@ -452,14 +458,16 @@ class Store:
     # ---------------------------------------------------------------- results
 
     def record_tally(self, *, fingerprint: str, log_head: str, final: bool, received: int,
-                     results_sha256: str, attendance: dict[str, int | None]) -> None:
-        """Record that results were produced (the minutes carry ``fingerprint``) and the
-        attendance the committee entered for them."""
+                     results_sha256: str, attendance: dict[str, int | None],
+                     history: dict[int, str] | None = None) -> None:
+        """Record that results were produced (the minutes carry ``fingerprint``) with what the
+        committee entered for them (attendance; last year's shares as "p/q"), so that an audit
+        can recompute them."""
         with self._transaction() as db:
             _append_event(db, "tally_produced", {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
                 "received": received, "results_sha256": results_sha256,
-                "attendance": attendance})
+                "attendance": attendance, "history": history or {}})
 
     def last_attendance(self) -> dict[str, int | None]:
         """The attendance entered at the latest ``tinnhiem tally`` (empty if none yet)."""

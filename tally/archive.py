@@ -1,0 +1,209 @@
+"""The audit archive: everything needed to check a count, in one file for the archive or the
+next level up (``tinnhiem export DIR --audit``), and auditing a folder or such an archive.
+
+The archive is a ZIP file, readable by its owner only, holding:
+
+- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log);
+- ``images/``: the scan files as ingested, or with ``mask_signatures`` ``masked/``: every page
+  as PNG with the voter's signature area painted white (a signature identifies the voter);
+- ``ket-qua/``: the minutes and spreadsheets, if the count was tallied;
+- ``readings.csv``, ``decisions.csv``, ``events.jsonl``: the same facts, readable without us;
+- ``manifest.json``: the format, and the SHA-256 of every other entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import sqlite3
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import cv2
+
+from ballotgen.errors import InputFileError, OutputError
+from omr.load import ScanFile, load_page, open_scan
+from omr.overlay import mask_signature
+from tally.audit import AuditReport, Difference, audit_store
+from tally.export import readings_csv
+from tally.files import refuse_existing
+from tally.publish import OUTPUT_DIR
+from tally.scan import reading_context
+from tally.store import SCANS_DIR, STORE_FILE, Store
+
+FORMAT = "tinnhiem-audit-1"
+MANIFEST = "manifest.json"
+MASKED_DIR = "masked"
+MAX_ENTRY_BYTES = 4 << 30  # an entry larger than this is not ours
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    path: Path
+    entries: int
+    size_bytes: int
+    masked_pages: int
+
+
+def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -> ArchiveResult:
+    """Write the audit archive of the conference in ``folder`` to ``output`` (never overwritten)."""
+    output = Path(output)
+    refuse_existing(output)
+    folder = Path(folder)
+    entries: dict[str, bytes | Path] = {}
+    masked = 0
+    with Store.open(folder) as store, tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / STORE_FILE
+        source = sqlite3.connect(folder / STORE_FILE)
+        target = sqlite3.connect(copy)
+        with target:
+            source.backup(target)  # a consistent snapshot, even while someone reviews
+        source.close()
+        target.close()
+        entries[STORE_FILE] = copy.read_bytes()
+        if mask_signatures:
+            ctx = reading_context(store)
+            for page in store.pages():
+                kept = store.kept_file(page.file_sha256)
+                try:
+                    image = load_page(open_scan(kept), page.page_index)
+                except Exception:  # noqa: BLE001 - an undecodable page has nothing to mask
+                    continue
+                pixels, done = mask_signature(image, ctx)
+                masked += done
+                ok, png = cv2.imencode(".png", pixels)
+                entries[f"{MASKED_DIR}/{page.file_sha256}-{page.page_index}.png"] = png.tobytes()
+        else:
+            for record in store.scan_files():
+                kept = store.kept_file(record.sha256)
+                if record.error is None and kept is not None and kept.is_file():
+                    entries[f"{SCANS_DIR}/{kept.name}"] = kept
+        outputs = folder / OUTPUT_DIR
+        for path in sorted(outputs.iterdir()) if outputs.is_dir() else ():
+            if path.is_file() and not path.name.startswith("."):
+                entries[f"{OUTPUT_DIR}/{path.name}"] = path
+        entries["readings.csv"] = readings_csv(store).encode("utf-8")
+        entries["decisions.csv"] = _decisions_csv(store).encode("utf-8")
+        entries["events.jsonl"] = "".join(
+            json.dumps({"seq": e.seq, "at": e.at, "kind": e.kind, "data": e.data,
+                        "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False) + "\n"
+            for e in store.events()).encode("utf-8")
+
+        hashes = {name: _sha256(data) for name, data in entries.items()}
+        manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).isoformat(
+            timespec="seconds"), "masked_signatures": mask_signatures, "files": hashes}
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_zip = tempfile.mkstemp(prefix=f".{output.name}-", dir=output.parent)  # 0600
+            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+                z.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
+                for name, data in entries.items():
+                    if isinstance(data, Path):
+                        z.write(data, name, compress_type=zipfile.ZIP_STORED)  # compressed already
+                    else:
+                        z.writestr(name, data)
+            os.replace(tmp_zip, output)
+        except OSError as exc:
+            raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})",
+                              remedy="Check the folder exists, is writable and has free "
+                                     "space.") from exc
+    return ArchiveResult(output, len(entries) + 1, output.stat().st_size, masked)
+
+
+def _sha256(data: bytes | Path) -> str:
+    digest = hashlib.sha256()
+    if isinstance(data, Path):
+        with open(data, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+    else:
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _decisions_csv(store: Store) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"])
+    for d in store.decisions():
+        writer.writerow([d.id, d.ballot, "" if d.person is None else d.person, d.value, d.before,
+                         d.reviewer, d.note, d.at])
+    return out.getvalue()
+
+
+def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,
+                 progress: Callable[[int], None] | None = None) -> AuditReport:
+    """Audit a conference folder, or an audit archive (checked against its manifest first)."""
+    source = Path(source)
+    if source.is_dir():
+        return audit_store(source, jobs=jobs, fingerprint=fingerprint, progress=progress)
+    if not source.is_file():
+        raise InputFileError(source, "does not exist",
+                             remedy="Give a conference folder or an audit archive (.zip).")
+    if not zipfile.is_zipfile(source):
+        raise InputFileError(source, "is neither a conference folder nor an audit archive",
+                             remedy="Give the folder, or the .zip written by "
+                                    "'tinnhiem export DIR --audit'.")
+    with tempfile.TemporaryDirectory(prefix="tinnhiem-audit-") as tmp:  # mode 0700
+        folder = Path(tmp)
+        manifest, problems = _extract(source, folder)
+        images = None
+        if manifest.get("masked_signatures"):
+            def images(page):
+                path = folder / MASKED_DIR / f"{page.file_sha256}-{page.page_index}.png"
+                return (ScanFile(path, "png", 1), 0) if path.is_file() else None
+        report = audit_store(folder, jobs=jobs, fingerprint=fingerprint, progress=progress,
+                             images=images)
+        report.differences[:0] = problems
+        report.checked["archive entries"] = len(manifest.get("files", {}))
+        return report
+
+
+def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference]]:
+    """Extract the archive's listed entries into ``folder``; report any that do not match."""
+    problems = []
+    try:
+        with zipfile.ZipFile(archive) as z:
+            try:
+                manifest = json.loads(z.read(MANIFEST))
+            except KeyError:
+                raise InputFileError(archive, "has no manifest.json: not an audit archive") \
+                    from None
+            if manifest.get("format") != FORMAT:
+                raise InputFileError(archive, f"is not a {FORMAT} archive "
+                                              f"(format {manifest.get('format')!r})")
+            listed = manifest.get("files", {})
+            names = set(z.namelist()) - {MANIFEST}
+            for name in sorted(names - set(listed)):
+                problems.append(Difference(f"archive {name}", "an entry the manifest does not list"))
+            for name, expected in listed.items():
+                path = PurePosixPath(name)
+                if path.is_absolute() or ".." in path.parts or name not in names:
+                    problems.append(Difference(f"archive {name}", "listed but missing or unsafe"))
+                    continue
+                info = z.getinfo(name)
+                if info.file_size > MAX_ENTRY_BYTES:
+                    problems.append(Difference(f"archive {name}", "too large to be ours"))
+                    continue
+                target = folder / path
+                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                digest = hashlib.sha256()
+                with z.open(info) as src, open(target, "wb") as dst:
+                    for chunk in iter(lambda: src.read(1 << 20), b""):
+                        digest.update(chunk)
+                        dst.write(chunk)
+                if digest.hexdigest() != expected:
+                    problems.append(Difference(f"archive {name}", "content differs from the "
+                                               "manifest", expected[:16], digest.hexdigest()[:16]))
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise InputFileError(archive, f"cannot be read as an audit archive ({exc})") from exc
+    if not (folder / STORE_FILE).is_file():
+        raise InputFileError(archive, f"holds no {STORE_FILE}: not an audit archive")
+    return manifest, problems

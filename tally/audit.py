@@ -1,0 +1,276 @@
+"""``tinnhiem audit``: check from the stored ballots alone that the count is what they say.
+
+Every check compares two independent records of the same fact and reports each disagreement as
+a :class:`Difference` (where, what, stored, now):
+
+1. the event log's hash chain;
+2. every kept scan file against its SHA-256, and every page's decoded pixels against theirs;
+3. every stored reading and decision against its event in the log (an edit, a deletion or an
+   addition outside the program shows);
+4. every page re-read from its image with the current reader against the stored reading;
+5. every tally in the log recomputed from the readings and decisions recorded before it, against
+   the fingerprint printed on its minutes; and the results with the re-read pages.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+from ballotgen.conference import Conference
+from omr.load import ScanFile
+from omr.reading import PageReading
+from tally.count import Attendance, Results, tally_of
+from tally.scan import HASH_CHUNK, reading_context, read_pages
+from tally.store import Decision, Event, StoredPage, Store, reading_hash
+
+
+@dataclass(frozen=True)
+class Difference:
+    where: str  # "scan.pdf page 3, row 2", "event 17", "tally 2026-12-15T10:00:00+00:00"
+    what: str
+    stored: str = ""
+    now: str = ""
+
+    def __str__(self) -> str:
+        detail = f": stored {self.stored!r}, now {self.now!r}" if self.stored or self.now else ""
+        return f"{self.where}: {self.what}{detail}"
+
+
+@dataclass
+class AuditReport:
+    conference: Conference
+    checked: dict[str, int] = field(default_factory=dict)
+    differences: list[Difference] = field(default_factory=list)
+    tallies: list[tuple[str, bool]] = field(default_factory=list)  # (fingerprint, final) verified
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+def audit_store(folder: Path, *, jobs: int = 1, fingerprint: str | None = None,
+                progress: Callable[[int], None] | None = None,
+                images: Callable[[StoredPage], tuple[ScanFile, int] | None] | None = None
+                ) -> AuditReport:
+    """Audit the conference in ``folder`` (see the module docstring).
+
+    ``fingerprint``, as printed on signed minutes, must be the fingerprint of a tally in the log.
+    ``images`` says where a page's image is when not in the kept scan file (a masked archive).
+    """
+    with Store.open(folder) as store:
+        report = AuditReport(store.conference())
+        diff = report.differences.append
+        events = store.events()
+        pages = store.pages()
+        decisions = store.decisions()
+        for problem in store.verify_chain():
+            diff(Difference("event log", problem))
+        report.checked["events"] = len(events)
+
+        sources = _check_files(store, report, masked=images is not None)
+        _check_pages_against_log(pages, events, report)
+        _check_decisions_against_log(decisions, events, report)
+
+        ctx = reading_context(store)
+        tasks, task_pages = [], []
+        for page in pages:
+            source = images(page) if images else (
+                (sources[page.file_sha256], page.page_index)
+                if page.file_sha256 in sources else None)
+            if source is None:
+                diff(Difference(_where(page), "the image of this page is missing"))
+                continue
+            tasks.append((page.file_sha256, source[0], source[1]))
+            task_pages.append(page)
+        reread: dict[int, PageReading] = {}
+        for page, (_, _, image_sha, reading) in zip(task_pages, read_pages(tasks, ctx, jobs)):
+            if images is None and image_sha != page.image_sha256:
+                diff(Difference(_where(page), "the decoded image differs from the one read",
+                                page.image_sha256 or "", image_sha or ""))
+            for d in compare_readings(page.reading, reading):
+                diff(dataclasses.replace(d, where=f"{_where(page)}{d.where}"))
+            reread[page.id] = reading
+            if progress:
+                progress(1)
+        report.checked["pages re-read"] = len(reread)
+        report.checked["decisions"] = len(decisions)
+
+        printed = sum(b.copies for b in store.batches())
+        _check_tallies(report, events, pages, decisions, printed, fingerprint)
+        _check_reread_results(report, pages, reread, decisions, printed, events)
+    return report
+
+
+def _where(page: StoredPage) -> str:
+    return f"{page.file_name} page {page.page_index + 1}"
+
+
+def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str, ScanFile]:
+    """Kept scan files whose content is what was ingested, by SHA-256."""
+    sources = {}
+    for record in store.scan_files():
+        if record.error is not None:
+            continue
+        kept = store.kept_file(record.sha256)
+        if masked:
+            continue
+        if kept is None or not kept.is_file():
+            report.differences.append(Difference(record.name, "the kept scan file is missing"))
+            continue
+        digest = hashlib.sha256()
+        with open(kept, "rb") as f:
+            for chunk in iter(lambda: f.read(HASH_CHUNK), b""):
+                digest.update(chunk)
+        if digest.hexdigest() != record.sha256:
+            report.differences.append(Difference(record.name, "the kept scan file was replaced",
+                                                 record.sha256, digest.hexdigest()))
+            continue
+        sources[record.sha256] = ScanFile(kept, record.kind or "", record.pages)
+    report.checked["files"] = len(sources)
+    return sources
+
+
+def _check_pages_against_log(pages: list[StoredPage], events: list[Event],
+                             report: AuditReport) -> None:
+    logged = {(e.data["file"], e.data["page"]): e for e in events if e.kind == "page_read"}
+    for page in pages:
+        event = logged.pop((page.file_sha256, page.page_index), None)
+        if event is None:
+            report.differences.append(Difference(_where(page), "a reading the log never recorded"))
+            continue
+        stored = reading_hash(page.reading)
+        logged_hash = event.data.get("reading_sha256", stored)
+        if logged_hash != stored or event.data["kind"] != page.reading.kind or \
+                event.data["image_sha256"] != page.image_sha256:
+            report.differences.append(Difference(
+                _where(page), "the stored reading was changed after it was recorded",
+                logged_hash[:16], stored[:16]))
+    for (file, index), event in logged.items():
+        report.differences.append(Difference(f"file {file[:12]}… page {index + 1}",
+                                             f"a reading in the log (event {event.seq}) is gone"))
+
+
+def _check_decisions_against_log(decisions: list[Decision], events: list[Event],
+                                 report: AuditReport) -> None:
+    logged = {e.data["id"]: e for e in events if e.kind == "decision"}
+    for d in decisions:
+        event = logged.pop(d.id, None)
+        record = {"ballot": d.ballot, "person": d.person, "value": d.value, "before": d.before,
+                  "reviewer": d.reviewer, "note": d.note}
+        if event is None:
+            report.differences.append(Difference(f"decision {d.id}",
+                                                 "a decision the log never recorded"))
+        elif any(event.data.get(k) != v for k, v in record.items()):
+            report.differences.append(Difference(f"decision {d.id}", "changed after it was made",
+                                                 event.data.get("value", ""), d.value))
+    for did, event in logged.items():
+        report.differences.append(Difference(
+            f"decision {did}", f"in the log (event {event.seq}) but gone from the store",
+            event.data.get("value", ""), ""))
+
+
+def compare_readings(stored: PageReading, now: PageReading) -> list[Difference]:
+    """What a re-read changes that matters for the count: kind, identity, flags, row readings.
+    Scores may move by rounding between reader versions; statuses and readings may not."""
+    out = []
+    for name in ("kind", "batch", "page", "serial", "flags"):
+        a, b = getattr(stored, name), getattr(now, name)
+        if a != b:
+            out.append(Difference("", name, str(a), str(b)))
+    rows_now = {r.person: r for r in now.rows}
+    for row in stored.rows:
+        other = rows_now.get(row.person)
+        if other is None:
+            out.append(Difference(f", row {row.person}", "row not read now", row.reading, ""))
+        elif (row.reading, row.statuses, row.flags) != (other.reading, other.statuses,
+                                                        other.flags):
+            out.append(Difference(f", row {row.person}", "row reading",
+                                  f"{row.reading} {'/'.join(row.statuses)}",
+                                  f"{other.reading} {'/'.join(other.statuses)}"))
+    return out
+
+
+def _as_of(seq: int, events: list[Event], pages: list[StoredPage],
+           decisions: list[Decision]) -> tuple[list[StoredPage], list[Decision]]:
+    """The pages and decisions recorded before event ``seq``."""
+    page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events if e.kind == "page_read"}
+    decision_seq = {e.data["id"]: e.seq for e in events if e.kind == "decision"}
+    return ([p for p in pages if page_seq.get((p.file_sha256, p.page_index), 0) < seq],
+            [d for d in decisions if decision_seq.get(d.id, 0) < seq])
+
+
+def _tally_inputs(event: Event) -> tuple[Attendance, dict[int, Fraction] | None]:
+    attendance = Attendance(**event.data.get("attendance", {}))
+    history = {int(k): Fraction(v) for k, v in event.data.get("history", {}).items()} or None
+    return attendance, history
+
+
+def _check_tallies(report: AuditReport, events: list[Event], pages: list[StoredPage],
+                   decisions: list[Decision], printed: int, fingerprint: str | None) -> None:
+    """Recompute every tally in the log from what was recorded before it."""
+    found = False
+    for i, event in enumerate(events):
+        if event.kind != "tally_produced":
+            continue
+        before = events[i - 1].hash if i else ""
+        where = f"tally of {event.at}"
+        if event.data["log_head"] != before:
+            report.differences.append(Difference(where, "does not follow the event before it",
+                                                 event.data["log_head"][:16], before[:16]))
+        attendance, history = _tally_inputs(event)
+        then_pages, then_decisions = _as_of(event.seq, events, pages, decisions)
+        results = tally_of(report.conference, then_pages, then_decisions, printed=printed,
+                           attendance=attendance, previous=history)
+        now = results.fingerprint(event.data["log_head"])
+        if now != event.data["fingerprint"]:
+            report.differences.append(Difference(where, "its results cannot be reproduced",
+                                                 event.data["fingerprint"], now))
+        else:
+            report.tallies.append((now, bool(event.data["final"])))
+        found = found or now == fingerprint
+    if fingerprint is not None and not found:
+        report.differences.append(Difference(
+            "minutes", "no tally in the log has this fingerprint", fingerprint, ""))
+    report.checked["tallies"] = len(report.tallies)
+
+
+def _check_reread_results(report: AuditReport, pages: list[StoredPage],
+                          reread: dict[int, PageReading], decisions: list[Decision],
+                          printed: int, events: list[Event]) -> None:
+    """The latest tally's results with every page as the current reader reads it."""
+    tallies = [e for e in events if e.kind == "tally_produced"]
+    if not tallies:
+        return
+    attendance, history = _tally_inputs(tallies[-1])
+    stored = tally_of(report.conference, pages, decisions, printed=printed,
+                      attendance=attendance, previous=history)
+    fresh_pages = [dataclasses.replace(p, reading=reread.get(p.id, p.reading)) for p in pages]
+    fresh = tally_of(report.conference, fresh_pages, decisions, printed=printed,
+                     attendance=attendance, previous=history)
+    for a, b in zip(stored.persons, fresh.persons):
+        if a != b:
+            report.differences.append(Difference(
+                f"results, person {a.number}", "would change with the pages re-read",
+                _line(a), _line(b)))
+
+
+def _line(p) -> str:
+    return json.dumps({"valid": p.valid, "invalid": p.invalid, **p.levels}, sort_keys=True)
+
+
+def results_of_store(folder: Path) -> Results | None:
+    """The results of the latest tally, recomputed (None if the conference was never tallied)."""
+    with Store.open(folder) as store:
+        tallies = [e for e in store.events() if e.kind == "tally_produced"]
+        if not tallies:
+            return None
+        attendance, history = _tally_inputs(tallies[-1])
+        printed = sum(b.copies for b in store.batches())
+        return tally_of(store.conference(), store.pages(), store.decisions(), printed=printed,
+                        attendance=attendance, previous=history)
