@@ -115,7 +115,8 @@ def load_page(scan: ScanFile, index: int) -> PageImage:
     except InputFileError:
         raise
     except Image.DecompressionBombError as exc:
-        raise InputFileError(scan.path, f"page {index + 1}: image too large ({exc})",
+        raise InputFileError(scan.path, f"page {index + 1}: image too large (more than "
+                             f"{MAX_PIXELS // 1_000_000} million pixels)",
                              remedy="Scan at 600 dpi or less.") from exc
     except Exception as exc:  # damaged or truncated data
         raise InputFileError(scan.path, f"page {index + 1} cannot be decoded ({exc})",

@@ -160,7 +160,8 @@ def read_one(scan: ScanFile, index: int, ctx: Context) -> tuple[str | None, Page
     try:
         page = load_page(scan, index)
     except InputFileError as exc:
-        return None, PageReading("unreadable", reason=f"{NOT_DECODED[0]}: {exc.problem}",
+        problem = exc.problem.removeprefix(f"page {index + 1}: ")  # the page is said already
+        return None, PageReading("unreadable", reason=f"{NOT_DECODED[0]}: {problem}",
                                  flags=("unreadable",))
     image_sha = hashlib.sha256(page.image.tobytes() + repr(page.image.shape).encode()).hexdigest()
     try:
