@@ -36,6 +36,9 @@ demo: setup
 	$(BIN)/tinnhiem simulate-review $(DEMO)/ubnd --truth $(DEMO)/ubnd/scans/truth.json
 	$(BIN)/tinnhiem tally $(DEMO)/so-khdt --present 38 --counted 40 $(COMMITTEE)
 	$(BIN)/tinnhiem tally $(DEMO)/ubnd --present 42 --counted 40 $(COMMITTEE) > /dev/null
+	$(BIN)/tinnhiem export $(DEMO)/so-khdt --audit -o $(DEMO)/so-khdt-audit.zip
+	$(BIN)/tinnhiem audit $(DEMO)/so-khdt-audit.zip
+	$(BIN)/tinnhiem audit $(DEMO)/ubnd
 	@echo
 	@echo "Demo outputs (readable by you only):"
 	@echo "  $(DEMO)/so-khdt/phieu.pdf         ballots of the 5-person sample conference"
@@ -46,6 +49,7 @@ demo: setup
 	@echo "  $(DEMO)/*/readings.csv            what the reader found: every row, flag and score"
 	@echo "  $(DEMO)/*/ket-qua/                the minutes (PDF), results.xlsx and results.csv,"
 	@echo "                                    after a simulated committee resolved the flags"
+	@echo "  $(DEMO)/so-khdt-audit.zip          the audit archive of the first conference, verified"
 	@echo "  Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/)"
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
 

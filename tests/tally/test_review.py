@@ -257,3 +257,22 @@ def test_skipping_a_ballot_moves_on_to_the_next_one(app, conf):
     skipped = client.get(f"/tiep?after={ballot}").headers["Location"]
     assert skipped.startswith("/phieu/") and skipped != first
     assert client.get(f"/tiep?after={int(skipped.rsplit('/', 1)[1])}").headers["Location"] == first
+
+
+def test_an_internal_error_shows_a_clear_page_and_logs_no_ballot_content(app, conf, monkeypatch,
+                                                                          caplog):
+    import tally.review.app as review
+
+    def broken(*args):
+        raise ValueError("Trần Đức Lợi: cao")  # what a bug might carry: a vote
+
+    monkeypatch.setattr(review, "ballot_view", broken)
+    app.config["TESTING"] = False  # errors are handled as in production
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = login(app)
+    _, accepted = ballots_of(conf)
+    with caplog.at_level("DEBUG"):
+        response = client.get(f"/phieu/{accepted[0]}")
+    assert response.status_code == 500 and "Lỗi của phần mềm" in text(response)
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert "internal error: ValueError" in caplog.text and "Trần Đức Lợi" not in caplog.text
