@@ -49,9 +49,9 @@ demo: setup
 	@echo "  $(DEMO)/*/readings.csv            what the reader found: every row, flag and score"
 	@echo "  $(DEMO)/*/ket-qua/                the minutes (PDF), results.xlsx and results.csv,"
 	@echo "                                    after a simulated committee resolved the flags"
-	@echo "  $(DEMO)/so-khdt-audit.zip          the audit archive of the first conference, verified"
-	@echo "  Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/)"
+	@echo "  $(DEMO)/so-khdt-audit.zip         the audit archive of the first conference, verified"
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
+	@echo "Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/)"
 
 test: setup
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_PACKAGES)"

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from ballotgen.conference import Conference, Person
 from ballotgen.layout import LEVELS, Layout, PageLayout, Rect
 from tally.ballots import Ballot, assemble
-from tally.resolve import (BALLOT_CHOICES, ROW_CHOICES, Resolved, ballot_id, propose_ballot,
+from tally.resolve import (BALLOT_CHOICES, ROW_CHOICES, Resolved, propose_ballot,
                            propose_row, resolve_all, row_readings)
 from tally.rules import RULE_SETS, RuleSet
 from tally.store import Decision, StoredPage, Store

@@ -12,8 +12,7 @@ from PIL import Image
 from ballotgen import payload
 from ballotgen.layout import LEVELS
 from ballotgen.marks import Sheet
-from ballotgen.render import new_batch
-from ballotgen.simulate import Issued, _Renderer, fill_page, simulate_stack
+from ballotgen.simulate import _Renderer, fill_page, simulate_stack
 from ballotgen.voters import Mistakes, RowPlan, plan_ballots
 from omr.qr import decode_qr
 from tests.conftest import make_issued

@@ -124,10 +124,8 @@ def test_blank_page_is_blank_and_not_flagged(drawer, ctx):
 def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
     from tests.omr.conftest import Drawer
     from ballotgen import payload
-    from ballotgen.layout import build_layout
     from ballotgen.render import new_batch
     from ballotgen.simulate import Issued
-    from tests.conftest import make_conference
 
     other = Issued(issued.conference, issued.layout, new_batch(1), payload.new_key())
     reading = read_page(Drawer(other).scan(Drawer(other).sheet()), ctx)

@@ -154,10 +154,7 @@ def test_a_tampered_archive_is_found(tallied, tmp_path):
 
 
 def test_signatures_can_be_masked_in_the_archive_and_it_still_verifies(tallied, tmp_path):
-    import cv2
-    import numpy as np
 
-    from ballotgen.layout import build_layout
 
     conf, fingerprint = tallied
     archive = tmp_path / "masked.zip"

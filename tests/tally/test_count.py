@@ -7,6 +7,7 @@ by hand; tests/tally/test_tally.py counts ballots printed, filled, scanned and r
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from fractions import Fraction
 
 import pytest
@@ -44,9 +45,12 @@ def page(id_: int, rows: tuple[str, ...] | None, *, kind: str = "ballot", crosse
     return StoredPage(id_, "scan.pdf", "f" * 64, id_ - 1, "i" * 64, reading)
 
 
-def decision(ballot: int, person: int | None, value: str, seq: list[int] = [0]) -> Decision:
-    seq[0] += 1
-    return Decision(seq[0], ballot, person, value, "", "Nguyễn Thị Lan", "", "2026-12-15T10:00:00")
+_ids = itertools.count(1)
+
+
+def decision(ballot: int, person: int | None, value: str) -> Decision:
+    return Decision(next(_ids), ballot, person, value, "", "Nguyễn Thị Lan", "",
+                    "2026-12-15T10:00:00")
 
 
 # Ten sheets from the box, and what the committee decided on the flagged ones.

@@ -1,7 +1,6 @@
 """tinnhiem scan: every input format, bad files, rerun and crash safety, ballot assembly."""
 
 import datetime as dt
-import json
 import shutil
 import sqlite3
 

@@ -169,9 +169,8 @@ def expected_from_truth(truth, persons):
                 value = row["expected"] if row["expected"] in ("cao", "tin_nhiem", "thap") \
                     else "invalid"
             counts[row["person"]][value] += 1
-    for sheet in truth["foreign"]:  # other conferences' ballots and spoilt codes: void
-        for n in persons:
-            counts[n]["invalid"] += 1
+    for n in persons:  # other conferences' ballots and spoilt codes: void for everyone
+        counts[n]["invalid"] += len(truth["foreign"])
     return counts
 
 
