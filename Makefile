@@ -62,6 +62,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/simulate_speed.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/count_accuracy.py
 
 setup: $(VENV)/.installed
 

@@ -79,3 +79,19 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
             store.record_decisions(r.id, items, reviewer=reviewer)
             decided += 1
     return decided
+
+
+def hand_count(truth: dict, persons: list[int], rules: RuleSet) -> dict[int, dict[str, int]]:
+    """The count a careful committee reaches by hand from what the simulated voters did:
+    person → cao, tin_nhiem, thap, invalid. Foreign sheets other than photocopies are received
+    and void; a photocopy of a ballot is a second sheet nobody can tell from the first."""
+    counts = {n: {"cao": 0, "tin_nhiem": 0, "thap": 0, "invalid": 0} for n in persons}
+    copies = [f for f in truth["foreign"] if f["kind"] == "photocopy"]
+    for ballot in truth["ballots"]:
+        void = _ballot_value(ballot, rules) != "genuine"
+        times = 1 + sum(f["id"].endswith(f"-copy-of-{ballot['id']}") for f in copies)
+        for row in ballot["rows"]:
+            counts[row["person"]]["invalid" if void else _row_value(row)] += times
+    for n in persons:
+        counts[n]["invalid"] += len(truth["foreign"]) - len(copies)
+    return counts
