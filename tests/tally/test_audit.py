@@ -154,7 +154,10 @@ def test_a_tampered_archive_is_found(tallied, tmp_path):
 
 
 def test_signatures_can_be_masked_in_the_archive_and_it_still_verifies(tallied, tmp_path):
+    import cv2
+    import numpy as np
 
+    from omr.load import load_page, open_scan
 
     conf, fingerprint = tallied
     archive = tmp_path / "masked.zip"
@@ -163,8 +166,20 @@ def test_signatures_can_be_masked_in_the_archive_and_it_still_verifies(tallied, 
     with zipfile.ZipFile(archive) as z:
         names = z.namelist()
         assert not any(n.startswith("images/") for n in names)  # no original scan
-        masked = [n for n in names if n.startswith("masked/")]
+        masked = sorted(n for n in names if n.startswith("masked/"))
         assert len(masked) == 14
+        first = masked[0]  # "<file sha>-0.png": the first page, a ballot
+        assert first.endswith("-0.png")
+        page = cv2.imdecode(np.frombuffer(z.read(first), np.uint8), cv2.IMREAD_GRAYSCALE)
+    with Store.open(conf) as store:
+        original = load_page(open_scan(store.kept_file(store.scan_files()[0].sha256)), 0).image
+    changed = page != original
+    ys, xs = np.nonzero(changed)
+    assert changed.any() and (page[changed] == 255).all()  # painted white, nothing else touched
+    box = (ys.max() - ys.min()) * (xs.max() - xs.min())
+    height = page.shape[0]
+    assert box < 0.1 * page.size  # one area: the foot of the sheet (its head if fed upside down)
+    assert ys.min() > 2 * height / 3 or ys.max() < height / 3
     result = audit(archive, "--fingerprint", fingerprint)
     assert result.exit_code == 0 and "VERIFIED" in result.output, result.output
 
