@@ -410,10 +410,15 @@ def status(folder: Path) -> None:
     """Show the conference and the ballots printed for it."""
     from tally.store import Store
 
+    from tally.review.model import snapshot
+
     with Store.open(folder) as store:
         conference = store.conference()
         batches = store.batches()
         broken = store.verify_chain()
+        pages = len(store.pages())
+        snap = snapshot(store)
+        tallies = [e for e in store.events() if e.kind == "tally_produced"]
     click.echo(f"{conference.title}, {conference.date.isoformat()}")
     click.echo(f"Organisation: {' / '.join(conference.org_lines)}")
     click.echo(f"Persons: {len(conference.persons)}   Summoned: {conference.summoned or '-'}   "
@@ -422,6 +427,13 @@ def status(folder: Path) -> None:
         click.echo(f"Batch {b.code}: {b.copies} ballots × {b.pages} page(s), printed "
                    f"{b.printed_at}{', serials' if b.serials else ''} → {b.pdf_name}")
     click.echo(f"Ballots printed: {sum(b.copies for b in batches)}")
+    if pages:
+        flagged = snap.flagged()
+        click.echo(f"Scanned: {pages} pages, {len(snap.resolved)} ballots; flagged "
+                   f"{len(flagged)}, of which {len(snap.open())} wait for review")
+    for event in tallies[-1:]:
+        click.echo(f"Last tally: {event.at}, {'final' if event.data['final'] else 'draft'}, "
+                   f"fingerprint {event.data['fingerprint']}")
     click.echo("Event log: intact" if not broken else "Event log: BROKEN\n  " + "\n  ".join(broken))
     if broken:
         sys.exit(int(ExitCode.CONFERENCE))

@@ -112,6 +112,9 @@ def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf
     assert f"Mã kiểm tra {fingerprint}" in text
     for name in (MINUTES_FILE, XLSX_FILE, CSV_FILE):
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600
+    status = run("status", conf).output
+    assert "Scanned: 14 pages, 7 ballots; flagged 2, of which 0 wait for review" in status
+    assert f"final, fingerprint {fingerprint}" in status
     with Store.open(conf) as store:
         event = store.events()[-1]
         assert event.kind == "tally_produced" and event.data["fingerprint"] == fingerprint
