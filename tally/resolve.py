@@ -99,13 +99,18 @@ def propose_ballot(ballot: Ballot, rules: RuleSet) -> str | None:
         return "foreign"
     if flags & {"unreadable", "duplicate", "missing_page"}:
         return None
+    return "invalid" if whole_ballot_cause(ballot.flags, rules) else "genuine"
+
+
+def whole_ballot_cause(flags: tuple[str, ...] | list[str], rules: RuleSet) -> str | None:
+    """The flag that voids a whole ballot under ``rules`` (rules 4 and 7), or None."""
     if "blank_ballot" in flags:
-        return "invalid"
+        return "blank_ballot"
     if "name_crossed" in flags and rules.crossed_name == "ballot":
-        return "invalid"
+        return "name_crossed"
     if "write_in" in flags and rules.write_in == "ballot_invalid":
-        return "invalid"
-    return "genuine"
+        return "write_in"
+    return None
 
 
 def propose_row(reading: str | None, flags: tuple[str, ...], rules: RuleSet) -> str | None:
@@ -122,14 +127,7 @@ def propose_row(reading: str | None, flags: tuple[str, ...], rules: RuleSet) -> 
 def _void_reason(ballot: Ballot, rules: RuleSet, decision: str) -> str:
     if decision == "foreign":
         return "foreign"
-    flags = set(ballot.flags)
-    if "blank_ballot" in flags:
-        return "blank_ballot"
-    if "name_crossed" in flags and rules.crossed_name == "ballot":
-        return "name_crossed"
-    if "write_in" in flags and rules.write_in == "ballot_invalid":
-        return "write_in"
-    return "committee"
+    return whole_ballot_cause(ballot.flags, rules) or "committee"
 
 
 def _row_reason(reading: str | None, flags: tuple[str, ...], rules: RuleSet) -> str:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ballotgen.errors import InputFileError
 from ballotgen.layout import LEVELS
 from tally.ballots import assemble
-from tally.resolve import propose_row, resolve_all, row_readings
+from tally.resolve import propose_row, resolve_all, row_readings, whole_ballot_cause
 from tally.rules import RULE_SETS, RuleSet
 from tally.store import Store
 
@@ -23,14 +23,7 @@ REVIEWER = "Ban Kiểm phiếu mô phỏng (demo)"
 
 
 def _ballot_value(truth_ballot: dict, rules: RuleSet) -> str:
-    flags = set(truth_ballot["flags"])
-    if "blank_ballot" in flags:
-        return "invalid"
-    if "name_crossed" in flags and rules.crossed_name == "ballot":
-        return "invalid"
-    if "write_in" in flags and rules.write_in == "ballot_invalid":
-        return "invalid"
-    return "genuine"
+    return "invalid" if whole_ballot_cause(truth_ballot["flags"], rules) else "genuine"
 
 
 def _row_value(row: dict) -> str:

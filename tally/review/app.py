@@ -26,7 +26,7 @@ from ballotgen.layout import LEVEL_LABELS, LEVELS
 from omr.decide import DEFAULT as THRESHOLDS
 from tally.count import Attendance, tally_store
 from tally.report import BAND_LABELS, quorum_line, status_line
-from tally.resolve import (REASON_LABELS, ROW_INVALID_REASONS, VOID_REASONS)
+from tally.resolve import REASON_LABELS
 from tally.review.images import ImageCache
 from tally.review.model import (HISTOGRAM_TOP, MACHINE, FormError, ballot_view,
                                 decisions_from_form, gallery_boxes, histogram, snapshot)
@@ -60,8 +60,8 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
     app.jinja_env.globals.update(
         LEVELS=LEVELS, LEVEL_LABELS=LEVEL_LABELS, ROW_LABELS=ROW_LABELS,
         BALLOT_LABELS=BALLOT_LABELS, READING_LABELS=READING_LABELS, REASON_LABELS=REASON_LABELS,
-        STATE_LABELS=STATE_LABELS, VOID_REASONS=VOID_REASONS, BAND_LABELS=BAND_LABELS,
-        ROW_INVALID_REASONS=ROW_INVALID_REASONS, THRESHOLDS=THRESHOLDS, MACHINE=MACHINE)
+        STATE_LABELS=STATE_LABELS, BAND_LABELS=BAND_LABELS, THRESHOLDS=THRESHOLDS,
+        MACHINE=MACHINE)
     app.jinja_env.filters["log1p"] = math.log1p
     app.jinja_env.filters["reasons"] = lambda reasons: "; ".join(REASON_LABELS[r] for r in reasons)
 

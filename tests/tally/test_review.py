@@ -12,13 +12,11 @@ import numpy as np
 import pytest
 
 from ballotgen.errors import ExitCode
-from tally.ballots import assemble
 from tally.count import Attendance, tally_store
-from tally.resolve import ballot_id
 from tally.review.app import create_app, is_loopback
 from tally.store import Store
 from tests.tally.test_cli import run
-from tests.tally.test_tally import scanned  # noqa: F401  (the module's conference fixture)
+from tests.tally.test_tally import ballots_of, scanned  # noqa: F401  (scanned: a fixture)
 
 
 @pytest.fixture
@@ -43,14 +41,6 @@ def login(app, name="Nguyễn Thị Lan"):
     response = client.post("/ten", data={"name": name, "csrf": client.csrf})
     assert response.status_code == 302
     return client
-
-
-def ballots_of(conf):
-    """Flagged ballot ids by their flags, and the id of every accepted ballot."""
-    with Store.open(conf) as store:
-        ballots = assemble(store.pages())
-    flagged = {b.flags: ballot_id(b) for b in ballots if b.flags}
-    return flagged, [ballot_id(b) for b in ballots if not b.flags]
 
 
 def decisions(conf):

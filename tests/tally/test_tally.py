@@ -55,13 +55,16 @@ def conf(scanned, tmp_path):
     return copy
 
 
-def flagged(folder):
+def ballots_of(folder):
+    """Flagged ballot ids by their flags, and the id of every accepted ballot."""
     with Store.open(folder) as store:
-        return {b.flags: ballot_id(b) for b in assemble(store.pages()) if b.flags}
+        ballots = assemble(store.pages())
+    flagged = {b.flags: ballot_id(b) for b in ballots if b.flags}
+    return flagged, [ballot_id(b) for b in ballots if not b.flags]
 
 
 def resolve_as_a_committee_would(folder):
-    ballots = flagged(folder)
+    ballots, _ = ballots_of(folder)
     assert set(ballots) == {("foreign",), ("blank_row",)}
     with Store.open(folder) as store:
         store.record_decisions(ballots[("foreign",)], [(None, "foreign", "foreign")],
