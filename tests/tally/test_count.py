@@ -227,3 +227,16 @@ def test_the_fingerprint_changes_with_the_results_and_the_log():
     a, b = tally(), tally(decisions=DECISIONS + [decision(1, 3, "cao")])
     assert a.fingerprint("x") == tally().fingerprint("x")
     assert len({a.fingerprint("x"), a.fingerprint("y"), b.fingerprint("x")}) == 3
+
+
+def test_last_years_shares_are_read_as_exact_fractions(tmp_path):
+    from tally.count import read_history
+
+    path = tmp_path / "nam-truoc.csv"
+    path.write_text("STT,Họ và tên,Tỷ lệ tín nhiệm thấp (%)\n1,Trần Thị Mai,72.5\n"
+                    "2,Lê Văn Hùng,\"70,01\"\n", encoding="utf-8-sig")
+    assert read_history(path, PERSONS) == {1: Fraction(29, 40), 2: Fraction(7001, 10000)}
+    path.write_text("STT,Tín nhiệm thấp,Phiếu thu về\n3,7,10\n", encoding="utf-8")
+    assert read_history(path, PERSONS) == {3: Fraction(7, 10)}
+    r = tally(RULE_SETS["annual-2013"], previous=read_history(path, PERSONS))
+    assert r.persons[2].previous_low == "70.00"
