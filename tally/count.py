@@ -125,6 +125,7 @@ class Results:
     problems: tuple[str, ...]  # reconciliation problems to resolve (Vietnamese)
     missing: tuple[str, ...]  # facts the committee has not entered yet (Vietnamese)
     open_ballots: tuple[OpenBallot, ...]
+    noted: dict[str, int] = field(default_factory=dict)  # flags that changed no count, by flag
 
     @property
     def issued(self) -> int:
@@ -206,7 +207,8 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
                    counted=sum(r.status == "counted" for r in decided), void=dict(void),
                    excluded=sum(not r.received for r in resolved), persons=tuple(results),
                    quorum_met=quorum_met(rules, attendance), problems=tuple(problems),
-                   missing=tuple(missing), open_ballots=open_ballots)
+                   missing=tuple(missing), open_ballots=open_ballots,
+                   noted=dict(Counter(f for r in received for f in r.noted)))
 
 
 def tally_store(store: Store, attendance: Attendance, *,

@@ -173,6 +173,9 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                     f"{void}" + (", trong đó:" if void else "."), s["body"]))
     for key, n in sorted(results.void.items()):
         story.append(_p(f"    + {VOID_REASONS[key]}: {n}", s["body"]))
+    if results.noted.get("write_in"):
+        story.append(_p(f"- Phiếu có ghi thêm tên hoặc chữ ngoài danh sách (phần ghi thêm không "
+                        f"được tính, phiếu vẫn hợp lệ): {results.noted['write_in']}.", s["body"]))
     if results.excluded:
         story.append(_p(f"- Bản quét Ban Kiểm phiếu không tính (quét trùng, không phải phiếu): "
                         f"{results.excluded}.", s["body"]))

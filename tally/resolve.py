@@ -69,7 +69,8 @@ class Resolved:
     void_reason: str | None  # a VOID_REASONS key when void
     rows: tuple[RowOutcome, ...]  # one per person when counted or void; () otherwise
     open_rows: tuple[int, ...]  # persons still to decide on a ballot declared genuine
-    reasons: tuple[str, ...]  # the ballot's flags, and "manual" when flagged by hand
+    reasons: tuple[str, ...]  # the flags that hold it for review, and "manual" when flagged by hand
+    noted: tuple[str, ...] = ()  # flags recorded and reported that cannot change a count here
 
     @property
     def id(self) -> int:
@@ -100,6 +101,20 @@ def propose_ballot(ballot: Ballot, rules: RuleSet) -> str | None:
     if flags & {"unreadable", "duplicate", "missing_page"}:
         return None
     return "invalid" if whole_ballot_cause(ballot.flags, rules) else "genuine"
+
+
+def holds_for_review(flag: str, rules: RuleSet) -> bool:
+    """Whether ``flag`` can change some person's count under ``rules``.
+
+    Only such flags hold a ballot for the committee; the others are recorded, shown on the
+    review page and counted in the minutes. A write-in is ignored under ``qd96-2023`` (rule 6):
+    the name added does not count and the rest of the ballot stays valid, so whether the ink
+    below the table is a name, a signature or a smudge changes nothing. Under ``qd262-2014`` a
+    write-in voids the ballot, so a human must confirm it.
+    """
+    if flag == "write_in":
+        return rules.write_in == "ballot_invalid"
+    return True
 
 
 def whole_ballot_cause(flags: tuple[str, ...] | list[str], rules: RuleSet) -> str | None:
@@ -141,20 +156,22 @@ def resolve(ballot: Ballot, decisions: list[Decision], persons: list[int],
     """What ``ballot`` counts for, given its decisions (oldest first) and the conference's persons."""
     ballot_decisions = [d for d in decisions if d.person is None]
     manual = any(d.value == MANUAL_FLAG for d in ballot_decisions)
-    reasons = ballot.flags + (("manual",) if manual else ())
+    held = tuple(f for f in ballot.flags if holds_for_review(f, rules))
+    noted = tuple(f for f in ballot.flags if not holds_for_review(f, rules))
+    reasons = held + (("manual",) if manual else ())
     latest = ballot_decisions[-1].value if ballot_decisions else None
     row_decisions = {d.person: d.value for d in decisions if d.person is not None}
     readings = row_readings(ballot)
 
     if reasons:  # a reviewer must have said what the ballot is; "genuine" counts its rows
         if latest is None or latest == MANUAL_FLAG:
-            return Resolved(ballot, "open", None, None, (), (), reasons)
+            return Resolved(ballot, "open", None, None, (), (), reasons, noted)
         if latest == "excluded":
-            return Resolved(ballot, "resolved", "excluded", None, (), (), reasons)
+            return Resolved(ballot, "resolved", "excluded", None, (), (), reasons, noted)
         if latest in ("foreign", "invalid"):
             rows = tuple(RowOutcome(p, None, "void") for p in persons)
             return Resolved(ballot, "resolved", "void", _void_reason(ballot, rules, latest), rows,
-                            (), reasons)
+                            (), reasons, noted)
 
     rows, open_rows = [], []
     for person in persons:
@@ -169,12 +186,12 @@ def resolve(ballot: Ballot, decisions: list[Decision], persons: list[int],
         else:
             rows.append(RowOutcome(person, value, None))
     if open_rows:
-        return Resolved(ballot, "open", None, None, (), tuple(open_rows), reasons)
+        return Resolved(ballot, "open", None, None, (), tuple(open_rows), reasons, noted)
     state = "resolved" if reasons else "accepted"
     if all(r.reason == "blank_row" for r in rows):  # rule 7: a blank ballot is void for everyone
         rows = [RowOutcome(r.person, None, "void") for r in rows]
-        return Resolved(ballot, state, "void", "blank_ballot", tuple(rows), (), reasons)
-    return Resolved(ballot, state, "counted", None, tuple(rows), (), reasons)
+        return Resolved(ballot, state, "void", "blank_ballot", tuple(rows), (), reasons, noted)
+    return Resolved(ballot, state, "counted", None, tuple(rows), (), reasons, noted)
 
 
 def resolve_all(ballots: list[Ballot], decisions: list[Decision], persons: list[int],

@@ -119,8 +119,21 @@ def test_unresolved_flags_make_a_draft_that_lists_them():
 
 def test_a_flagged_ballot_without_a_decision_never_counts_by_its_proposal():
     r = tally(decisions=[])
-    assert {b.number for b in r.open_ballots} == {4, 5, 6, 7, 8, 9}
-    assert line(r, 1) == (4, 0, 3, 0, 1, None)  # only ballots 1-3 and 10, which have no flag
+    assert {b.number for b in r.open_ballots} == {4, 5, 6, 7, 9}
+    # Only ballots 1-3 and 10, which have no flag, and 8, whose write-in changes no count (qd96).
+    assert line(r, 1) == (5, 0, 3, 1, 1, None)
+
+
+def test_a_write_in_is_reviewed_only_where_it_can_change_a_count():
+    ballots = assemble(STACK)
+    (qd96,) = [r for r in resolve_all(ballots, [], [1, 2, 3], QD96) if r.ballot.number == 8]
+    assert qd96.state == "accepted" and qd96.status == "counted"
+    assert qd96.reasons == () and qd96.noted == ("write_in",)  # recorded, not held
+    r = tally(decisions=[d for d in DECISIONS if d.ballot != 8])
+    assert r.final and r.noted == {"write_in": 1}
+    rules = RULE_SETS["qd262-2014"]  # a write-in voids the ballot there: a human confirms it
+    (qd262,) = [r for r in resolve_all(ballots, [], [1, 2, 3], rules) if r.ballot.number == 8]
+    assert qd262.state == "open" and qd262.reasons == ("write_in",) and qd262.noted == ()
 
 
 def test_qd262_voids_a_ballot_with_a_write_in():
