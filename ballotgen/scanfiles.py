@@ -3,7 +3,7 @@ PNG per page, each stating its resolution. Pages are written as they come (memor
 
 PDF pages embed the JPEG itself (as scanners do) for colour and grey, and a lossless bitmap for
 black-and-white; TIFF uses JPEG compression for colour and grey and CCITT Group 4 for
-black-and-white.
+black-and-white. JPEG is written at the page's quality and, for colour, chroma subsampling.
 """
 
 from __future__ import annotations
@@ -53,13 +53,18 @@ class StackWriter:
             self._tiff = TiffImagePlugin.AppendingTiffWriter(str(self.folder / self.stack_name), True)
         return self
 
-    def add(self, image: np.ndarray, dpi: int, *, bw: bool = False,
-            jpeg_quality: int = 85) -> tuple[str, int]:
-        """Write one page. ``image`` is (H, W) grey/bw or (H, W, 3) BGR uint8."""
+    def add(self, image: np.ndarray, dpi: int, *, bw: bool = False, jpeg_quality: int = 85,
+            jpeg_subsampling: str = "4:2:0") -> tuple[str, int]:
+        """Write one page. ``image`` is (H, W) grey/bw or (H, W, 3) BGR uint8.
+
+        ``jpeg_subsampling`` ("4:4:4", "4:2:2" or "4:2:0") applies to colour JPEG in PDF and JPEG
+        files; TIFF's JPEG compression uses the library's own.
+        """
         pil = _pil(image, bw)
+        jpeg = {"quality": jpeg_quality, "subsampling": jpeg_subsampling}
         if self.fmt == "pdf":
             name, index = self.stack_name, self.count
-            self._add_pdf_page(pil, dpi, bw, jpeg_quality)
+            self._add_pdf_page(pil, dpi, bw, jpeg)
         elif self.fmt == "tiff":
             name, index = self.stack_name, self.count
             assert self._tiff is not None
@@ -69,12 +74,12 @@ class StackWriter:
             self._tiff.newFrame()
         else:
             name, index = f"{self.stem}-{self.count + 1:04d}.{_SUFFIX[self.fmt]}", 0
-            options = {"quality": jpeg_quality} if self.fmt == "jpeg" else {"compress_level": 1}
+            options = jpeg if self.fmt == "jpeg" else {"compress_level": 1}
             pil.save(self.folder / name, dpi=(dpi, dpi), **options)
         self.count += 1
         return name, index
 
-    def _add_pdf_page(self, pil: Image.Image, dpi: int, bw: bool, quality: int) -> None:
+    def _add_pdf_page(self, pil: Image.Image, dpi: int, bw: bool, jpeg: dict) -> None:
         assert self._pdf is not None
         width_pt, height_pt = pil.width * 72.0 / dpi, pil.height * 72.0 / dpi
         page = self._pdf.new_page(width_pt, height_pt)
@@ -83,7 +88,7 @@ class StackWriter:
             picture.set_bitmap(pdfium.PdfBitmap.from_pil(pil.convert("L")))
         else:
             buffer = io.BytesIO()
-            pil.save(buffer, format="JPEG", quality=quality, dpi=(dpi, dpi))
+            pil.save(buffer, format="JPEG", dpi=(dpi, dpi), **jpeg)
             buffer.seek(0)
             picture.load_jpeg(buffer, inline=True)
         picture.set_matrix(pdfium.PdfMatrix().scale(width_pt, height_pt))
