@@ -1,10 +1,12 @@
-"""An office scanner, simulated: what a marked sheet looks like once scanned.
+"""An office scanner, simulated: what a marked sheet looks like once printed and scanned.
 
-Profiles (:data:`PROFILES`) combine, per page: skew (and rarely a lot of it), shift, sheets fed
-upside down, mild keystone, paper tone, uneven lighting, blur, noise, dust, a dark scanner edge, and
-the output mode (colour, grey, or black-and-white thresholding). JPEG quality is chosen per page and
-applied when the file is written. Every function is pure on numpy arrays but for the random
-generator it is given, so a seed reproduces a stack exactly.
+Profiles (:data:`PROFILES`) combine, per page: print darkness (toner), skew (and sometimes a lot of
+it, with the sheet's corners cut off by the scan area), shift, sheets fed upside down, mild
+keystone, paper tone, uneven lighting, blur, noise, dust, a dark scanner edge, the scanner's tone
+curve (gain, contrast, gamma, black level), and the output mode (colour, grey, or black-and-white
+thresholding). JPEG quality and chroma subsampling are chosen per page and applied when the file
+is written. Every page of a stack differs. Every function is pure on numpy arrays but for the
+random generator it is given, so a seed reproduces a stack exactly.
 """
 
 from __future__ import annotations
@@ -16,16 +18,24 @@ import numpy as np
 
 MM_PER_INCH = 25.4
 SCANNER_WHITE = 246  # what a white scanner lid looks like beyond the sheet
+ECONOMY_JPEG = (50, 65)  # the quality of a scanner set to small files
+SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")  # JPEG chroma subsampling, as PIL names it
+HEAVY_TONER_SPREAD = 0.15  # toner above nominal by this much thickens print by a full pixel
 
 
 @dataclass(frozen=True)
 class ScannerProfile:
+    """How one scanner (and the printer and paper before it) treats a stack.
+
+    Ranges are ``(low, high)``, drawn uniformly for every page unless said otherwise.
+    """
+
     name: str
     dpis: tuple[int, ...]  # one is chosen per stack (unless given)
     modes: tuple[str, ...]  # "colour", "grey" or "bw"; one is chosen per stack
     duplex: bool  # a (blank) back page follows every sheet
     skew_sd_deg: float
-    skew_rare_deg: float  # occasionally the sheet goes in this crooked…
+    skew_rare_deg: tuple[float, float]  # occasionally the sheet goes in this crooked…
     skew_rare_rate: float  # …this often
     shift_mm: float
     upside_down_rate: float
@@ -38,28 +48,69 @@ class ScannerProfile:
     dark_edge_rate: float
     bleed: float  # how much of the front shows through on a back page
     jpeg_quality: tuple[int, int]
+    jpeg_economy_rate: float = 0.0  # pages written at ECONOMY_JPEG quality instead
+    subsamplings: tuple[str, ...] = ("4:2:0",)  # chroma subsampling of colour JPEG, per page
+    toner: tuple[float, float] = (1.0, 1.0)  # print darkness, 1 nominal, below: toner saving
+    gain: tuple[float, float] = (1.0, 1.0)  # the scanner's white point (above 1 clips paper)
+    contrast: tuple[float, float] = (1.0, 1.0)
+    gamma: tuple[float, float] = (1.0, 1.0)
+    black_level: tuple[float, float] = (0.0, 0.0)  # grey level the darkest ink comes out at
+    bed_tones: tuple[int, ...] = (SCANNER_WHITE,)  # the lid or feeder background; one per stack
 
 
 PROFILES: dict[str, ScannerProfile] = {
     p.name: p
     for p in (
         ScannerProfile("clean", dpis=(300,), modes=("grey",), duplex=False, skew_sd_deg=0.3,
-                       skew_rare_deg=0.8, skew_rare_rate=0.0, shift_mm=1.0, upside_down_rate=0.0,
-                       keystone_mm=0.0, paper_tone=(0.97, 1.0), lighting=0.02,
-                       blur_sd_px=(0.3, 0.5), noise_sd=1.0, dust=(0, 2), dark_edge_rate=0.0,
-                       bleed=0.02, jpeg_quality=(90, 95)),
+                       skew_rare_deg=(0.5, 0.8), skew_rare_rate=0.0, shift_mm=1.0,
+                       upside_down_rate=0.0, keystone_mm=0.0, paper_tone=(0.97, 1.0),
+                       lighting=0.02, blur_sd_px=(0.3, 0.5), noise_sd=1.0, dust=(0, 2),
+                       dark_edge_rate=0.0, bleed=0.02, jpeg_quality=(85, 95),
+                       subsamplings=("4:4:4", "4:2:0"), toner=(0.85, 1.05), gain=(0.98, 1.03),
+                       contrast=(0.95, 1.05), gamma=(0.93, 1.07), black_level=(0.0, 12.0)),
         ScannerProfile("office", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
-                       skew_sd_deg=0.9, skew_rare_deg=4.0, skew_rare_rate=0.03, shift_mm=3.0,
-                       upside_down_rate=0.08, keystone_mm=0.6, paper_tone=(0.9, 0.98),
-                       lighting=0.08, blur_sd_px=(0.4, 0.9), noise_sd=2.5, dust=(0, 12),
-                       dark_edge_rate=0.2, bleed=0.05, jpeg_quality=(70, 90)),
+                       skew_sd_deg=0.9, skew_rare_deg=(2.4, 4.0), skew_rare_rate=0.03,
+                       shift_mm=3.0, upside_down_rate=0.08, keystone_mm=0.6,
+                       paper_tone=(0.88, 0.99), lighting=0.08, blur_sd_px=(0.4, 0.9),
+                       noise_sd=2.5, dust=(0, 12), dark_edge_rate=0.2, bleed=0.05,
+                       jpeg_quality=(75, 85), jpeg_economy_rate=0.1,
+                       subsamplings=("4:2:0", "4:2:0", "4:2:2"), toner=(0.6, 1.1),
+                       gain=(0.93, 1.07), contrast=(0.85, 1.15), gamma=(0.8, 1.25),
+                       black_level=(0.0, 35.0), bed_tones=(SCANNER_WHITE, SCANNER_WHITE, 200)),
         ScannerProfile("rough", dpis=(150, 200), modes=("colour", "grey", "bw"), duplex=True,
-                       skew_sd_deg=1.8, skew_rare_deg=7.0, skew_rare_rate=0.05, shift_mm=6.0,
-                       upside_down_rate=0.2, keystone_mm=2.0, paper_tone=(0.8, 0.93),
-                       lighting=0.2, blur_sd_px=(0.7, 1.4), noise_sd=5.0, dust=(5, 40),
-                       dark_edge_rate=0.6, bleed=0.12, jpeg_quality=(50, 72)),
+                       skew_sd_deg=1.8, skew_rare_deg=(4.0, 10.0), skew_rare_rate=0.06,
+                       shift_mm=6.0, upside_down_rate=0.2, keystone_mm=2.0,
+                       paper_tone=(0.8, 0.93), lighting=0.2, blur_sd_px=(0.7, 1.4), noise_sd=5.0,
+                       dust=(5, 40), dark_edge_rate=0.6, bleed=0.12, jpeg_quality=(55, 75),
+                       jpeg_economy_rate=0.4, subsamplings=("4:2:0",), toner=(0.5, 1.15),
+                       gain=(0.88, 1.08), contrast=(0.85, 1.2), gamma=(0.8, 1.3),
+                       black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60)),
+        ScannerProfile("crooked", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
+                       skew_sd_deg=0.0, skew_rare_deg=(4.0, 10.0), skew_rare_rate=1.0,
+                       shift_mm=5.0, upside_down_rate=0.08, keystone_mm=0.8,
+                       paper_tone=(0.88, 0.99), lighting=0.08, blur_sd_px=(0.4, 0.9),
+                       noise_sd=2.5, dust=(0, 12), dark_edge_rate=0.2, bleed=0.05,
+                       jpeg_quality=(75, 85), jpeg_economy_rate=0.1,
+                       subsamplings=("4:2:0", "4:2:2"), toner=(0.6, 1.1), gain=(0.93, 1.07),
+                       contrast=(0.85, 1.15), gamma=(0.8, 1.25), black_level=(0.0, 35.0),
+                       bed_tones=(SCANNER_WHITE, 200, 90)),
     )
 }
+"""clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner,
+economy JPEG; crooked: office-like, but every sheet goes in 4–10° askew, so its corners (and often
+registration discs) fall off the scan area."""
+
+
+@dataclass(frozen=True)
+class PageTone:
+    """The tones of one page: its paper, and the scanner's tone curve and background."""
+
+    paper: float = 1.0
+    gain: float = 1.0
+    contrast: float = 1.0
+    gamma: float = 1.0
+    black_level: float = 0.0
+    bed: int = SCANNER_WHITE
 
 
 @dataclass(frozen=True)
@@ -71,20 +122,69 @@ class ScanParams:
     upside_down: bool
     keystone_mm: float
     jpeg_quality: int
+    jpeg_subsampling: str = "4:2:0"
+    tone: PageTone | None = None  # None: drawn by :func:`scan` from the profile
 
 
-def draw_params(profile: ScannerProfile, rng: np.random.Generator) -> ScanParams:
+def _uniform(rng: np.random.Generator, span: tuple[float, float], digits: int = 3) -> float:
+    return round(float(rng.uniform(*span)), digits)
+
+
+def draw_tone(profile: ScannerProfile, rng: np.random.Generator, *,
+              bed: int | None = None) -> PageTone:
+    """The paper and tone curve of one page, from ``profile``'s ranges."""
+    return PageTone(paper=_uniform(rng, profile.paper_tone), gain=_uniform(rng, profile.gain),
+                    contrast=_uniform(rng, profile.contrast), gamma=_uniform(rng, profile.gamma),
+                    black_level=_uniform(rng, profile.black_level, 1),
+                    bed=int(bed if bed is not None else profile.bed_tones[0]))
+
+
+def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
+                bed: int | None = None) -> ScanParams:
+    """Everything the scanner does to one page; ``bed`` is the stack's background tone."""
     skew = rng.normal(0.0, profile.skew_sd_deg)
     if rng.random() < profile.skew_rare_rate:
-        skew = float(np.sign(skew) or 1.0) * rng.uniform(0.6, 1.0) * profile.skew_rare_deg
+        skew = float(np.sign(skew) or rng.choice([-1.0, 1.0])) * rng.uniform(*profile.skew_rare_deg)
+    quality = int(rng.integers(profile.jpeg_quality[0], profile.jpeg_quality[1] + 1))
+    if rng.random() < profile.jpeg_economy_rate:
+        quality = int(rng.integers(ECONOMY_JPEG[0], ECONOMY_JPEG[1] + 1))
     return ScanParams(
         skew_deg=round(float(skew), 3),
         shift_mm=(round(float(rng.uniform(-1, 1) * profile.shift_mm), 3),
                   round(float(rng.uniform(-1, 1) * profile.shift_mm), 3)),
         upside_down=bool(rng.random() < profile.upside_down_rate),
         keystone_mm=round(float(rng.uniform(0, profile.keystone_mm)), 3),
-        jpeg_quality=int(rng.integers(profile.jpeg_quality[0], profile.jpeg_quality[1] + 1)),
+        jpeg_quality=quality,
+        jpeg_subsampling=str(rng.choice(profile.subsamplings)),
+        tone=draw_tone(profile, rng, bed=bed),
     )
+
+
+def print_density(image: np.ndarray, toner: float) -> np.ndarray:
+    """A printed page at ``toner`` darkness (1 nominal): lighter print when below (a printer
+    saving toner, or running low), darker and slightly thicker when above.
+
+    Parameters
+    ----------
+    image : (H, W, 3) or (H, W) uint8
+        The page as the printer was asked to print it (white paper, black print).
+    """
+    levels = np.arange(256, dtype=np.float32)
+    lut = np.clip(255.0 - (255.0 - levels) * toner, 0, 255).astype(np.uint8)
+    out = cv2.LUT(image, lut)
+    if toner > 1.0:  # toner spreads: each line grows by up to a pixel
+        spread = min((toner - 1.0) / HEAVY_TONER_SPREAD, 1.0)
+        out = cv2.addWeighted(out, 1.0 - spread, cv2.erode(out, np.ones((3, 3), np.uint8)), spread, 0)
+    return out
+
+
+def tone_curve(tone: PageTone) -> np.ndarray:
+    """The scanner's tone curve as a 256-entry lookup table: gain (white point), then gamma,
+    then contrast about mid-grey, then the black level the darkest ink is lifted to."""
+    x = np.arange(256, dtype=np.float64) / 255.0
+    y = np.clip(x * tone.gain, 0.0, 1.0) ** tone.gamma
+    y = np.clip((y - 0.5) * tone.contrast + 0.5, 0.0, 1.0)
+    return np.round(tone.black_level + (255.0 - tone.black_level) * y).astype(np.uint8)
 
 
 def page_transform(size_px: tuple[int, int], params: ScanParams, dpi: float,
@@ -107,7 +207,7 @@ def page_transform(size_px: tuple[int, int], params: ScanParams, dpi: float,
 
 
 def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: float, mode: str,
-         rng: np.random.Generator) -> np.ndarray:
+         rng: np.random.Generator, *, tone: PageTone | None = None) -> np.ndarray:
     """Scan a sheet image.
 
     Parameters
@@ -117,16 +217,20 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     matrix : (3, 3) float
         Where the sheet lies on the bed (:func:`page_transform`).
     mode : "colour", "grey" or "bw"
+    tone : PageTone, optional
+        The page's paper and tone curve (:func:`draw_tone`); drawn from ``profile`` if not given.
+        In "bw" mode the curve is not applied: the scanner thresholds against the local paper.
 
     Returns
     -------
     (H, W, 3) uint8 BGR for colour, else (H, W) uint8 (0 or 255 only for bw).
     """
     h, w = sheet.shape[:2]
-    tone = rng.uniform(*profile.paper_tone)
-    page = cv2.multiply(sheet, (tone * 0.96, tone * 0.99, tone, 0.0))  # BGR: yellowish paper
+    tone = tone or draw_tone(profile, rng)
+    t = tone.paper
+    page = cv2.multiply(sheet, (t * 0.96, t * 0.99, t, 0.0))  # BGR: yellowish paper
     out = cv2.warpPerspective(page, matrix, (w, h), flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=(SCANNER_WHITE,) * 3)
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=(tone.bed,) * 3)
     if mode != "colour":
         out = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
     if rng.random() < profile.dark_edge_rate:
@@ -136,8 +240,8 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     out = _noise(out, profile.noise_sd, rng)  # before the blur: sensor noise seen through optics
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(*profile.blur_sd_px) * dpi / 300.0)
     if mode == "bw":
-        out = _dynamic_threshold(out, rng.uniform(0.78, 0.86))
-    return out
+        return _dynamic_threshold(out, rng.uniform(0.78, 0.86))
+    return cv2.LUT(out, tone_curve(tone))
 
 
 def _dynamic_threshold(grey: np.ndarray, ratio: float) -> np.ndarray:
@@ -156,6 +260,29 @@ def points_in_frame(points_mm: list[tuple[float, float]], radius_mm: float, matr
     r = radius_mm * s
     w, h = size_px
     return int(((pts[:, 0] >= r) & (pts[:, 0] <= w - r) & (pts[:, 1] >= r) & (pts[:, 1] <= h - r)).sum())
+
+
+def rect_in_frame(rect, matrix: np.ndarray, size_px: tuple[int, int], dpi: float) -> bool:
+    """Whether ``rect`` (a :class:`~ballotgen.layout.Rect` in sheet mm) lies wholly inside the
+    scanned frame of ``size_px`` once the sheet is placed by ``matrix``."""
+    s = dpi / MM_PER_INCH
+    w, h = size_px
+    corners = np.float32([(x, y) for x in (rect.x, rect.right) for y in (rect.y, rect.bottom)])
+    pts = cv2.perspectiveTransform(corners.reshape(-1, 1, 2) * s, matrix).reshape(-1, 2)
+    return bool(((pts[:, 0] >= 0) & (pts[:, 0] <= w) & (pts[:, 1] >= 0) & (pts[:, 1] <= h)).all())
+
+
+def rows_cut(rows: list[tuple[int, tuple]], matrix: np.ndarray, size_px: tuple[int, int],
+             dpi: float) -> list[int]:
+    """The persons whose row has a box not wholly inside the scanned frame of ``size_px``.
+
+    Parameters
+    ----------
+    rows : list of (person, boxes)
+        Each box a :class:`~ballotgen.layout.Rect` in sheet mm.
+    """
+    return [person for person, boxes in rows
+            if not all(rect_in_frame(b, matrix, size_px, dpi) for b in boxes)]
 
 
 def blank_back(front: np.ndarray, bleed: float, rng: np.random.Generator) -> np.ndarray:
