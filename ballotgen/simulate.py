@@ -4,6 +4,14 @@
 (``voters``), draws it on the rendered ballot pages (``marks``), scans each sheet (``scanner``),
 writes the stack (``scanfiles``) and returns the truth: for every file and page, which ballot it
 came from, what each row should read as, and what a correct reader must flag.
+
+Beyond what a reader must report, the truth records how each thing was made, for breaking results
+down: per ballot the voter's ``hand`` and where they signed (``signature``); per row the ``shape``
+of the mark, its ink ``contrast`` and ``width_mm``, and ``spill`` (the neighbouring box a stroke
+end ran into, or null) with ``spill_mm``; per page the print darkness (``print.toner``), the
+scanner's tone curve (``scan.tone``), JPEG subsampling, the rows with a box cut off by the scan
+area (``scan.rows_cut``), whether the QR code is wholly on the scan (``scan.qr_in_frame``), and on the last page of a signed ballot the signature's place and
+bounding box in sheet millimetres (``signature``).
 """
 
 from __future__ import annotations
@@ -21,23 +29,34 @@ import pypdfium2 as pdfium
 
 from ballotgen import marks
 from ballotgen.conference import Conference
-from ballotgen.layout import Layout, PageLayout, Rect, build_layout
-from ballotgen.marks import Ink, Sheet
+from ballotgen.layout import MARGIN_MM, MARK_INSET_MM, Layout, PageLayout, Rect, Row, build_layout
+from ballotgen.marks import Hand, Ink, Sheet, Strokes
 from ballotgen.payload import KEY_BYTES, TOKEN_CHARS
 from ballotgen.render import Batch, render_pdf
 from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import (PROFILES, blank_back, draw_params, page_transform, photocopy,
-                               points_in_frame, scan)
-from ballotgen.voters import BallotPlan, Mistakes, plan_ballots
+from ballotgen.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
+                               photocopy, points_in_frame, print_density, rect_in_frame, rows_cut,
+                               scan)
+from ballotgen.voters import BallotPlan, Mistakes, RowPlan, plan_ballots
 
 TRUTH_FILE = "truth.json"
-TRUTH_VERSION = 1
+TRUTH_VERSION = 1  # fields are only ever added, so readers of version 1 read every later truth
 FOREIGN_KINDS = ("other_conference", "damaged_code", "missing_code", "photocopy")
 
-_MARKERS = {"x": marks.cross, "tick": marks.tick, "fill": marks.fill, "circle": marks.circle,
-            "small": lambda sheet, box, ink, rng: marks.cross(sheet, box, ink, rng,
-                                                              size=rng.uniform(0.25, 0.4)),
-            "pencil": marks.cross}
+CROSS_STYLES = ("x", "small", "pencil", "light", "heavy", "overshoot")
+MARK_SIZE = (0.65, 1.15)  # a cross or tick's extent relative to the box, times the hand's size
+SMALL_SIZE = (0.25, 0.4)  # a small cross: a quarter to 40 % of the box side
+OVERSHOOT_SIZE = (1.25, 1.6)  # a large cross: its ends well past the box
+HEAVY_WIDTH_MM = (0.8, 1.3)
+PENCIL_WIDTH_MM = (0.25, 0.4)
+LIGHT_SKIP = 1.0  # ink skips per 10 mm a dry pen adds to the hand's own
+MARK_REACH_MM = 3.0  # a mark may reach this far left or right of its box…
+MARK_ROW_PAD_MM = 0.4  # …and this far past its row's rules: never into another box
+SIGNATURE_TOP = 2 / 3  # signatures anywhere below this share of the page height…
+SIGNATURE_BOTTOM_MM = 9.0  # …down to this far above the bottom edge
+SIGNATURE_SIDE_MM = MARGIN_MM + 1.0  # and this far from the left and right edges
+SIGNATURE_MIN_REGION_MM = 10.0  # a place with less room falls back to the signature area
+WRITE_IN_CLEARANCE_MM = 20.0  # below the top of the free area, a write-in's lines end
 
 
 @dataclass(frozen=True)
@@ -76,6 +95,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     rng = np.random.default_rng(seed)
     dpi = dpi or int(rng.choice(scanner.dpis))
     mode = str(rng.choice(scanner.modes))
+    bed = int(rng.choice(scanner.bed_tones))
     plans = plan_ballots(issued.layout.persons, voters, rng, mistakes=mistakes, choices=choices)
     serials = list(issued.batch.serials or [])
     rng.shuffle(serials)
@@ -88,28 +108,34 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         "ballots": [], "foreign": [], "pages": [],
     }
     renderer = _Renderer(issued, dpi)
-    sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth))
-    for sheet in list(_foreign_sheets(foreign, issued, renderer, sheets, rng, truth)):
+    sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth, scanner, rng))
+    for sheet in list(_foreign_sheets(foreign, issued, renderer, sheets, rng, truth, scanner)):
         # between two ballots, never inside one (a stray sheet does not split a ballot's pages)
         starts = [i for i, s in enumerate(sheets) if s.truth.get("ballot_page", 1) == 1]
         sheets.insert(int(rng.choice(starts + [len(sheets)])), sheet)
 
     marks_mm = list(issued.layout.pages[0].marks)
 
-    def scan_one(image: np.ndarray, writer: StackWriter) -> dict:
+    def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None) -> dict:
         h, w = image.shape[:2]
-        params = draw_params(scanner, rng)
+        params = draw_params(scanner, rng, bed=bed)
         matrix = page_transform((w, h), params, dpi, rng)
-        scanned = scan(image, scanner, matrix, dpi, mode, rng)
-        name, index = writer.add(scanned, dpi, bw=mode == "bw", jpeg_quality=params.jpeg_quality)
+        scanned = scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone)
+        name, index = writer.add(scanned, dpi, bw=mode == "bw", jpeg_quality=params.jpeg_quality,
+                                 jpeg_subsampling=params.jpeg_subsampling)
+        rows = [(r.person, r.boxes) for r in page.rows] if page else []
         return {"file": name, "index": index, "scan": {
             **dataclasses.asdict(params), "matrix": np.round(matrix, 6).tolist(),
             "marks_in_frame": points_in_frame(marks_mm, issued.layout.mark_radius, matrix,
-                                              (w, h), dpi)}}
+                                              (w, h), dpi),
+            "rows_cut": rows_cut(rows, matrix, (w, h), dpi),
+            "qr_in_frame": rect_in_frame(page.qr, matrix, (w, h), dpi) if page else None}}
 
     with StackWriter(folder, fmt) as writer:
         for sheet in sheets:
-            truth["pages"].append({**scan_one(sheet.image, writer), **sheet.truth})
+            page = (issued.layout.pages[sheet.truth["ballot_page"] - 1]
+                    if sheet.truth["kind"] == "ballot" else None)
+            truth["pages"].append({**scan_one(sheet.image, writer, page), **sheet.truth})
             if scanner.duplex:
                 back = blank_back(sheet.image, scanner.bleed, rng)
                 truth["pages"].append({**scan_one(back, writer), "kind": "blank_back",
@@ -144,32 +170,56 @@ class _Renderer:
         return [image.copy() for image in self._cache[cache_key]]
 
 
+def _printed(image: np.ndarray, scanner: ScannerProfile,
+             rng: np.random.Generator) -> tuple[np.ndarray, dict]:
+    """A blank page as this copy came out of the printer, and its entry for the truth."""
+    toner = round(float(rng.uniform(*scanner.toner)), 3)
+    return print_density(image, toner), {"toner": toner}
+
+
 def _ballot_sheets(plans: list[BallotPlan], serials: list[str], issued: Issued,
-                   renderer: _Renderer, truth: dict) -> Iterator[_Sheet]:
+                   renderer: _Renderer, truth: dict, scanner: ScannerProfile,
+                   rng: np.random.Generator) -> Iterator[_Sheet]:
     for plan in plans:
         serial = serials[plan.voter - 1] if serials else None
         ballot_id = f"V{plan.voter:04d}"
         truth["ballots"].append(_ballot_truth(ballot_id, plan, serial))
         images = renderer.pages(serial)
         for page in issued.layout.pages:
-            sheet = Sheet(images[page.index], renderer.dpi)
-            fill_page(sheet, page, plan, last=page.index == len(issued.layout.pages) - 1)
+            image, printed = _printed(images[page.index], scanner, rng)
+            sheet = Sheet(image, renderer.dpi)
+            drawn = fill_page(sheet, page, plan, last=page.index == len(issued.layout.pages) - 1)
             yield _Sheet(sheet.image, {"kind": "ballot", "ballot": ballot_id,
                                        "ballot_page": page.index + 1,
-                                       "flags": _page_flags(plan, page)})
+                                       "flags": _page_flags(plan, page), "print": printed,
+                                       **drawn})
 
 
 def _ballot_truth(ballot_id: str, plan: BallotPlan, serial: str | None) -> dict:
+    hand = plan.hand or Hand()
     return {
         "id": ballot_id, "voter": plan.voter, "serial": serial, "flags": list(plan.flags),
+        "hand": dataclasses.asdict(hand) if plan.hand else None,
+        "signature": plan.signature_place or ("area" if plan.signature else None),
         "rows": [{"person": r.person, "intended": r.intended, "expected": r.expected,
                   "flags": list(r.flags), "style": r.style if r.marked else None,
-                  "marked": list(r.marked), "scribbled": r.scribbled} for r in plan.rows],
+                  "marked": list(r.marked), "scribbled": r.scribbled,
+                  "shape": mark_shape(r.style, hand) if r.marked else None,
+                  **(_ink_truth(style_ink(hand, r.style)) if r.marked else
+                     {"contrast": None, "width_mm": None}),
+                  "spill": r.spill, "spill_mm": r.spill_mm} for r in plan.rows],
     }
 
 
+def _ink_truth(ink: Ink) -> dict:
+    return {"contrast": round(marks.ink_contrast(ink), 3), "width_mm": round(ink.width_mm, 3)}
+
+
 def _page_flags(plan: BallotPlan, page: PageLayout) -> list[str]:
-    """Flags a reader must raise on this page (row flags and those whose ink is on it)."""
+    """Flags a reader must raise on this page (row flags and those whose ink is on it).
+
+    A signature is never a flag, wherever on the page it is.
+    """
     on_page = {row.person for row in page.rows}
     flags = {f for r in plan.rows if r.person in on_page for f in r.flags}
     if any(p in on_page for p in plan.crossed):
@@ -181,11 +231,148 @@ def _page_flags(plan: BallotPlan, page: PageLayout) -> list[str]:
     return sorted(flags)
 
 
-def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -> None:
-    """Draw what the voter of ``plan`` does on ``page`` (and the stamp put on before issue)."""
+# ------------------------------------------------------------------------------ one hand's marks
+
+def mark_shape(style: str, hand: Hand) -> str | None:
+    """The stroke shape ``hand`` gives a mark of ``style`` (None for fills and circles)."""
+    if style in CROSS_STYLES:
+        return hand.cross
+    return hand.tick if style == "tick" else None
+
+
+def style_ink(hand: Hand, style: str) -> Ink:
+    """The ink of a mark of ``style`` made by ``hand``.
+
+    ``pencil`` is a pencil and ``light`` a dry pen of the hand's colour, both at the hand's
+    ``faint`` contrast; ``heavy`` presses hard with a wide stroke; a fill is at least 0.6 mm wide.
+    """
+    if style == "pencil":
+        width = float(np.clip(hand.width_mm, *PENCIL_WIDTH_MM))
+        full = marks.ink_contrast(Ink(marks.PENCIL, 1.0, width))
+        return Ink(marks.PENCIL, min(1.0, hand.faint / full), width)
+    if style == "light":
+        colour = hand.colour if hand.pen != "pencil" else marks.BLUE
+        full = marks.ink_contrast(Ink(colour, 1.0, hand.width_mm))
+        return Ink(colour, min(1.0, hand.faint / full), max(hand.width_mm, 0.3))
+    if style == "heavy":
+        width = float(np.clip(hand.width_mm * 2.0, *HEAVY_WIDTH_MM))
+        return Ink(hand.colour, max(hand.pressure, 0.92), width)
+    if style == "fill":
+        return Ink(hand.colour, hand.pressure, max(hand.width_mm, 0.6))
+    return hand.ink
+
+
+def mark_strokes(style: str, box: Rect, hand: Hand, rng: np.random.Generator) -> Strokes:
+    """The strokes ``hand`` draws for a mark of ``style`` over ``box`` (before fitting)."""
+    kw = {"slant_deg": hand.slant_deg, "wobble": hand.wobble}
+    if style == "tick":
+        return marks.tick_strokes(box, rng, size=hand.size * rng.uniform(0.6, 1.1),
+                                  shape=hand.tick, **kw)
+    if style == "fill":
+        return marks.fill_strokes(box, rng, wobble=hand.wobble)
+    if style == "circle":
+        return marks.circle_strokes(box, rng, wobble=hand.wobble)
+    size = {"small": SMALL_SIZE, "overshoot": OVERSHOOT_SIZE}.get(style)
+    size = rng.uniform(*size) if size else hand.size * rng.uniform(*MARK_SIZE)
+    strokes = marks.cross_strokes(box, rng, size=size, shape=hand.cross, **kw)
+    if style == "heavy":  # gone over again, not quite on the first strokes
+        strokes += [s + rng.normal(0, 0.12, 2) for s in strokes]
+    return strokes
+
+
+def mark_region(row: Row, box: Rect) -> Rect:
+    """Where a mark in ``box`` may have ink: around the box, within its row (give or take the
+    rules), never reaching another box."""
+    return Rect(box.x - MARK_REACH_MM, row.rect.y - MARK_ROW_PAD_MM,
+                box.w + 2 * MARK_REACH_MM, row.rect.h + 2 * MARK_ROW_PAD_MM)
+
+
+def draw_mark(sheet: Sheet, row: Row, index: int, style: str, hand: Hand,
+              rng: np.random.Generator, *, spill: int | None = None,
+              spill_mm: float | None = None) -> None:
+    """One mark of ``style`` in box ``index`` of ``row``, kept clear of every other box except
+    that, with ``spill``, a stroke end runs ``spill_mm`` into that neighbouring box."""
+    box = row.boxes[index]
+    ink = style_ink(hand, style)
+    strokes = marks.fit_into(mark_strokes(style, box, hand, rng), mark_region(row, box),
+                             box.centre, ink.width_mm / 2 + 0.1)
+    if spill is not None:
+        through = box.centre if style in CROSS_STYLES or style == "tick" else None
+        strokes, _ = marks.spill(strokes, row.boxes[spill], spill_mm or 1.0, rng, through=through)
+    skip = hand.skip + (LIGHT_SKIP if style == "light" else 0.0)
+    sheet.strokes(strokes, ink, rng, skip=0.0 if style == "fill" else skip)
+
+
+def steady_hand(rng: np.random.Generator) -> Hand:
+    """A plain ballpoint, for plans made without a hand (as the simulator drew before hands)."""
+    return Hand(pen="ballpoint", colour=marks.BLUE if rng.random() < 0.5 else marks.BLACK,
+                width_mm=float(rng.uniform(0.35, 0.7)), pressure=float(rng.uniform(0.75, 1.0)),
+                faint=float(rng.uniform(0.3, 0.4)))
+
+
+# ---------------------------------------------------------------------------------- a page
+
+def page_size(page: PageLayout) -> tuple[float, float]:
+    """(width, height) of the sheet in mm, from its registration marks."""
+    return page.marks[3][0] + MARK_INSET_MM, page.marks[3][1] + MARK_INSET_MM
+
+
+def signature_region(page: PageLayout, place: str, *, below: float = 0.0) -> Rect:
+    """Where a signature at ``place`` (see ``voters.SIGNATURE_PLACES``) goes on the last page.
+
+    Everything but ``area`` and ``over_note`` lies in the lower third of the page, below the table
+    and ``below`` (the end of a write-in). Too little room there falls back to ``area``.
+    """
+    width, height = page_size(page)
+    sig = page.signature
+    area = (Rect(sig.x + 0.1 * sig.w, sig.y + 0.3 * sig.h, 0.85 * sig.w, 0.65 * sig.h) if sig else
+            Rect(SIGNATURE_SIDE_MM, height - 30.0, 60.0, 20.0))
+    top = max(height * SIGNATURE_TOP, page.table.bottom + 3.0, below)
+    bottom = height - SIGNATURE_BOTTOM_MM
+    left, right = SIGNATURE_SIDE_MM, width - SIGNATURE_SIDE_MM
+    if place == "over_note" and sig:
+        return Rect(sig.x, sig.y - 2.0, sig.w, 10.0)
+    if place == "bottom_left":
+        region = Rect(left, top, 0.45 * (right - left), bottom - top)
+    elif place == "centre":
+        region = Rect(width / 2 - 35.0, top, 70.0, bottom - top)
+    elif place == "bottom_right":
+        y = max(top, (sig.bottom if sig else bottom) - 12.0)
+        region = Rect(right - 75.0, y, 75.0, bottom - y)
+    else:
+        return area
+    return region if region.h >= SIGNATURE_MIN_REGION_MM else area
+
+
+def draw_signature(sheet: Sheet, page: PageLayout, plan: BallotPlan, hand: Hand,
+                   rng: np.random.Generator) -> dict:
+    """Sign the last page where ``plan`` says; return the signature's entry for the truth."""
+    place = plan.signature_place or "area"
+    below = page.free.y + WRITE_IN_CLEARANCE_MM if plan.write_in else 0.0
+    region = signature_region(page, place, below=below)
+    strokes = marks.signature_strokes(rng, rng.uniform(*marks.SIGNATURE_WIDTH_MM),
+                                      rng.uniform(*marks.SIGNATURE_HEIGHT_MM),
+                                      angle_deg=plan.signature_angle, wobble=hand.wobble)
+    strokes = marks.place_signature(strokes, region, rng)
+    ink = Ink(hand.colour, hand.pressure, min(hand.width_mm, 0.7))
+    sheet.strokes(strokes, ink, rng, skip=hand.skip)
+    return {"place": place, "angle_deg": plan.signature_angle,
+            "bbox_mm": [round(v, 2) for v in marks.bounds(strokes, ink.width_mm)]}
+
+
+def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -> dict:
+    """Draw what the voter of ``plan`` does on ``page`` (and the stamp put on before issue).
+
+    Returns
+    -------
+    dict
+        What was drawn that the truth records beyond the plan: ``{"signature": {...}}`` on a
+        signed last page, else ``{}``.
+    """
     rng = np.random.default_rng([plan.seed, page.index])
-    pen = Ink(marks.BLUE if rng.random() < 0.5 else marks.BLACK, rng.uniform(0.75, 1.0),
-              rng.uniform(0.35, 0.7))
+    hand = plan.hand or steady_hand(rng)
+    pen = hand.ink
+    drawn: dict = {}
     if plan.stamp:
         marks.stamp(sheet, page.stamp, rng)
     rows = {row.person: row for row in page.rows}
@@ -193,17 +380,14 @@ def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -
         row = rows.get(row_plan.person)
         if row is None:
             continue
-        ink = pen
-        if row_plan.style == "pencil":
-            # light, but still visible to a black-and-white scanner (a mark no scan shows
-            # cannot be read by anyone, machine or human)
-            ink = Ink(marks.PENCIL, rng.uniform(0.4, 0.6), rng.uniform(0.25, 0.35))
         for box_index in row_plan.marked:
-            _MARKERS[row_plan.style](sheet, row.boxes[box_index], ink, rng)
+            spill = row_plan.spill if len(row_plan.marked) == 1 else None
+            draw_mark(sheet, row, box_index, row_plan.style, hand, rng, spill=spill,
+                      spill_mm=row_plan.spill_mm)
         if row_plan.scribbled is not None:
-            marks.scribble_out(sheet, row.boxes[row_plan.scribbled], pen, rng)
+            marks.scribble_out(sheet, row.boxes[row_plan.scribbled], _visible(pen), rng)
         if row_plan.person in plan.crossed:
-            marks.strike_through(sheet, row.name_cell, pen, rng)
+            marks.strike_through(sheet, row.name_cell, _visible(pen), rng)
     if plan.stray:
         for _ in range(plan.stray):
             _stray(sheet, page, rng)
@@ -211,9 +395,17 @@ def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -
         area = page.free
         x = area.x + rng.uniform(0.05, 0.3) * area.w
         y = area.y + min(area.h - 2.0, rng.uniform(6.0, 14.0))
-        sheet.text(plan.write_in, (x, y), rng.uniform(4.0, 6.0), pen)
+        sheet.text(plan.write_in, (x, y), rng.uniform(4.0, 6.0), _visible(pen))
     if last and plan.signature and page.signature is not None:
-        marks.signature(sheet, page.signature, pen, rng)
+        drawn["signature"] = draw_signature(sheet, page, plan, hand, rng)
+    return drawn
+
+
+def _visible(ink: Ink) -> Ink:
+    """``ink`` for what a reader must flag (corrections, struck names, write-ins): the voter's
+    pen, but never fainter than an ordinary ballpoint, so the flag the truth asks for is fair."""
+    return Ink(ink.colour, max(ink.opacity, 0.75) if ink.colour != marks.PENCIL else 1.0,
+               max(ink.width_mm, 0.35))
 
 
 def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:
@@ -228,7 +420,8 @@ def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:
 
 
 def _foreign_sheets(count: int, issued: Issued, renderer: _Renderer, ballots: list[_Sheet],
-                    rng: np.random.Generator, truth: dict) -> Iterator[_Sheet]:
+                    rng: np.random.Generator, truth: dict,
+                    scanner: ScannerProfile = PROFILES["clean"]) -> Iterator[_Sheet]:
     """Sheets that are not valid ballots of this conference, cycling through FOREIGN_KINDS."""
     if count <= 0:
         return
@@ -245,12 +438,12 @@ def _foreign_sheets(count: int, issued: Issued, renderer: _Renderer, ballots: li
         (plan,) = plan_ballots(persons, 1, rng)
         if kind == "other_conference":
             image = renderer.pages(layout=other_layout, batch=other_batch, key=other_key)[0]
-            sheet = Sheet(image, renderer.dpi)
+            sheet = Sheet(_printed(image, scanner, rng)[0], renderer.dpi)
             fill_page(sheet, other_layout.pages[0], plan, last=len(other_layout.pages) == 1)
             flags = ["foreign"]
         elif kind in ("damaged_code", "missing_code"):
             serial = (issued.batch.serials or (None,))[0]
-            sheet = Sheet(renderer.pages(serial)[0], renderer.dpi)
+            sheet = Sheet(_printed(renderer.pages(serial)[0], scanner, rng)[0], renderer.dpi)
             fill_page(sheet, issued.layout.pages[0], plan, last=len(issued.layout.pages) == 1)
             _spoil_code(sheet, issued.layout.pages[0].qr, damaged=kind == "damaged_code", rng=rng)
             flags = ["foreign"]

@@ -25,10 +25,10 @@ def issued_serials(small_persons):
     return make_issued(small_persons, 20, serials=True)
 
 
-def box_ink(sheet_img, blank_img, box, dpi):
-    """Fraction of the box interior that got darker than the blank ballot (new ink)."""
+def box_ink(sheet_img, blank_img, box, dpi, inset=0.6):
+    """Fraction of the box interior (``inset`` mm in from its edges, by default clear of the
+    printed outline) that got darker than the blank ballot (new ink)."""
     s = dpi / 25.4
-    inset = 0.6  # keep clear of the printed outline
     y0, y1 = int((box.y + inset) * s), int((box.bottom - inset) * s)
     x0, x1 = int((box.x + inset) * s), int((box.right - inset) * s)
     new = blank_img[y0:y1, x0:x1].astype(int).min(axis=2) - sheet_img[y0:y1, x0:x1].astype(int).min(axis=2)
@@ -36,7 +36,8 @@ def box_ink(sheet_img, blank_img, box, dpi):
 
 
 def test_what_is_drawn_is_what_the_truth_says(issued):
-    """Every box the plan marks (or scribbles out) has new ink; every other box has none."""
+    """Every box the plan marks (or scribbles out) has new ink; a box a stroke spilled into has
+    some; every other box has none."""
     rng = np.random.default_rng(1)
     plans = plan_ballots(issued.layout.persons, 60, rng, mistakes=Mistakes(
         multi_mark=0.2, correction=0.2, blank_row=0.1, crossed_name=0.3, write_in=0.3,
@@ -54,6 +55,8 @@ def test_what_is_drawn_is_what_the_truth_says(issued):
                 ink = box_ink(sheet.image, blank, box, DPI)
                 if i in inked:
                     assert ink > 0.01, (plan.voter, row_plan, i, ink)
+                elif i == row_plan.spill:
+                    assert box_ink(sheet.image, blank, box, DPI, inset=0.0) > 0, (plan.voter, row_plan)
                 else:
                     assert ink == 0.0, (plan.voter, row_plan, i, ink)
             seen.add(row_plan.expected)
