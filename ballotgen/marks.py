@@ -418,6 +418,7 @@ def spill(strokes: Strokes, neighbour: Rect, depth_mm: float, rng: np.random.Gen
     reach = float(np.linalg.norm(tip - end))
     tail = wobbly_line(tuple(end), tuple(tip), rng, bow=0.03, jitter_mm=0.04,
                        n=max(4, int(reach / 1.5)))
+    tail[-1] = tip  # the recorded depth is where the stroke really ends
     line = np.vstack([line, tail[1:]])
     out = list(strokes)
     out[i] = line if j else line[::-1]

@@ -1,0 +1,276 @@
+"""The widened simulator (issue 11): spill into the next box, signatures anywhere in the lower third,
+crooked sheets with their corners cut off, per-page print and scanner tones, JPEG as scanners
+write it, and many hands. Each test checks what is drawn or written against what the truth says."""
+
+import dataclasses
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, JpegImagePlugin
+
+from ballotgen.layout import LEVELS
+from ballotgen.marks import Sheet, ink_contrast
+from ballotgen.scanfiles import StackWriter
+from ballotgen.scanner import PROFILES, PageTone, draw_params, print_density, tone_curve
+from ballotgen.simulate import _Renderer, fill_page, page_size, simulate_stack, style_ink
+from ballotgen.voters import (FAINT_CONTRAST, MARK_STYLES, SIGNATURE_PLACES, Mistakes, RowPlan,
+                              plan_ballots)
+from tests.ballotgen.test_simulate import open_pages
+
+DPI = 150
+NO_SIGNATURE = Mistakes(signature=0.0, stray=0.0, write_in=0.0, crossed_name=0.0,
+                        blank_row=0.0, multi_mark=0.0, correction=0.0, blank_ballot=0.0)
+
+
+@pytest.fixture(scope="module")
+def renderer(issued):
+    return _Renderer(issued, DPI)
+
+
+def new_ink(sheet, blank, threshold=40):
+    """(H, W) bool: where the sheet got darker than the blank ballot (in its darkest channel)."""
+    return (blank.astype(int).min(axis=2) - sheet.astype(int).min(axis=2)) > threshold
+
+
+def rect_px(rect, pad_mm=0.0):
+    s = DPI / 25.4
+    return (slice(int((rect.y - pad_mm) * s), int(np.ceil((rect.bottom + pad_mm) * s))),
+            slice(int((rect.x - pad_mm) * s), int(np.ceil((rect.right + pad_mm) * s))))
+
+
+def drawn(renderer, page, plan):
+    sheet = Sheet(renderer.pages()[0], DPI)
+    record = fill_page(sheet, page, plan, last=True)
+    return sheet.image, record
+
+
+# ------------------------------------------------------------------------------------ spill
+
+def test_spill_puts_ink_in_the_neighbouring_box_and_the_row_still_reads_as_one_mark(
+        issued, renderer):
+    page = issued.layout.pages[0]
+    blank = renderer.pages()[0]
+    plans = plan_ballots(issued.layout.persons, 12, np.random.default_rng(4),
+                         mistakes=dataclasses.replace(NO_SIGNATURE, spill=1.0))
+    s = DPI / 25.4
+    for plan in plans:
+        image, _ = drawn(renderer, page, plan)
+        ink = new_ink(image, blank)
+        for row_plan, row in zip(plan.rows, page.rows):
+            chosen = LEVELS.index(row_plan.intended)
+            assert row_plan.marked == (chosen,) and abs(row_plan.spill - chosen) == 1
+            assert row_plan.expected == row_plan.intended and row_plan.flags == ()
+            neighbour = row.boxes[row_plan.spill]
+            spilled = ink[rect_px(neighbour)]
+            assert spilled.any(), (plan.voter, row_plan)
+            # the stroke end reaches spill_mm past the near outline, and no further
+            cols = np.nonzero(spilled.any(axis=0))[0]
+            depth = (cols.max() + 1 if row_plan.spill > chosen else spilled.shape[1] - cols.min()) / s
+            width = style_ink(plan.hand, row_plan.style).width_mm
+            slack = 0.6  # pixels and antialiasing at 150 dpi
+            assert row_plan.spill_mm - 0.5 < depth < row_plan.spill_mm + width / 2 + slack, (
+                plan.voter, row_plan, depth)
+            third = ({0, 1, 2} - {chosen, row_plan.spill}).pop()
+            assert not ink[rect_px(row.boxes[third])].any()
+
+
+def test_the_truth_records_the_spill_and_keeps_the_row_single(issued, tmp_path):
+    truth = simulate_stack(issued, tmp_path, voters=2, profile="clean", fmt="png", dpi=100, seed=3,
+                           mistakes=dataclasses.replace(NO_SIGNATURE, spill=1.0))
+    for ballot in truth["ballots"]:
+        for row in ballot["rows"]:
+            assert row["marked"] == [LEVELS.index(row["intended"])] and row["flags"] == []
+            assert row["expected"] == row["intended"]
+            assert abs(row["spill"] - row["marked"][0]) == 1 and 0.5 <= row["spill_mm"] <= 2.5
+    assert all(p["flags"] == [] for p in truth["pages"])
+
+
+# ------------------------------------------------------------------------------- signatures
+
+@pytest.mark.parametrize("place", SIGNATURE_PLACES)
+def test_a_signature_is_drawn_where_the_truth_says_in_the_lower_third(issued, renderer, place):
+    page = issued.layout.pages[0]
+    width, height = page_size(page)
+    s = DPI / 25.4
+    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(8), mistakes=NO_SIGNATURE)
+    for angle in (0.0, -15.0):
+        signed = dataclasses.replace(base, signature=True, signature_place=place,
+                                     signature_angle=angle)
+        unsigned_image, nothing = drawn(renderer, page, base)
+        image, record = drawn(renderer, page, signed)
+        assert nothing == {} and record["signature"]["place"] == place
+        x0, y0, x1, y1 = record["signature"]["bbox_mm"]
+        assert y0 >= height * 2 / 3 and y1 <= height - 5 and x0 >= 10 and x1 <= width - 10
+        assert y0 > page.table.bottom
+        ink = new_ink(image, unsigned_image, threshold=30)  # the signature's ink alone
+        ys, xs = np.nonzero(ink)
+        assert len(xs) > 200
+        pad = 0.4
+        assert xs.min() / s >= x0 - pad and (xs.max() + 1) / s <= x1 + pad
+        assert ys.min() / s >= y0 - pad and (ys.max() + 1) / s <= y1 + pad
+        if place in ("bottom_left", "centre"):  # outside the signature area
+            assert x0 < page.signature.x
+        if angle:  # rising to the right: the right end is higher up than the left end
+            left = ys[xs < np.percentile(xs, 10)].mean()
+            right = ys[xs > np.percentile(xs, 90)].mean()
+            assert right < left
+
+
+def test_signatures_anywhere_are_never_write_ins_in_the_truth(issued, tmp_path):
+    mistakes = dataclasses.replace(NO_SIGNATURE, signature=1.0)
+    truth = simulate_stack(issued, tmp_path, voters=12, profile="clean", fmt="png", dpi=72, seed=6,
+                           mistakes=mistakes)
+    places = set()
+    for ballot in truth["ballots"]:
+        assert "write_in" not in ballot["flags"]
+        places.add(ballot["signature"])
+    for page in truth["pages"]:
+        assert "write_in" not in page["flags"]
+        assert page["signature"]["place"] in SIGNATURE_PLACES
+        assert page["signature"]["bbox_mm"][1] >= 297 * 2 / 3
+    assert len(places) >= 3 and places - {"area", "over_note"}
+
+
+# ------------------------------------------------------------------------ crooked and rough
+
+def test_the_crooked_profile_skews_up_to_10_degrees_and_cuts_off_registration_marks(
+        issued, tmp_path):
+    truth = simulate_stack(issued, tmp_path, voters=4, profile="crooked", fmt="png", dpi=72,
+                           seed=2)
+    skews = [abs(p["scan"]["skew_deg"]) for p in truth["pages"]]
+    assert all(4.0 <= s <= 10.0 for s in skews) and max(skews) > 7.0
+    in_frame = [p["scan"]["marks_in_frame"] for p in truth["pages"] if p["kind"] == "ballot"]
+    assert min(in_frame) < 4
+    for page, grey, _ in open_pages(tmp_path, truth):  # the bed shows in a cut-off corner
+        bed = page["scan"]["tone"]["bed"]
+        corners = [grey[:3, :3], grey[:3, -3:], grey[-3:, :3], grey[-3:, -3:]]
+        assert any(abs(float(c.mean()) - bed) < 40 for c in corners)
+
+
+def test_the_rough_profile_sometimes_skews_up_to_10_degrees():
+    rng = np.random.default_rng(0)
+    skews = np.abs([draw_params(PROFILES["rough"], rng).skew_deg for _ in range(2000)])
+    assert skews.max() <= 10.0 and skews.max() > 8.0
+    assert 0.02 < (skews > 4.5).mean() < 0.12
+
+
+# -------------------------------------------------------------------------- per-page tones
+
+def test_print_and_scanner_tones_differ_from_page_to_page_of_one_stack(issued, tmp_path):
+    truth = simulate_stack(issued, tmp_path, voters=4, profile="office", fmt="png", dpi=72, seed=1)
+    ballots = [p for p in truth["pages"] if p["kind"] == "ballot"]
+    for key in ("paper", "gain", "contrast", "gamma", "black_level"):
+        assert len({p["scan"]["tone"][key] for p in truth["pages"]}) == len(truth["pages"])
+    assert len({p["print"]["toner"] for p in ballots}) == len(ballots)
+    papers, prints = [], []
+    qr = issued.layout.pages[0].qr
+    s = 72 / 25.4
+    for page, grey, _ in open_pages(tmp_path, truth):
+        if page["kind"] != "ballot":
+            continue
+        papers.append(np.percentile(grey, 90))
+        if abs(page["scan"]["skew_deg"]) < 2 and not page["scan"]["upside_down"]:
+            dx, dy = (v * s for v in page["scan"]["shift_mm"])
+            window = grey[int(qr.y * s + dy) + 4:int(qr.bottom * s + dy) - 4,
+                          int(qr.x * s + dx) + 4:int(qr.right * s + dx) - 4]
+            prints.append(np.percentile(window, 5))  # the QR code's printed modules
+    assert np.ptp(papers) >= 5
+    assert len(prints) >= 2 and np.ptp(prints) >= 8
+
+
+def test_toner_and_tone_curve():
+    page = np.full((20, 20, 3), 255, np.uint8)
+    page[5:15, 9:11] = 0  # a printed line, 2 px wide
+    light = print_density(page, 0.6)
+    assert light[10, 10, 0] == 102 and light[0, 0, 0] == 255  # 40 % less toner, paper untouched
+    heavy = print_density(page, 1.15)
+    assert heavy[10, 8, 0] < 128  # the line has spread by a pixel
+    lut = tone_curve(PageTone(gain=1.0, contrast=1.0, gamma=1.0, black_level=30.0))
+    assert lut[0] == 30 and lut[255] == 255 and (np.diff(lut.astype(int)) >= 0).all()
+    assert tone_curve(PageTone(gain=1.1))[235] == 255  # a white point below the paper clips it
+    assert tone_curve(PageTone(gamma=1.3))[128] < 128 < tone_curve(PageTone(gamma=0.8))[128]
+
+
+# ------------------------------------------------------------------------------------ JPEG
+
+@pytest.mark.parametrize("subsampling, code", [("4:4:4", 0), ("4:2:2", 1), ("4:2:0", 2)])
+def test_colour_jpeg_is_written_with_the_pages_subsampling(tmp_path, subsampling, code):
+    image = np.random.default_rng(0).integers(0, 255, (64, 48, 3), dtype=np.uint8)
+    with StackWriter(tmp_path, "jpeg") as writer:
+        name, _ = writer.add(image, 100, jpeg_quality=60, jpeg_subsampling=subsampling)
+    written = Image.open(tmp_path / name)
+    assert JpegImagePlugin.get_sampling(written) == code
+    buffer = io.BytesIO()  # the quality was used: a file at quality 95 is larger
+    Image.fromarray(image[:, :, ::-1]).save(buffer, "JPEG", quality=95, subsampling=subsampling)
+    assert (tmp_path / name).stat().st_size < len(buffer.getvalue())
+
+
+def test_jpeg_quality_follows_what_scanners_use():
+    rng = np.random.default_rng(3)
+    office = [draw_params(PROFILES["office"], rng).jpeg_quality for _ in range(1000)]
+    assert 0.8 < np.mean([75 <= q <= 85 for q in office]) < 0.95
+    assert min(office) >= 50 and max(office) <= 85 and min(office) <= 55  # some economy pages
+    rough = [draw_params(PROFILES["rough"], rng).jpeg_quality for _ in range(1000)]
+    assert 0.3 < np.mean([q <= 65 for q in rough])
+
+
+# ----------------------------------------------------------------------------------- hands
+
+def test_hands_vary_and_every_mark_stays_visible_and_in_its_box(issued, renderer):
+    plans = plan_ballots(issued.layout.persons, 60, np.random.default_rng(11),
+                         mistakes=dataclasses.replace(NO_SIGNATURE, spill=0.0))
+    hands = [p.hand for p in plans]
+    assert {h.pen for h in hands} == {"ballpoint", "gel", "felt", "pencil", "dry"}
+    assert len({h.cross for h in hands}) == 4 and len({h.tick for h in hands}) == 4
+    assert np.ptp([h.width_mm for h in hands]) > 0.4 and np.ptp([h.slant_deg for h in hands]) > 20
+    assert {r.style for p in plans for r in p.rows} == set(MARK_STYLES)
+    # a voter is consistent: most of their rows share one style
+    assert np.mean([max([r.style for r in p.rows].count(s) for s in MARK_STYLES) >= 3
+                    for p in plans]) > 0.7
+    page = issued.layout.pages[0]
+    blank = renderer.pages()[0]
+    for plan in plans[:20]:
+        image, _ = drawn(renderer, page, plan)
+        ink = new_ink(image, blank, threshold=25)
+        for row_plan, row in zip(plan.rows, page.rows):
+            assert ink_contrast(style_ink(plan.hand, row_plan.style)) >= FAINT_CONTRAST[0] - 1e-6
+            (chosen,) = row_plan.marked
+            inside = ink[rect_px(row.boxes[chosen])].mean()
+            assert inside > 0.02, (plan.voter, row_plan, inside)
+            for i, box in enumerate(row.boxes):
+                if i != chosen:
+                    assert not ink[rect_px(box)].any(), (plan.voter, row_plan, i)
+
+
+@pytest.mark.parametrize("style, lo, hi", [("small", 0.15, 0.55), ("overshoot", 1.05, 1.9),
+                                           ("x", 0.45, 1.4)])
+def test_mark_sizes(issued, renderer, style, lo, hi):
+    """Small crosses cover a quarter to 40 % of the box, overshooting ones reach past it."""
+    page = issued.layout.pages[0]
+    blank = renderer.pages()[0]
+    s = DPI / 25.4
+    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(5), mistakes=NO_SIGNATURE)
+    extents = []
+    for seed in range(6):
+        rows = tuple(RowPlan(r.person, LEVELS[1], (1,), style) for r in base.rows)
+        plan = dataclasses.replace(base, rows=rows, seed=seed)
+        image, _ = drawn(renderer, page, plan)
+        ink = new_ink(image, blank, threshold=25)
+        for row in page.rows:
+            box = row.boxes[1]
+            window = ink[rect_px(box, 3.0)]
+            ys, xs = np.nonzero(window)
+            extents.append(max(np.ptp(xs), np.ptp(ys)) / s / box.w)
+    assert lo < np.median(extents) < hi, extents
+
+
+def test_a_seed_reproduces_a_crooked_stack_exactly_and_another_seed_does_not(issued, tmp_path):
+    a = simulate_stack(issued, tmp_path / "a", voters=2, profile="crooked", fmt="png", dpi=72, seed=9)
+    b = simulate_stack(issued, tmp_path / "b", voters=2, profile="crooked", fmt="png", dpi=72, seed=9)
+    c = simulate_stack(issued, tmp_path / "c", voters=2, profile="crooked", fmt="png", dpi=72, seed=10)
+    for t in (a, b, c):
+        t.pop("created")
+    assert a == b and a != c
+    for page in a["pages"]:
+        assert (tmp_path / "a" / page["file"]).read_bytes() == (tmp_path / "b" / page["file"]).read_bytes()
