@@ -37,7 +37,7 @@ from ballotgen.scanfiles import StackWriter
 from ballotgen.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
                                photocopy, points_in_frame, print_density, rect_in_frame, rows_cut,
                                scan)
-from ballotgen.voters import BallotPlan, Mistakes, RowPlan, plan_ballots
+from ballotgen.voters import BallotPlan, Mistakes, plan_ballots
 
 TRUTH_FILE = "truth.json"
 TRUTH_VERSION = 1  # fields are only ever added, so readers of version 1 read every later truth
