@@ -83,8 +83,10 @@ def _style_hand(style: str, hand: Hand, rng: np.random.Generator, boost: int) ->
         h = hand.pencil(rng)
     else:
         h = hand
+    if boost >= ATTEMPTS - 1:  # the last filling: firm ink whatever the style
+        return replace(hand.heavy(rng), colour=h.colour)
     if boost:  # a later filling of a sheet whose mark the scan lost: press harder
-        h = replace(h, pressure=min(1.0, h.pressure + 0.15 * boost), width_mm=h.width_mm + 0.06 * boost,
+        h = replace(h, pressure=min(1.0, h.pressure + 0.2 * boost), width_mm=h.width_mm + 0.1 * boost,
                     skips=h.skips / (1 + boost), grain=h.grain / (1 + boost))
     return h
 
