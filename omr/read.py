@@ -8,6 +8,7 @@ never opens the store).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 
@@ -89,7 +90,9 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
     if isinstance(registration, RegistrationFailure):
         return _unreadable(registration.reason, registration.marks_found, ident)
     boxes = [box for row in page_layout.rows for box in row.boxes]
-    dark = darkness(warp(grey, registration, layout), layout, page_layout)
+    # Darkness takes its black from the discs: only those found, not white beyond the scan area.
+    inked = dataclasses.replace(page_layout, marks=registration.discs)
+    dark = darkness(warp(grey, registration, layout), layout, inked)
     correction, agreeing = outline_correction(dark, boxes, layout.box_line)
     needed = MIN_OUTLINES_WEAK if registration.weak else MIN_OUTLINES
     if agreeing < needed:
@@ -98,7 +101,7 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
     clock.lap("warp, darkness, outline fit")
     if correction is not None:  # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
-        dark = darkness(warp(grey, registration, layout), layout, page_layout)
+        dark = darkness(warp(grey, registration, layout), layout, inked)
         residual, agreeing = outline_correction(dark, boxes, layout.box_line)
         if residual is None or agreeing < MIN_OUTLINES_WEAK or \
                 _largest_shift_mm(residual, boxes) > REFINE_TOLERANCE_MM:

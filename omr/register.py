@@ -2,9 +2,16 @@
 
 The QR code gives a first guess (its size gives the scale, its corners the rotation, so skew and
 upside-down sheets need no special case); each disc is then looked for near where that guess puts
-it. Three discs fix an affine transform, four a perspective one (keystone). The fit is checked
-against the expected scale, its own residual and the QR code; when anything does not fit, the
-result is a :class:`RegistrationFailure` with the reason, never a guess.
+it. Three discs fix an affine transform, four a perspective one (keystone).
+
+When fewer than three discs are found (a corner cut off by the scan area, a skewed sheet), or
+their fit fails, the page is placed from its printed table instead: the box outlines and the
+table's cells, a far larger target than four discs, are looked for around the QR code's guess and
+an affine transform is fitted to the many that agree (``omr.table``); the discs found join in.
+
+Every fit is checked against the expected scale, the paper's anisotropy, its own residual and the
+QR code; when the discs fail and the table cannot be placed either, the result is a
+:class:`RegistrationFailure` with the reason, never a guess and never an exception.
 """
 
 from __future__ import annotations
@@ -18,17 +25,32 @@ from ballotgen.layout import Layout, PageLayout
 from ballotgen.render import qr_modules
 from omr.qr import CodeHit
 
+# Registration limits. All of them are here, with what each one means.
 PX_PER_MM = 8.0  # resolution of the registered page (203 dpi): boxes are 60 px wide
+# … finding the discs
 SEARCH_RADIUS_MM = 9.0  # how far from the first guess a disc is looked for
 SEARCH_RADIUS_NO_CORNERS_MM = 30.0  # … when the QR code gave no corners (pyzbar), so no rotation
 MARK_AREA_RANGE = (0.5, 1.7)  # found disc area / expected disc area
 MARK_FILL_RANGE = (0.6, 0.92)  # disc area / bounding-box area (π/4 ≈ 0.785 for a disc)
+# … checking a fit (to the discs, or to the table)
 MAX_SCALE_ERROR = 0.08  # the fit's scale vs the QR code's (or the file's dpi)
 MAX_ANISOTROPY = 0.04  # |sx/sy - 1|: paper does not stretch more than this
 MAX_RESIDUAL_MM = 2.5  # RMS of the four discs around the best affine fit (keystone)
 MAX_QR_DISAGREEMENT_MM = 3.0  # the fit must put the QR code where it was found
-MIN_MARKS = 1  # with fewer than 3 discs the QR code's corners help, and the box outlines must
-#               confirm the fit (see ``read``): a sheet skewed past the scanner's edge still reads
+# … placing the page from its printed table (fewer than three discs, or their fit failed)
+TABLE_REACH_MM = 4.0  # outlines are looked for this far from the QR code's guess; boxes and
+#                       cells are at least 10 mm apart, so none is taken for its neighbour
+TABLE_COARSE_ROWS = 4  # … the boxes of this many rows, spread over the table (searching far is
+#                        slow); then the other boxes and every table cell:
+TABLE_FINE_REACH_MM = 1.0  # … this far from where those boxes put them
+MIN_RING_CONTRAST = 0.12  # an outline's ring must be this much darker (0..1) than its inside
+TABLE_TOLERANCE_MM = 0.5  # outlines this close to the fitted placement agree with it
+MIN_TABLE_AGREEING = 0.6  # share of all the table's outlines that must agree with the placement
+MAX_TABLE_RESIDUAL_MM = 0.3  # RMS of the agreeing outlines (and discs) around the final fit
+DISC_AGREEMENT_MM = 1.0  # a disc found this close to where the table puts it joins the fit
+MAX_SKEW_NO_CORNERS_DEG = 10.0  # without the QR code's corners (pyzbar) the skew is unknown: it
+SKEW_STEP_NO_CORNERS_DEG = 0.25  # is looked for up to this, in these steps, from the table's
+SKEW_PX_PER_MM = 2.0  # rules resampled at this resolution (omr.table.find_skew)
 
 
 @dataclass(frozen=True)
@@ -39,10 +61,11 @@ class Registration:
     marks_found: int
     residual_mm: float
     upside_down: bool
+    discs: tuple[tuple[float, float], ...] = ()  # layout positions of the discs the fit used
 
     @property
     def weak(self) -> bool:
-        """Fitted with the QR code's help: fewer than three discs were found."""
+        """Fewer than three discs in the fit: the printed table placed the page."""
         return self.marks_found < 3
 
     def to_registered(self) -> np.ndarray:
@@ -54,7 +77,8 @@ class Registration:
         layout's features were found in the page as first registered)."""
         a = np.vstack([correction, [0.0, 0.0, 1.0]])
         matrix = self.matrix @ np.linalg.inv(_REGISTERED) @ a @ _REGISTERED
-        return Registration(matrix, self.marks_found, self.residual_mm, self.upside_down)
+        return Registration(matrix, self.marks_found, self.residual_mm, self.upside_down,
+                            self.discs)
 
 
 _REGISTERED = np.array([[PX_PER_MM, 0, -0.5], [0, PX_PER_MM, -0.5], [0, 0, 1]])  # mm → px
@@ -68,7 +92,12 @@ class RegistrationFailure:
 
 def register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
              dpi: float | None) -> Registration | RegistrationFailure:
-    """Find the page transform of ``image`` (H, W) uint8, whose QR code is ``code``."""
+    """Find the page transform of ``image`` (H, W) uint8, whose QR code is ``code``.
+
+    Three or four discs fix the transform. With fewer, or when their fit fails its checks, the
+    page is placed from its printed table (:func:`omr.table.find_table`), the discs found
+    joining in; it fails only when the table cannot be placed either.
+    """
     guess, scale = _first_guess(image, layout, page, code, dpi)
     radius_mm = SEARCH_RADIUS_MM if code.corners is not None else SEARCH_RADIUS_NO_CORNERS_MM
     found_mm, found_px = [], []
@@ -79,34 +108,100 @@ def register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
             found_mm.append(mark)
             found_px.append(centre)
     n = len(found_mm)
-    if n < MIN_MARKS or (n < 3 and code.corners is None):
-        return RegistrationFailure(f"only {n} of 4 registration marks found", n)
-    with_qr = n < 4 and code.corners is not None
+    if n >= 3:
+        by_discs = _disc_fit(found_mm, found_px, page, code, scale)
+        if isinstance(by_discs, Registration):
+            return by_discs
+        discs_failed = by_discs.reason
+    else:
+        discs_failed = f"only {n} of 4 registration marks found"
+    by_table = _table_fit(image, layout, page, code, guess, scale, found_mm, found_px)
+    if isinstance(by_table, Registration):
+        return by_table
+    return RegistrationFailure(f"{discs_failed}, and {by_table}", n)
+
+
+def _disc_fit(found_mm: list, found_px: list, page: PageLayout, code: CodeHit,
+              scale: float) -> Registration | RegistrationFailure:
+    """The transform fixed by four discs, or three and the QR code's corners (perspective:
+    keystone), or three alone (affine), checked."""
+    n = len(found_mm)
+    with_qr = n == 3 and code.corners is not None
     if with_qr:  # the QR code's three finder-pattern corners join the discs
-        found_mm += _qr_finder_corners_mm(page, code.text)
-        found_px += [tuple(p) for p in code.corners[[0, 1, 3]]]
+        found_mm = found_mm + _qr_finder_corners_mm(page, code.text)
+        found_px = found_px + [tuple(p) for p in code.corners[[0, 1, 3]]]
     src, dst = np.float64(found_mm), np.float64(found_px)
     affine, residual_px = _affine_fit(src, dst)
-    if n == 4 or (n == 3 and with_qr):  # perspective (keystone): 4 discs, or 3 and the QR corners
+    if n == 4 or with_qr:
         matrix = cv2.findHomography(src, dst, 0)[0]
-        residual_px = _residual(matrix, src, dst) if n == 3 else residual_px
+        residual_px = _residual(matrix, src, dst) if with_qr else residual_px
     else:
         matrix = np.vstack([affine, [0.0, 0.0, 1.0]])
+    problem = _check(affine, matrix, residual_px, MAX_RESIDUAL_MM, page, code, scale, "marks")
+    if problem:
+        return RegistrationFailure(problem, n)
+    return _registration(matrix, affine, n, residual_px, tuple(tuple(m) for m in found_mm[:n]))
+
+
+def _table_fit(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
+               guess: np.ndarray, scale: float, discs_mm: list, discs_px: list
+               ) -> Registration | str:
+    """The transform fixed by the printed table's outlines (and the discs that agree with
+    them), checked; or why the table cannot be placed."""
+    from omr.table import find_skew, find_table  # here: omr.table needs PX_PER_MM from here
+
+    if code.corners is None:  # the guess knows no skew: the table's rules tell it
+        skew = find_skew(image, page, guess, max_deg=MAX_SKEW_NO_CORNERS_DEG,
+                         step_deg=SKEW_STEP_NO_CORNERS_DEG, px_per_mm=SKEW_PX_PER_MM)
+        guess = _rotated(guess, skew, code.centre)
+    table = find_table(image, page, layout.box_line, guess, reach_mm=TABLE_REACH_MM,
+                       coarse_rows=TABLE_COARSE_ROWS, fine_reach_mm=TABLE_FINE_REACH_MM,
+                       tolerance_mm=TABLE_TOLERANCE_MM, min_contrast=MIN_RING_CONTRAST)
+    if table is None or table.agreeing < MIN_TABLE_AGREEING:
+        share = 0.0 if table is None else table.agreeing
+        return f"the printed table cannot be placed: only {share:.0%} of its outlines agree"
+    src, dst = table.layout_mm, table.image_px
+    affine, residual_px = _affine_fit(src, dst)
+    placed = _apply(np.vstack([affine, [0.0, 0.0, 1.0]]), np.float64(discs_mm).reshape(-1, 2))
+    agree = [np.hypot(*(p - px)) / scale < DISC_AGREEMENT_MM for p, px in zip(placed, discs_px)]
+    discs = [mm for mm, ok in zip(discs_mm, agree) if ok]
+    if discs:  # the discs found where the table puts them join the fit
+        src = np.vstack([src, discs])
+        dst = np.vstack([dst, [px for px, ok in zip(discs_px, agree) if ok]])
+        affine, residual_px = _affine_fit(src, dst)
+    matrix = np.vstack([affine, [0.0, 0.0, 1.0]])
+    problem = _check(affine, matrix, residual_px, MAX_TABLE_RESIDUAL_MM, page, code, scale,
+                     "printed table")
+    if problem:
+        return f"the printed table cannot be placed: {problem}"
+    return _registration(matrix, affine, len(discs), residual_px, tuple(tuple(d) for d in discs))
+
+
+def _check(affine: np.ndarray, matrix: np.ndarray, residual_px: float, max_residual_mm: float,
+           page: PageLayout, code: CodeHit, scale: float, what: str) -> str | None:
+    """Why the fit (from ``what``) cannot be the page's transform, or None."""
     sx = np.hypot(*affine[:, 0])
     sy = np.hypot(*affine[:, 1])
     if abs(sx / scale - 1) > MAX_SCALE_ERROR or abs(sy / scale - 1) > MAX_SCALE_ERROR:
-        return RegistrationFailure(f"the marks give {sx / scale:.2f}× the expected scale", n)
+        return f"the {what} give {sx / scale:.2f}× the expected scale"
     if abs(sx / sy - 1) > MAX_ANISOTROPY:
-        return RegistrationFailure("the marks are not where an undistorted page puts them", n)
+        return f"the {what} are not where an undistorted page puts them"
     residual_mm = residual_px / sx
-    if residual_mm > MAX_RESIDUAL_MM:
-        return RegistrationFailure(f"the marks fit the page with a {residual_mm:.1f} mm error", n)
+    if residual_mm > max_residual_mm:
+        return f"the {what} fit the page with a {residual_mm:.1f} mm error"
     qr_mm = np.array([page.qr.centre])
     disagreement = np.hypot(*(_apply(matrix, qr_mm)[0] - code.centre)) / sx
     if disagreement > MAX_QR_DISAGREEMENT_MM:
-        return RegistrationFailure(f"the marks and the QR code disagree by {disagreement:.1f} mm", n)
+        return f"the {what} and the QR code disagree by {disagreement:.1f} mm"
+    return None
+
+
+def _registration(matrix: np.ndarray, affine: np.ndarray, marks_found: int, residual_px: float,
+                  discs: tuple) -> Registration:
+    residual_mm = residual_px / np.hypot(*affine[:, 0])
     angle = np.degrees(np.arctan2(affine[1, 0], affine[0, 0]))
-    return Registration(matrix, n, round(float(residual_mm), 3), bool(abs(angle) > 90))
+    return Registration(matrix, marks_found, round(float(residual_mm), 3), bool(abs(angle) > 90),
+                        discs)
 
 
 def warp(image: np.ndarray, registration: Registration, layout: Layout) -> np.ndarray:
@@ -170,6 +265,16 @@ def _first_guess(image: np.ndarray, layout: Layout, page: PageLayout, code: Code
     qr_centre_mm = np.array(page.qr.centre)
     shift = np.array(code.centre) - rotation @ qr_centre_mm
     return np.vstack([np.column_stack([rotation, shift]), [0, 0, 1]]), float(scale)
+
+
+def _rotated(matrix: np.ndarray, degrees: float, centre: tuple[float, float]) -> np.ndarray:
+    """``matrix`` (layout mm → image px) followed by a rotation of the image about ``centre``."""
+    if degrees == 0:
+        return matrix
+    c, s = np.cos(np.radians(degrees)), np.sin(np.radians(degrees))
+    x, y = centre
+    rotation = np.array([[c, -s, x - c * x + s * y], [s, c, y - s * x - c * y], [0, 0, 1.0]])
+    return rotation @ matrix
 
 
 def _qr_finder_corners_mm(page: PageLayout, text: str) -> list[tuple[float, float]]:

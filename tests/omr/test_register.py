@@ -1,0 +1,148 @@
+"""Registration from the printed table when the discs are lost: skewed sheets, corners cut off by
+the scan area, discs whited out; and the page whose table cannot be placed stays unreadable."""
+
+import dataclasses
+
+import cv2
+import numpy as np
+import pytest
+
+from ballotgen.layout import LEVELS
+from ballotgen.marks import Sheet
+from ballotgen.scanner import PROFILES, ScanParams, page_transform, points_in_frame, scan
+from ballotgen.simulate import _Renderer, fill_page
+from ballotgen.voters import BallotPlan, RowPlan
+from omr.load import PageImage
+from omr.qr import find_code
+from omr.read import read_page
+from omr.register import Registration, RegistrationFailure, register
+from tests.conftest import make_issued
+from tests.omr.conftest import DPI, context_of
+
+STYLES = ("x", "tick", "fill", "small", "x")
+# The office scanner, without its dark bed edge: on a sheet skewed 8° that edge runs across the
+# free area below the table, where it reads as a write-in (a matter for the write-in test, not for
+# registration).
+OFFICE = dataclasses.replace(PROFILES["office"], dark_edge_rate=0.0)
+
+
+@pytest.fixture(scope="module")
+def renderers(issued):
+    return {dpi: _Renderer(issued, dpi) for dpi in (150, 300)}
+
+
+def marked_sheet(issued, renderer, dpi, choices, page_index=0):
+    """A sheet with row ``i`` marked in box ``choices[i]`` (crosses, ticks, a fill…)."""
+    sheet = Sheet(renderer.pages(None)[page_index], dpi)
+    page = issued.layout.pages[page_index]
+    rows = tuple(RowPlan(row.person, LEVELS[c], (c,), STYLES[i % len(STYLES)])
+                 for i, (row, c) in enumerate(zip(page.rows, choices)))
+    fill_page(sheet, page, BallotPlan(1, rows, seed=11, stamp=True),
+              last=page_index == len(issued.layout.pages) - 1)
+    return sheet
+
+
+def scan_sheet(sheet, dpi, *, skew, shift, upside_down, seed=3):
+    """``sheet`` scanned skewed by ``skew``° and moved by ``shift`` mm on a bed of the sheet's size
+    (what falls beyond it is lost); the page image and the sheet → scan matrix."""
+    rng = np.random.default_rng(seed)
+    h, w = sheet.image.shape[:2]
+    params = ScanParams(skew, shift, upside_down, 0.5, 90)
+    matrix = page_transform((w, h), params, dpi, rng)
+    return PageImage(scan(sheet.image, OFFICE, matrix, dpi, "grey", rng), float(dpi)), matrix
+
+
+def box_error_mm(registration, page, matrix, dpi):
+    """Largest distance (mm) between where ``registration`` and the scanner put a box centre."""
+    centres = np.array([b.centre for row in page.rows for b in row.boxes])
+    pts = np.column_stack([centres, np.ones(len(centres))]) @ registration.matrix.T
+    found = pts[:, :2] / pts[:, 2:3]
+    truth = cv2.perspectiveTransform((centres * dpi / 25.4).reshape(-1, 1, 2), matrix)[:, 0]
+    return float(np.hypot(*(found - truth).T).max() / (dpi / 25.4))
+
+
+@pytest.mark.parametrize("dpi", [150, 300])
+@pytest.mark.parametrize("upside_down", [False, True], ids=["upright", "upside_down"])
+@pytest.mark.parametrize("skew", [8.0, -8.0, 10.0, -10.0])
+def test_a_skewed_sheet_with_its_corners_cut_off_reads_from_the_table(issued, renderers, ctx, dpi,
+                                                                     upside_down, skew):
+    choices = [(i * 2 + (skew > 0)) % 3 for i in range(len(issued.layout.pages[0].rows))]
+    sheet = marked_sheet(issued, renderers[dpi], dpi, choices)
+    shift = (6.0, -5.0) if upside_down else (-6.0, 5.0)  # keeps the QR code on the bed
+    page, matrix = scan_sheet(sheet, dpi, skew=skew, shift=shift, upside_down=upside_down)
+    h, w = page.image.shape
+    layout_page = issued.layout.pages[0]
+    assert points_in_frame(list(layout_page.marks), issued.layout.mark_radius, matrix, (w, h),
+                           dpi) <= 2, "the scan must have lost at least two discs"
+
+    registration = register(page.image, issued.layout, layout_page, find_code(page.image), dpi)
+    assert isinstance(registration, Registration) and registration.marks_found < 3
+    assert box_error_mm(registration, layout_page, matrix, dpi) < 0.3
+
+    reading = read_page(page, ctx)
+    assert reading.kind == "ballot", reading.reason
+    assert reading.upside_down == upside_down and reading.marks_found < 3
+    assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
+    assert reading.flags == ()
+
+
+def test_a_continuation_page_of_a_long_ballot_reads_from_its_table(large_persons):
+    issued = make_issued(large_persons, 2)
+    page_layout = issued.layout.pages[1]
+    choices = [i % 3 for i in range(len(page_layout.rows))]
+    sheet = marked_sheet(issued, _Renderer(issued, 200), 200, choices, page_index=1)
+    page, _ = scan_sheet(sheet, 200, skew=-9.0, shift=(-6.0, 5.0), upside_down=False)
+    reading = read_page(page, context_of(issued))
+    assert reading.kind == "ballot", reading.reason
+    assert reading.page == 2 and reading.marks_found < 3
+    assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
+
+
+def test_a_page_whose_discs_are_whited_out_reads_from_the_table(issued, drawer, ctx):
+    choices = [0, 1, 2, 0, 1]
+    sheet = marked_sheet(issued, drawer.renderer, DPI, choices)
+    s = sheet.px_per_mm
+    for x, y in issued.layout.pages[0].marks:
+        sheet.image[int((y - 4) * s):int((y + 4) * s), int((x - 4) * s):int((x + 4) * s)] = 255
+    reading = read_page(drawer.scan(sheet, skew=2.5), ctx)
+    assert reading.kind == "ballot" and reading.marks_found == 0
+    assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
+
+
+@pytest.mark.parametrize("covered", [0.75, 1.0])
+def test_a_page_whose_table_cannot_be_placed_is_unreadable_with_the_reason(issued, drawer, ctx,
+                                                                          covered):
+    """No disc and most of the table covered (or beyond the scan area): nothing to place the page
+    by but the QR code, and that is not enough; the reason is a value, not an exception."""
+    sheet = marked_sheet(issued, drawer.renderer, DPI, [0, 1, 2, 0, 1])
+    s = sheet.px_per_mm
+    page_layout = issued.layout.pages[0]
+    for x, y in page_layout.marks:
+        sheet.image[int((y - 4) * s):int((y + 4) * s), int((x - 4) * s):int((x + 4) * s)] = 255
+    table = page_layout.table
+    sheet.image[int((table.y - 1) * s):int((table.y + covered * table.h + 1) * s),
+                int((table.x - 1) * s):int((table.right + 1) * s)] = 255
+    page = drawer.scan(sheet, skew=6.0)
+
+    result = register(page.image, issued.layout, page_layout, find_code(page.image), page.dpi)
+    assert isinstance(result, RegistrationFailure) and result.marks_found == 0
+    assert result.reason.startswith("only 0 of 4 registration marks found, and the printed table "
+                                    "cannot be placed")
+    reading = read_page(page, ctx)
+    assert reading.kind == "unreadable" and reading.flags == ("unreadable",) and reading.rows == ()
+    assert "the printed table cannot be placed" in reading.reason
+
+
+def test_a_skewed_sheet_reads_when_only_pyzbar_finds_the_code(issued, renderers, ctx,
+                                                               monkeypatch):
+    """pyzbar gives no corners, so no skew: the table's rules tell it."""
+    import omr.qr
+
+    monkeypatch.setattr(omr.qr.zxingcpp, "read_barcodes", lambda *a, **k: [])
+    choices = [2, 0, 1, 2, 0]
+    sheet = marked_sheet(issued, renderers[150], 150, choices)
+    page, _ = scan_sheet(sheet, 150, skew=-7.5, shift=(-6.0, 5.0), upside_down=False)
+    assert omr.qr.find_code(page.image).corners is None
+    reading = read_page(page, ctx)
+    assert reading.kind == "ballot" and reading.marks_found < 3, reading.reason
+    assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
