@@ -1,77 +1,189 @@
-"""Turn measurements into statuses, row readings and flags: the one place thresholds live.
+"""Turn measurements into statuses, row readings and flags: the one place decisions are made.
 
-The thresholds are kept apart from what is printed, so tuning never needs a reprint, and raw
-scores are stored, so a change can be audited on past readings. How the default values were
-chosen is in ``benchmarks/thresholds.py`` (score distributions of simulated marked and empty boxes).
+The limits come from one :class:`~omr.settings.ReaderSettings`; the measurements from
+``omr.score``. Raw measurements are stored with every reading, so a decision can be replayed.
+
+How a mark is decided
+---------------------
+1. **The page calibrates itself.** Every correctly marked row has at least two empty boxes, so the
+   two emptiest boxes of each row show what an empty box looks like *on this page*: how much ink
+   (dust, grain, a coarse black-and-white scan) and how dark on average (paper, toner, JPEG).
+   Their medians are the page's noise (:class:`PageModel`): robust to a voter who marked two
+   or three boxes in a few rows. The ink pixels themselves
+   were already measured against the page's darkness noise (``score.ink_levels``).
+2. **A box** is a *mark* when its ink area reaches ``mark_mm2`` (and ``page_noise_ratio`` times
+   the page's empty-box ink, on a dirty page) and spreads over ``min_extent_mm`` (a dot never is)
+   with at least ``min_ink_per_extent_mm`` of ink per mm of that extent (one thin line across the
+   box, a fold or a crease, never is);
+   *unclear* when it reaches ``faint_mm2`` (or half the page-relative level), when it is
+   clearly darker on average than the page's empty boxes, or when a thin straight line runs
+   right across it (a fold or a crease, or a voter's single slash); otherwise *empty*. Ink that
+   enters across the box edge from a mark in the next box of the row, stays within
+   ``spill_depth_mm`` of that edge, and is joined to the mark by a stroke across the gap between
+   the boxes, is the neighbour's overshooting stroke: it is not counted for this box.
+3. **A row** with one mark and no unclear box reads as that mark's level. With one mark beside
+   unclear boxes it still reads as the mark when the measurements separate them well: each
+   unclear box has at most ``row_separation`` of the mark's ink area and of its mean darkness.
+   Otherwise it is *unclear* and a human decides. Two or three marks are ``multi``; no mark and
+   nothing unclear is ``blank``. The absolute floors keep a page of faint noise from ever being
+   read as marks.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+import numpy as np
 
 from ballotgen.layout import LEVELS
+from omr.score import BoxScore
+from omr.settings import DEFAULT, ReaderSettings
 
+
+class BoxStatus(StrEnum):
+    MARK = "mark"
+    UNCLEAR = "unclear"
+    EMPTY = "empty"
+
+
+class RowValue(StrEnum):
+    """What a row reads as: a level (LEVELS), or one of the three readings a human must see."""
+
+    CAO = "cao"
+    TIN_NHIEM = "tin_nhiem"
+    THAP = "thap"
+    BLANK = "blank"
+    MULTI = "multi"
+    UNCLEAR = "unclear"
+
+
+assert tuple(v.value for v in RowValue)[:3] == LEVELS
 
 @dataclass(frozen=True)
-class Thresholds:
-    """Box scores are the mean darkness of the box interior (0 empty, 1 black)."""
+class PageModel:
+    """What the page's own empty boxes look like (the two emptiest of every row)."""
 
-    # Measured (benchmarks/accuracy.py prints the distributions): empty boxes score at most
-    # 0.011 on every profile; the faintest visible marks (light pencil) 0.037, crosses 0.09.
-    # The smallest cross (a quarter of the box) spans 2.4 mm or more; dots up to 1.2 mm across
-    # measure at most 1.4 mm.
-    definite: float = 0.03  # at or above: a mark
-    marginal: float = 0.02  # at or above (and below definite): unclear, a human decides
-    min_extent_mm: float = 2.0  # ink more compact than this (a dot) is never a definite mark
-    # New ink over an untouched name: at most 1.7 mm² (rough black-and-white scans); a line
-    # struck through even a long name leaves 2.5 mm² or more between and over its letters.
-    name_crossed_mm2: float = 2.0  # new ink over a printed name: a struck-through name
-    write_in_mm2: float = 8.0  # new ink in the free area below the table: a written-in name
+    empty_ink_mm2: float  # the median of their ink area
+    empty_score: float  # the median of their mean darkness
+    mark_mm2: float  # a box with this much ink (and extent) is a mark on this page
+    faint_mm2: float  # … with this much, unclear
 
-    def __post_init__(self) -> None:
-        if not 0.0 < self.marginal <= self.definite <= 1.0:
-            raise ValueError("thresholds must satisfy 0 < marginal <= definite <= 1")
-        if min(self.min_extent_mm, self.name_crossed_mm2, self.write_in_mm2) <= 0:
-            raise ValueError("extent and area thresholds must be positive")
+    def to_dict(self) -> dict:
+        return {k: round(v, 4) for k, v in asdict(self).items()}
 
 
-DEFAULT = Thresholds()
+def page_model(rows: list[list[BoxScore]], s: ReaderSettings = DEFAULT) -> PageModel:
+    """Calibrate on the page: its rows of box measurements (LEVELS order)."""
+    # The median: a voter who marked two or three boxes in a few rows does not move it.
+    empties = [b for row in rows for b in sorted(row, key=lambda b: (b.ink_mm2, b.score))[:2]]
+    ink = float(np.median([b.ink_mm2 for b in empties])) if empties else 0.0
+    score = float(np.median([b.score for b in empties])) if empties else 0.0
+    mark = max(s.mark_mm2, s.page_noise_ratio * ink)
+    faint = max(s.faint_mm2, s.page_noise_ratio / 2 * ink)
+    return PageModel(ink, score, mark, faint)
 
 
-def box_status(score: float, extent_mm: float, t: Thresholds = DEFAULT) -> str:
-    """``mark``, ``unclear`` or ``empty`` for a box's new-ink score and the extent of its ink.
+def without_spill(row: list[BoxScore], gaps_mm2: tuple[float, ...] = (),
+                  s: ReaderSettings = DEFAULT) -> list[float]:
+    """Each box's ink area less what entered it from a mark in the next box of the row.
 
-    A lone dot has little extent: it is never a mark; if heavy, a human looks at it.
+    Ink entering box i across its right (left) edge, no deeper than the spill depth, is spill
+    when box i+1 (i-1) holds a mark with more ink than box i and a stroke crosses the gap between
+    the two (``gaps_mm2[k]``: new ink between boxes k and k+1): one stroke overshooting from there.
     """
-    if extent_mm < t.min_extent_mm:
-        return "unclear" if score >= t.definite else "empty"
-    if score >= t.definite:
-        return "mark"
-    if score >= t.marginal:
-        return "unclear"
-    return "empty"
+    ink = [b.ink_mm2 for b in row]
+    out = list(ink)
+    for i, box in enumerate(row):
+        for side, j in ((0, i - 1), (1, i + 1)):  # left edge faces i-1, right edge faces i+1
+            if not 0 <= j < len(row) or not box.entering_mm2[side]:
+                continue
+            gap = gaps_mm2[min(i, j)] if len(gaps_mm2) > min(i, j) else 0.0
+            if gap >= s.spill_gap_mm2 and ink[j] >= s.mark_mm2 and ink[j] > ink[i]:
+                out[i] -= box.entering_mm2[side]
+    return [max(v, 0.0) for v in out]
 
 
-def row_reading(statuses: tuple[str, ...]) -> str:
+def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
+               s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0) -> BoxStatus:
+    """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness,
+    and the ink of a thin straight line across it (a fold, or one slash: a human decides)."""
+    if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
+            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm:
+        return BoxStatus.MARK
+    if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
+            or line_mm2 >= model.mark_mm2:
+        return BoxStatus.UNCLEAR
+    return BoxStatus.EMPTY
+
+
+def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
+                scores: tuple[float, ...] = (), model: PageModel | None = None,
+                s: ReaderSettings = DEFAULT) -> RowValue:
     """A level, ``blank``, ``multi`` or ``unclear`` from the three box statuses.
 
-    Any unclear box makes the row unclear (even beside a clear mark): a human looks at it.
+    One mark beside unclear boxes reads as the mark when every unclear box has at most
+    ``row_separation`` of its ink area, and of its mean darkness above the page's empty boxes
+    (``ink`` and ``scores`` in LEVELS order, ``model`` the page's); without these measurements
+    any unclear box makes the row unclear.
     """
-    if "unclear" in statuses:
-        return "unclear"
-    marked = [i for i, s in enumerate(statuses) if s == "mark"]
-    if not marked:
-        return "blank"
+    marked = [i for i, st in enumerate(statuses) if st == BoxStatus.MARK]
+    unclear = [i for i, st in enumerate(statuses) if st == BoxStatus.UNCLEAR]
     if len(marked) > 1:
-        return "multi"
-    return LEVELS[marked[0]]
+        return RowValue.MULTI
+    if not marked:
+        return RowValue.UNCLEAR if unclear else RowValue.BLANK
+    m = marked[0]
+    base = model.empty_score if model is not None else 0.0
+    separated = bool(ink) and bool(scores) and model is not None and all(
+        ink[u] <= s.row_separation * ink[m]
+        and scores[u] - base <= s.row_separation * (scores[m] - base) for u in unclear)
+    if unclear and not separated:
+        return RowValue.UNCLEAR
+    return RowValue(LEVELS[m])
 
 
-ROW_FLAGS = {"blank": ("blank_row",), "multi": ("multi_mark",), "unclear": ("unclear_mark",)}
+def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAULT, *,
+               gaps_mm2: tuple[float, ...] = ()
+               ) -> tuple[tuple[BoxStatus, ...], RowValue, tuple[float, ...]]:
+    """Statuses, reading and spill-free ink areas of one row of box measurements (and the new
+    ink in the gaps between its boxes)."""
+    ink = tuple(without_spill(row, gaps_mm2, s))
+    # A box's mean darkness, less the share of its ink that was spill.
+    scores = tuple(b.score * (a / b.ink_mm2) if a < b.ink_mm2 else b.score
+                   for a, b in zip(ink, row))
+    statuses = tuple(box_status(a, b.extent_mm, sc, model, s, line_mm2=b.line_mm2)
+                     for a, b, sc in zip(ink, row, scores))
+    return statuses, row_reading(statuses, ink, scores, model, s), ink
 
 
-def row_flags(reading: str, name_ink_mm2: float, t: Thresholds = DEFAULT) -> tuple[str, ...]:
-    flags = ROW_FLAGS.get(reading, ())
-    if name_ink_mm2 >= t.name_crossed_mm2:
+ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
+             RowValue.UNCLEAR: ("unclear_mark",)}
+
+
+def row_flags(reading: str, name_ink_mm2: float, s: ReaderSettings = DEFAULT) -> tuple[str, ...]:
+    flags = ROW_FLAGS.get(reading, ())  # type: ignore[call-overload]
+    if name_ink_mm2 >= s.name_crossed_mm2:
         flags += ("name_crossed",)
     return flags
+
+
+def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], ...] | None:
+    """Decide again, with ``s``, the stored rows (``RowReading``) of one page from their raw
+    measurements: statuses and reading per row, as ``(statuses..., reading)``.
+
+    The spill found when the page was read is kept (it depends on the pixels, not on these
+    limits). None for readings made before ink areas were stored.
+    """
+    if not rows or not rows[0].ink_mm2:
+        return None
+    zeros = (0.0,) * len(LEVELS)
+    boxes = [[BoxScore(sc, ext, ink - spill, line_mm2=line) for sc, ext, ink, spill, line
+              in zip(r.scores, r.extents_mm, r.ink_mm2, r.spill_mm2 or zeros, r.line_mm2 or zeros)]
+             for r in rows]
+    model = page_model(boxes, s)
+    out = []
+    for row in boxes:
+        statuses, reading, _ = decide_row(row, model, s)
+        out.append((*statuses, reading))
+    return tuple(out)

@@ -3,12 +3,14 @@
 A *silent error* is the one thing that must never happen: a row read wrongly on a page that is not
 flagged, so nobody would look at it. A *missed flag* is a flag the truth requires that the page
 does not carry; for a blank or multi-marked row, any review flag on that very row will do (an
-unreadable or foreign page defers everything to a human, and so misses nothing). A *false flag* is a flag on a page the truth says is clean.
+unreadable or foreign page defers everything to a human, and so misses nothing). A *false flag*
+is a flag that sends to review a page the truth says is clean (and whose code is on the scan).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from omr.reading import PageReading
@@ -30,6 +32,8 @@ class Evaluation:
     flag_counts: Counter = field(default_factory=Counter)  # flags raised where required
     kinds: Counter = field(default_factory=Counter)  # (truth kind, read kind)
     scores: dict[str, list[float]] = field(default_factory=dict)  # box scores by what was drawn
+    ink: dict[str, list[float]] = field(default_factory=dict)  # box ink areas by what was drawn
+    misread: Counter = field(default_factory=Counter)  # (style drawn, read as) of rows read wrong
 
     @property
     def false_flag_rate(self) -> float:
@@ -43,12 +47,20 @@ class Evaluation:
         self.falsely_flagged += other.falsely_flagged
         self.flag_counts += other.flag_counts
         self.kinds += other.kinds
+        self.misread += other.misread
         for key, values in other.scores.items():
             self.scores.setdefault(key, []).extend(values)
+        for key, values in other.ink.items():
+            self.ink.setdefault(key, []).extend(values)
 
 
-def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label: str = "") -> Evaluation:
-    """Compare ``readings`` ((file name, page index) → reading) with ``truth``."""
+def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label: str = "",
+             holds: Callable[[str], bool] = lambda flag: True) -> Evaluation:
+    """Compare ``readings`` ((file name, page index) → reading) with ``truth``.
+
+    ``holds`` says which flags send a page to review (under the conference's rule set); a clean
+    page flagged only with others is not *falsely flagged*: nobody is asked to look at it.
+    """
     ev = Evaluation()
     ballots = {b["id"]: {r["person"]: r for r in b["rows"]} for b in truth["ballots"]}
     for page in truth["pages"]:
@@ -81,15 +93,18 @@ def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label
                 if flags & ROW_REVIEW:
                     ev.flag_counts[flag] += flag in flags
                 else:
-                    ev.missed_flags.append(f"{where} person {truth_row['person']}: {flag} not raised")
+                    ev.missed_flags.append(
+                        f"{where} person {truth_row['person']}: {flag} not raised")
         for flag in required - {"blank_row", "multi_mark", "blank_ballot"}:  # page-level flags
             if flag in reading.flags:
                 ev.flag_counts[flag] += 1
             elif not deferred:
                 ev.missed_flags.append(f"{where}: {flag} not raised")
-        if not required - {"blank_ballot"}:
+        # A page whose code the scanner cut off cannot be told from a forgery: a human must see it.
+        qr_in_frame = page.get("scan", {}).get("qr_in_frame") is not False
+        if not required - {"blank_ballot"} and qr_in_frame:
             ev.clean_pages += 1
-            if reading.flags:
+            if any(holds(f) for f in reading.flags):
                 ev.falsely_flagged.append(f"{where}: {', '.join(reading.flags)}")
         if reading.kind != expected_kind:
             continue
@@ -99,10 +114,15 @@ def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label
             ev.rows += 1
             for i, score in enumerate(row.scores):
                 drawn = (f"mark:{truth_row['style']}" if i in truth_row["marked"] else
-                         "scribbled" if i == truth_row["scribbled"] else "empty")
+                         "scribbled" if i == truth_row["scribbled"] else
+                         "spill" if i == truth_row.get("spill") else "empty")
                 ev.scores.setdefault(drawn, []).append(score)
+                if row.ink_mm2:
+                    ev.ink.setdefault(drawn, []).append(row.ink_mm2[i] - (row.spill_mm2 or
+                                                                          (0.0,) * 3)[i])
             if row.reading != truth_row["expected"]:
                 ev.rows_wrong += 1
+                ev.misread[(truth_row["style"] or "none", str(row.reading))] += 1
                 if not reading.flags:
                     ev.silent_errors.append(f"{where} person {row.person}: read {row.reading}, "
                                             f"truth {truth_row['expected']} {row.scores}")

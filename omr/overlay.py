@@ -14,7 +14,7 @@ import numpy as np
 
 from ballotgen.layout import Rect
 from omr.load import PageImage
-from omr.read import Context, Located, locate
+from omr.read import Context, Located, locate, signature_zone
 from omr.register import PX_PER_MM, warp
 
 REVIEW_PX_PER_MM = 5.0  # 1050 px across an A4 page: boxes and names are easy to read
@@ -57,19 +57,26 @@ SIGNATURE_MARGIN_MM = 2.0  # masked around the signature area: a signature overr
 
 
 def mask_signature(page: PageImage, ctx: Context) -> tuple[np.ndarray, bool]:
-    """``page`` with its signature area painted white, and whether there was one to mask.
+    """``page`` with the places voters sign painted white, and whether there were any.
 
-    A signature identifies the voter; exports can leave it out. The area is found by
-    registering the page, so it is masked wherever the sheet lay on the scanner.
+    A signature identifies the voter; exports can leave it out. Voters sign in the signature
+    area and anywhere in the lower part of the last page, so the whole signature zone the
+    reader ignores is masked (``read.signature_zone``), and the page reads the same after. It
+    is found by registering the page, so it is masked wherever the sheet lay on the scanner.
     """
     located = locate(page, ctx)
     if not isinstance(located, Located) or located.page_layout.signature is None:
         return page.image, False
-    s, m = located.page_layout.signature, SIGNATURE_MARGIN_MM
-    corners_mm = np.array([[s.x - m, s.y - m, 1], [s.right + m, s.y - m, 1],
-                           [s.right + m, s.bottom + m, 1], [s.x - m, s.bottom + m, 1]]).T
-    projected = located.registration.matrix @ corners_mm
-    polygon = (projected[:2] / projected[2]).T.round().astype(np.int32)
     masked = page.image.copy()
-    cv2.fillPoly(masked, [polygon], 255)
+    zone = signature_zone(located.page_layout, located.layout, ctx.settings)
+    # The signature area with a margin (a signature overruns its box); the zone as it is (its
+    # sides are the content margins, clear of the registration discs).
+    for r, m in ((located.page_layout.signature, SIGNATURE_MARGIN_MM), (zone, 0.0)):
+        if r is None:
+            continue
+        corners_mm = np.array([[r.x - m, r.y, 1], [r.right + m, r.y, 1],
+                               [r.right + m, r.bottom + m, 1], [r.x - m, r.bottom + m, 1]]).T
+        projected = located.registration.matrix @ corners_mm
+        polygon = (projected[:2] / projected[2]).T.round().astype(np.int32)
+        cv2.fillPoly(masked, [polygon], 255)
     return masked, True

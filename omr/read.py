@@ -16,19 +16,18 @@ import cv2
 import numpy as np
 
 from ballotgen import payload
-from ballotgen.layout import Layout, PageLayout
-from omr.decide import DEFAULT, Thresholds, box_status, row_flags, row_reading
+from ballotgen.layout import Layout, PageLayout, Rect
+from omr.decide import decide_row, page_model, row_flags
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
 from omr.score import (REFINE_TOLERANCE_MM, blank_reference, box_score, darkness, find_outline,
-                       new_ink_mm2, outline_correction)
+                       ink_levels, interior, new_ink_mm2, outline_correction)
+from omr.settings import DEFAULT, ReaderSettings
 
-BLANK_INK_FRACTION = 0.002  # a page with less ink than this (away from its edges) is blank
-BLANK_MARGIN_MM = 12.0  # edges ignored by the blank test (scanner shadows, punched holes)
-BLANK_PX_PER_MM = 3.0
+BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.blank_*)
 MIN_OUTLINES = 0.5  # box outlines that must agree with the registration (heavy marks hide some)
 MIN_OUTLINES_WEAK = 0.8  # … when fewer than three discs were found
 
@@ -41,7 +40,7 @@ class Context:
     layouts: dict[str, Layout]  # every layout printed, by hash
     batches: frozenset[str]  # every batch printed
     serials: frozenset[str] = frozenset()  # every serial issued (batches printed with --serials)
-    thresholds: Thresholds = field(default=DEFAULT)
+    settings: ReaderSettings = field(default=DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -118,33 +117,98 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     if isinstance(located, PageReading):
         return located
     clock = _Clock(timings)
+    s = ctx.settings
     ident, layout, page_layout = located.ident, located.layout, located.page_layout
     registration, dark = located.registration, located.dark
     reference = blank_reference(layout, page_layout.index)
-    t = ctx.thresholds
+    shifts = [[find_outline(dark, box, layout.box_line) for box in row.boxes]
+              for row in page_layout.rows]
+    levels = ink_levels([_emptiest(dark, row.boxes, row_shifts, s.ink_inset_mm)
+                         for row, row_shifts in zip(page_layout.rows, shifts)],
+                        low=s.ink_low, high=s.ink_high, low_noise=s.ink_low_noise,
+                        high_noise=s.ink_high_noise)
+    measured = [[box_score(dark, box, shift, levels, inset_mm=s.ink_inset_mm,
+                           speck_mm2=s.speck_mm2, spill_depth_mm=s.spill_depth_mm,
+                           line_sd_mm=s.line_sd_mm)
+                 for box, shift in zip(row.boxes, row_shifts)]
+                for row, row_shifts in zip(page_layout.rows, shifts)]
+    if levels.noise > s.max_ink_noise:
+        return _unreadable("the boxes do not line up with the page (their insides are as dark as "
+                           "ink)", registration.marks_found, ident)
+    model = page_model(measured, s)
     rows = []
-    for row in page_layout.rows:
-        measured = [box_score(dark, box, find_outline(dark, box, layout.box_line)) for box in row.boxes]
-        scores = tuple(round(m.score, 4) for m in measured)
-        statuses = tuple(box_status(m.score, m.extent_mm, t) for m in measured)
-        reading = row_reading(statuses)
+    for row, boxes in zip(page_layout.rows, measured):
+        gaps = tuple(new_ink_mm2(dark, reference, _between(a, b), margin_mm=0.0,
+                                 ink_darkness=levels.high)
+                     for a, b in zip(row.boxes, row.boxes[1:]))
+        statuses, reading, ink = decide_row(boxes, model, s, gaps_mm2=gaps)
         name_ink = round(new_ink_mm2(dark, reference, row.name_cell), 2)
-        extents = tuple(round(m.extent_mm, 2) for m in measured)
-        rows.append(RowReading(row.person, scores, extents, statuses, reading,  # type: ignore[arg-type]
-                               name_ink, row_flags(reading, name_ink, t)))
-    write_in = round(new_ink_mm2(dark, reference, page_layout.free, exclude=page_layout.signature), 2)
+        rows.append(RowReading(
+            row.person, _rounded([b.score for b in boxes], 4),  # type: ignore[arg-type]
+            _rounded([b.extent_mm for b in boxes], 2), statuses, reading,  # type: ignore[arg-type]
+            name_ink, row_flags(reading, name_ink, s),
+            ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
+            spill_mm2=_rounded([b.ink_mm2 - a for a, b in zip(ink, boxes)], 2),  # type: ignore[arg-type]
+            line_mm2=_rounded([b.line_mm2 for b in boxes], 2)))  # type: ignore[arg-type]
+    band = write_in_band(page_layout, layout, s)
+    write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature), 2) \
+        if band is not None else 0.0
     clock.lap("scores and new ink")
     # In a row at least one box is empty; if most rows have none, the boxes are not where
     # registration put them (their printed outlines are being measured as ink).
     if rows and sum("empty" not in r.statuses for r in rows) > len(rows) / 2:
         return _unreadable("the boxes do not line up with the page", registration.marks_found, ident)
     flags = {f for r in rows for f in r.flags}
-    if write_in >= t.write_in_mm2:
+    if write_in >= s.write_in_mm2:
         flags.add("write_in")
+    calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
+                   "ink_high": round(levels.high, 4), **model.to_dict()}
     return PageReading("ballot", upside_down=registration.upside_down,
                        registration_error_mm=registration.residual_mm,
                        marks_found=registration.marks_found, rows=tuple(rows),
-                       write_in_mm2=write_in, flags=tuple(sorted(flags)), **ident)
+                       write_in_mm2=write_in, flags=tuple(sorted(flags)),
+                       settings=s.to_dict(), calibration=calibration, **ident)
+
+
+def write_in_band(page_layout: PageLayout, layout: Layout, s: ReaderSettings) -> Rect | None:
+    """Where a name added to the list is looked for: the top of the free area below the table,
+    above the last page's lower part where voters sign (see ``ReaderSettings``)."""
+    free = page_layout.free
+    bottom = min(free.bottom, free.y + s.write_in_band_mm)
+    if page_layout.signature is not None:
+        zone = layout.height * s.signature_zone_from
+        if zone > free.y:
+            bottom = min(bottom, zone)
+    return Rect(free.x, free.y, free.w, bottom - free.y) if bottom > free.y else None
+
+
+def signature_zone(page_layout: PageLayout, layout: Layout, s: ReaderSettings) -> Rect | None:
+    """Where voters sign on the last page: the free area below the write-in band, across the
+    content width (the reader ignores ink there). None on other pages."""
+    if page_layout.signature is None:
+        return None
+    band = write_in_band(page_layout, layout, s)
+    top = band.bottom if band is not None else page_layout.free.y
+    free = page_layout.free
+    bottom = max(free.bottom, page_layout.signature.bottom)
+    right = max(free.right, page_layout.signature.right)
+    return Rect(free.x, top, right - free.x, bottom - top) if bottom > top else None
+
+
+def _between(a: Rect, b: Rect) -> Rect:
+    """The gap between two boxes of a row, 0.5 mm clear of each outline."""
+    return Rect(a.right + 0.5, a.y, b.x - a.right - 1.0, a.h)
+
+
+def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],
+              inset_mm: float) -> np.ndarray:
+    """The interior of the row's box with the least mean darkness (almost certainly empty)."""
+    interiors = [interior(dark, box, shift, inset_mm) for box, shift in zip(boxes, shifts)]
+    return min(interiors, key=lambda a: float(a.mean()) if a.size else np.inf)
+
+
+def _rounded(values: list[float], digits: int) -> tuple[float, ...]:
+    return tuple(round(float(v), digits) for v in values)
 
 
 def _largest_shift_mm(correction: np.ndarray, boxes: list) -> float:
@@ -177,8 +241,12 @@ def _foreign(reason: str, **ident: object) -> PageReading:
     return PageReading("foreign", reason=reason, flags=("foreign",), **ident)  # type: ignore[arg-type]
 
 
-def is_blank(image: np.ndarray, dpi: float | None) -> bool:
+def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
     """True for a page with (almost) no ink away from its edges: a blank duplex back.
+
+    Ink is what is clearly darker than the paper around it. Dark regions reaching the image's
+    border are not ink: the scanner's background beyond a skewed or shifted sheet, a dark
+    scanner edge.
 
     Parameters
     ----------
@@ -192,7 +260,13 @@ def is_blank(image: np.ndarray, dpi: float | None) -> bool:
     scale = BLANK_PX_PER_MM / px_per_mm
     small = cv2.medianBlur(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), 3)
     paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
-    dark = (paper.astype(np.int16) - small) > 90  # clearly darker than the paper around it
-    m = int(BLANK_MARGIN_MM * BLANK_PX_PER_MM)
-    inner = dark[m:-m, m:-m]
-    return inner.size > 0 and float(inner.mean()) < BLANK_INK_FRACTION
+    dark = ((paper.astype(np.int16) - small) > s.blank_contrast).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    at_border = (x == 0) | (y == 0) | (x + stats[:, cv2.CC_STAT_WIDTH] >= dark.shape[1]) | \
+        (y + stats[:, cv2.CC_STAT_HEIGHT] >= dark.shape[0])
+    at_border[0] = True  # the background label
+    ink = ~at_border[labels]
+    m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
+    inner = ink[m:-m, m:-m]
+    return inner.size > 0 and float(inner.mean()) < s.blank_ink_fraction

@@ -21,12 +21,18 @@ class RowReading:
     """One person's row on one ballot page."""
 
     person: int
-    scores: tuple[float, float, float]  # new ink in each box (LEVELS order), 0..1
+    scores: tuple[float, float, float]  # mean darkness of each box (LEVELS order), 0..1
     extents_mm: tuple[float, float, float]  # how far the ink in each box spreads
     statuses: tuple[str, str, str]  # "mark", "unclear" or "empty" per box
     reading: str  # a ROW_READINGS value
     name_ink_mm2: float  # new ink over the printed name (a struck-through name)
     flags: tuple[str, ...] = ()
+    ink_mm2: tuple[float, ...] = ()  # area of ink in each box (readings before 2026-12: none)
+    spill_mm2: tuple[float, ...] = ()  # … of it taken for a neighbouring mark's overshoot
+    line_mm2: tuple[float, ...] = ()  # ink of thin straight lines right across a box (folds)
+
+
+_ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2")
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class PageReading:
     rows: tuple[RowReading, ...] = ()
     write_in_mm2: float = 0.0  # new ink in the free area below the table
     flags: tuple[str, ...] = field(default=())  # PAGE_FLAGS values
+    settings: dict = field(default_factory=dict)  # the ReaderSettings it was read with
+    calibration: dict = field(default_factory=dict)  # the page's own noise and mark levels
 
     @property
     def flagged(self) -> bool:
@@ -57,9 +65,7 @@ class PageReading:
     @classmethod
     def from_json(cls, text: str) -> PageReading:
         d = json.loads(text)
-        d["rows"] = tuple(RowReading(**{**r, "scores": tuple(r["scores"]),
-                                        "extents_mm": tuple(r["extents_mm"]),
-                                        "statuses": tuple(r["statuses"]),
-                                        "flags": tuple(r["flags"])}) for r in d["rows"])
+        d["rows"] = tuple(RowReading(**{**r, **{k: tuple(r[k]) for k in _ROW_TUPLES if k in r}})
+                          for r in d["rows"])
         d["flags"] = tuple(d["flags"])
         return cls(**d)

@@ -64,13 +64,27 @@ def _px(rect: Rect, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
             int(round((rect.bottom - inset_mm) * PX_PER_MM)))
 
 
-EXTENT_DARKNESS = 0.12  # pixels lighter than this never count towards a mark's extent
+@dataclass(frozen=True)
+class BoxScore:
+    """Raw measurements of one box (no decision: see ``decide``)."""
+
+    score: float  # mean darkness of the interior: 0 empty … 1 filled black
+    extent_mm: float  # the larger side of the box around the ink in the interior
+    ink_mm2: float = 0.0  # area of ink pixels in the interior (page-calibrated, dust removed)
+    # Ink entering across the left / right edge and reaching no further than the spill depth
+    # into the box (a stroke of the next box's mark), and whether any ink reaches that edge.
+    entering_mm2: tuple[float, float] = (0.0, 0.0)
+    touches: tuple[bool, bool] = (False, False)
+    line_mm2: float = 0.0  # ink of thin straight lines right across the box (not in ink_mm2)
 
 
 @dataclass(frozen=True)
-class BoxScore:
-    score: float  # mean darkness of the interior: 0 empty … 1 filled black
-    extent_mm: float  # the larger side of the box around the ink in the interior
+class InkLevels:
+    """When a pixel of this page is ink: darker than ``low`` and connected to one past ``high``."""
+
+    noise: float  # 99th percentile of darkness inside the page's emptiest boxes
+    low: float
+    high: float
 
 
 def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[int, int] = (0, 0),
@@ -123,18 +137,96 @@ def outline_correction(dark: np.ndarray, boxes: list[Rect],
     return model, float(inliers.mean())
 
 
-def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> BoxScore:
-    """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout."""
-    x0, y0, x1, y1 = _px(box, BOX_INSET_MM)
-    interior = dark[max(y0 + shift[1], 0):y1 + shift[1], max(x0 + shift[0], 0):x1 + shift[0]]
-    if not interior.size:
+def interior(dark: np.ndarray, box: Rect, shift: tuple[int, int], inset_mm: float) -> np.ndarray:
+    """The darkness inside ``box`` (outline found at ``shift`` pixels), ``inset_mm`` in from the
+    centre line of its printed outline: (h, w) float32, empty at the page's edge."""
+    x0, y0, x1, y1 = _px(box, inset_mm)
+    return dark[max(y0 + shift[1], 0):max(y1 + shift[1], 0),
+                max(x0 + shift[0], 0):max(x1 + shift[0], 0)]
+
+
+def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, low_noise: float,
+               high_noise: float) -> InkLevels:
+    """The page's ink levels from interiors of boxes that are almost certainly empty (the
+    emptiest box of each row): the noise is the median of their 99th percentiles."""
+    values = [float(np.percentile(a, 99)) for a in empty_interiors if a.size]
+    noise = float(np.median(values)) if values else 0.0
+    return InkLevels(noise, max(low, low_noise * noise), max(high, high_noise * noise))
+
+
+def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels, *,
+              inset_mm: float, speck_mm2: float, spill_depth_mm: float,
+              line_sd_mm: float) -> BoxScore:
+    """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
+
+    The mean darkness is taken ``BOX_INSET_MM`` inside the outline; the ink area, its extent and
+    where it enters the box ``inset_mm`` inside (so the printed outline never counts). A thin
+    straight line right across the box (a fold, a crease: within ``line_sd_mm`` of a straight
+    line, from one side to the opposite one) is not ink of the box.
+    """
+    whole = interior(dark, box, shift, BOX_INSET_MM)
+    if not whole.size:
         return BoxScore(0.0, 0.0)
-    # The extent counts pixels darker than half the mark's own (near-)maximum: a pen's blurred
-    # halo is left out, and a light pencil stroke still counts.
-    inked = interior > max(EXTENT_DARKNESS, 0.5 * float(np.percentile(interior, 99.5)))
-    rows, cols = np.flatnonzero(inked.any(axis=1)), np.flatnonzero(inked.any(axis=0))
-    extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM if rows.size else 0.0
-    return BoxScore(float(interior.mean()), float(extent))
+    inner = interior(dark, box, shift, inset_mm)
+    if not inner.size:
+        return BoxScore(float(whole.mean()), 0.0)
+    ink = _ink(inner, levels, speck_px=speck_mm2 * PX_PER_MM**2)
+    if ink is None:
+        return BoxScore(float(whole.mean()), 0.0)
+    labels, with_lines = ink
+    kept = _drop_lines_across(labels, with_lines, line_sd_mm=line_sd_mm)
+    line = float(np.isin(labels, np.flatnonzero(with_lines & ~kept)).sum()) / PX_PER_MM**2
+    if not kept.any():
+        return BoxScore(float(whole.mean()), 0.0, line_mm2=line)
+    mask = kept[labels]
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
+    area = float(mask.sum()) / PX_PER_MM**2
+    # Components that touch the left (right) edge and stay within the spill depth of it.
+    depth_px = max(1, int(round((spill_depth_mm - inset_mm) * PX_PER_MM)))
+    w = mask.shape[1]
+    entering, touches = [], []
+    for edge, far in ((0, slice(depth_px, None)), (w - 1, slice(0, max(w - depth_px, 0)))):
+        at_edge = np.unique(labels[:, edge][mask[:, edge]])
+        touches.append(bool(at_edge.size))
+        deep = np.unique(labels[:, far][mask[:, far]])
+        shallow = np.setdiff1d(at_edge, deep)
+        entering.append(float(np.isin(labels, shallow).sum()) / PX_PER_MM**2 if shallow.size else 0.0)
+    return BoxScore(float(whole.mean()), float(extent), area, (entering[0], entering[1]),
+                    (touches[0], touches[1]), line)
+
+
+def _drop_lines_across(labels: np.ndarray, kept: np.ndarray, *, line_sd_mm: float) -> np.ndarray:
+    """``kept`` without the components that are one thin straight line from a side of the box
+    to the opposite side."""
+    h, w = labels.shape
+    out = kept.copy()
+    for label in np.flatnonzero(kept):
+        ys, xs = np.nonzero(labels == label)
+        across = (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1)
+        if not across or len(xs) < 3:
+            continue
+        points = np.column_stack([xs, ys]).astype(np.float64)
+        minor = np.linalg.eigvalsh(np.cov(points, rowvar=False))[0]
+        if np.sqrt(max(minor, 0.0)) < line_sd_mm * PX_PER_MM:
+            out[label] = False
+    return out
+
+
+def _ink(area: np.ndarray, levels: InkLevels, *, speck_px: float
+         ) -> tuple[np.ndarray, np.ndarray] | None:
+    """Hysteresis ink mask of ``area``: (labels, kept) where ``kept[labels]`` is the mask, or None
+    when nothing is ink. Components lighter than ``levels.high`` throughout, or smaller than
+    ``speck_px``, are dropped."""
+    low = (area > levels.low).astype(np.uint8)
+    if not low.any():
+        return None
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
+    strong = np.zeros(count, bool)
+    strong[np.unique(labels[area > levels.high])] = True
+    kept = strong & (stats[:, cv2.CC_STAT_AREA] >= speck_px)
+    kept[0] = False
+    return (labels, kept) if kept.any() else None
 
 
 def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) -> np.ndarray:
@@ -143,7 +235,8 @@ def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) ->
 
 
 def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
-                margin_mm: float = CELL_MARGIN_MM, exclude: Rect | None = None) -> float:
+                margin_mm: float = CELL_MARGIN_MM, exclude: Rect | None = None,
+                ink_darkness: float = INK_DARKNESS) -> float:
     """Area of new ink inside ``rect`` (less ``margin_mm`` at its edges, less ``exclude``): ink on
     the scan where the blank ballot is white, after aligning the two locally (ALIGN_REACH_MM)
     so that printed text a little off its place after registration is not taken for new ink."""
@@ -152,7 +245,7 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
     if x1 <= x0 or y1 <= y0:
         return 0.0
     dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1))
-    scan = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx] > INK_DARKNESS
+    scan = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx] > ink_darkness
     ink = scan & ~reference.printed[y0:y0 + scan.shape[0], x0:x0 + scan.shape[1]]
     if exclude is not None:
         ex0, ey0, ex1, ey1 = _px(exclude)

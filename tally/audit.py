@@ -86,7 +86,7 @@ def audit_store(folder: Path, *, jobs: int = 1, fingerprint: str | None = None,
             if source is None:
                 diff(Difference(_where(page), "the image of this page is missing"))
                 continue
-            tasks.append((page.file_sha256, source[0], source[1]))
+            tasks.append((page.file_sha256, source[0], source[1], page.reading.settings))
             task_pages.append(page)
         reread: dict[int, PageReading] = {}
         for page, (_, _, image_sha, reading) in zip(task_pages, read_pages(tasks, ctx, jobs)):

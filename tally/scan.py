@@ -9,6 +9,8 @@ with the reason and the scan goes on.
 
 from __future__ import annotations
 
+import dataclasses
+
 import hashlib
 import os
 import shutil
@@ -20,6 +22,7 @@ from pathlib import Path
 from ballotgen.errors import ConferenceError, InputFileError
 from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, read_page
+from omr.settings import ReaderSettings
 from omr.reading import PageReading
 from tally.store import Store
 
@@ -86,7 +89,7 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
         if not ctx.layouts:
             raise ConferenceError(f"{folder}: no ballots have been printed, so none can be read",
                                   remedy=f"Print them first: tinnhiem print {folder} --copies N")
-        tasks: list[tuple[str, ScanFile, int]] = []
+        tasks: list[Task] = []
         for path in expand(inputs):
             summary.files += 1
             task = _ingest(store, path, summary)
@@ -171,16 +174,23 @@ def read_one(scan: ScanFile, index: int, ctx: Context) -> tuple[str | None, Page
                                       f"{exc}", flags=("unreadable",))
 
 
-def _task(args: tuple[str, ScanFile, int]) -> tuple[str, int, str | None, PageReading]:
-    sha, scan, index = args
+Task = tuple[str, ScanFile, int] | tuple[str, ScanFile, int, dict]
+
+
+def _task(args: Task) -> tuple[str, int, str | None, PageReading]:
+    sha, scan, index, *settings = args
     assert _CONTEXT is not None
-    image_sha, reading = read_one(scan, index, _CONTEXT)
+    ctx = _CONTEXT
+    if settings and settings[0]:  # re-read with the settings the page was first read with
+        ctx = dataclasses.replace(ctx, settings=ReaderSettings.from_dict(settings[0]))
+    image_sha, reading = read_one(scan, index, ctx)
     return sha, index, image_sha, reading
 
 
-def read_pages(tasks: list[tuple[str, ScanFile, int]], ctx: Context,
+def read_pages(tasks: list[Task], ctx: Context,
                jobs: int) -> Iterator[tuple[str, int, str | None, PageReading]]:
-    """Readings of ``tasks`` in order; in ``jobs`` processes when more than one."""
+    """Readings of ``tasks`` (sha, file, page index[, reader settings as recorded]) in order; in
+    ``jobs`` processes when more than one."""
     if jobs <= 1 or len(tasks) < 2:
         _init_worker(ctx)
         yield from map(_task, tasks)

@@ -23,7 +23,7 @@ from flask import (Flask, Response, abort, flash, g, redirect, render_template, 
 from werkzeug.exceptions import HTTPException
 
 from ballotgen.layout import LEVEL_LABELS, LEVELS
-from omr.decide import DEFAULT as THRESHOLDS
+from omr.settings import DEFAULT as SETTINGS
 from tally.count import Attendance, tally_store
 from tally.report import BAND_LABELS, quorum_line, status_line
 from tally.resolve import REASON_LABELS
@@ -60,7 +60,7 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
     app.jinja_env.globals.update(
         LEVELS=LEVELS, LEVEL_LABELS=LEVEL_LABELS, ROW_LABELS=ROW_LABELS,
         BALLOT_LABELS=BALLOT_LABELS, READING_LABELS=READING_LABELS, REASON_LABELS=REASON_LABELS,
-        STATE_LABELS=STATE_LABELS, BAND_LABELS=BAND_LABELS, THRESHOLDS=THRESHOLDS,
+        STATE_LABELS=STATE_LABELS, BAND_LABELS=BAND_LABELS, SETTINGS=SETTINGS,
         MACHINE=MACHINE)
     app.jinja_env.filters["log1p"] = math.log1p
     app.jinja_env.filters["reasons"] = lambda reasons: "; ".join(REASON_LABELS[r] for r in reasons)

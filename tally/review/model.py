@@ -74,8 +74,9 @@ def snapshot(store: Store) -> Snapshot:
 class BoxView:
     rect: Rect
     level: str
-    score: float
+    score: float  # mean darkness
     status: str  # mark, unclear, empty
+    ink: float = 0.0  # ink area, mm²
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,10 @@ def ballot_view(snap: Snapshot, store: Store, ballot: int) -> BallotView | None:
         page_id, row, scored = geometry.get(person.number, (None, None, None))
         boxes = ()
         if row is not None and scored is not None:
-            boxes = tuple(BoxView(rect, level, score, status) for rect, level, score, status
-                          in zip(row.boxes, LEVELS, scored.scores, scored.statuses))
+            ink = scored.ink_mm2 or (0.0,) * len(LEVELS)
+            boxes = tuple(BoxView(rect, level, score, status, area)
+                          for rect, level, score, status, area
+                          in zip(row.boxes, LEVELS, scored.scores, scored.statuses, ink))
         rows.append(RowView(person, reading, flags, scored.scores if scored else (),
                             propose_row(reading, flags, snap.rules), latest_rows.get(person.number),
                             page_id, row.rect if row else None, row.name_cell if row else None,
@@ -197,7 +200,7 @@ def decisions_from_form(view: BallotView, form: Mapping[str, str]) -> list[tuple
 
 @dataclass(frozen=True)
 class GalleryBox:
-    score: float
+    ink: float  # the box's ink area, mm² (what the reader decides on)
     status: str
     ballot: int
     page: int
@@ -207,7 +210,7 @@ class GalleryBox:
 
 
 def gallery_boxes(snap: Snapshot) -> list[GalleryBox]:
-    """Every box read on a ballot page, highest score first."""
+    """Every box read on a ballot page, most ink first."""
     boxes = []
     for r in snap.resolved:
         for page in r.ballot.pages:
@@ -215,19 +218,20 @@ def gallery_boxes(snap: Snapshot) -> list[GalleryBox]:
                 continue
             where = f"{page.file_name} tr. {page.page_index + 1}"
             for row in page.reading.rows:
-                for level, score, status in zip(LEVELS, row.scores, row.statuses):
-                    boxes.append(GalleryBox(score, status, r.id, page.id, row.person, level, where))
-    boxes.sort(key=lambda b: -b.score)
+                ink = row.ink_mm2 or (0.0,) * len(LEVELS)
+                for level, area, status in zip(LEVELS, ink, row.statuses):
+                    boxes.append(GalleryBox(area, status, r.id, page.id, row.person, level, where))
+    boxes.sort(key=lambda b: -b.ink)
     return boxes
 
 
 HISTOGRAM_BINS = 60
-HISTOGRAM_TOP = 0.3  # scores above are counted in the last bin (heavy marks)
+HISTOGRAM_TOP = 15.0  # ink areas (mm²) above are counted in the last bin (heavy marks)
 
 
 def histogram(boxes: list[GalleryBox]) -> list[int]:
-    """How many boxes score in each of HISTOGRAM_BINS equal bins of [0, HISTOGRAM_TOP]."""
+    """How many boxes have their ink in each of HISTOGRAM_BINS equal bins of [0, HISTOGRAM_TOP]."""
     counts = [0] * HISTOGRAM_BINS
     for b in boxes:
-        counts[min(HISTOGRAM_BINS - 1, int(b.score / HISTOGRAM_TOP * HISTOGRAM_BINS))] += 1
+        counts[min(HISTOGRAM_BINS - 1, int(b.ink / HISTOGRAM_TOP * HISTOGRAM_BINS))] += 1
     return counts

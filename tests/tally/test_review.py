@@ -211,7 +211,7 @@ def test_an_access_code_guards_every_page_off_the_loopback(conf):
 def test_the_gallery_shows_every_box_sorted_with_the_thresholds(app, conf):
     client = login(app)
     page = client.get("/thu-vien-o").get_data(as_text=True)
-    crops = re.findall(r'class="crop (\w+)" title="([\d.]+) ', page)
+    crops = re.findall(r'class="crop (\w+)" title="([\d.]+) ', page)  # status, ink area
     assert len(crops) == 6 * 5 * 3  # the six ballots of ours, five persons, three boxes
     scores = [float(s) for _, s in crops]
     assert scores == sorted(scores, reverse=True)

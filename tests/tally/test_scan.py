@@ -241,3 +241,25 @@ def test_a_reader_bug_loses_no_page(stacks, tmp_path, monkeypatch):
     pages = readings_of(folder)
     assert len(pages) == 10 and all(r.kind == "unreadable" for r in pages.values())
     assert all(r.reason == "reader error: ZeroDivisionError: a bug" for r in pages.values())
+
+
+def test_every_reading_records_its_settings_and_a_re_read_uses_them(stacks, tmp_path):
+    """What audit relies on: a page re-read with the settings it records reads as it did."""
+    from omr.load import open_scan
+    from omr.settings import DEFAULT, ReaderSettings
+    from tally.scan import read_pages, reading_context
+
+    conf, out = stacks
+    folder, truth = out["pdf"]
+    with Store.open(conf) as store:
+        ctx = reading_context(store)
+    scan = open_scan(folder / truth["pages"][0]["file"])
+    ballot = next(p["index"] for p in truth["pages"] if p["kind"] == "ballot")
+    strict = ReaderSettings(mark_mm2=500.0, faint_mm2=400.0)  # nothing is a mark any more
+    (_, _, _, as_shipped), (_, _, _, as_recorded) = read_pages(
+        [("sha", scan, ballot), ("sha", scan, ballot, strict.to_dict())], ctx, 1)
+    assert as_shipped.settings == DEFAULT.to_dict()
+    assert as_recorded.settings == strict.to_dict()
+    assert any(r.reading in ("cao", "tin_nhiem", "thap") for r in as_shipped.rows)
+    assert all(r.reading in ("unclear", "blank") for r in as_recorded.rows)
+    assert as_shipped.calibration["mark_mm2"] == DEFAULT.mark_mm2

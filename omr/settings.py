@@ -1,0 +1,143 @@
+"""Every limit the reader applies, in one validated value recorded with each reading.
+
+A :class:`ReaderSettings` is kept apart from what is printed, so tuning never needs a reprint, and
+it is stored with every :class:`~omr.reading.PageReading` (``settings``), so an audit re-reads a
+page with exactly the limits it was first read with, and a change of limits can be replayed on
+past readings (the raw measurements are stored too).
+
+The values were chosen on simulated stacks of one set of seeds (``benchmarks/accuracy.py
+--tune``) and are reported on another (see the README's accuracy section). What each limit
+means, and why it has its value, is said beside it. Units are in the names: ``_mm`` millimetres
+of the sheet, ``_mm2`` square millimetres, darkness 0 (the local paper) … 1 (printed black).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from dataclasses import dataclass, fields
+
+SETTINGS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    # --- Ink pixels. A box's ink is measured on its interior, at least ``ink_inset_mm`` inside
+    # the centre line of its printed outline (a misregistration of 0.3 mm cannot bring the
+    # outline in). A pixel is ink when it is darker than the page's own noise: the noise is the
+    # 99th percentile of darkness inside the emptiest box of each row (median over the rows),
+    # and ink pixels must pass ``ink_low`` (or ``ink_low_noise`` × noise if higher), connected to
+    # pixels past ``ink_high`` (or ``ink_high_noise`` × noise): hysteresis keeps a light but
+    # continuous stroke and drops scattered grain. Components under ``speck_mm2`` are dust.
+    ink_inset_mm: float = 0.75
+    ink_low: float = 0.06
+    ink_high: float = 0.12
+    ink_low_noise: float = 1.5
+    ink_high_noise: float = 2.5
+    speck_mm2: float = 0.1
+    # A thin straight line right across a box, from one side to the opposite one, within
+    # ``line_sd_mm`` (standard deviation) of a straight line, is a fold or a crease, not a mark.
+    # A pen stroke is as thin, but a cross or tick is two strokes at an angle.
+    line_sd_mm: float = 0.2
+    # Empty boxes noisier than this are not empty: the printed outlines are inside what was
+    # taken for the interiors, so the boxes are not where the registration put them.
+    max_ink_noise: float = 0.4
+
+    # --- Box statuses, from a box's ink area (mm²) and extent. Simulated empty boxes show at
+    # most 0.5 mm² (dust); the smallest simulated marks 3.8 mm² (small crosses), light pencil
+    # 6 mm². A cross a quarter of the box drawn with a 0.3 mm pen leaves about 1.2 mm².
+    mark_mm2: float = 1.2  # at or above (with the extent below): a mark
+    faint_mm2: float = 0.4  # at or above, below a mark: unclear, unless the row separates it
+    min_extent_mm: float = 2.0  # ink more compact than this (a dot) is never a mark
+    # Ink area per mm of extent: a cross, tick, circle or fill leaves 0.6 mm or more (a small
+    # cross 0.8, light pencil 1), one thin line across the box (a fold, a crease, a ruler's
+    # shadow) about 0.2. Below this the box is unclear, never a mark.
+    min_ink_per_extent_mm: float = 0.35
+    # The page's own empty boxes (the two emptiest of every row) set a noise level: on a page
+    # whose empty boxes carry ink (a dirty scanner glass, a coarse black-and-white scan), a
+    # mark must show ``page_noise_ratio`` times the ink of its empty boxes (their median), and
+    # a box ``page_noise_ratio`` / 2 times to be unclear.
+    page_noise_ratio: float = 4.0
+    # Mean darkness guards a light mark that the pixel level misses: a box darker on average
+    # than the page's empty boxes (their median) by ``faint_score_margin`` is unclear.
+    faint_score_margin: float = 0.03
+
+    # --- Rows. One mark beside boxes that are only unclear reads as that mark when the
+    # measurements separate them well: every other box has at most ``row_separation`` of the
+    # mark's ink area and of its mean darkness. Spill-over from an overshooting cross or tick
+    # and a faint smudge leave far less than a mark (0.1 of it or less); a second mark a voter
+    # really made is a mark of its own.
+    row_separation: float = 0.3
+    # Ink that enters a box across its edge from a mark in the next box of the row, and reaches
+    # no further than ``spill_depth_mm`` into it (from the outline; the box is 7.5 mm), belongs to
+    # that mark (an overshooting stroke), not to this box.
+    spill_depth_mm: float = 3.2
+
+    # ... and only when a stroke crosses the gap between the two boxes: at least
+    # ``spill_gap_mm2`` of new ink between them, in the row.
+    spill_gap_mm2: float = 0.3
+
+    # --- Other new ink (mm² of ink where the blank ballot is white).
+    # Over an untouched name at most 1.7 mm² (rough black-and-white scans); a line struck
+    # through even a long name leaves 2.5 mm² or more.
+    name_crossed_mm2: float = 2.0
+    write_in_mm2: float = 8.0  # in the write-in band below the table: a written-in name
+    # A name added to the list is written just below the table, where a row would go: the
+    # write-in band is the free area's first ``write_in_band_mm``. A signature, which voters put
+    # anywhere in the lower part of the last page, is not a write-in: on the last page the band
+    # stops at ``signature_zone_from`` of the page's height (the lower third), unless the table
+    # itself reaches that far.
+    write_in_band_mm: float = 22.0
+    signature_zone_from: float = 2 / 3
+
+    # --- Blank pages (duplex backs): ink that is clearly darker than the paper around it
+    # (``blank_contrast`` grey levels of 255) over less than ``blank_ink_fraction`` of the page,
+    # ignoring ``blank_margin_mm`` at the edges (scanner shadows, punched holes).
+    blank_ink_fraction: float = 0.002
+    blank_margin_mm: float = 12.0
+    blank_contrast: int = 90
+
+    # --- Placing the boxes: the share of box outlines that must agree with the registration
+    # (heavy marks hide some), and more of them when fewer than three discs were found.
+    min_outlines: float = 0.5
+    min_outlines_weak: float = 0.8
+
+    def __post_init__(self) -> None:
+        positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
+                    "line_sd_mm", "mark_mm2", "faint_mm2", "min_extent_mm",
+                    "min_ink_per_extent_mm", "page_noise_ratio", "spill_depth_mm",
+                    "name_crossed_mm2", "write_in_mm2", "write_in_band_mm", "signature_zone_from",
+                    "blank_ink_fraction", "blank_contrast")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"reader setting {name} must be positive")
+        if not self.ink_low <= self.ink_high < 1.0:
+            raise ValueError("reader settings must satisfy ink_low <= ink_high < 1")
+        if not 1.0 <= self.ink_low_noise <= self.ink_high_noise:
+            raise ValueError("reader settings must satisfy 1 <= ink_low_noise <= ink_high_noise")
+        if not self.faint_mm2 <= self.mark_mm2:
+            raise ValueError("reader settings must satisfy faint_mm2 <= mark_mm2")
+        if not 0.0 < self.row_separation < 1.0:
+            raise ValueError("reader setting row_separation must be between 0 and 1")
+        if not 0.0 <= self.min_outlines <= self.min_outlines_weak <= 1.0:
+            raise ValueError("reader settings must satisfy "
+                             "0 <= min_outlines <= min_outlines_weak <= 1")
+
+    def to_dict(self) -> dict:
+        return {"version": SETTINGS_VERSION, **dataclasses.asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> ReaderSettings:
+        """The settings ``d`` records; limits it does not name take today's defaults."""
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+    @property
+    def fingerprint(self) -> str:
+        """A short hash of the values, to tell two sets of settings apart at a glance."""
+        text = json.dumps(self.to_dict(), sort_keys=True)
+        return hashlib.sha256(text.encode("ascii")).hexdigest()[:12]
+
+
+DEFAULT = ReaderSettings()
