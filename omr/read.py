@@ -151,8 +151,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             spill_mm2=_rounded([b.ink_mm2 - a for a, b in zip(ink, boxes)], 2),  # type: ignore[arg-type]
             line_mm2=_rounded([b.line_mm2 for b in boxes], 2)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
-    write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature), 2) \
-        if band is not None else 0.0
+    write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
+                                 handwriting=True), 2) if band is not None else 0.0
     clock.lap("scores and new ink")
     # In a row at least one box is empty; if most rows have none, the boxes are not where
     # registration put them (their printed outlines are being measured as ink).

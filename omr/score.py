@@ -236,10 +236,14 @@ def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) ->
 
 def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
                 margin_mm: float = CELL_MARGIN_MM, exclude: Rect | None = None,
-                ink_darkness: float = INK_DARKNESS) -> float:
+                ink_darkness: float = INK_DARKNESS, handwriting: bool = False) -> float:
     """Area of new ink inside ``rect`` (less ``margin_mm`` at its edges, less ``exclude``): ink on
     the scan where the blank ballot is white, after aligning the two locally (ALIGN_REACH_MM)
-    so that printed text a little off its place after registration is not taken for new ink."""
+    so that printed text a little off its place after registration is not taken for new ink.
+
+    With ``handwriting``, ink that runs right across the area, from one side to the opposite
+    one, is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
+    words a voter wrote."""
     x0, y0, x1, y1 = _px(rect, margin_mm)
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
@@ -250,6 +254,15 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
     if exclude is not None:
         ex0, ey0, ex1, ey1 = _px(exclude)
         ink[max(ey0 - y0, 0):max(ey1 - y0, 0), max(ex0 - x0, 0):max(ex1 - x0, 0)] = False
+    if handwriting and ink.any():
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), 8)
+        h, w = ink.shape
+        across = ((stats[:, cv2.CC_STAT_LEFT] == 0)
+                  & (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] >= w)) | \
+            ((stats[:, cv2.CC_STAT_TOP] == 0)
+             & (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= h))
+        across[0] = True
+        return float(stats[~across, cv2.CC_STAT_AREA].sum()) / PX_PER_MM**2
     return float(ink.sum()) / PX_PER_MM**2
 
 
