@@ -23,13 +23,12 @@ from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (REFINE_TOLERANCE_MM, blank_reference, box_score, darkness, find_outline,
-                       ink_levels, interior, new_ink_mm2, outline_correction)
+from omr.score import (blank_reference, box_score, darkness, find_outline, ink_levels, interior,
+                       new_ink_mm2, outline_correction)
 from omr.settings import DEFAULT, ReaderSettings
 
+# A resolution, not a limit: every limit the reader applies is in ReaderSettings.
 BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.blank_*)
-MIN_OUTLINES = 0.5  # box outlines that must agree with the registration (heavy marks hide some)
-MIN_OUTLINES_WEAK = 0.8  # … when fewer than three discs were found
 
 
 @dataclass(frozen=True)
@@ -56,10 +55,20 @@ class Located:
 
 def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None
            ) -> Located | PageReading:
-    """Identify and register ``page``; a PageReading when it is blank, foreign or unreadable."""
-    clock = _Clock(timings)
+    """Identify and register ``page``; a PageReading when it is blank, foreign or unreadable.
+
+    Such a reading records the settings too: its outcome depends on the blank-page and
+    registration limits, so an audit must re-read it with the same ones."""
+    located = _locate(page, ctx, _Clock(timings))
+    if isinstance(located, PageReading):
+        return dataclasses.replace(located, settings=ctx.settings.to_dict())
+    return located
+
+
+def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReading:
+    s = ctx.settings
     grey = page.image
-    if is_blank(grey, page.dpi):
+    if is_blank(grey, page.dpi, s):
         return PageReading("blank")
     clock.lap("blank test")
     hit = find_code(grey)
@@ -84,7 +93,7 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
         return _foreign("the code's page count does not match its layout", **ident)
     page_layout = layout.pages[code.page - 1]
 
-    registration = register(grey, layout, page_layout, hit, page.dpi)
+    registration = register(grey, layout, page_layout, hit, page.dpi, s)
     clock.lap("registration marks")
     if isinstance(registration, RegistrationFailure):
         return _unreadable(registration.reason, registration.marks_found, ident)
@@ -92,8 +101,10 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
     # Darkness takes its black from the discs: only those found, not white beyond the scan area.
     inked = dataclasses.replace(page_layout, marks=registration.discs)
     dark = darkness(warp(grey, registration, layout), layout, inked)
-    correction, agreeing = outline_correction(dark, boxes, layout.box_line)
-    needed = MIN_OUTLINES_WEAK if registration.weak else MIN_OUTLINES
+    correction, agreeing = outline_correction(dark, boxes, layout.box_line,
+                                              reach_mm=s.refine_reach_mm,
+                                              tolerance_mm=s.refine_tolerance_mm)
+    needed = s.min_outlines_weak if registration.weak else s.min_outlines
     if agreeing < needed:
         return _unreadable(f"only {agreeing:.0%} of the printed boxes are where the registration "
                            "puts them", registration.marks_found, ident)
@@ -101,9 +112,11 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
     if correction is not None:  # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
         dark = darkness(warp(grey, registration, layout), layout, inked)
-        residual, agreeing = outline_correction(dark, boxes, layout.box_line)
-        if residual is None or agreeing < MIN_OUTLINES_WEAK or \
-                _largest_shift_mm(residual, boxes) > REFINE_TOLERANCE_MM:
+        residual, agreeing = outline_correction(dark, boxes, layout.box_line,
+                                                reach_mm=s.refine_reach_mm,
+                                                tolerance_mm=s.refine_tolerance_mm)
+        if residual is None or agreeing < s.min_outlines_weak or \
+                _largest_shift_mm(residual, boxes) > s.refine_tolerance_mm:
             return _unreadable("the printed boxes do not line up after registration",
                                registration.marks_found, ident)
     clock.lap("refined warp")
@@ -121,8 +134,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     ident, layout, page_layout = located.ident, located.layout, located.page_layout
     registration, dark = located.registration, located.dark
     reference = blank_reference(layout, page_layout.index)
-    shifts = [[find_outline(dark, box, layout.box_line) for box in row.boxes]
-              for row in page_layout.rows]
+    shifts = [[find_outline(dark, box, layout.box_line, reach_mm=s.relocate_mm)
+               for box in row.boxes] for row in page_layout.rows]
     levels = ink_levels([_emptiest(dark, row.boxes, row_shifts, s.ink_inset_mm)
                          for row, row_shifts in zip(page_layout.rows, shifts)],
                         low=s.ink_low, high=s.ink_high, low_noise=s.ink_low_noise,

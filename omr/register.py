@@ -11,7 +11,9 @@ an affine transform is fitted to the many that agree (``omr.table``); the discs 
 
 Every fit is checked against the expected scale, the paper's anisotropy, its own residual and the
 QR code; when the discs fail and the table cannot be placed either, the result is a
-:class:`RegistrationFailure` with the reason, never a guess and never an exception.
+:class:`RegistrationFailure` with the reason, never a guess and never an exception. The limits
+applied are the reader's settings (``omr.settings.ReaderSettings``, its registration section), so
+an audit re-registers a page with the limits it was first read with.
 """
 
 from __future__ import annotations
@@ -24,33 +26,17 @@ import numpy as np
 from ballotgen.layout import Layout, PageLayout
 from ballotgen.render import qr_modules
 from omr.qr import CodeHit
+from omr.settings import ReaderSettings
 
-# Registration limits. All of them are here, with what each one means.
+# Resolutions and search strategy: how the page is looked at, not what is accepted. The limits
+# (search radii, disc shape, fit checks, the table's reach and agreement) are ReaderSettings.
 PX_PER_MM = 8.0  # resolution of the registered page (203 dpi): boxes are 60 px wide
-# … finding the discs
-SEARCH_RADIUS_MM = 9.0  # how far from the first guess a disc is looked for
-SEARCH_RADIUS_NO_CORNERS_MM = 30.0  # … when the QR code gave no corners (pyzbar), so no rotation
-MARK_AREA_RANGE = (0.5, 1.7)  # found disc area / expected disc area
-MARK_FILL_RANGE = (0.6, 0.92)  # disc area / bounding-box area (π/4 ≈ 0.785 for a disc)
-# … checking a fit (to the discs, or to the table)
-MAX_SCALE_ERROR = 0.08  # the fit's scale vs the QR code's (or the file's dpi)
-MAX_ANISOTROPY = 0.04  # |sx/sy - 1|: paper does not stretch more than this
-MAX_RESIDUAL_MM = 2.5  # RMS of the four discs around the best affine fit (keystone)
-MAX_QR_DISAGREEMENT_MM = 3.0  # the fit must put the QR code where it was found
-# … placing the page from its printed table (fewer than three discs, or their fit failed)
-TABLE_REACH_MM = 4.0  # outlines are looked for this far from the QR code's guess; boxes and
-#                       cells are at least 10 mm apart, so none is taken for its neighbour
-TABLE_COARSE_ROWS = 4  # … the boxes of this many rows, spread over the table (searching far is
-#                        slow); then the other boxes and every table cell:
-TABLE_FINE_REACH_MM = 1.0  # … this far from where those boxes put them
-MIN_RING_CONTRAST = 0.12  # an outline's ring must be this much darker (0..1) than its inside
-TABLE_TOLERANCE_MM = 0.5  # outlines this close to the fitted placement agree with it
-MIN_TABLE_AGREEING = 0.6  # share of all the table's outlines that must agree with the placement
-MAX_TABLE_RESIDUAL_MM = 0.3  # RMS of the agreeing outlines (and discs) around the final fit
-DISC_AGREEMENT_MM = 1.0  # a disc found this close to where the table puts it joins the fit
-MAX_SKEW_NO_CORNERS_DEG = 10.0  # without the QR code's corners (pyzbar) the skew is unknown: it
-SKEW_STEP_NO_CORNERS_DEG = 0.25  # is looked for up to this, in these steps, from the table's
-SKEW_PX_PER_MM = 2.0  # rules resampled at this resolution (omr.table.find_skew)
+TABLE_COARSE_ROWS = 4  # placing the page from its table, the boxes of this many rows, spread
+#                        over the table, are looked for first (searching far is slow); then the
+#                        other boxes and every table cell near where those put them
+SKEW_STEP_NO_CORNERS_DEG = 0.25  # without the QR code's corners (pyzbar) the skew is looked for
+SKEW_PX_PER_MM = 2.0  # in these steps, on the table's rules resampled at this resolution
+#                       (omr.table.find_skew; how far: ReaderSettings.max_skew_no_corners_deg)
 
 
 @dataclass(frozen=True)
@@ -91,38 +77,43 @@ class RegistrationFailure:
 
 
 def register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
-             dpi: float | None) -> Registration | RegistrationFailure:
-    """Find the page transform of ``image`` (H, W) uint8, whose QR code is ``code``.
+             dpi: float | None, settings: ReaderSettings) -> Registration | RegistrationFailure:
+    """Find the page transform of ``image`` (H, W) uint8, whose QR code is ``code``, within the
+    registration limits of ``settings``.
 
     Three or four discs fix the transform. With fewer, or when their fit fails its checks, the
     page is placed from its printed table (:func:`omr.table.find_table`), the discs found
     joining in; it fails only when the table cannot be placed either.
     """
+    s = settings
     guess, scale = _first_guess(image, layout, page, code, dpi)
-    radius_mm = SEARCH_RADIUS_MM if code.corners is not None else SEARCH_RADIUS_NO_CORNERS_MM
+    radius_mm = s.search_radius_mm if code.corners is not None else s.search_radius_no_corners_mm
     found_mm, found_px = [], []
     for mark in page.marks:
         predicted = _apply(guess, np.array([mark]))[0]
-        centre = find_disc(image, predicted, layout.mark_radius * scale, radius_mm * scale)
+        centre = find_disc(image, predicted, layout.mark_radius * scale, radius_mm * scale,
+                           area_range=(s.mark_area_min, s.mark_area_max),
+                           aspect_range=(s.mark_aspect_min, s.mark_aspect_max),
+                           fill_range=(s.mark_fill_min, s.mark_fill_max))
         if centre is not None:
             found_mm.append(mark)
             found_px.append(centre)
     n = len(found_mm)
     if n >= 3:
-        by_discs = _disc_fit(found_mm, found_px, page, code, scale)
+        by_discs = _disc_fit(found_mm, found_px, page, code, scale, s)
         if isinstance(by_discs, Registration):
             return by_discs
         discs_failed = by_discs.reason
     else:
         discs_failed = f"only {n} of 4 registration marks found"
-    by_table = _table_fit(image, layout, page, code, guess, scale, found_mm, found_px)
+    by_table = _table_fit(image, layout, page, code, guess, scale, found_mm, found_px, s)
     if isinstance(by_table, Registration):
         return by_table
     return RegistrationFailure(f"{discs_failed}, and {by_table}", n)
 
 
 def _disc_fit(found_mm: list, found_px: list, page: PageLayout, code: CodeHit,
-              scale: float) -> Registration | RegistrationFailure:
+              scale: float, s: ReaderSettings) -> Registration | RegistrationFailure:
     """The transform fixed by four discs, or three and the QR code's corners (perspective:
     keystone), or three alone (affine), checked."""
     n = len(found_mm)
@@ -137,40 +128,41 @@ def _disc_fit(found_mm: list, found_px: list, page: PageLayout, code: CodeHit,
         residual_px = _residual(matrix, src, dst) if with_qr else residual_px
     else:
         matrix = np.vstack([affine, [0.0, 0.0, 1.0]])
-    problem = _check(affine, matrix, residual_px, MAX_RESIDUAL_MM, page, code, scale, "marks")
+    problem = _check(affine, matrix, residual_px, s.max_residual_mm, page, code, scale, s,
+                     "marks")
     if problem:
         return RegistrationFailure(problem, n)
     return _registration(matrix, affine, n, residual_px, tuple(tuple(m) for m in found_mm[:n]))
 
 
 def _table_fit(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
-               guess: np.ndarray, scale: float, discs_mm: list, discs_px: list
-               ) -> Registration | str:
+               guess: np.ndarray, scale: float, discs_mm: list, discs_px: list,
+               s: ReaderSettings) -> Registration | str:
     """The transform fixed by the printed table's outlines (and the discs that agree with
     them), checked; or why the table cannot be placed."""
     from omr.table import find_skew, find_table  # here: omr.table needs PX_PER_MM from here
 
     if code.corners is None:  # the guess knows no skew: the table's rules tell it
-        skew = find_skew(image, page, guess, max_deg=MAX_SKEW_NO_CORNERS_DEG,
+        skew = find_skew(image, page, guess, max_deg=s.max_skew_no_corners_deg,
                          step_deg=SKEW_STEP_NO_CORNERS_DEG, px_per_mm=SKEW_PX_PER_MM)
         guess = _rotated(guess, skew, code.centre)
-    table = find_table(image, page, layout.box_line, guess, reach_mm=TABLE_REACH_MM,
-                       coarse_rows=TABLE_COARSE_ROWS, fine_reach_mm=TABLE_FINE_REACH_MM,
-                       tolerance_mm=TABLE_TOLERANCE_MM, min_contrast=MIN_RING_CONTRAST)
-    if table is None or table.agreeing < MIN_TABLE_AGREEING:
+    table = find_table(image, page, layout.box_line, guess, reach_mm=s.table_reach_mm,
+                       coarse_rows=TABLE_COARSE_ROWS, fine_reach_mm=s.table_fine_reach_mm,
+                       tolerance_mm=s.table_tolerance_mm, min_contrast=s.min_ring_contrast)
+    if table is None or table.agreeing < s.min_table_agreeing:
         share = 0.0 if table is None else table.agreeing
         return f"the printed table cannot be placed: only {share:.0%} of its outlines agree"
     src, dst = table.layout_mm, table.image_px
     affine, residual_px = _affine_fit(src, dst)
     placed = _apply(np.vstack([affine, [0.0, 0.0, 1.0]]), np.float64(discs_mm).reshape(-1, 2))
-    agree = [np.hypot(*(p - px)) / scale < DISC_AGREEMENT_MM for p, px in zip(placed, discs_px)]
+    agree = [np.hypot(*(p - px)) / scale < s.disc_agreement_mm for p, px in zip(placed, discs_px)]
     discs = [mm for mm, ok in zip(discs_mm, agree) if ok]
     if discs:  # the discs found where the table puts them join the fit
         src = np.vstack([src, discs])
         dst = np.vstack([dst, [px for px, ok in zip(discs_px, agree) if ok]])
         affine, residual_px = _affine_fit(src, dst)
     matrix = np.vstack([affine, [0.0, 0.0, 1.0]])
-    problem = _check(affine, matrix, residual_px, MAX_TABLE_RESIDUAL_MM, page, code, scale,
+    problem = _check(affine, matrix, residual_px, s.max_table_residual_mm, page, code, scale, s,
                      "printed table")
     if problem:
         return f"the printed table cannot be placed: {problem}"
@@ -178,20 +170,21 @@ def _table_fit(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHi
 
 
 def _check(affine: np.ndarray, matrix: np.ndarray, residual_px: float, max_residual_mm: float,
-           page: PageLayout, code: CodeHit, scale: float, what: str) -> str | None:
+           page: PageLayout, code: CodeHit, scale: float, s: ReaderSettings,
+           what: str) -> str | None:
     """Why the fit (from ``what``) cannot be the page's transform, or None."""
     sx = np.hypot(*affine[:, 0])
     sy = np.hypot(*affine[:, 1])
-    if abs(sx / scale - 1) > MAX_SCALE_ERROR or abs(sy / scale - 1) > MAX_SCALE_ERROR:
+    if abs(sx / scale - 1) > s.max_scale_error or abs(sy / scale - 1) > s.max_scale_error:
         return f"the {what} give {sx / scale:.2f}× the expected scale"
-    if abs(sx / sy - 1) > MAX_ANISOTROPY:
+    if abs(sx / sy - 1) > s.max_anisotropy:
         return f"the {what} are not where an undistorted page puts them"
     residual_mm = residual_px / sx
     if residual_mm > max_residual_mm:
         return f"the {what} fit the page with a {residual_mm:.1f} mm error"
     qr_mm = np.array([page.qr.centre])
     disagreement = np.hypot(*(_apply(matrix, qr_mm)[0] - code.centre)) / sx
-    if disagreement > MAX_QR_DISAGREEMENT_MM:
+    if disagreement > s.max_qr_disagreement_mm:
         return f"the {what} and the QR code disagree by {disagreement:.1f} mm"
     return None
 
@@ -211,12 +204,15 @@ def warp(image: np.ndarray, registration: Registration, layout: Layout) -> np.nd
                                borderMode=cv2.BORDER_CONSTANT, borderValue=255)
 
 
-def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float,
-              search_px: float) -> tuple[float, float] | None:
+def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: float, *,
+              area_range: tuple[float, float], aspect_range: tuple[float, float],
+              fill_range: tuple[float, float]) -> tuple[float, float] | None:
     """Centre (x, y) of the solid dark disc of ``radius_px`` nearest to ``near``, or None.
 
-    Looks within ``search_px`` of ``near``; a candidate must have the area, the roundness and the
-    fill of a disc, so ink strokes, stamps, QR modules and the dark scanner edge are passed over.
+    Looks within ``search_px`` of ``near``; a candidate must have the area (``area_range`` of
+    the disc's), the roundness (width / height in ``aspect_range``) and the fill (``fill_range``
+    of its bounding box) of a disc, so ink strokes, stamps, QR modules and the dark scanner edge
+    are passed over.
     """
     h, w = image.shape
     x0, y0 = int(max(near[0] - search_px, 0)), int(max(near[1] - search_px, 0))
@@ -233,9 +229,10 @@ def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float,
     best, best_distance = None, np.inf
     for i in range(1, count):
         x, y, bw, bh, area = stats[i]
-        if not MARK_AREA_RANGE[0] <= area / expected_area <= MARK_AREA_RANGE[1]:
+        if not area_range[0] <= area / expected_area <= area_range[1]:
             continue
-        if not 0.75 <= bw / bh <= 1.33 or not MARK_FILL_RANGE[0] <= area / (bw * bh) <= MARK_FILL_RANGE[1]:
+        if not aspect_range[0] <= bw / bh <= aspect_range[1] or \
+                not fill_range[0] <= area / (bw * bh) <= fill_range[1]:
             continue
         if x == 0 or y == 0 or x + bw >= window.shape[1] or y + bh >= window.shape[0]:
             continue  # cut by the window (or the scanner's edge): its centre would be wrong

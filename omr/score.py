@@ -20,9 +20,6 @@ from omr.register import PX_PER_MM
 
 PAPER_WINDOW_MM = 14  # paper level = brightest nearby within this window (wider than a filled box)
 BOX_INSET_MM = 0.55  # box interior starts this far inside the printed outline's centre line
-REFINE_REACH_MM = 1.8  # box outlines are first looked for this far from where registration puts them
-REFINE_TOLERANCE_MM = 0.4  # outlines this close to the fitted correction agree with it
-RELOCATE_MM = 0.5  # then each box is looked for this far around the corrected position
 INK_DARKNESS = 0.45  # darkness above which a pixel counts as ink for areas (mm²)
 REFERENCE_GROW_MM = 0.25  # printed ink of the blank ballot is grown by this much (after alignment)
 CELL_MARGIN_MM = 0.8  # new ink this close to a cell's rules is ignored
@@ -88,9 +85,11 @@ class InkLevels:
 
 
 def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[int, int] = (0, 0),
-                 reach_mm: float = RELOCATE_MM) -> tuple[int, int]:
+                 reach_mm: float) -> tuple[int, int]:
     """Shift (dx, dy) in pixels, within ``reach_mm`` of ``around``, that best fits the printed
-    outline of ``box``: the ring along its edges darkest against the inside of the box."""
+    outline of ``box``: the ring along its edges darkest against the inside of the box.
+    (The reader looks ``ReaderSettings.relocate_mm`` around each box once the outlines fixed
+    the registration.)"""
     pad = int(np.ceil(reach_mm * PX_PER_MM))
     line = max(1, int(round(line_mm * PX_PER_MM)))  # ring a little wider than the outline
     x0, y0, x1, y1 = _px(box)
@@ -118,20 +117,21 @@ def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[i
     return (around[0] + int(dx[best]), around[1] + int(dy[best]))
 
 
-def outline_correction(dark: np.ndarray, boxes: list[Rect],
-                       line_mm: float) -> tuple[np.ndarray | None, float]:
+def outline_correction(dark: np.ndarray, boxes: list[Rect], line_mm: float, *, reach_mm: float,
+                       tolerance_mm: float) -> tuple[np.ndarray | None, float]:
     """How the printed box outlines sit relative to the layout: an affine correction (2 × 3,
-    registered pixels, layout → found) and the fraction of outlines that agree with it.
+    registered pixels, layout → found) and the fraction of outlines that agree with it, within
+    ``tolerance_mm`` (``ReaderSettings.refine_tolerance_mm``).
 
-    Each outline is looked for within REFINE_REACH_MM; the correction is fitted to all of them
-    with RANSAC, so a box under a heavy mark cannot pull it.
+    Each outline is looked for within ``reach_mm`` (``ReaderSettings.refine_reach_mm``); the
+    correction is fitted to all of them with RANSAC, so a box under a heavy mark cannot pull it.
     """
     if len(boxes) < 6:
         return None, 1.0
-    found = np.array([find_outline(dark, b, line_mm, reach_mm=REFINE_REACH_MM) for b in boxes], float)
+    found = np.array([find_outline(dark, b, line_mm, reach_mm=reach_mm) for b in boxes], float)
     centres = np.array([b.centre for b in boxes]) * PX_PER_MM
     model, inliers = cv2.estimateAffine2D(centres, centres + found, method=cv2.RANSAC,
-                                          ransacReprojThreshold=REFINE_TOLERANCE_MM * PX_PER_MM)
+                                          ransacReprojThreshold=tolerance_mm * PX_PER_MM)
     if model is None or inliers is None:
         return None, 0.0
     return model, float(inliers.mean())

@@ -5,10 +5,18 @@ it is stored with every :class:`~omr.reading.PageReading` (``settings``), so an 
 page with exactly the limits it was first read with, and a change of limits can be replayed on
 past readings (the raw measurements are stored too).
 
-The values were chosen on simulated stacks of one set of seeds (``benchmarks/accuracy.py
---tune``) and are reported on another (see the README's accuracy section). What each limit
-means, and why it has its value, is said beside it. Units are in the names: ``_mm`` millimetres
-of the sheet, ``_mm2`` square millimetres, darkness 0 (the local paper) … 1 (printed black).
+The ink and decision limits were chosen on simulated stacks of one set of seeds
+(``benchmarks/accuracy.py --tune``) and are reported on another (see the README's accuracy
+section); the registration limits follow from the printed layout and from what paper and
+scanners do to it. What each limit means, and why it has its value, is said beside it. Units are
+in the names: ``_mm`` millimetres of the sheet, ``_mm2`` square millimetres, ``_deg`` degrees,
+darkness 0 (the local paper) … 1 (printed black); a range is two limits, ``…_min`` and ``…_max``.
+
+Resolutions and search strategies are not limits and stay beside the code that uses them
+(``register.PX_PER_MM``, ``SKEW_PX_PER_MM``, ``SKEW_STEP_NO_CORNERS_DEG``,
+``TABLE_COARSE_ROWS``, ``read.BLANK_PX_PER_MM``): they say how the reader looks, not what it
+accepts. A recorded dict that lacks a limit takes its default: settings recorded before version 2
+have no registration limits, and their defaults are the values the reader applied then.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 1
+SETTINGS_VERSION = 2  # 2: the registration limits joined (1 lacks them)
 
 
 @dataclass(frozen=True)
@@ -98,17 +106,60 @@ class ReaderSettings:
     blank_margin_mm: float = 12.0
     blank_contrast: int = 90
 
-    # --- Placing the boxes: the share of box outlines that must agree with the registration
-    # (heavy marks hide some), and more of them when fewer than three discs were found.
+    # --- Registration (``omr.register``, ``omr.table``): where the page lies on the scan.
+    # Finding the discs, around where the QR code's first guess puts them:
+    search_radius_mm: float = 9.0  # how far from the first guess a disc is looked for
+    search_radius_no_corners_mm: float = 30.0  # … when the QR code gave no corners (pyzbar), so
+    #                                            no rotation is known
+    mark_area_min: float = 0.5  # a disc found has this …
+    mark_area_max: float = 1.7  # … to this times the area of the printed disc,
+    mark_aspect_min: float = 0.75  # … is this …
+    mark_aspect_max: float = 1.33  # … to this times as wide as it is high,
+    mark_fill_min: float = 0.6  # … and fills this …
+    mark_fill_max: float = 0.92  # … to this of its bounding box (π/4 ≈ 0.785 for a disc)
+    # Checking a fit (to the discs, or to the table), so that a wrong one is refused, not used:
+    max_scale_error: float = 0.08  # the fit's scale vs the QR code's (or the file's dpi)
+    max_anisotropy: float = 0.04  # |sx/sy - 1|: paper does not stretch more than this
+    max_residual_mm: float = 2.5  # RMS of the four discs around the best affine fit (keystone)
+    max_qr_disagreement_mm: float = 3.0  # the fit must put the QR code where it was found
+    # Placing the page from its printed table (fewer than three discs, or their fit failed):
+    # the box outlines of a few rows are looked for ``table_reach_mm`` from the QR code's guess
+    # (boxes and cells are at least 10 mm apart, so none is taken for its neighbour), then the
+    # other boxes and every cell ``table_fine_reach_mm`` from where those put them.
+    table_reach_mm: float = 4.0
+    table_fine_reach_mm: float = 1.0
+    min_ring_contrast: float = 0.12  # an outline's ring is this much darker than its inside
+    #                                  (paper beyond the scan area, a covered table: nothing)
+    table_tolerance_mm: float = 0.5  # outlines this close to the fitted placement agree with it
+    min_table_agreeing: float = 0.6  # share of all the table's outlines that must agree
+    max_table_residual_mm: float = 0.3  # RMS of the agreeing outlines (and discs) around the fit
+    disc_agreement_mm: float = 1.0  # a disc found this close to where the table puts it joins
+    max_skew_no_corners_deg: float = 10.0  # without the QR code's corners the skew is unknown:
+    #                                        the table's rules are turned up to this to find it
+    # Placing the boxes on the registered page: their outlines are looked for
+    # ``refine_reach_mm`` around where the registration puts them, and an affine correction is
+    # fitted to those that agree within ``refine_tolerance_mm``; ``min_outlines`` of them must
+    # agree (heavy marks hide some), ``min_outlines_weak`` when fewer than three discs were found
+    # and after the correction, which must then move no box more than ``refine_tolerance_mm``.
+    # Each box's own outline is then looked for ``relocate_mm`` around its corrected place.
+    refine_reach_mm: float = 1.8
+    refine_tolerance_mm: float = 0.4
     min_outlines: float = 0.5
     min_outlines_weak: float = 0.8
+    relocate_mm: float = 0.5
 
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
                     "line_sd_mm", "mark_mm2", "faint_mm2", "min_extent_mm",
                     "min_ink_per_extent_mm", "page_noise_ratio", "spill_depth_mm",
                     "name_crossed_mm2", "write_in_mm2", "write_in_band_mm", "signature_zone_from",
-                    "blank_ink_fraction", "blank_contrast")
+                    "blank_ink_fraction", "blank_contrast",
+                    "search_radius_mm", "search_radius_no_corners_mm", "mark_area_min",
+                    "mark_fill_min", "max_scale_error", "max_anisotropy", "max_residual_mm",
+                    "max_qr_disagreement_mm", "table_reach_mm", "table_fine_reach_mm",
+                    "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
+                    "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
+                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
         for name in positive:
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
@@ -123,6 +174,27 @@ class ReaderSettings:
         if not 0.0 <= self.min_outlines <= self.min_outlines_weak <= 1.0:
             raise ValueError("reader settings must satisfy "
                              "0 <= min_outlines <= min_outlines_weak <= 1")
+        if not self.mark_area_min <= self.mark_area_max:
+            raise ValueError("reader settings must satisfy mark_area_min <= mark_area_max")
+        if not self.mark_aspect_min <= 1.0 <= self.mark_aspect_max:
+            raise ValueError("reader settings must satisfy mark_aspect_min <= 1 <= mark_aspect_max")
+        if not self.mark_fill_min <= self.mark_fill_max <= 1.0:
+            raise ValueError("reader settings must satisfy "
+                             "0 < mark_fill_min <= mark_fill_max <= 1")
+        if not self.search_radius_mm <= self.search_radius_no_corners_mm:
+            raise ValueError("reader settings must satisfy "
+                             "search_radius_mm <= search_radius_no_corners_mm")
+        if not self.table_fine_reach_mm <= self.table_reach_mm:
+            raise ValueError("reader settings must satisfy table_fine_reach_mm <= table_reach_mm")
+        if not self.relocate_mm <= self.refine_reach_mm:
+            raise ValueError("reader settings must satisfy relocate_mm <= refine_reach_mm")
+        for name in ("max_scale_error", "max_anisotropy", "min_ring_contrast"):
+            if not getattr(self, name) < 1.0:
+                raise ValueError(f"reader setting {name} must be below 1")
+        if not self.min_table_agreeing <= 1.0:
+            raise ValueError("reader setting min_table_agreeing must be at most 1")
+        if not self.max_skew_no_corners_deg < 45.0:
+            raise ValueError("reader setting max_skew_no_corners_deg must be below 45")
 
     def to_dict(self) -> dict:
         return {"version": SETTINGS_VERSION, **dataclasses.asdict(self)}

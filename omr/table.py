@@ -2,14 +2,16 @@
 
 The QR code's first guess (``register._first_guess``) puts the table within a few millimetres of
 where it is, even on a sheet skewed 10°. Around that guess the box outlines of a few rows are
-looked for (as ``score.find_outline`` does after registration, but farther: TABLE_REACH_MM), and
+looked for (as ``score.find_outline`` does after registration, but farther: ``reach_mm``), and
 an affine placement is fitted to their centres with RANSAC, so that a heavy mark or a stamp over
 a few of them cannot pull it. Every other box and every cell of the table (the rectangle between
 its rules, across the whole width of the page) is then looked for near where that placement puts
 it, and the placement is fitted again to all of them. An outline counts as found only when its
-ring is clearly darker than its inside (MIN_RING_CONTRAST), so paper beyond the scan area or a
+ring is clearly darker than its inside (``min_contrast``), so paper beyond the scan area or a
 covered table finds nothing.
-The caller (``register``) checks the result; the limits are at the top of ``omr/register.py``.
+The caller (``register``) passes the limits, from the reader's settings
+(``ReaderSettings.table_reach_mm`` and the rest of its registration section), and checks the
+result.
 """
 
 from __future__ import annotations

@@ -255,7 +255,8 @@ def test_boxes_that_do_not_line_up_make_the_page_unreadable(issued, drawer, ctx,
         dataclasses.replace(row, boxes=tuple(lower(b) for b in row.boxes)) for row in page.rows))
     moved = dataclasses.replace(issued.layout, pages=(moved_page,))
     wrong = dataclasses.replace(ctx, layouts={issued.layout.hash: moved})
-    monkeypatch.setattr("omr.read.outline_correction", lambda dark, boxes, line: (None, 1.0))
+    monkeypatch.setattr("omr.read.outline_correction",
+                        lambda dark, boxes, line, **limits: (None, 1.0))
     reading = read(drawer, wrong, plan(issued, {n: [n % 3] for n in range(1, 6)}))
     assert reading.kind == "unreadable"
     assert reading.reason.startswith("the boxes do not line up with the page")

@@ -16,6 +16,7 @@ from omr.load import PageImage
 from omr.qr import find_code
 from omr.read import read_page
 from omr.register import Registration, RegistrationFailure, register
+from omr.settings import DEFAULT, ReaderSettings
 from tests.conftest import make_issued
 from tests.omr.conftest import DPI, context_of
 
@@ -75,7 +76,8 @@ def test_a_skewed_sheet_with_its_corners_cut_off_reads_from_the_table(issued, re
     assert points_in_frame(list(layout_page.marks), issued.layout.mark_radius, matrix, (w, h),
                            dpi) <= 2, "the scan must have lost at least two discs"
 
-    registration = register(page.image, issued.layout, layout_page, find_code(page.image), dpi)
+    registration = register(page.image, issued.layout, layout_page, find_code(page.image), dpi,
+                            DEFAULT)
     assert isinstance(registration, Registration) and registration.marks_found < 3
     assert box_error_mm(registration, layout_page, matrix, dpi) < 0.3
 
@@ -124,7 +126,8 @@ def test_a_page_whose_table_cannot_be_placed_is_unreadable_with_the_reason(issue
                 int((table.x - 1) * s):int((table.right + 1) * s)] = 255
     page = drawer.scan(sheet, skew=6.0)
 
-    result = register(page.image, issued.layout, page_layout, find_code(page.image), page.dpi)
+    result = register(page.image, issued.layout, page_layout, find_code(page.image), page.dpi,
+                      DEFAULT)
     assert isinstance(result, RegistrationFailure) and result.marks_found == 0
     assert result.reason.startswith("only 0 of 4 registration marks found, and the printed table "
                                     "cannot be placed")
@@ -146,3 +149,44 @@ def test_a_skewed_sheet_reads_when_only_pyzbar_finds_the_code(issued, renderers,
     reading = read_page(page, ctx)
     assert reading.kind == "ballot" and reading.marks_found < 3, reading.reason
     assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
+
+
+def test_the_registration_limits_are_the_settings_and_are_recorded(issued, drawer, ctx):
+    """A fit checked against a scale error of 0.1 % fails on a normal page (discs and table
+    alike), and the unreadable reading records the limits it was read with, so an audit
+    re-reads it the same way."""
+    sheet = marked_sheet(issued, drawer.renderer, DPI, [0, 1, 2, 0, 1])
+    page = drawer.scan(sheet)
+    assert read_page(page, ctx).kind == "ballot"
+    strict = dataclasses.replace(DEFAULT, max_scale_error=0.001)
+    result = register(page.image, issued.layout, issued.layout.pages[0], find_code(page.image),
+                      page.dpi, strict)
+    assert isinstance(result, RegistrationFailure) and result.marks_found == 4
+    assert result.reason.startswith("the marks give") and "expected scale" in result.reason
+    reading = read_page(page, dataclasses.replace(ctx, settings=strict))
+    assert reading.kind == "unreadable" and "× the expected scale" in reading.reason
+    assert reading.settings == strict.to_dict() and reading.settings["max_scale_error"] == 0.001
+    assert ReaderSettings.from_dict(reading.settings) == strict
+
+
+@pytest.mark.parametrize("limits", [
+    {"max_scale_error": 0.0}, {"search_radius_mm": -1.0}, {"min_table_agreeing": 1.5},
+    {"mark_area_min": 2.0, "mark_area_max": 1.0}, {"mark_fill_max": 1.2},
+    {"mark_aspect_min": 1.1}, {"table_fine_reach_mm": 5.0, "table_reach_mm": 4.0},
+    {"search_radius_mm": 40.0}, {"relocate_mm": 2.0}, {"max_skew_no_corners_deg": 90.0}])
+def test_invalid_registration_settings_are_refused(limits):
+    with pytest.raises(ValueError):
+        ReaderSettings(**limits)
+
+
+def test_settings_recorded_before_the_registration_limits_read_as_they_did():
+    """A version-1 record has no registration limits: they take the values applied then."""
+    old = {k: v for k, v in DEFAULT.to_dict().items()
+           if k in ("version", "mark_mm2", "faint_mm2", "ink_low", "min_outlines")}
+    old["version"] = 1
+    settings = ReaderSettings.from_dict(old)
+    assert settings == DEFAULT
+    assert (settings.search_radius_mm, settings.mark_area_min, settings.mark_area_max,
+            settings.max_scale_error, settings.table_reach_mm, settings.refine_reach_mm,
+            settings.refine_tolerance_mm, settings.relocate_mm) == (9.0, 0.5, 1.7, 0.08, 4.0,
+                                                                   1.8, 0.4, 0.5)
