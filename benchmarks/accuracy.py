@@ -47,7 +47,7 @@ from tally.scan import default_jobs, scan_stack
 from tally.store import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
-ROSTERS = {"small": (SAMPLES / "roster-small.csv", 50), "large": (SAMPLES / "roster-large.xlsx", 12)}
+ROSTERS = {"small": (SAMPLES / "roster-small.csv", 50), "large": (SAMPLES / "roster-large.xlsx", 20)}
 SEED_BASE = {"tune": 0, "heldout": 100_000}
 RATES = {"blank_row": 0.02, "multi_mark": 0.02, "correction": 0.02, "crossed_name": 0.03,
          "write_in": 0.03, "blank_ballot": 0.01, "signature": 0.4, "stray": 0.3}

@@ -161,9 +161,26 @@ ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
              RowValue.UNCLEAR: ("unclear_mark",)}
 
 
-def row_flags(reading: str, name_ink_mm2: float, s: ReaderSettings = DEFAULT) -> tuple[str, ...]:
+def name_level(name_inks: list[float], s: ReaderSettings = DEFAULT) -> float:
+    """New ink over a printed name from which it is struck through, on this page.
+
+    ``name_crossed_mm2``, or more on a page whose every name shows new ink (print bled or
+    smeared by the scanner, a stain across the column): ``name_page_ratio`` times the page's
+    25th percentile, but never above ``name_crossed_max_mm2``, which a line through a name
+    always leaves beside what the page adds.
+    """
+    if not name_inks:
+        return s.name_crossed_mm2
+    page = float(np.percentile(name_inks, 25))
+    return max(s.name_crossed_mm2, min(s.name_page_ratio * page, s.name_crossed_max_mm2))
+
+
+def row_flags(reading: str, name_ink_mm2: float, s: ReaderSettings = DEFAULT, *,
+              name_crossed_mm2: float | None = None) -> tuple[str, ...]:
+    """The row's flags; ``name_crossed_mm2`` is the page's :func:`name_level`."""
     flags = ROW_FLAGS.get(reading, ())  # type: ignore[call-overload]
-    if name_ink_mm2 >= s.name_crossed_mm2:
+    level = s.name_crossed_mm2 if name_crossed_mm2 is None else name_crossed_mm2
+    if name_ink_mm2 >= level:
         flags += ("name_crossed",)
     return flags
 

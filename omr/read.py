@@ -17,14 +17,14 @@ import numpy as np
 
 from ballotgen import payload
 from ballotgen.layout import Layout, PageLayout, Rect
-from omr.decide import decide_row, page_model, row_flags
+from omr.decide import decide_row, name_level, page_model, row_flags
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (blank_reference, box_score, darkness, find_outline, ink_levels, interior,
-                       new_ink_mm2, outline_correction)
+from omr.score import (above_background, blank_reference, box_score, darkness, find_outline,
+                       ink_levels, interior, new_ink_mm2, outline_correction)
 from omr.settings import DEFAULT, ReaderSettings
 
 # A resolution, not a limit: every limit the reader applies is in ReaderSettings.
@@ -115,7 +115,9 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         residual, agreeing = outline_correction(dark, boxes, layout.box_line,
                                                 reach_mm=s.refine_reach_mm,
                                                 tolerance_mm=s.refine_tolerance_mm)
-        if residual is None or agreeing < s.min_outlines_weak or \
+        # The same share of outlines as before (heavy marks and light toner hide some), and
+        # what remains to correct must be within the tolerance.
+        if residual is None or agreeing < needed or \
                 _largest_shift_mm(residual, boxes) > s.refine_tolerance_mm:
             return _unreadable("the printed boxes do not line up after registration",
                                registration.marks_found, ident)
@@ -136,36 +138,42 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     reference = blank_reference(layout, page_layout.index)
     shifts = [[find_outline(dark, box, layout.box_line, reach_mm=s.relocate_mm)
                for box in row.boxes] for row in page_layout.rows]
-    levels = ink_levels([_emptiest(dark, row.boxes, row_shifts, s.ink_inset_mm)
+    levels = ink_levels([above_background(_emptiest(dark, row.boxes, row_shifts, s.ink_inset_mm),
+                                          stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
+                                          fill=s.fill_darkness)
                          for row, row_shifts in zip(page_layout.rows, shifts)],
                         low=s.ink_low, high=s.ink_high, low_noise=s.ink_low_noise,
                         high_noise=s.ink_high_noise)
     measured = [[box_score(dark, box, shift, levels, inset_mm=s.ink_inset_mm,
                            speck_mm2=s.speck_mm2, spill_depth_mm=s.spill_depth_mm,
-                           line_sd_mm=s.line_sd_mm)
+                           line_sd_mm=s.line_sd_mm, stroke_mm=s.stroke_max_mm,
+                           solid=s.solid_darkness, fill=s.fill_darkness)
                  for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]
     if levels.noise > s.max_ink_noise:
         return _unreadable("the boxes do not line up with the page (their insides are as dark as "
                            "ink)", registration.marks_found, ident)
     model = page_model(measured, s)
+    names = [round(new_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm), 2)
+             for row in page_layout.rows]
+    crossed_level = name_level(names, s)
     rows = []
-    for row, boxes in zip(page_layout.rows, measured):
+    for row, boxes, name_ink in zip(page_layout.rows, measured, names):
         gaps = tuple(new_ink_mm2(dark, reference, _between(a, b), margin_mm=0.0,
                                  ink_darkness=levels.high)
                      for a, b in zip(row.boxes, row.boxes[1:]))
         statuses, reading, ink = decide_row(boxes, model, s, gaps_mm2=gaps)
-        name_ink = round(new_ink_mm2(dark, reference, row.name_cell), 2)
         rows.append(RowReading(
             row.person, _rounded([b.score for b in boxes], 4),  # type: ignore[arg-type]
             _rounded([b.extent_mm for b in boxes], 2), statuses, reading,  # type: ignore[arg-type]
-            name_ink, row_flags(reading, name_ink, s),
+            name_ink, row_flags(reading, name_ink, s, name_crossed_mm2=crossed_level),
             ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             spill_mm2=_rounded([b.ink_mm2 - a for a, b in zip(ink, boxes)], 2),  # type: ignore[arg-type]
             line_mm2=_rounded([b.line_mm2 for b in boxes], 2)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
-                                 handwriting=True), 2) if band is not None else 0.0
+                                 handwriting=True, stroke_mm=s.stroke_max_mm,
+                                 ink_darkness=s.write_in_darkness), 2) if band is not None else 0.0
     clock.lap("scores and new ink")
     # In a row at least one box is empty; if most rows have none, the boxes are not where
     # registration put them (their printed outlines are being measured as ink).
@@ -175,7 +183,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     if write_in >= s.write_in_mm2:
         flags.add("write_in")
     calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
-                   "ink_high": round(levels.high, 4), **model.to_dict()}
+                   "ink_high": round(levels.high, 4), **model.to_dict(),
+                   "name_crossed_mm2": round(crossed_level, 2)}
     return PageReading("ballot", upside_down=registration.upside_down,
                        registration_error_mm=registration.residual_mm,
                        marks_found=registration.marks_found, rows=tuple(rows),

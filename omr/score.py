@@ -145,10 +145,28 @@ def interior(dark: np.ndarray, box: Rect, shift: tuple[int, int], inset_mm: floa
                 max(x0 + shift[0], 0):max(x1 + shift[0], 0)]
 
 
+def above_background(area: np.ndarray, *, stroke_mm: float, solid: float,
+                     fill: float = 1.0) -> np.ndarray:
+    """Darkness of ``area`` above its own background: what is left after taking away every
+    shape wider than a pen stroke (a grey-level opening with a ``stroke_mm`` square, the
+    "top-hat"). Stains, shadows and a coffee ring are broad and smooth, so they go; crosses,
+    ticks and circles are strokes, so they stay. An area whose background averages darker than
+    ``solid``, or half covered by darkness above ``fill``, is filled in (a fill is as broad as
+    the box), and is left as it is."""
+    if not area.size:
+        return area
+    k = max(3, int(round(stroke_mm * PX_PER_MM)) | 1)
+    background = cv2.morphologyEx(area, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    if float(background.mean()) >= solid or float((area > fill).mean()) >= 0.5:
+        return area
+    return area - background
+
+
 def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, low_noise: float,
                high_noise: float) -> InkLevels:
-    """The page's ink levels from interiors of boxes that are almost certainly empty (the
-    emptiest box of each row): the noise is the median of their 99th percentiles."""
+    """The page's ink levels from interiors (above their background) of boxes that are almost
+    certainly empty (the emptiest box of each row): the noise is the median of their 99th
+    percentiles."""
     values = [float(np.percentile(a, 99)) for a in empty_interiors if a.size]
     noise = float(np.median(values)) if values else 0.0
     return InkLevels(noise, max(low, low_noise * noise), max(high, high_noise * noise))
@@ -156,13 +174,14 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
 
 def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels, *,
               inset_mm: float, speck_mm2: float, spill_depth_mm: float,
-              line_sd_mm: float) -> BoxScore:
+              line_sd_mm: float, stroke_mm: float, solid: float, fill: float) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
-    The mean darkness is taken ``BOX_INSET_MM`` inside the outline; the ink area, its extent and
-    where it enters the box ``inset_mm`` inside (so the printed outline never counts). A thin
-    straight line right across the box (a fold, a crease: within ``line_sd_mm`` of a straight
-    line, from one side to the opposite one) is not ink of the box.
+    Darkness is measured above the box's own background (:func:`above_background`). The mean
+    is taken ``BOX_INSET_MM`` inside the outline; the ink area, its extent and where it enters
+    the box ``inset_mm`` inside (so the printed outline never counts). A thin straight line
+    right across the box (a fold, a crease: within ``line_sd_mm`` of a straight line, from one
+    side to the opposite one) is not ink of the box.
     """
     whole = interior(dark, box, shift, BOX_INSET_MM)
     if not whole.size:
@@ -170,6 +189,8 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     inner = interior(dark, box, shift, inset_mm)
     if not inner.size:
         return BoxScore(float(whole.mean()), 0.0)
+    whole = above_background(whole, stroke_mm=stroke_mm, solid=solid, fill=fill)
+    inner = above_background(inner, stroke_mm=stroke_mm, solid=solid, fill=fill)
     ink = _ink(inner, levels, speck_px=speck_mm2 * PX_PER_MM**2)
     if ink is None:
         return BoxScore(float(whole.mean()), 0.0)
@@ -236,20 +257,25 @@ def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) ->
 
 def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
                 margin_mm: float = CELL_MARGIN_MM, exclude: Rect | None = None,
-                ink_darkness: float = INK_DARKNESS, handwriting: bool = False) -> float:
+                ink_darkness: float = INK_DARKNESS, handwriting: bool = False,
+                stroke_mm: float | None = None) -> float:
     """Area of new ink inside ``rect`` (less ``margin_mm`` at its edges, less ``exclude``): ink on
     the scan where the blank ballot is white, after aligning the two locally (ALIGN_REACH_MM)
     so that printed text a little off its place after registration is not taken for new ink.
 
     With ``handwriting``, ink that runs right across the area, from one side to the opposite
     one, is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
-    words a voter wrote."""
+    words a voter wrote. With ``stroke_mm``, darkness is taken above the area's background
+    (:func:`above_background`): a stain is not new ink."""
     x0, y0, x1, y1 = _px(rect, margin_mm)
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
         return 0.0
     dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1))
-    scan = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx] > ink_darkness
+    window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+    if stroke_mm is not None:
+        window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
+    scan = window > ink_darkness
     ink = scan & ~reference.printed[y0:y0 + scan.shape[0], x0:x0 + scan.shape[1]]
     if exclude is not None:
         ex0, ey0, ex1, ey1 = _px(exclude)

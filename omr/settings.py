@@ -52,6 +52,15 @@ class ReaderSettings:
     # taken for the interiors, so the boxes are not where the registration put them.
     max_ink_noise: float = 0.4
 
+    # Darkness is measured above each box's own background: whatever is broader than a pen
+    # stroke (``stroke_max_mm``, a felt pen is 1 mm) is background: a stain, a grey shadow or a
+    # coffee ring, smooth and broad, is taken away; strokes stay. A box whose background
+    # averages darker than ``solid_darkness``, or half covered by ink darker than
+    # ``fill_darkness`` (a light fill), is filled in and keeps its darkness.
+    stroke_max_mm: float = 1.5
+    solid_darkness: float = 0.3
+    fill_darkness: float = 0.2
+
     # --- Box statuses, from a box's ink area (mm²) and extent. Simulated empty boxes show at
     # most 0.5 mm² (dust); the smallest simulated marks 3.8 mm² (small crosses), light pencil
     # 6 mm². A cross a quarter of the box drawn with a 0.3 mm pen leaves about 1.2 mm².
@@ -90,6 +99,10 @@ class ReaderSettings:
     # Over an untouched name at most 1.7 mm² (rough black-and-white scans); a line struck
     # through even a long name leaves 2.5 mm² or more.
     name_crossed_mm2: float = 2.0
+    # … on a page whose names all show new ink (bled print, a smear), the level rises to twice
+    # the page's 25th percentile, up to 6 mm² (see decide.name_level).
+    name_page_ratio: float = 2.0
+    name_crossed_max_mm2: float = 6.0
     write_in_mm2: float = 8.0  # in the write-in band below the table: a written-in name
     # A name added to the list is written just below the table, where a row would go: the
     # write-in band is the free area's first ``write_in_band_mm``. A signature, which voters put
@@ -97,6 +110,8 @@ class ReaderSettings:
     # stops at ``signature_zone_from`` of the page's height (the lower third), unless the table
     # itself reaches that far.
     write_in_band_mm: float = 22.0
+    # Handwriting there is ink darker than this above its background (a light pen, a pencil).
+    write_in_darkness: float = 0.3
     signature_zone_from: float = 2 / 3
 
     # --- Blank pages (duplex backs): ink that is clearly darker than the paper around it
@@ -150,9 +165,10 @@ class ReaderSettings:
 
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
-                    "line_sd_mm", "mark_mm2", "faint_mm2", "min_extent_mm",
+                    "line_sd_mm", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
+                    "faint_mm2", "min_extent_mm",
                     "min_ink_per_extent_mm", "page_noise_ratio", "spill_depth_mm",
-                    "name_crossed_mm2", "write_in_mm2", "write_in_band_mm", "signature_zone_from",
+                    "name_crossed_mm2", "name_page_ratio", "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm", "write_in_darkness", "signature_zone_from",
                     "blank_ink_fraction", "blank_contrast",
                     "search_radius_mm", "search_radius_no_corners_mm", "mark_area_min",
                     "mark_fill_min", "max_scale_error", "max_anisotropy", "max_residual_mm",
