@@ -63,6 +63,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/count_accuracy.py
+	$(BIN)/python benchmarks/independent_scans.py --mistakes
 
 setup: $(VENV)/.installed
 

@@ -35,8 +35,12 @@ from benchmarks.independent.corpus import build_set  # noqa: E402
 from benchmarks.independent.plans import CORRECT, MISTAKES, Rates  # noqa: E402
 from benchmarks.independent.scanner import augraphy_available  # noqa: E402
 from omr.evaluate import Evaluation, evaluate  # noqa: E402
+from tally.resolve import holds_for_review  # noqa: E402
+from tally.rules import RULE_SETS  # noqa: E402
 from tally.scan import scan_stack  # noqa: E402
 from tally.store import Store  # noqa: E402
+
+QD96 = RULE_SETS["qd96-2023"]
 
 
 def run_set(label: str, folder: Path, *, ballots: int, rates: Rates, seed: int, jobs: int,
@@ -53,7 +57,12 @@ def run_set(label: str, folder: Path, *, ballots: int, rates: Rates, seed: int, 
     ev = evaluate(truth, readings, label=f"{label}:")
     report(label, truth, readings, ev, made=made, read=read, files=len(files),
            file_errors=summary.file_errors, out=out)
-    return ev
+    # What the committee sees: a flag that cannot change a count under qd96-2023 (a write-in)
+    # does not hold a ballot for review.
+    held = evaluate(truth, readings, label=f"{label}:", holds=lambda f: holds_for_review(f, QD96))
+    out(f"   correctly marked ballot pages sent to review under qd96-2023: "
+        f"{len(held.falsely_flagged)} of {held.clean_pages} ({held.false_flag_rate:.1%})")
+    return held
 
 
 def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: float, read: float,
@@ -170,7 +179,8 @@ def main() -> None:
                               jobs=args.jobs, use_augraphy=use_aug, out=out))
         rate = total.false_flag_rate
         out(f"\nall: {total.rows} rows, silent errors {len(total.silent_errors)}, missed flags "
-            f"{len(total.missed_flags)}, correctly marked pages flagged {len(total.falsely_flagged)}"
+            f"{len(total.missed_flags)}, correctly marked pages sent to review (qd96-2023) "
+            f"{len(total.falsely_flagged)}"
             f"/{total.clean_pages} ({rate:.1%}), {time.perf_counter() - start:.0f} s")
         if args.out:
             (args.out / "report.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")

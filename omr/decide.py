@@ -19,8 +19,9 @@ How a mark is decided
    clearly darker on average than the page's empty boxes, or when a thin straight line runs
    right across it (a fold or a crease, or a voter's single slash); otherwise *empty*. Ink that
    enters across the box edge from a mark in the next box of the row, stays within
-   ``spill_depth_mm`` of that edge, and is joined to the mark by a stroke across the gap between
-   the boxes, is the neighbour's overshooting stroke: it is not counted for this box.
+   ``spill_depth_mm`` of that edge, while new ink lies in the gap between the two boxes (a
+   stroke crossing it), is taken for the neighbour's overshooting stroke: it is not counted as
+   this box's ink, but the box stays *unclear*, so the row's separation test below decides.
 3. **A row** with one mark and no unclear box reads as that mark's level. With one mark beside
    unclear boxes it still reads as the mark when the measurements separate them well: each
    unclear box has at most ``row_separation`` of the mark's ink area and of its mean darkness.
@@ -65,9 +66,10 @@ class PageModel:
     """What the page's own empty boxes look like (the two emptiest of every row)."""
 
     empty_ink_mm2: float  # the median of their ink area
-    empty_score: float  # the median of their mean darkness
+    empty_score: float  # the median of their mean darkness above each box's background
     mark_mm2: float  # a box with this much ink (and extent) is a mark on this page
     faint_mm2: float  # … with this much, unclear
+    empty_raw: float = 0.0  # the median of their mean darkness as scanned
 
     def to_dict(self) -> dict:
         return {k: round(v, 4) for k, v in asdict(self).items()}
@@ -76,56 +78,65 @@ class PageModel:
 def page_model(rows: list[list[BoxScore]], s: ReaderSettings = DEFAULT) -> PageModel:
     """Calibrate on the page: its rows of box measurements (LEVELS order)."""
     # The median: a voter who marked two or three boxes in a few rows does not move it.
-    empties = [b for row in rows for b in sorted(row, key=lambda b: (b.ink_mm2, b.score))[:2]]
+    empties = [b for row in rows
+               for b in sorted(row, key=lambda b: (b.ink_mm2, b.stroke_score))[:2]]
     ink = float(np.median([b.ink_mm2 for b in empties])) if empties else 0.0
-    score = float(np.median([b.score for b in empties])) if empties else 0.0
+    score = float(np.median([b.stroke_score for b in empties])) if empties else 0.0
+    raw = float(np.median([b.score for b in empties])) if empties else 0.0
     mark = max(s.mark_mm2, s.page_noise_ratio * ink)
     faint = max(s.faint_mm2, s.page_noise_ratio / 2 * ink)
-    return PageModel(ink, score, mark, faint)
+    return PageModel(ink, score, mark, faint, raw)
 
 
-def without_spill(row: list[BoxScore], gaps_mm2: tuple[float, ...] = (),
-                  s: ReaderSettings = DEFAULT) -> list[float]:
-    """Each box's ink area less what entered it from a mark in the next box of the row.
+def spill_of(row: list[BoxScore], gaps_mm2: tuple[float, ...] = (),
+             s: ReaderSettings = DEFAULT) -> list[float]:
+    """How much of each box's ink area entered it from a mark in the next box of the row.
 
     Ink entering box i across its right (left) edge, no deeper than the spill depth, is spill
-    when box i+1 (i-1) holds a mark with more ink than box i and a stroke crosses the gap between
-    the two (``gaps_mm2[k]``: new ink between boxes k and k+1): one stroke overshooting from there.
+    when box i+1 (i-1) holds a mark with more ink than box i and new ink lies in the gap
+    between the two (``gaps_mm2[k]``: between boxes k and k+1): one stroke overshooting.
     """
     ink = [b.ink_mm2 for b in row]
-    out = list(ink)
+    out = [0.0] * len(row)
     for i, box in enumerate(row):
         for side, j in ((0, i - 1), (1, i + 1)):  # left edge faces i-1, right edge faces i+1
             if not 0 <= j < len(row) or not box.entering_mm2[side]:
                 continue
             gap = gaps_mm2[min(i, j)] if len(gaps_mm2) > min(i, j) else 0.0
             if gap >= s.spill_gap_mm2 and ink[j] >= s.mark_mm2 and ink[j] > ink[i]:
-                out[i] -= box.entering_mm2[side]
-    return [max(v, 0.0) for v in out]
+                out[i] += box.entering_mm2[side]
+    return [min(v, a) for v, a in zip(out, ink)]
 
 
 def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
-               s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0) -> BoxStatus:
-    """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness,
-    and the ink of a thin straight line across it (a fold, or one slash: a human decides)."""
+               s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0,
+               spill_mm2: float = 0.0, raw: float | None = None) -> BoxStatus:
+    """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
+    (``score`` above its background, ``raw`` as scanned), the ink of a dark straight line
+    across it (a slash) and the spill taken away from it (a box with spill is at least
+    unclear: the row's separation test then decides)."""
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
             and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm:
         return BoxStatus.MARK
+    dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
-            or line_mm2 >= model.mark_mm2:
+            or dark or line_mm2 >= model.faint_mm2 or spill_mm2 > 0.0:
         return BoxStatus.UNCLEAR
     return BoxStatus.EMPTY
 
 
 def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
                 scores: tuple[float, ...] = (), model: PageModel | None = None,
-                s: ReaderSettings = DEFAULT) -> RowValue:
+                s: ReaderSettings = DEFAULT, *, lines: tuple[float, ...] = (),
+                clean_marks: tuple[bool, ...] = ()) -> RowValue:
     """A level, ``blank``, ``multi`` or ``unclear`` from the three box statuses.
 
     One mark beside unclear boxes reads as the mark when every unclear box has at most
     ``row_separation`` of its ink area, and of its mean darkness above the page's empty boxes
-    (``ink`` and ``scores`` in LEVELS order, ``model`` the page's); without these measurements
-    any unclear box makes the row unclear.
+    (``ink`` and ``scores`` in LEVELS order, ``model`` the page's). Never separated: a box that
+    would be a mark on a clean page (``clean_marks``: it is unclear only because this page is
+    dirty) and a box with a dark line across it (``lines``: a slash may be a vote). Without
+    these measurements any unclear box makes the row unclear.
     """
     marked = [i for i, st in enumerate(statuses) if st == BoxStatus.MARK]
     unclear = [i for i, st in enumerate(statuses) if st == BoxStatus.UNCLEAR]
@@ -135,8 +146,10 @@ def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
         return RowValue.UNCLEAR if unclear else RowValue.BLANK
     m = marked[0]
     base = model.empty_score if model is not None else 0.0
+    lines = lines or (0.0,) * len(statuses)
+    clean_marks = clean_marks or (False,) * len(statuses)
     separated = bool(ink) and bool(scores) and model is not None and all(
-        ink[u] <= s.row_separation * ink[m]
+        ink[u] <= s.row_separation * ink[m] and not clean_marks[u] and lines[u] < s.faint_mm2
         and scores[u] - base <= s.row_separation * (scores[m] - base) for u in unclear)
     if unclear and not separated:
         return RowValue.UNCLEAR
@@ -144,17 +157,21 @@ def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
 
 
 def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAULT, *,
-               gaps_mm2: tuple[float, ...] = ()
+               gaps_mm2: tuple[float, ...] = (), spill: tuple[float, ...] | None = None
                ) -> tuple[tuple[BoxStatus, ...], RowValue, tuple[float, ...]]:
-    """Statuses, reading and spill-free ink areas of one row of box measurements (and the new
-    ink in the gaps between its boxes)."""
-    ink = tuple(without_spill(row, gaps_mm2, s))
-    # A box's mean darkness, less the share of its ink that was spill.
-    scores = tuple(b.score * (a / b.ink_mm2) if a < b.ink_mm2 else b.score
-                   for a, b in zip(ink, row))
-    statuses = tuple(box_status(a, b.extent_mm, sc, model, s, line_mm2=b.line_mm2)
-                     for a, b, sc in zip(ink, row, scores))
-    return statuses, row_reading(statuses, ink, scores, model, s), ink
+    """Statuses, reading and spill of one row of box measurements (given the new ink in the
+    gaps between its boxes, or the ``spill`` found when the page was read)."""
+    spilt = tuple(spill) if spill is not None else tuple(spill_of(row, gaps_mm2, s))
+    ink = tuple(b.ink_mm2 - sp for b, sp in zip(row, spilt))
+    scores = tuple(b.stroke_score for b in row)
+    lines = tuple(b.line_mm2 for b in row)
+    statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
+                                spill_mm2=sp, raw=b.score) for a, b, sp in zip(ink, row, spilt))
+    clean = PageModel(0.0, model.empty_score, s.mark_mm2, s.faint_mm2)
+    clean_marks = tuple(box_status(a, b.extent_mm, 0.0, clean, s) == BoxStatus.MARK
+                        for a, b in zip(ink, row))
+    return statuses, row_reading(statuses, ink, scores, model, s, lines=lines,
+                                 clean_marks=clean_marks), spilt
 
 
 ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
@@ -166,12 +183,12 @@ def name_level(name_inks: list[float], s: ReaderSettings = DEFAULT) -> float:
 
     ``name_crossed_mm2``, or more on a page whose every name shows new ink (print bled or
     smeared by the scanner, a stain across the column): ``name_page_ratio`` times the page's
-    25th percentile, but never above ``name_crossed_max_mm2``, which a line through a name
-    always leaves beside what the page adds.
+    10th percentile (a voter who strikes most names does not raise it), but never above
+    ``name_crossed_max_mm2``.
     """
     if not name_inks:
         return s.name_crossed_mm2
-    page = float(np.percentile(name_inks, 25))
+    page = float(np.percentile(name_inks, 10))
     return max(s.name_crossed_mm2, min(s.name_page_ratio * page, s.name_crossed_max_mm2))
 
 
@@ -195,12 +212,12 @@ def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], 
     if not rows or not rows[0].ink_mm2:
         return None
     zeros = (0.0,) * len(LEVELS)
-    boxes = [[BoxScore(sc, ext, ink - spill, line_mm2=line) for sc, ext, ink, spill, line
-              in zip(r.scores, r.extents_mm, r.ink_mm2, r.spill_mm2 or zeros, r.line_mm2 or zeros)]
-             for r in rows]
+    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st) for sc, ext, ink, line, st
+              in zip(r.scores, r.extents_mm, r.ink_mm2, r.line_mm2 or zeros,
+                     r.stroke_scores or r.scores)] for r in rows]
     model = page_model(boxes, s)
     out = []
-    for row in boxes:
-        statuses, reading, _ = decide_row(row, model, s)
+    for row, r in zip(boxes, rows):
+        statuses, reading, _ = decide_row(row, model, s, spill=r.spill_mm2 or zeros)
         out.append((*statuses, reading))
     return tuple(out)

@@ -146,7 +146,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                         high_noise=s.ink_high_noise)
     measured = [[box_score(dark, box, shift, levels, inset_mm=s.ink_inset_mm,
                            speck_mm2=s.speck_mm2, spill_depth_mm=s.spill_depth_mm,
-                           line_sd_mm=s.line_sd_mm, stroke_mm=s.stroke_max_mm,
+                           line_sd_mm=s.line_sd_mm, fold_darkness=s.fold_darkness,
+                           stroke_mm=s.stroke_max_mm,
                            solid=s.solid_darkness, fill=s.fill_darkness)
                  for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]
@@ -160,16 +161,17 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     rows = []
     for row, boxes, name_ink in zip(page_layout.rows, measured, names):
         gaps = tuple(new_ink_mm2(dark, reference, _between(a, b), margin_mm=0.0,
-                                 ink_darkness=levels.high)
+                                 ink_darkness=levels.high, align=False)
                      for a, b in zip(row.boxes, row.boxes[1:]))
-        statuses, reading, ink = decide_row(boxes, model, s, gaps_mm2=gaps)
+        statuses, reading, spill = decide_row(boxes, model, s, gaps_mm2=gaps)
         rows.append(RowReading(
             row.person, _rounded([b.score for b in boxes], 4),  # type: ignore[arg-type]
             _rounded([b.extent_mm for b in boxes], 2), statuses, reading,  # type: ignore[arg-type]
             name_ink, row_flags(reading, name_ink, s, name_crossed_mm2=crossed_level),
             ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
-            spill_mm2=_rounded([b.ink_mm2 - a for a, b in zip(ink, boxes)], 2),  # type: ignore[arg-type]
-            line_mm2=_rounded([b.line_mm2 for b in boxes], 2)))  # type: ignore[arg-type]
+            spill_mm2=_rounded(list(spill), 2),  # type: ignore[arg-type]
+            line_mm2=_rounded([b.line_mm2 for b in boxes], 2),  # type: ignore[arg-type]
+            stroke_scores=_rounded([b.stroke_score for b in boxes], 4)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
@@ -192,15 +194,18 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                        settings=s.to_dict(), calibration=calibration, **ident)
 
 
+WRITE_IN_MIN_MM = 12.0  # the write-in band is never lower than a row with a written name
+
+
 def write_in_band(page_layout: PageLayout, layout: Layout, s: ReaderSettings) -> Rect | None:
     """Where a name added to the list is looked for: the top of the free area below the table,
     above the last page's lower part where voters sign (see ``ReaderSettings``)."""
     free = page_layout.free
     bottom = min(free.bottom, free.y + s.write_in_band_mm)
-    if page_layout.signature is not None:
+    if page_layout.signature is not None:  # stop where voters sign, but keep a row's height
         zone = layout.height * s.signature_zone_from
-        if zone > free.y:
-            bottom = min(bottom, zone)
+        bottom = min(bottom, max(zone, free.y + WRITE_IN_MIN_MM))
+    bottom = min(bottom, free.bottom)
     return Rect(free.x, free.y, free.w, bottom - free.y) if bottom > free.y else None
 
 
@@ -217,9 +222,13 @@ def signature_zone(page_layout: PageLayout, layout: Layout, s: ReaderSettings) -
     return Rect(free.x, top, right - free.x, bottom - top) if bottom > top else None
 
 
+GAP_CLEARANCE_MM = 1.0  # the gap between two boxes is measured this far from each outline
+
+
 def _between(a: Rect, b: Rect) -> Rect:
-    """The gap between two boxes of a row, 0.5 mm clear of each outline."""
-    return Rect(a.right + 0.5, a.y, b.x - a.right - 1.0, a.h)
+    """The gap between two boxes of a row, clear of each outline even when the outline was
+    found up to ``relocate_mm`` away from the layout."""
+    return Rect(a.right + GAP_CLEARANCE_MM, a.y, b.x - a.right - 2 * GAP_CLEARANCE_MM, a.h)
 
 
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],
@@ -266,9 +275,10 @@ def _foreign(reason: str, **ident: object) -> PageReading:
 def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
     """True for a page with (almost) no ink away from its edges: a blank duplex back.
 
-    Ink is what is clearly darker than the paper around it. Dark regions reaching the image's
-    border are not ink: the scanner's background beyond a skewed or shifted sheet, a dark
-    scanner edge.
+    Ink is what is clearly darker than the paper around it: by half the page's own range of
+    grey, between ``blank_min_contrast`` and ``blank_contrast`` grey levels. Dark regions
+    reaching the image's border are not ink: the scanner's background beyond a skewed or
+    shifted sheet, a dark scanner edge.
 
     Parameters
     ----------
@@ -282,7 +292,11 @@ def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) 
     scale = BLANK_PX_PER_MM / px_per_mm
     small = cv2.medianBlur(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), 3)
     paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
-    dark = ((paper.astype(np.int16) - small) > s.blank_contrast).astype(np.uint8)
+    # Clearly darker than the paper around it, on this page's own contrast: light print on grey
+    # paper (toner saving, a dim scanner) is still print; a front showing through is not.
+    low, high = np.percentile(small, (0.1, 99.0))
+    contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
+    dark = ((paper.astype(np.int16) - small) > contrast).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     at_border = (x == 0) | (y == 0) | (x + stats[:, cv2.CC_STAT_WIDTH] >= dark.shape[1]) | \

@@ -29,10 +29,12 @@ class RowReading:
     flags: tuple[str, ...] = ()
     ink_mm2: tuple[float, ...] = ()  # area of ink in each box (readings before 2026-12: none)
     spill_mm2: tuple[float, ...] = ()  # … of it taken for a neighbouring mark's overshoot
-    line_mm2: tuple[float, ...] = ()  # ink of thin straight lines right across a box (folds)
+    line_mm2: tuple[float, ...] = ()  # ink of dark straight lines right across a box (slashes)
+    stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
 
 
-_ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2")
+_ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
+               "stroke_scores")
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ BOX_INSET_MM = 0.55  # box interior starts this far inside the printed outline's
 INK_DARKNESS = 0.45  # darkness above which a pixel counts as ink for areas (mm²)
 REFERENCE_GROW_MM = 0.25  # printed ink of the blank ballot is grown by this much (after alignment)
 CELL_MARGIN_MM = 0.8  # new ink this close to a cell's rules is ignored
+RANSAC_SEED = 0  # OpenCV's random generator is global: seeded before each fit, for repeatability
 ALIGN_REACH_MM = 2.0  # a cell's print is matched to the blank ballot this far around
 
 
@@ -65,14 +66,20 @@ def _px(rect: Rect, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
 class BoxScore:
     """Raw measurements of one box (no decision: see ``decide``)."""
 
-    score: float  # mean darkness of the interior: 0 empty … 1 filled black
+    score: float  # mean darkness of the interior as scanned: 0 empty … 1 filled black
     extent_mm: float  # the larger side of the box around the ink in the interior
     ink_mm2: float = 0.0  # area of ink pixels in the interior (page-calibrated, dust removed)
     # Ink entering across the left / right edge and reaching no further than the spill depth
-    # into the box (a stroke of the next box's mark), and whether any ink reaches that edge.
+    # into the box (a stroke of the next box's mark).
     entering_mm2: tuple[float, float] = (0.0, 0.0)
-    touches: tuple[bool, bool] = (False, False)
-    line_mm2: float = 0.0  # ink of thin straight lines right across the box (not in ink_mm2)
+    # Ink of thin straight lines right across the box as dark as a pen (a slash), not in
+    # ink_mm2; lighter ones (a fold, a crease) are not counted at all.
+    line_mm2: float = 0.0
+    stroke: float | None = None  # mean darkness above the box's background (None: as score)
+
+    @property
+    def stroke_score(self) -> float:
+        return self.score if self.stroke is None else self.stroke
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ def outline_correction(dark: np.ndarray, boxes: list[Rect], line_mm: float, *, r
         return None, 1.0
     found = np.array([find_outline(dark, b, line_mm, reach_mm=reach_mm) for b in boxes], float)
     centres = np.array([b.centre for b in boxes]) * PX_PER_MM
+    cv2.setRNGSeed(RANSAC_SEED)  # the same page always reads the same, whatever came before
     model, inliers = cv2.estimateAffine2D(centres, centres + found, method=cv2.RANSAC,
                                           ransacReprojThreshold=tolerance_mm * PX_PER_MM)
     if model is None or inliers is None:
@@ -174,14 +182,17 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
 
 def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels, *,
               inset_mm: float, speck_mm2: float, spill_depth_mm: float,
-              line_sd_mm: float, stroke_mm: float, solid: float, fill: float) -> BoxScore:
+              line_sd_mm: float, fold_darkness: float, stroke_mm: float, solid: float,
+              fill: float) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
-    Darkness is measured above the box's own background (:func:`above_background`). The mean
-    is taken ``BOX_INSET_MM`` inside the outline; the ink area, its extent and where it enters
-    the box ``inset_mm`` inside (so the printed outline never counts). A thin straight line
-    right across the box (a fold, a crease: within ``line_sd_mm`` of a straight line, from one
-    side to the opposite one) is not ink of the box.
+    The mean darkness is taken ``BOX_INSET_MM`` inside the outline, as scanned (``score``: a
+    blob of ink shows there) and above the box's background (``stroke``). The ink area, its extent and where it enters the
+    box are measured ``inset_mm`` inside (so the printed outline never counts) and above the
+    box's own background (:func:`above_background`). A thin straight line right across the box
+    (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
+    apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
+    ``fold_darkness`` (a fold, a crease).
     """
     whole = interior(dark, box, shift, BOX_INSET_MM)
     if not whole.size:
@@ -189,16 +200,21 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     inner = interior(dark, box, shift, inset_mm)
     if not inner.size:
         return BoxScore(float(whole.mean()), 0.0)
-    whole = above_background(whole, stroke_mm=stroke_mm, solid=solid, fill=fill)
+    raw = float(whole.mean())
+    stroke = float(above_background(whole, stroke_mm=stroke_mm, solid=solid, fill=fill).mean())
     inner = above_background(inner, stroke_mm=stroke_mm, solid=solid, fill=fill)
     ink = _ink(inner, levels, speck_px=speck_mm2 * PX_PER_MM**2)
     if ink is None:
-        return BoxScore(float(whole.mean()), 0.0)
+        return BoxScore(raw, 0.0, stroke=stroke)
     labels, with_lines = ink
     kept = _drop_lines_across(labels, with_lines, line_sd_mm=line_sd_mm)
-    line = float(np.isin(labels, np.flatnonzero(with_lines & ~kept)).sum()) / PX_PER_MM**2
+    line = 0.0
+    for label in np.flatnonzero(with_lines & ~kept):
+        pixels = labels == label
+        if float(inner[pixels].mean()) >= fold_darkness:
+            line += float(pixels.sum()) / PX_PER_MM**2
     if not kept.any():
-        return BoxScore(float(whole.mean()), 0.0, line_mm2=line)
+        return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke)
     mask = kept[labels]
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
@@ -206,15 +222,14 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     # Components that touch the left (right) edge and stay within the spill depth of it.
     depth_px = max(1, int(round((spill_depth_mm - inset_mm) * PX_PER_MM)))
     w = mask.shape[1]
-    entering, touches = [], []
+    entering = []
     for edge, far in ((0, slice(depth_px, None)), (w - 1, slice(0, max(w - depth_px, 0)))):
         at_edge = np.unique(labels[:, edge][mask[:, edge]])
-        touches.append(bool(at_edge.size))
         deep = np.unique(labels[:, far][mask[:, far]])
         shallow = np.setdiff1d(at_edge, deep)
-        entering.append(float(np.isin(labels, shallow).sum()) / PX_PER_MM**2 if shallow.size else 0.0)
-    return BoxScore(float(whole.mean()), float(extent), area, (entering[0], entering[1]),
-                    (touches[0], touches[1]), line)
+        entering.append(float(np.isin(labels, shallow).sum()) / PX_PER_MM**2
+                        if shallow.size else 0.0)
+    return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke)
 
 
 def _drop_lines_across(labels: np.ndarray, kept: np.ndarray, *, line_sd_mm: float) -> np.ndarray:
@@ -258,20 +273,21 @@ def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) ->
 def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
                 margin_mm: float = CELL_MARGIN_MM, exclude: Rect | None = None,
                 ink_darkness: float = INK_DARKNESS, handwriting: bool = False,
-                stroke_mm: float | None = None) -> float:
+                stroke_mm: float | None = None, align: bool = True) -> float:
     """Area of new ink inside ``rect`` (less ``margin_mm`` at its edges, less ``exclude``): ink on
     the scan where the blank ballot is white, after aligning the two locally (ALIGN_REACH_MM)
     so that printed text a little off its place after registration is not taken for new ink.
 
-    With ``handwriting``, ink that runs right across the area, from one side to the opposite
-    one, is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
-    words a voter wrote. With ``stroke_mm``, darkness is taken above the area's background
-    (:func:`above_background`): a stain is not new ink."""
+    With ``handwriting``, ink that runs right across the area from its left side to its right
+    one is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
+    words a voter wrote (letters may fill the area's height). With ``stroke_mm``, darkness is taken above the area's background
+    (:func:`above_background`): a stain is not new ink. ``align=False`` skips the local
+    alignment (an area with no text, where the registration is close enough)."""
     x0, y0, x1, y1 = _px(rect, margin_mm)
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
         return 0.0
-    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1))
+    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1)) if align else (0, 0)
     window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
     if stroke_mm is not None:
         window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
@@ -282,11 +298,9 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
         ink[max(ey0 - y0, 0):max(ey1 - y0, 0), max(ex0 - x0, 0):max(ex1 - x0, 0)] = False
     if handwriting and ink.any():
         count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), 8)
-        h, w = ink.shape
-        across = ((stats[:, cv2.CC_STAT_LEFT] == 0)
-                  & (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] >= w)) | \
-            ((stats[:, cv2.CC_STAT_TOP] == 0)
-             & (stats[:, cv2.CC_STAT_TOP] + stats[:, cv2.CC_STAT_HEIGHT] >= h))
+        w = ink.shape[1]
+        across = (stats[:, cv2.CC_STAT_LEFT] == 0) \
+            & (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] >= w)
         across[0] = True
         return float(stats[~across, cv2.CC_STAT_AREA].sum()) / PX_PER_MM**2
     return float(ink.sum()) / PX_PER_MM**2

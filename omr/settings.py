@@ -15,8 +15,10 @@ darkness 0 (the local paper) … 1 (printed black); a range is two limits, ``…
 Resolutions and search strategies are not limits and stay beside the code that uses them
 (``register.PX_PER_MM``, ``SKEW_PX_PER_MM``, ``SKEW_STEP_NO_CORNERS_DEG``,
 ``TABLE_COARSE_ROWS``, ``read.BLANK_PX_PER_MM``): they say how the reader looks, not what it
-accepts. A recorded dict that lacks a limit takes its default: settings recorded before version 2
-have no registration limits, and their defaults are the values the reader applied then.
+accepts. A recorded dict that lacks a limit takes its default. Versions 1 and 2 were recorded only
+while this reader was being built (no conference was read with them), so their readings re-read
+with today's measurements; a dict from a newer reader, or naming a limit this one does not know,
+is refused rather than half understood.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 2  # 2: the registration limits joined (1 lacks them)
+SETTINGS_VERSION = 3  # 2: the registration limits joined; 3: background, folds, names, write-ins
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class ReaderSettings:
     # ``line_sd_mm`` (standard deviation) of a straight line, is a fold or a crease, not a mark.
     # A pen stroke is as thin, but a cross or tick is two strokes at an angle.
     line_sd_mm: float = 0.2
+    # … lighter on average than this, it is a fold or a crease and is ignored; as dark as a pen
+    # it may be a voter's single slash: the box is unclear, and a human decides.
+    fold_darkness: float = 0.3
     # Empty boxes noisier than this are not empty: the printed outlines are inside what was
     # taken for the interiors, so the boxes are not where the registration put them.
     max_ink_noise: float = 0.4
@@ -79,6 +84,9 @@ class ReaderSettings:
     # Mean darkness guards a light mark that the pixel level misses: a box darker on average
     # than the page's empty boxes (their median) by ``faint_score_margin`` is unclear.
     faint_score_margin: float = 0.03
+    # … and a box darker as scanned than the page's empty boxes by ``raw_score_margin``: a blob
+    # broader than a stroke, which the background removal above takes away with a stain.
+    raw_score_margin: float = 0.08
 
     # --- Rows. One mark beside boxes that are only unclear reads as that mark when the
     # measurements separate them well: every other box has at most ``row_separation`` of the
@@ -120,6 +128,7 @@ class ReaderSettings:
     blank_ink_fraction: float = 0.002
     blank_margin_mm: float = 12.0
     blank_contrast: int = 90
+    blank_min_contrast: int = 40  # … or half the page's own range, down to this (light print)
 
     # --- Registration (``omr.register``, ``omr.table``): where the page lies on the scan.
     # Finding the discs, around where the QR code's first guess puts them:
@@ -165,20 +174,29 @@ class ReaderSettings:
 
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
-                    "line_sd_mm", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
-                    "faint_mm2", "min_extent_mm",
-                    "min_ink_per_extent_mm", "page_noise_ratio", "spill_depth_mm",
-                    "name_crossed_mm2", "name_page_ratio", "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm", "write_in_darkness", "signature_zone_from",
-                    "blank_ink_fraction", "blank_contrast",
+                    "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
+                    "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
+                    "spill_depth_mm", "name_crossed_mm2", "name_page_ratio",
+                    "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm",
+                    "write_in_darkness", "signature_zone_from", "blank_ink_fraction",
+                    "blank_contrast", "blank_min_contrast",
                     "search_radius_mm", "search_radius_no_corners_mm", "mark_area_min",
                     "mark_fill_min", "max_scale_error", "max_anisotropy", "max_residual_mm",
                     "max_qr_disagreement_mm", "table_reach_mm", "table_fine_reach_mm",
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
                     "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
-        for name in positive:
+        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
+        if not self.faint_score_margin >= 0:
+            raise ValueError("reader setting faint_score_margin must not be negative")
+        for name in ("fold_darkness", "solid_darkness", "fill_darkness", "write_in_darkness",
+                     "signature_zone_from", "max_ink_noise"):
+            if not getattr(self, name) <= 1.0:
+                raise ValueError(f"reader setting {name} must be at most 1")
+        if not self.name_crossed_mm2 <= self.name_crossed_max_mm2:
+            raise ValueError("reader settings must satisfy name_crossed_mm2 <= name_crossed_max_mm2")
         if not self.ink_low <= self.ink_high < 1.0:
             raise ValueError("reader settings must satisfy ink_low <= ink_high < 1")
         if not 1.0 <= self.ink_low_noise <= self.ink_high_noise:
@@ -218,7 +236,14 @@ class ReaderSettings:
     @classmethod
     def from_dict(cls, d: dict) -> ReaderSettings:
         """The settings ``d`` records; limits it does not name take today's defaults."""
+        version = d.get("version", 1)
+        if not isinstance(version, int) or version > SETTINGS_VERSION:
+            raise ValueError(f"reader settings of version {version} come from a newer reader "
+                             f"(this one knows version {SETTINGS_VERSION})")
         known = {f.name for f in fields(cls)}
+        unknown = set(d) - known - {"version"}
+        if unknown:
+            raise ValueError(f"unknown reader settings: {', '.join(sorted(unknown))}")
         return cls(**{k: v for k, v in d.items() if k in known})
 
     @property

@@ -23,6 +23,7 @@ import numpy as np
 
 from ballotgen.layout import GRID_LINE_MM, PageLayout, Rect
 from omr.register import PX_PER_MM
+from omr.score import RANSAC_SEED
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def find_table(image: np.ndarray, page: PageLayout, box_line_mm: float, guess: n
     def fit(layout_px: list, found_px: list) -> tuple[np.ndarray | None, np.ndarray]:
         if len(layout_px) < 3:
             return None, np.zeros(len(layout_px), bool)
+        cv2.setRNGSeed(RANSAC_SEED)  # the same page always reads the same, whatever came before
         model, inliers = cv2.estimateAffine2D(np.float64(layout_px), np.float64(found_px),
                                               method=cv2.RANSAC, maxIters=2000,
                                               ransacReprojThreshold=tolerance_mm * PX_PER_MM)

@@ -130,3 +130,20 @@ def test_a_signature_at_the_bottom_left_is_not_a_write_in(issued, drawer, ctx):
     reading = read_page(scanned(named), ctx)
     assert "write_in" in reading.flags and reading.write_in_mm2 >= DEFAULT.write_in_mm2
     assert band.bottom <= issued.layout.height * DEFAULT.signature_zone_from
+
+
+def test_a_blob_beside_a_cross_is_not_swallowed_by_the_background(issued, drawer, ctx):
+    """The background taken away from a box (stains) must not take a blob of ink with it."""
+    sheet = marked_sheet(drawer, issued)
+    row = issued.layout.pages[0].rows[0]  # person 1 chose 'cao'
+    sheet.blot(row.boxes[1].centre, 1.8, HAND.ink)
+    reading = read_page(scanned(sheet), ctx)
+    assert reading.rows[0].reading in ("multi", "unclear") and reading.flags != ()
+
+
+def test_light_print_on_grey_paper_is_a_ballot_not_a_blank_back(issued, drawer, ctx):
+    """Toner saving and a dim scanner: the page's own contrast decides what is ink."""
+    page = scanned(marked_sheet(drawer, issued))
+    dim = (125 + page.image.astype(np.float32) * (85 / 255)).astype(np.uint8)  # 125..210
+    reading = read_page(PageImage(dim, page.dpi), ctx)
+    assert reading.kind == "ballot" and [r.reading for r in reading.rows] == EXPECTED

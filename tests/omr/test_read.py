@@ -192,8 +192,8 @@ def test_settings_are_validated_and_recorded():
     assert custom.fingerprint != DEFAULT.fingerprint
 
 
-def box(ink, extent=5.0, score=None, entering=(0.0, 0.0), touches=(False, False)):
-    return BoxScore(ink / 40 if score is None else score, extent, ink, entering, touches)
+def box(ink, extent=5.0, score=None, entering=(0.0, 0.0), line=0.0):
+    return BoxScore(ink / 40 if score is None else score, extent, ink, entering, line)
 
 
 def test_box_and_row_decisions_on_a_quiet_page():
@@ -230,11 +230,12 @@ def test_a_dirty_page_raises_its_own_mark_level():
 
 def test_ink_entering_from_the_next_mark_is_spill_not_a_second_mark():
     # Box 0 holds a big cross reaching its right edge; 1.6 mm² of it entered box 1 from the left.
-    mark = box(14.0, touches=(False, True))
-    spill = box(1.6, extent=2.0, entering=(1.6, 0.0), touches=(True, False))
+    mark = box(14.0)
+    spill = box(1.6, extent=2.0, entering=(1.6, 0.0))
     model = page_model([[mark, spill, box(0.0)], [box(0.0), box(9.0), box(0.0)]] * 3)
-    statuses, reading, ink = decide_row([mark, spill, box(0.0)], model, gaps_mm2=(0.8, 0.0))
-    assert reading == "cao" and ink[1] == 0.0 and statuses[1] == "empty"
+    statuses, reading, spill_mm2 = decide_row([mark, spill, box(0.0)], model, gaps_mm2=(0.8, 0.0))
+    # The spilt box stays unclear, and the row separates it from the cross.
+    assert reading == "cao" and spill_mm2 == (0.0, 1.6, 0.0) and statuses[1] == "unclear"
     # The same ink with no stroke across the gap is the box's own: a second mark.
     statuses, reading, _ = decide_row([mark, spill, box(0.0)], model, gaps_mm2=(0.0, 0.0))
     assert statuses[1] == "mark" and reading == "multi"
@@ -278,3 +279,17 @@ def test_a_page_reads_with_pyzbar_alone(issued, drawer, ctx, monkeypatch):
     reading = read_page(page, ctx)
     assert reading.kind == "ballot" and reading.upside_down and reading.flags == ()
     assert [r.reading for r in reading.rows] == ["cao", "tin_nhiem", "thap", "cao", "tin_nhiem"]
+
+
+def test_what_the_row_rule_never_separates_from_a_mark():
+    """A mark beside a box that may be a second vote reads unclear, never as the mark alone."""
+    quiet = page_model([[box(12.0), box(0.0), box(0.0)], [box(0.0), box(9.0), box(0.0)]] * 3)
+    # A dark slash right across the next box: a voter may vote so.
+    slash = box(0.0, score=0.05, line=3.0)
+    statuses, reading, _ = decide_row([box(15.0, score=0.4), slash, box(0.0)], quiet)
+    assert statuses[1] == "unclear" and reading == "unclear"
+    # On a dirty page a small cross is only unclear, but it is a mark's ink on a clean page.
+    dirty = page_model([[box(30.0), box(1.0), box(0.9)] for _ in range(6)])
+    assert dirty.mark_mm2 > 3.6
+    statuses, reading, _ = decide_row([box(36.0, score=0.9), box(3.6), box(0.9)], dirty)
+    assert statuses[1] == "unclear" and reading == "unclear"
