@@ -128,12 +128,13 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
 def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
                 scores: tuple[float, ...] = (), model: PageModel | None = None,
                 s: ReaderSettings = DEFAULT, *, lines: tuple[float, ...] = (),
-                clean_marks: tuple[bool, ...] = ()) -> RowValue:
+                clean_marks: tuple[bool, ...] = (), raws: tuple[float, ...] = ()) -> RowValue:
     """A level, ``blank``, ``multi`` or ``unclear`` from the three box statuses.
 
     One mark beside unclear boxes reads as the mark when every unclear box has at most
-    ``row_separation`` of its ink area, and of its mean darkness above the page's empty boxes
-    (``ink`` and ``scores`` in LEVELS order, ``model`` the page's). Never separated: a box that
+    ``row_separation`` of its ink area, and of its mean darkness above the page's empty boxes,
+    above each box's background and as scanned (``ink``, ``scores`` and ``raws`` in LEVELS
+    order, ``model`` the page's). Never separated: a box that
     would be a mark on a clean page (``clean_marks``: it is unclear only because this page is
     dirty) and a box with a dark line across it (``lines``: a slash may be a vote). Without
     these measurements any unclear box makes the row unclear.
@@ -148,9 +149,11 @@ def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
     base = model.empty_score if model is not None else 0.0
     lines = lines or (0.0,) * len(statuses)
     clean_marks = clean_marks or (False,) * len(statuses)
+    raws, raw_base = raws or scores, model.empty_raw if model is not None else 0.0
     separated = bool(ink) and bool(scores) and model is not None and all(
         ink[u] <= s.row_separation * ink[m] and not clean_marks[u] and lines[u] < s.faint_mm2
-        and scores[u] - base <= s.row_separation * (scores[m] - base) for u in unclear)
+        and scores[u] - base <= s.row_separation * (scores[m] - base)
+        and raws[u] - raw_base <= s.row_separation * (raws[m] - raw_base) for u in unclear)
     if unclear and not separated:
         return RowValue.UNCLEAR
     return RowValue(LEVELS[m])
@@ -171,7 +174,7 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     clean_marks = tuple(box_status(a, b.extent_mm, 0.0, clean, s) == BoxStatus.MARK
                         for a, b in zip(ink, row))
     return statuses, row_reading(statuses, ink, scores, model, s, lines=lines,
-                                 clean_marks=clean_marks), spilt
+                                 clean_marks=clean_marks, raws=tuple(b.score for b in row)), spilt
 
 
 ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
