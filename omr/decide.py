@@ -110,15 +110,19 @@ def spill_of(row: list[BoxScore], gaps_mm2: tuple[float, ...] = (),
 
 def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
                s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0,
-               spill_mm2: float = 0.0, raw: float | None = None) -> BoxStatus:
+               spill_mm2: float = 0.0, raw: float | None = None,
+               surround: float = 0.0) -> BoxStatus:
     """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
     (``score`` above its background, ``raw`` as scanned), the ink of a dark straight line
     across it (a slash) and the spill taken away from it (a box with spill is at least
-    unclear: the row's separation test then decides)."""
+    unclear: the row's separation test then decides). A box whose ``surround`` is not paper
+    (it lies over the scanner's background beyond the sheet's edge) is unclear, never a mark."""
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
-            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm:
+            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm and surround < s.max_surround:
         return BoxStatus.MARK
     dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
+    if surround >= s.max_surround:  # not on paper: the scanner's background, a torn corner
+        return BoxStatus.UNCLEAR
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
             or dark or line_mm2 >= model.faint_mm2 or spill_mm2 > 0.0:
         return BoxStatus.UNCLEAR
@@ -128,7 +132,8 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
 def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
                 scores: tuple[float, ...] = (), model: PageModel | None = None,
                 s: ReaderSettings = DEFAULT, *, lines: tuple[float, ...] = (),
-                clean_marks: tuple[bool, ...] = (), raws: tuple[float, ...] = ()) -> RowValue:
+                clean_marks: tuple[bool, ...] = (), raws: tuple[float, ...] = (),
+                off_paper: tuple[bool, ...] = ()) -> RowValue:
     """A level, ``blank``, ``multi`` or ``unclear`` from the three box statuses.
 
     One mark beside unclear boxes reads as the mark when every unclear box has at most
@@ -149,11 +154,13 @@ def row_reading(statuses: tuple[str, ...], ink: tuple[float, ...] = (),
     base = model.empty_score if model is not None else 0.0
     lines = lines or (0.0,) * len(statuses)
     clean_marks = clean_marks or (False,) * len(statuses)
+    off_paper = off_paper or (False,) * len(statuses)
     raws, raw_base = raws or scores, model.empty_raw if model is not None else 0.0
     separated = bool(ink) and bool(scores) and model is not None and all(
         ink[u] <= s.row_separation * ink[m] and not clean_marks[u] and lines[u] < s.faint_mm2
         and scores[u] - base <= s.row_separation * (scores[m] - base)
-        and raws[u] - raw_base <= s.row_separation * (raws[m] - raw_base) for u in unclear)
+        and raws[u] - raw_base <= s.row_separation * (raws[m] - raw_base)
+        and not off_paper[u] for u in unclear)
     if unclear and not separated:
         return RowValue.UNCLEAR
     return RowValue(LEVELS[m])
@@ -169,12 +176,14 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     scores = tuple(b.stroke_score for b in row)
     lines = tuple(b.line_mm2 for b in row)
     statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
-                                spill_mm2=sp, raw=b.score) for a, b, sp in zip(ink, row, spilt))
+                                spill_mm2=sp, raw=b.score, surround=b.surround)
+                     for a, b, sp in zip(ink, row, spilt))
     clean = PageModel(0.0, model.empty_score, s.mark_mm2, s.faint_mm2)
     clean_marks = tuple(box_status(a, b.extent_mm, 0.0, clean, s) == BoxStatus.MARK
                         for a, b in zip(ink, row))
     return statuses, row_reading(statuses, ink, scores, model, s, lines=lines,
-                                 clean_marks=clean_marks, raws=tuple(b.score for b in row)), spilt
+                                 clean_marks=clean_marks, raws=tuple(b.score for b in row),
+                                 off_paper=tuple(b.surround >= s.max_surround for b in row)), spilt
 
 
 ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
@@ -215,9 +224,10 @@ def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], 
     if not rows or not rows[0].ink_mm2:
         return None
     zeros = (0.0,) * len(LEVELS)
-    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st) for sc, ext, ink, line, st
+    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur)
+              for sc, ext, ink, line, st, sur
               in zip(r.scores, r.extents_mm, r.ink_mm2, r.line_mm2 or zeros,
-                     r.stroke_scores or r.scores)] for r in rows]
+                     r.stroke_scores or r.scores, r.surround or zeros)] for r in rows]
     model = page_model(boxes, s)
     out = []
     for row, r in zip(boxes, rows):

@@ -23,7 +23,7 @@ from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (above_background, blank_reference, box_score, darkness, find_outline,
+from omr.score import (BoxScore, above_background, blank_reference, box_score, darkness, find_outline,
                        ink_levels, interior, new_ink_mm2, outline_correction)
 from omr.settings import DEFAULT, ReaderSettings
 
@@ -100,7 +100,8 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     boxes = [box for row in page_layout.rows for box in row.boxes]
     # Darkness takes its black from the discs: only those found, not white beyond the scan area.
     inked = dataclasses.replace(page_layout, marks=registration.discs)
-    dark = darkness(warp(grey, registration, layout), layout, inked)
+    paper = int(np.percentile(grey[::8, ::8], 90))  # beyond the scan: as the page's paper
+    dark = darkness(warp(grey, registration, layout, border=paper), layout, inked)
     correction, agreeing = outline_correction(dark, boxes, layout.box_line,
                                               reach_mm=s.refine_reach_mm,
                                               tolerance_mm=s.refine_tolerance_mm)
@@ -111,7 +112,7 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     clock.lap("warp, darkness, outline fit")
     if correction is not None:  # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
-        dark = darkness(warp(grey, registration, layout), layout, inked)
+        dark = darkness(warp(grey, registration, layout, border=paper), layout, inked)
         residual, agreeing = outline_correction(dark, boxes, layout.box_line,
                                                 reach_mm=s.refine_reach_mm,
                                                 tolerance_mm=s.refine_tolerance_mm)
@@ -144,12 +145,16 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                          for row, row_shifts in zip(page_layout.rows, shifts)],
                         low=s.ink_low, high=s.ink_high, low_noise=s.ink_low_noise,
                         high_noise=s.ink_high_noise)
-    measured = [[box_score(dark, box, shift, levels, inset_mm=s.ink_inset_mm,
-                           speck_mm2=s.speck_mm2, spill_depth_mm=s.spill_depth_mm,
-                           line_sd_mm=s.line_sd_mm, fold_darkness=s.fold_darkness,
-                           stroke_mm=s.stroke_max_mm,
-                           solid=s.solid_darkness, fill=s.fill_darkness)
-                 for box, shift in zip(row.boxes, row_shifts)]
+    size = page.image.shape[1], page.image.shape[0]
+
+    def measure(box: Rect, shift: tuple[int, int]) -> BoxScore:
+        return _off_scan_if(box, registration, size) or box_score(
+            dark, box, shift, levels, inset_mm=s.ink_inset_mm, speck_mm2=s.speck_mm2,
+            spill_depth_mm=s.spill_depth_mm, line_sd_mm=s.line_sd_mm,
+            fold_darkness=s.fold_darkness, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
+            fill=s.fill_darkness)
+
+    measured = [[measure(box, shift) for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]
     if levels.noise > s.max_ink_noise:
         return _unreadable("the boxes do not line up with the page (their insides are as dark as "
@@ -171,7 +176,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             spill_mm2=_rounded(list(spill), 2),  # type: ignore[arg-type]
             line_mm2=_rounded([b.line_mm2 for b in boxes], 2),  # type: ignore[arg-type]
-            stroke_scores=_rounded([b.stroke_score for b in boxes], 4)))  # type: ignore[arg-type]
+            stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
+            surround=_rounded([b.surround for b in boxes], 3)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
@@ -229,6 +235,24 @@ def _between(a: Rect, b: Rect) -> Rect:
     """The gap between two boxes of a row, clear of each outline even when the outline was
     found up to ``relocate_mm`` away from the layout."""
     return Rect(a.right + GAP_CLEARANCE_MM, a.y, b.x - a.right - 2 * GAP_CLEARANCE_MM, a.h)
+
+
+OFF_SCAN_MARGIN_PX = 2  # a box this close to the scan's edge counts as cut off
+
+
+def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -> BoxScore | None:
+    """For a box not wholly inside the scanned image (a corner cut off by the scan area), the
+    measurement that says so: its surroundings are not paper, so its row is unclear. None for a
+    box on the scan."""
+    corners = np.array([[box.x, box.y, 1.0], [box.right, box.y, 1.0], [box.right, box.bottom, 1.0],
+                        [box.x, box.bottom, 1.0]]).T
+    px = registration.matrix @ corners
+    px = px[:2] / px[2]
+    w, h = size
+    m = OFF_SCAN_MARGIN_PX
+    inside = (px[0] >= m).all() and (px[0] <= w - 1 - m).all() and (px[1] >= m).all() and \
+        (px[1] <= h - 1 - m).all()
+    return None if inside else BoxScore(0.0, 0.0, surround=1.0)
 
 
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],

@@ -31,10 +31,11 @@ class RowReading:
     spill_mm2: tuple[float, ...] = ()  # … of it taken for a neighbouring mark's overshoot
     line_mm2: tuple[float, ...] = ()  # ink of dark straight lines right across a box (slashes)
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
+    surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores")
+               "stroke_scores", "surround")
 
 
 @dataclass(frozen=True)

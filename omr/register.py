@@ -197,11 +197,14 @@ def _registration(matrix: np.ndarray, affine: np.ndarray, marks_found: int, resi
                         discs)
 
 
-def warp(image: np.ndarray, registration: Registration, layout: Layout) -> np.ndarray:
-    """The page resampled into layout coordinates at PX_PER_MM: (H, W) uint8."""
+def warp(image: np.ndarray, registration: Registration, layout: Layout, *,
+         border: int = 255) -> np.ndarray:
+    """The page resampled into layout coordinates at PX_PER_MM: (H, W) uint8. What lies beyond
+    the scan is filled with ``border`` (the page's paper, so the paper level nearby is not
+    taken for brighter than it is)."""
     size = (int(round(layout.width * PX_PER_MM)), int(round(layout.height * PX_PER_MM)))
     return cv2.warpPerspective(image, registration.to_registered(), size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=255)
+                               borderMode=cv2.BORDER_CONSTANT, borderValue=border)
 
 
 def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: float, *,

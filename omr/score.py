@@ -76,6 +76,7 @@ class BoxScore:
     # ink_mm2; lighter ones (a fold, a crease) are not counted at all.
     line_mm2: float = 0.0
     stroke: float | None = None  # mean darkness above the box's background (None: as score)
+    surround: float = 0.0  # median darkness of a ring just outside the box: paper is near 0
 
     @property
     def stroke_score(self) -> float:
@@ -197,15 +198,16 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     whole = interior(dark, box, shift, BOX_INSET_MM)
     if not whole.size:
         return BoxScore(0.0, 0.0)
+    surround = _surround(dark, box, shift)
     inner = interior(dark, box, shift, inset_mm)
     if not inner.size:
-        return BoxScore(float(whole.mean()), 0.0)
+        return BoxScore(float(whole.mean()), 0.0, surround=surround)
     raw = float(whole.mean())
     stroke = float(above_background(whole, stroke_mm=stroke_mm, solid=solid, fill=fill).mean())
     inner = above_background(inner, stroke_mm=stroke_mm, solid=solid, fill=fill)
     ink = _ink(inner, levels, speck_px=speck_mm2 * PX_PER_MM**2)
     if ink is None:
-        return BoxScore(raw, 0.0, stroke=stroke)
+        return BoxScore(raw, 0.0, stroke=stroke, surround=surround)
     labels, with_lines = ink
     kept = _drop_lines_across(labels, with_lines, line_sd_mm=line_sd_mm)
     line = 0.0
@@ -214,7 +216,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         if float(inner[pixels].mean()) >= fold_darkness:
             line += float(pixels.sum()) / PX_PER_MM**2
     if not kept.any():
-        return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke)
+        return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke, surround=surround)
     mask = kept[labels]
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
@@ -229,7 +231,24 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         shallow = np.setdiff1d(at_edge, deep)
         entering.append(float(np.isin(labels, shallow).sum()) / PX_PER_MM**2
                         if shallow.size else 0.0)
-    return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke)
+    return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
+                    surround)
+
+
+SURROUND_MM = (1.0, 2.0)  # the ring outside a box's outline where its paper is looked at
+
+
+def _surround(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> float:
+    """Median darkness of the ring SURROUND_MM outside ``box``: near 0 on paper (a rule or a
+    stroke crossing it does not move the median), high where the box lies beyond the sheet's
+    edge, over the scanner's dark background."""
+    outer = interior(dark, box, shift, -SURROUND_MM[1])
+    if not outer.size:
+        return 0.0
+    ring = np.ones(outer.shape, bool)
+    inset = int(round((SURROUND_MM[1] - SURROUND_MM[0]) * PX_PER_MM))
+    ring[inset:-inset or None, inset:-inset or None] = False
+    return float(np.median(outer[ring]))
 
 
 def _drop_lines_across(labels: np.ndarray, kept: np.ndarray, *, line_sd_mm: float) -> np.ndarray:

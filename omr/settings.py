@@ -87,6 +87,10 @@ class ReaderSettings:
     # … and a box darker as scanned than the page's empty boxes by ``raw_score_margin``: a blob
     # broader than a stroke, which the background removal above takes away with a stain.
     raw_score_margin: float = 0.08
+    # A box whose surroundings (a ring 1-2 mm outside it) are darker than this in the median
+    # is not on paper: it lies over the scanner's background beyond the sheet's edge. Its row
+    # is unclear, whatever its ink.
+    max_surround: float = 0.3
 
     # --- Rows. One mark beside boxes that are only unclear reads as that mark when the
     # measurements separate them well: every other box has at most ``row_separation`` of the
@@ -186,7 +190,7 @@ class ReaderSettings:
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
                     "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
-        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin"):
+        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin", "max_surround"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
         if not self.faint_score_margin >= 0:

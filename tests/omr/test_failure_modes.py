@@ -147,3 +147,17 @@ def test_light_print_on_grey_paper_is_a_ballot_not_a_blank_back(issued, drawer, 
     dim = (125 + page.image.astype(np.float32) * (85 / 255)).astype(np.uint8)  # 125..210
     reading = read_page(PageImage(dim, page.dpi), ctx)
     assert reading.kind == "ballot" and [r.reading for r in reading.rows] == EXPECTED
+
+
+def test_a_box_cut_off_by_the_scan_area_is_never_read(issued, drawer, ctx):
+    """A row whose box lies beyond the scan cannot be read: unclear, whatever else it shows."""
+    sheet = marked_sheet(drawer, issued)
+    page = scanned(sheet)
+    row = issued.layout.pages[0].rows[4]  # the last row: person 5 marked 'tín nhiệm'
+    s = DPI / 25.4
+    cut = int((row.boxes[1].y + 2.5) * s)  # the scan stops inside that row's boxes
+    reading = read_page(PageImage(page.image[:cut].copy(), page.dpi), ctx)
+    assert reading.kind == "ballot" and reading.marks_found == 2  # placed by the table
+    assert [r.reading for r in reading.rows[:4]] == EXPECTED[:4]
+    assert reading.rows[4].reading == "unclear" and "unclear_mark" in reading.flags
+    assert reading.rows[4].surround == (1.0, 1.0, 1.0)
