@@ -152,20 +152,20 @@ def test_a_skewed_sheet_reads_when_only_pyzbar_finds_the_code(issued, renderers,
 
 
 def test_the_registration_limits_are_the_settings_and_are_recorded(issued, drawer, ctx):
-    """A fit checked against a scale error of 0.1 % fails on a normal page (discs and table
+    """A fit checked against a scale error of 0.0001 % fails on a normal page (discs and table
     alike), and the unreadable reading records the limits it was read with, so an audit
     re-reads it the same way."""
     sheet = marked_sheet(issued, drawer.renderer, DPI, [0, 1, 2, 0, 1])
     page = drawer.scan(sheet)
     assert read_page(page, ctx).kind == "ballot"
-    strict = dataclasses.replace(DEFAULT, max_scale_error=0.001)
+    strict = dataclasses.replace(DEFAULT, max_scale_error=1e-6)
     result = register(page.image, issued.layout, issued.layout.pages[0], find_code(page.image),
                       page.dpi, strict)
     assert isinstance(result, RegistrationFailure) and result.marks_found == 4
     assert result.reason.startswith("the marks give") and "expected scale" in result.reason
     reading = read_page(page, dataclasses.replace(ctx, settings=strict))
     assert reading.kind == "unreadable" and "× the expected scale" in reading.reason
-    assert reading.settings == strict.to_dict() and reading.settings["max_scale_error"] == 0.001
+    assert reading.settings == strict.to_dict() and reading.settings["max_scale_error"] == 1e-6
     assert ReaderSettings.from_dict(reading.settings) == strict
 
 
