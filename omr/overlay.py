@@ -74,9 +74,6 @@ def mask_signature(page: PageImage, ctx: Context) -> tuple[np.ndarray, bool]:
     for r, m in ((located.page_layout.signature, SIGNATURE_MARGIN_MM), (zone, 0.0)):
         if r is None:
             continue
-        corners_mm = np.array([[r.x - m, r.y - m, 1], [r.right + m, r.y - m, 1],
-                               [r.right + m, r.bottom + m, 1], [r.x - m, r.bottom + m, 1]]).T
-        projected = located.registration.matrix @ corners_mm
-        polygon = (projected[:2] / projected[2]).T.round().astype(np.int32)
+        polygon = located.registration.corners_px(r, m).round().astype(np.int32)
         cv2.fillPoly(masked, [polygon], 255)
     return masked, True

@@ -23,8 +23,8 @@ from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (BoxScore, above_background, blank_reference, box_score, darkness, find_outline,
-                       ink_levels, interior, new_ink_mm2, outline_correction)
+from omr.score import (BoxScore, above_background, blank_reference, box_score, darkness,
+                       find_outline, ink_levels, interior, new_ink_mm2, outline_correction)
 from omr.settings import DEFAULT, ReaderSettings
 
 # A resolution, not a limit: every limit the reader applies is in ReaderSettings.
@@ -244,14 +244,10 @@ def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -
     """For a box not wholly inside the scanned image (a corner cut off by the scan area), the
     measurement that says so: its surroundings are not paper, so its row is unclear. None for a
     box on the scan."""
-    corners = np.array([[box.x, box.y, 1.0], [box.right, box.y, 1.0], [box.right, box.bottom, 1.0],
-                        [box.x, box.bottom, 1.0]]).T
-    px = registration.matrix @ corners
-    px = px[:2] / px[2]
+    x, y = registration.corners_px(box).T
     w, h = size
     m = OFF_SCAN_MARGIN_PX
-    inside = (px[0] >= m).all() and (px[0] <= w - 1 - m).all() and (px[1] >= m).all() and \
-        (px[1] <= h - 1 - m).all()
+    inside = (x >= m).all() and (x <= w - 1 - m).all() and (y >= m).all() and (y <= h - 1 - m).all()
     return None if inside else BoxScore(0.0, 0.0, surround=1.0)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ballotgen.layout import Layout, PageLayout
+from ballotgen.layout import Layout, PageLayout, Rect
 from ballotgen.render import qr_modules
 from omr.qr import CodeHit
 from omr.settings import ReaderSettings
@@ -57,6 +57,13 @@ class Registration:
     def to_registered(self) -> np.ndarray:
         """The matrix taking image pixels to registered pixels (PX_PER_MM, pixel centres)."""
         return _REGISTERED @ np.linalg.inv(self.matrix)
+
+    def corners_px(self, rect: Rect, margin_mm: float = 0.0) -> np.ndarray:
+        """Where the corners of ``rect`` (layout mm, grown by ``margin_mm``) fall in the
+        image: (4, 2) pixels, clockwise from the top left."""
+        x0, y0, x1, y1 = rect.x - margin_mm, rect.y - margin_mm, rect.right + margin_mm, \
+            rect.bottom + margin_mm
+        return _apply(self.matrix, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
 
     def refined(self, correction: np.ndarray) -> Registration:
         """This registration corrected by ``correction`` (2 × 3, registered pixels: where the
