@@ -201,6 +201,7 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
     """Read scanned ballots (PDF, TIFF, JPEG, PNG files or folders) into the conference."""
     from omr.load import open_scan
     from tally.ballots import assemble
+    from tally.resolve import holds_for_review
     from tally.scan import default_jobs, expand, scan_stack
     from tally.store import Store
 
@@ -215,6 +216,7 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         summary = scan_stack(folder, list(inputs), jobs=jobs or default_jobs(), progress=bar.update)
     with Store.open(folder) as store:
         pages = store.pages()
+        rules = RULE_SETS[store.conference().rules]
     ballots = assemble(pages)
     kinds: dict[str, int] = {}
     for page in pages:
@@ -225,15 +227,22 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         f"{kinds.get(k, 0)} {label}" for k, label in (("ballot", "ballot pages"), ("blank", "blank"),
                                                      ("foreign", "foreign"),
                                                      ("unreadable", "unreadable"))) + ".")
-    accepted = sum(b.accepted for b in ballots)
+    # A flag that cannot change a count under the rule set is recorded, not reviewed.
+    held = [[f for f in b.flags if holds_for_review(f, rules)] for b in ballots]
+    accepted = sum(not h for h in held)
     click.echo(f"Ballots: {len(ballots)}: {accepted} accepted, {len(ballots) - accepted} flagged "
                "for review.")
     reasons: dict[str, int] = {}
-    for ballot in ballots:
+    recorded: dict[str, int] = {}
+    for ballot, holding in zip(ballots, held):
         for flag in ballot.flags:
-            reasons[flag] = reasons.get(flag, 0) + 1
+            counts = reasons if flag in holding else recorded
+            counts[flag] = counts.get(flag, 0) + 1
     if reasons:
         click.echo("Flagged ballots by reason: " + ", ".join(f"{k} {v}" for k, v in sorted(reasons.items())))
+    if recorded:
+        click.echo(f"Recorded, not for review under {rules.name}: "
+                   + ", ".join(f"{k} {v}" for k, v in sorted(recorded.items())))
     unreadable = [p for p in pages if p.reading.kind == "unreadable"]
     for page in unreadable[:20]:
         click.echo(f"  unreadable: {page.file_name} page {page.page_index + 1}: {page.reading.reason}")

@@ -86,3 +86,16 @@ def test_nothing_printed_yet_and_output_not_empty(tmp_path):
     (tmp_path / "scans" / "old.pdf").write_bytes(b"x")
     result = run("simulate", folder, "--voters", 1, "-o", tmp_path / "scans")
     assert result.exit_code == ExitCode.USAGE and "not empty" in result.output
+
+
+def test_the_scan_summary_holds_only_what_can_change_a_count(printed, tmp_path):
+    """Under qd96-2023 a write-in is recorded, not sent to review (the summary says which)."""
+    out = tmp_path / "scans"
+    result = run("simulate", printed, "--voters", 2, "-o", out, "--profile", "clean", "--dpi", 150,
+                 "--seed", 1, "--rate", "write_in=1", "--rate", "signature=0", "--rate", "stray=0",
+                 "--rate", "blank_row=0", "--rate", "multi_mark=0", "--rate", "correction=0",
+                 "--rate", "crossed_name=0", "--rate", "blank_ballot=0")
+    assert result.exit_code == 0, result.output
+    result = run("scan", printed, out)
+    assert "Ballots: 2: 2 accepted, 0 flagged for review." in result.output, result.output
+    assert "Recorded, not for review under qd96-2023: write_in 2" in result.output
