@@ -232,7 +232,7 @@ def _parse_number(path: Path, row: int, text: str | None, *, default: int) -> in
         raise RosterError(path, "missing STT (number)", row=row,
                           remedy="Number every person, or remove the STT column to number them "
                                  "in order.")
-    if not cleaned.isdigit() or int(cleaned) < 1:
+    if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) < 1:  # "²" is a digit too
         raise RosterError(path, f"STT {text!r} is not a positive whole number", row=row,
                           remedy="Use 1, 2, 3, … in the STT column.")
     return int(cleaned)

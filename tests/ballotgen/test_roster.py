@@ -213,3 +213,12 @@ def test_any_bytes_give_persons_or_a_clear_error(tmp_path, data):
         return
     assert persons and all(p.name and p.position for p in persons)
     assert len({p.number for p in persons}) == len(persons)
+
+
+def test_a_number_in_another_script_is_refused_by_row(tmp_path):
+    """'²' and '٣' are digits to Python, not numbers of a roster (found by the fuzz test)."""
+    for stt in ("²", "٣"):
+        path = tmp_path / "roster.csv"
+        path.write_text(f"STT,Họ và tên,Chức vụ\n{stt},Nguyễn Văn An,Giám đốc\n", encoding="utf-8")
+        with pytest.raises(RosterError, match="not a positive whole number"):
+            read_roster(path)
