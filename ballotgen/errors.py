@@ -21,7 +21,10 @@ class ExitCode(enum.IntEnum):
     FONT = 5  # no usable font, or a character the font cannot draw
     OUTPUT = 6  # an output file could not be written
     ATTENTION = 7  # the work was done, but some files or pages could not be read: see the summary
-    AUDIT = 8  # the audit found differences between the stored ballots and the recorded count
+    AUDIT = 8  # the audit found differences, or the store or its event log is damaged
+    NO_SPACE = 9  # the disk is full: what was stored is intact; free space and run again
+    READ_ONLY = 10  # the folder or medium is read-only: only status, audit and export run there
+    PERMISSION = 11  # the operating system refuses us a file: its owner or permissions
     INTERNAL = 70  # a bug: please report it with the output of ``-v``
 
 
@@ -87,6 +90,30 @@ class ConferenceError(TinnhiemError):
     """The conference folder is missing, already exists, or its store is damaged."""
 
     exit_code = ExitCode.CONFERENCE
+
+
+class DamagedStoreError(ConferenceError):
+    """The store's file or its event log is damaged: nothing may be appended to it."""
+
+    exit_code = ExitCode.AUDIT
+
+
+class DiskFullError(TinnhiemError):
+    """The disk is full. Everything already stored is intact; nothing half-written remains."""
+
+    exit_code = ExitCode.NO_SPACE
+
+
+class ReadOnlyError(TinnhiemError):
+    """A command that writes was given a folder on a read-only medium, share or mount."""
+
+    exit_code = ExitCode.READ_ONLY
+
+
+class NoPermissionError(TinnhiemError):
+    """The operating system refuses us a file or folder (its owner, mode or immutable flag)."""
+
+    exit_code = ExitCode.PERMISSION
 
 
 class FontError(TinnhiemError):

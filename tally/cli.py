@@ -214,7 +214,7 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
             pass
     with click.progressbar(length=total, label="Reading", file=sys.stderr, hidden=not show) as bar:
         summary = scan_stack(folder, list(inputs), jobs=jobs or default_jobs(), progress=bar.update)
-    with Store.open(folder) as store:
+    with Store.open(folder, readonly=True) as store:
         pages = store.pages()
         rules = RULE_SETS[store.conference().rules]
     ballots = assemble(pages)
@@ -289,7 +289,7 @@ def export(folder: Path, readings: bool, audit_archive: bool, mask_signatures: b
                    f"{result.size_bytes / 1e6:.1f} MB{masked}). Check it with: tinnhiem audit "
                    f"{result.path}")
         return
-    with Store.open(folder) as store:
+    with Store.open(folder, readonly=True) as store:
         text = readings_csv(store)
     path = output or Path(folder) / "readings.csv"
     write_private(path, text.encode("utf-8"), overwrite=True)
@@ -363,7 +363,7 @@ def tally(folder: Path, present: int | None, counted: int | None, issued: int | 
 
     previous = None
     if history:
-        with Store.open(folder) as store:
+        with Store.open(folder, readonly=True) as store:
             previous = read_history(history, store.conference().persons)
     published = publish(folder, Attendance(summoned, present, issued, counted), members=members,
                         output=output, previous=previous)
@@ -417,17 +417,17 @@ def audit(source: Path, fingerprint: str | None, jobs: int | None) -> None:
 @conference_dir
 def status(folder: Path) -> None:
     """Show the conference and the ballots printed for it."""
-    from tally.store import Store
+    from tally.store import Store, remedy_damaged_log
 
     from tally.review.model import snapshot
 
-    with Store.open(folder) as store:
+    with Store.open(folder, readonly=True) as store:
         conference = store.conference()
         batches = store.batches()
         broken = store.verify_chain()
         pages = len(store.pages())
         snap = snapshot(store)
-        tallies = [e for e in store.events() if e.kind == "tally_produced"]
+        tallies = [e for e in store.events() if e.kind == "tally_produced" and not e.damaged]
     click.echo(f"{conference.title}, {conference.date.isoformat()}")
     click.echo(f"Organisation: {' / '.join(conference.org_lines)}")
     click.echo(f"Persons: {len(conference.persons)}   Summoned: {conference.summoned or '-'}   "
@@ -445,7 +445,8 @@ def status(folder: Path) -> None:
                    f"fingerprint {event.data['fingerprint']}")
     click.echo("Event log: intact" if not broken else "Event log: BROKEN\n  " + "\n  ".join(broken))
     if broken:
-        sys.exit(int(ExitCode.CONFERENCE))
+        click.echo(f"  → {remedy_damaged_log(folder)}", err=True)
+        sys.exit(int(ExitCode.AUDIT))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ballotgen.conference import Conference
-from ballotgen.errors import ConferenceError
+from ballotgen.errors import (ConferenceError, DamagedStoreError, DiskFullError, NoPermissionError,
+                              ReadOnlyError, TinnhiemError)
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
 from omr.reading import PageReading
+from tally.files import REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, os_failure
 
 STORE_FILE = "conference.sqlite"
 SCANS_DIR = "images"  # ingested scan files, named <sha256>.<kind>
@@ -118,6 +121,17 @@ MIGRATIONS: tuple[str, ...] = (
         expires REAL NOT NULL        -- Unix time
     );
     """,
+    # 4: a scan run (one station's 'tinnhiem scan') per file, so that two stations scanning at
+    # once do not interleave each other's ballots; and files superseded by their complete
+    # version (a scan read while the scanner was still writing it counts once, complete).
+    """
+    ALTER TABLE scan_files ADD COLUMN run TEXT;  -- NULL: ingested before runs were recorded
+    CREATE TABLE superseded (
+        file TEXT PRIMARY KEY REFERENCES scan_files(sha256),  -- an incomplete file …
+        by_file TEXT NOT NULL REFERENCES scan_files(sha256),  -- … and its complete version
+        at TEXT NOT NULL
+    );
+    """,
 )
 
 
@@ -144,9 +158,12 @@ class ScanFileRecord:
     kind: str | None
     pages: int
     error: str | None
+    run: str | None = None  # the scan run that ingested it (None: before runs were recorded)
 
 
-_SCAN_FILE_COLUMNS = "seq, sha256, name, size, kind, pages, error"  # ScanFileRecord's fields
+_SCAN_FILE_COLUMNS = "seq, sha256, name, size, kind, pages, error, run"  # ScanFileRecord's fields
+_PAGE_COLUMNS = ("p.id, f.name, p.file_sha256, p.page_index, p.image_sha256,"
+                 " CAST(p.reading AS BLOB)")  # StoredPage's fields; the reading decoded by us
 
 
 @dataclass(frozen=True)
@@ -164,9 +181,10 @@ class Event:
     seq: int
     at: str
     kind: str
-    data: dict
+    data: dict  # {} when damaged
     prev_hash: str
     hash: str
+    damaged: bool = False  # its bytes are not valid text or its data not a JSON object
 
 
 @dataclass(frozen=True)
@@ -226,10 +244,13 @@ class Store:
             raise ConferenceError(f"{folder}: already exists and is not empty",
                                   remedy="Choose a new folder for the conference.")
         parent = folder.resolve().parent
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=parent))  # mode 0700
         try:
-            with cls(staging, _connect(staging / STORE_FILE)) as store, store._transaction() as db:
+            parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=parent))  # mode 0700
+        except OSError as exc:
+            raise os_failure(folder, exc) from exc
+        try:
+            with cls(staging, _create(staging / STORE_FILE)) as store, store._transaction() as db:
                 db.execute("INSERT INTO conference (id, data, secret) VALUES (1, ?, ?)",
                            (conference.to_json(), secret))
                 _append_event(db, "conference_created", {
@@ -244,19 +265,91 @@ class Store:
         return cls.open(folder)
 
     @classmethod
-    def open(cls, folder: Path | str) -> Store:
+    def open(cls, folder: Path | str, *, readonly: bool = False, check_log: bool = True) -> Store:
+        """Open the conference in ``folder``.
+
+        A store is never made here: a missing, empty, truncated or foreign file is refused. With
+        ``readonly`` (``status``, ``audit``, ``export``) nothing is written beside the store, and a
+        folder on a read-only medium is read as immutable; an older schema is migrated in memory.
+        Otherwise the store must be writable (checked now, before any work) and, with
+        ``check_log``, its whole event log must verify: a damaged log is never appended to.
+
+        Raises
+        ------
+        ConferenceError, DamagedStoreError, ReadOnlyError, NoPermissionError, DiskFullError
+        """
         folder = Path(folder)
         path = folder / STORE_FILE
-        if not path.is_file():
-            raise ConferenceError(f"{folder}: not a conference folder (no {STORE_FILE})",
-                                  remedy="Create the conference first with 'tinnhiem init'.")
+        _check_store_file(folder, path)
+        db = _open_read_only(path) if readonly else _open_for_writing(path)
         try:
-            db = _connect(path)
-            db.execute("SELECT data FROM conference").fetchone()
-        except sqlite3.DatabaseError as exc:
-            raise ConferenceError(f"{path}: the store cannot be read ({exc})",
-                                  remedy="Restore the conference folder from its backup.") from exc
-        return cls(folder, db)
+            version = _schema_version(path, db)
+            if readonly and version < len(MIGRATIONS):
+                db = _migrated_in_memory(db, version)
+            elif not readonly:
+                _migrate(db, version)
+                _probe_writing(db)
+            store = cls(folder, db)
+            store._check_conference()
+            if check_log and not readonly:
+                store._refuse_damaged_log()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    @classmethod
+    def from_image(cls, folder: Path | str, image: bytes) -> Store:
+        """A read-only store held in memory from the bytes of a store file (an archive's copy):
+        no copy of it is written anywhere. ``folder`` is where its images are."""
+        folder = Path(folder)
+        path = folder / STORE_FILE
+        if not image.startswith(SQLITE_HEADER):
+            raise DamagedStoreError(f"{path}: cannot be read as a store: it is not a SQLite "
+                                    "database", remedy=REMEDY_RESTORE)
+        db = _memory_connection(path)
+        data = bytearray(image)
+        data[WAL_HEADER_BYTES] = ROLLBACK_FORMAT  # a WAL store's image, read without its WAL
+        try:
+            db.deserialize(bytes(data))
+            version = _schema_version(path, db)
+            _migrate(db, version)
+            store = cls(folder, db)
+            store._check_conference()
+        except BaseException:
+            db.close()
+            raise
+        return store
+
+    def _check_conference(self) -> None:
+        if self._db.execute("SELECT count(*) FROM conference").fetchone()[0] != 1:
+            raise DamagedStoreError(f"{self.path}: holds no conference (its record is missing)",
+                                    remedy=REMEDY_RESTORE)
+
+    def _refuse_damaged_log(self) -> None:
+        problems = self.verify_chain()
+        if problems:
+            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+            raise DamagedStoreError(f"{self.path}: the event log is damaged ({problems[0]}{more}); "
+                                    "nothing was changed", remedy=remedy_damaged_log(self.folder))
+
+    @property
+    def path(self) -> Path:
+        return self.folder / STORE_FILE
+
+    def snapshot(self) -> bytes:
+        """A consistent copy of the whole store as the bytes of a store file, made in memory."""
+        memory = _memory_connection(self.path)
+        try:
+            self._db.backup(memory)
+            return memory.serialize()
+        except sqlite3.Error as exc:
+            failure = store_failure(self.path, exc)
+            if failure is None:
+                raise
+            raise failure from exc
+        finally:
+            memory.close()
 
     def close(self) -> None:
         self._db.close()
@@ -269,9 +362,15 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._db:  # commits, or rolls back on an exception
-            self._db.execute("BEGIN IMMEDIATE")
-            yield self._db
+        try:
+            with self._db:  # commits, or rolls back on an exception
+                self._db.execute("BEGIN IMMEDIATE")
+                yield self._db
+        except sqlite3.Error as exc:  # at COMMIT: a full disk shows here
+            failure = store_failure(self.path, exc)
+            if failure is None:
+                raise
+            raise failure from exc
 
     # ---------------------------------------------------------------- the conference
 
@@ -316,7 +415,7 @@ class Store:
 
     def issued_serials(self, batch_code: str) -> set[str]:
         rows = self._db.execute("SELECT serial FROM serials WHERE batch = ?", (batch_code,))
-        return {r[0] for r in rows}
+        return {r[0] for r in rows.fetchall()}
 
     # ---------------------------------------------------------------- scanned files and pages
 
@@ -325,24 +424,50 @@ class Store:
                                (sha256,)).fetchone()
         return ScanFileRecord(*row) if row else None
 
+    def scan_files_named(self, name: str) -> list[ScanFileRecord]:
+        """The files ingested under the file name ``name``, oldest first."""
+        rows = self._db.execute(f"SELECT {_SCAN_FILE_COLUMNS} FROM scan_files WHERE name = ?"
+                                " ORDER BY seq", (name,))
+        return [ScanFileRecord(*row) for row in rows.fetchall()]
+
     def scan_files(self) -> list[ScanFileRecord]:
         rows = self._db.execute(f"SELECT {_SCAN_FILE_COLUMNS} FROM scan_files ORDER BY seq")
-        return [ScanFileRecord(*row) for row in rows]
+        return [ScanFileRecord(*row) for row in rows.fetchall()]
 
     def record_scan_file(self, *, sha256: str, name: str, size: int, kind: str | None, pages: int,
-                         error: str | None) -> None:
-        """Record an ingested file (once: a file already known is left as it is)."""
+                         error: str | None, run: str | None = None) -> None:
+        """Record an ingested file (once: a file already known is left as it is), as part of
+        the scan ``run`` that found it."""
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM scan_files WHERE sha256 = ?", (sha256,)).fetchone():
                 return
-            db.execute("INSERT INTO scan_files (sha256, name, size, kind, pages, error, ingested_at)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?)", (sha256, name, size, kind, pages, error, _now()))
+            db.execute("INSERT INTO scan_files (sha256, name, size, kind, pages, error, ingested_at,"
+                       " run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       (sha256, name, size, kind, pages, error, _now(), run))
+            # Like the order of ingestion, the run is not logged (a scan run again after a kill
+            # is another run); an audit sees any change to either in the tallies it recomputes.
             _append_event(db, "file_ingested", {"sha256": sha256, "pages": pages, "kind": kind,
                                                 "error": error})
 
+    def record_superseded(self, incomplete: str, complete: str) -> bool:
+        """Record that the file ``incomplete`` was the start of ``complete``, read while the
+        scanner was still writing it: its pages no longer count. False if known already."""
+        with self._transaction() as db:
+            if db.execute("SELECT 1 FROM superseded WHERE file = ?", (incomplete,)).fetchone():
+                return False
+            db.execute("INSERT INTO superseded (file, by_file, at) VALUES (?, ?, ?)",
+                       (incomplete, complete, _now()))
+            _append_event(db, "file_superseded", {"file": incomplete, "by": complete})
+        return True
+
+    def superseded(self) -> dict[str, str]:
+        """Incomplete files and the complete versions that replace them, by SHA-256."""
+        rows = self._db.execute("SELECT file, by_file FROM superseded").fetchall()
+        return dict(rows)
+
     def pages_read(self, sha256: str) -> set[int]:
         rows = self._db.execute("SELECT page_index FROM pages WHERE file_sha256 = ?", (sha256,))
-        return {r[0] for r in rows}
+        return {r[0] for r in rows.fetchall()}
 
     def record_page(self, sha256: str, page_index: int, image_sha256: str | None,
                     reading: PageReading) -> bool:
@@ -362,20 +487,45 @@ class Store:
         return True
 
     def page(self, page_id: int) -> StoredPage | None:
-        row = self._db.execute(
-            "SELECT p.id, f.name, p.file_sha256, p.page_index, p.image_sha256, p.reading"
-            " FROM pages p JOIN scan_files f ON f.sha256 = p.file_sha256 WHERE p.id = ?",
-            (page_id,)).fetchone()
-        return StoredPage(row[0], row[1], row[2], row[3], row[4],
-                          PageReading.from_json(row[5])) if row else None
+        row = self._db.execute(f"SELECT {_PAGE_COLUMNS} FROM pages p JOIN scan_files f"
+                               " ON f.sha256 = p.file_sha256 WHERE p.id = ?", (page_id,)).fetchone()
+        return self._stored_page(row) if row else None
 
-    def pages(self) -> list[StoredPage]:
-        """Every page read, in stack order (files in ingestion order, pages in file order)."""
+    def pages(self, *, superseded: bool = False,
+              damaged: list[tuple[str, str]] | None = None) -> list[StoredPage]:
+        """Every page read, in stack order: the files of one scan run together in the order it
+        ingested them (runs in the order of their first file), pages in file order.
+
+        Pages of files superseded by their complete version are left out, unless
+        ``superseded``. A reading that cannot be decoded raises DamagedStoreError, or, when
+        ``damaged`` is given, is left out and listed there as ``(where, what)``.
+        """
+        only_current = "" if superseded else \
+            " WHERE f.sha256 NOT IN (SELECT file FROM superseded)"
         rows = self._db.execute(
-            "SELECT p.id, f.name, p.file_sha256, p.page_index, p.image_sha256, p.reading"
-            " FROM pages p JOIN scan_files f ON f.sha256 = p.file_sha256"
-            " ORDER BY f.seq, p.page_index")
-        return [StoredPage(r[0], r[1], r[2], r[3], r[4], PageReading.from_json(r[5])) for r in rows]
+            f"SELECT {_PAGE_COLUMNS} FROM pages p JOIN scan_files f ON f.sha256 = p.file_sha256"
+            " LEFT JOIN (SELECT run, min(seq) AS start FROM scan_files WHERE run IS NOT NULL"
+            "            GROUP BY run) r ON r.run = f.run"
+            f"{only_current} ORDER BY coalesce(r.start, f.seq), f.seq, p.page_index").fetchall()
+        pages = []
+        for row in rows:
+            try:
+                pages.append(self._stored_page(row))
+            except DamagedStoreError as exc:
+                if damaged is None:
+                    raise
+                damaged.append((f"{row[1]} page {row[3] + 1}", exc.message.split(": ", 1)[-1]))
+        return pages
+
+    def _stored_page(self, row: tuple) -> StoredPage:
+        page_id, name, sha, index, image_sha, reading = row
+        try:
+            decoded = PageReading.from_json(reading.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise DamagedStoreError(f"{self.path}: the stored reading of {name} page {index + 1}"
+                                    f" is damaged ({type(exc).__name__})",
+                                    remedy=REMEDY_RESTORE) from exc
+        return StoredPage(page_id, name, sha, index, image_sha, decoded)
 
     def scans_folder(self) -> Path:
         """Where ingested files are kept, named by their SHA-256."""
@@ -425,18 +575,21 @@ class Store:
     def decisions(self) -> list[Decision]:
         """Every decision, oldest first."""
         rows = self._db.execute(f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY id")
-        return [Decision(*row) for row in rows]
+        return [Decision(*row) for row in rows.fetchall()]
 
     def claim(self, candidates: list[int], *, session: str, reviewer: str,
               now: float) -> int | None:
-        """Lock the first of ``candidates`` no other session holds, for ``session``.
+        """Lock the first of ``candidates`` that no other reviewer holds, for ``reviewer``.
 
-        A session holds one ballot at a time: its other locks are released. Done in one
-        transaction, so two reviewers asking at once never get the same ballot.
+        A lock belongs to the reviewer, not to a browser session: her own lock, from another
+        window or from before a restart of the server, is hers to take again. A reviewer holds
+        one ballot at a time: her other locks are released. Done in one transaction, so two
+        reviewers asking at once never get the same ballot.
         """
         with self._transaction() as db:
-            db.execute("DELETE FROM locks WHERE expires < ? OR session = ?", (now, session))
-            held = {r[0] for r in db.execute("SELECT ballot FROM locks")}
+            db.execute("DELETE FROM locks WHERE expires < ? OR session = ? OR reviewer = ?",
+                       (now, session, reviewer))
+            held = {r[0] for r in db.execute("SELECT ballot FROM locks").fetchall()}
             for ballot in candidates:
                 if ballot not in held:
                     db.execute("INSERT INTO locks (ballot, session, reviewer, expires)"
@@ -455,25 +608,48 @@ class Store:
         with self._transaction() as db:
             db.execute("DELETE FROM locks WHERE session = ?", (session,))
 
+    def release_all_locks(self) -> int:
+        """Free every ballot: when the review server starts, no session of before is alive.
+        Returns how many locks there were."""
+        with self._transaction() as db:
+            return db.execute("DELETE FROM locks").rowcount
+
     # ---------------------------------------------------------------- results
 
     def record_tally(self, *, fingerprint: str, log_head: str, final: bool, received: int,
                      results_sha256: str, attendance: dict[str, int | None],
-                     history: dict[int, str] | None = None) -> None:
+                     history: dict[int, str] | None = None,
+                     outputs: dict[str, str] | None = None) -> None:
         """Record that results were produced (the minutes carry ``fingerprint``) with what the
-        committee entered for them (attendance; last year's shares as "p/q"), so that an audit
-        can recompute them."""
+        committee entered for them (attendance; last year's shares as "p/q") and the SHA-256 of
+        each document written for them (``outputs``, by file name), so that an audit can
+        recompute them and recognise their documents.
+
+        Raises
+        ------
+        LogMovedError
+            Something was recorded since ``log_head`` (a scan, a decision): the results
+            counted are no longer those of the log, and nothing is recorded.
+        """
         with self._transaction() as db:
+            row = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+            if (row[0] if row else GENESIS_HASH) != log_head:
+                raise LogMovedError(f"{self.path}: something was recorded while the count was "
+                                    "being made", remedy="Run the command again.")
             _append_event(db, "tally_produced", {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
                 "received": received, "results_sha256": results_sha256,
-                "attendance": attendance, "history": history or {}})
+                "attendance": attendance, "history": history or {}, "outputs": outputs or {}})
 
     def last_attendance(self) -> dict[str, int | None]:
         """The attendance entered at the latest ``tinnhiem tally`` (empty if none yet)."""
         row = self._db.execute("SELECT data FROM events WHERE kind = 'tally_produced'"
                                " ORDER BY seq DESC LIMIT 1").fetchone()
-        return json.loads(row[0]).get("attendance", {}) if row else {}
+        try:
+            return json.loads(row[0]).get("attendance", {}) if row else {}
+        except (ValueError, AttributeError) as exc:
+            raise DamagedStoreError(f"{self.path}: the event log is damaged (the latest tally)",
+                                    remedy=remedy_damaged_log(self.folder)) from exc
 
     # ---------------------------------------------------------------- the event log
 
@@ -483,45 +659,351 @@ class Store:
         return row[0] if row else GENESIS_HASH
 
     def events(self) -> list[Event]:
-        rows = self._db.execute(
-            "SELECT seq, at, kind, data, prev_hash, hash FROM events ORDER BY seq").fetchall()
-        return [Event(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5]) for r in rows]
+        """Every event, oldest first; one whose bytes or data are damaged is marked so."""
+        rows = self._db.execute(_RAW_EVENTS + " ORDER BY seq").fetchall()
+        return [_event(row) for row in rows]
 
     def verify_chain(self) -> list[str]:
         """Check the event log's hash chain; return a description of every break (none: [])."""
         problems = []
-        prev = GENESIS_HASH
-        for seq, at, kind, data, prev_hash, hash_ in self._db.execute(
-                "SELECT seq, at, kind, data, prev_hash, hash FROM events ORDER BY seq"):
+        prev = GENESIS_HASH.encode("ascii")
+        for row in self._db.execute(_RAW_EVENTS + " ORDER BY seq").fetchall():
+            seq, kind, prev_hash, hash_ = row[0], row[2], row[4], row[5]
             if prev_hash != prev:
-                problems.append(f"event {seq} ({kind}): does not follow the event before it")
-            if event_hash(prev_hash, at, kind, data) != hash_:
-                problems.append(f"event {seq} ({kind}): its content was changed")
+                problems.append(f"event {seq} ({_text(kind)}): does not follow the event before it")
+            problem = _raw_problem(row)
+            if problem:
+                problems.append(problem)
             prev = hash_
         return problems
 
 
-def _connect(path: Path) -> sqlite3.Connection:
-    """Open (creating if needed, owner-only) and migrate the store at ``path``."""
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    db = sqlite3.connect(path, isolation_level=None)  # transactions are explicit
-    db.execute("PRAGMA journal_mode = WAL")
-    db.execute("PRAGMA foreign_keys = ON")
-    db.execute("PRAGMA busy_timeout = 5000")
-    (version,) = db.execute("PRAGMA user_version").fetchone()
-    if version > len(MIGRATIONS):
-        raise ConferenceError(f"{path}: made by a newer version of tinnhiem (schema {version})",
-                              remedy="Upgrade tinnhiem to open this conference.")
-    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-        db.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+class LogMovedError(ConferenceError):
+    """The log moved on while results were being counted from it."""
+
+
+# ---------------------------------------------------------------------- the file and its connection
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+HEADER_BYTES = 100  # the database header: page size, page count, format
+WAL_HEADER_BYTES = slice(18, 20)  # file format write and read versions: 2 in WAL mode …
+ROLLBACK_FORMAT = b"\x01\x01"  # … 1 for a database read without its WAL (in memory)
+BUSY_MS = 5000  # how long to wait for another writer of the store
+REMEDY_RESTORE = ("Keep this copy aside for the inquiry and restore the conference folder from "
+                  "its backup.")
+# SQLite's primary result codes (the low byte of an extended code) that we tell apart.
+SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR = 3, 5, 6, 8, 10
+SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_AUTH, SQLITE_NOTADB = 11, 13, 14, 23, 26
+UNDECODABLE = "Could not decode"  # Python's sqlite3 module, on text that is not UTF-8
+
+
+def remedy_damaged_log(folder: Path) -> str:
+    return (f"Run 'tinnhiem audit {folder}' to list every difference, keep this copy aside for "
+            "the inquiry, and restore the conference folder from its backup.")
+
+
+def store_failure(path: Path, exc: sqlite3.Error) -> TinnhiemError | None:
+    """The error to report for SQLite's ``exc`` on the store at ``path``, by its cause; None for
+    what is a bug of ours (bad SQL), to be raised as it is."""
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB) or UNDECODABLE in str(exc):
+        return DamagedStoreError(f"{path}: the store is damaged ({exc})", remedy=REMEDY_RESTORE)
+    if code == SQLITE_FULL:
+        return DiskFullError(f"{path}: cannot be written: the disk is full "
+                             f"({free_space(path)} free); nothing was changed",
+                             remedy=REMEDY_NO_SPACE)
+    if code in (SQLITE_BUSY, SQLITE_LOCKED):
+        return ConferenceError(f"{path}: another tinnhiem command is writing the store ({exc})",
+                               remedy="Wait until it has finished, then run this one again.")
+    if code in (SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH, SQLITE_IOERR):
+        return _access_failure(path, exc, io_error=code == SQLITE_IOERR)
+    return None
+
+
+def _access_failure(path: Path, exc: sqlite3.Error, *, io_error: bool) -> TinnhiemError:
+    """Why SQLite could not open or write the store: find out from the operating system."""
+    folder = path.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return ReadOnlyError(f"{path}: cannot be written: the folder is on a read-only "
+                                 "medium or mount", remedy=REMEDY_READ_ONLY)
+        for target in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
+            if target.exists():
+                os.close(os.open(target, os.O_RDWR | os.O_APPEND))
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as probe:
+        return os_failure(path, probe)
+    if io_error and shutil.disk_usage(folder).free < MIN_FREE_BYTES:
+        return DiskFullError(f"{path}: cannot be written: the disk is full "
+                             f"({free_space(path)} free); nothing was changed",
+                             remedy=REMEDY_NO_SPACE)
+    return ConferenceError(f"{path}: the store cannot be used ({exc})",
+                           remedy="Check the disk (a disconnected drive or share, an I/O error "
+                                  "in the system log), then run the command again.")
+
+
+MIN_FREE_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
+
+
+def _check_store_file(folder: Path, path: Path) -> None:
+    """Refuse what cannot be a store before SQLite sees it: SQLite would take an empty file for
+    a new database, and a truncated one shows only when a missing page is read."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            with open(path, "rb") as f:
+                header = f.read(HEADER_BYTES)
+    except FileNotFoundError:
+        raise ConferenceError(f"{folder}: not a conference folder (no {STORE_FILE})",
+                              remedy="Create the conference first with 'tinnhiem init'.") from None
+    except OSError as exc:
+        raise os_failure(path, exc) from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ConferenceError(f"{path}: is not a file", remedy=REMEDY_RESTORE)
+    if info.st_size == 0:
+        raise DamagedStoreError(f"{path}: is empty (0 bytes): the store was truncated or "
+                                "replaced", remedy=REMEDY_RESTORE)
+    if len(header) < HEADER_BYTES or not header.startswith(SQLITE_HEADER):
+        raise DamagedStoreError(f"{path}: cannot be read as a store: it is not a SQLite "
+                                "database (its first bytes are damaged, or it is another file)",
+                                remedy=REMEDY_RESTORE)
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    header_valid = header[24:28] == header[92:96]  # else SQLite ignores the page count
+    expected = pages * page_size if header_valid else 0
+    if page_size < 512 or info.st_size % page_size or info.st_size < expected:
+        raise DamagedStoreError(f"{path}: is truncated or damaged: {info.st_size} bytes, where "
+                                f"its header says {expected} in pages of {page_size}",
+                                remedy=REMEDY_RESTORE)
+
+
+class _Cursor(sqlite3.Cursor):
+    """A cursor whose SQLite errors are reported by cause (see :func:`store_failure`)."""
+
+    def _failure(self, exc: sqlite3.Error) -> BaseException:
+        return store_failure(self.connection.path, exc) or exc
+
+    def execute(self, sql: str, parameters=()) -> _Cursor:  # type: ignore[override]
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+    def executemany(self, sql: str, parameters) -> _Cursor:  # type: ignore[override]
+        try:
+            return super().executemany(sql, parameters)
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+        try:
+            return super().executescript(script)
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+    def fetchone(self):
+        try:
+            return super().fetchone()
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+    def fetchall(self) -> list:
+        try:
+            return super().fetchall()
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except sqlite3.Error as exc:
+            raise self._failure(exc) from exc
+
+
+class _Connection(sqlite3.Connection):
+    """A connection to the store at ``path`` whose errors name it and their cause."""
+
+    path: Path
+
+    def cursor(self, factory=_Cursor) -> _Cursor:  # type: ignore[override]
+        return super().cursor(factory)
+
+    def execute(self, sql: str, parameters=()) -> _Cursor:  # type: ignore[override]
+        return self.cursor().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters) -> _Cursor:  # type: ignore[override]
+        return self.cursor().executemany(sql, parameters)
+
+    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+        return self.cursor().executescript(script)
+
+
+def _connection(path: Path, uri: str) -> _Connection:
+    try:
+        db = sqlite3.connect(uri, uri=True, isolation_level=None,  # transactions are explicit
+                             factory=_Connection, timeout=BUSY_MS / 1000)
+    except sqlite3.Error as exc:
+        failure = store_failure(path, exc)
+        if failure is None:
+            raise
+        raise failure from exc
+    db.path = path
+    try:
+        db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
+def _memory_connection(path: Path) -> _Connection:
+    db = sqlite3.connect(":memory:", isolation_level=None, factory=_Connection)
+    db.path = path
+    return db
+
+
+def _uri(path: Path, **options: str) -> str:
+    return path.resolve().as_uri() + "?" + "&".join(f"{k}={v}" for k, v in options.items())
+
+
+def _open_for_writing(path: Path) -> _Connection:
+    db = _connection(path, _uri(path, mode="rw"))  # never creates: a missing store is an error
+    try:
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA foreign_keys = ON")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _open_read_only(path: Path) -> _Connection:
+    """Read-only; on a read-only medium (where SQLite cannot make its -shm file) as immutable,
+    unless changes wait in the -wal file, which an immutable reader would not see."""
+    try:
+        return _first_read(_connection(path, _uri(path, mode="ro")))
+    except DamagedStoreError:
+        raise
+    except (ReadOnlyError, NoPermissionError, ConferenceError) as exc:
+        failure = exc
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        raise ReadOnlyError(f"{path}: cannot be read here: changes not yet merged into it wait "
+                            f"in {wal.name}, and this folder cannot be written",
+                            remedy="Copy the folder to a writable disk and run 'tinnhiem status' "
+                                   "there once: it merges them.") from failure
+    return _first_read(_connection(path, _uri(path, mode="ro", immutable="1")))
+
+
+def _first_read(db: _Connection) -> _Connection:
+    """``db``, once it has shown it can be read (closed if it cannot)."""
+    try:
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _schema_version(path: Path, db: sqlite3.Connection) -> int:
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version == 0:
+        raise DamagedStoreError(f"{path}: holds no conference (an empty database)",
+                                remedy=REMEDY_RESTORE)
+    if version > len(MIGRATIONS):
+        raise ConferenceError(f"{path}: made by a newer version of tinnhiem (schema {version})",
+                              remedy="Upgrade tinnhiem to open this conference.")
+    return version
+
+
+def _migrate(db: sqlite3.Connection, version: int) -> None:
+    for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
+
+
+def _migrated_in_memory(db: _Connection, version: int) -> _Connection:
+    """A store of an older schema, opened read-only: migrated in a copy held in memory."""
+    memory = _memory_connection(db.path)
+    db.backup(memory)
+    db.close()
+    _migrate(memory, version)
+    return memory
+
+
+def _probe_writing(db: sqlite3.Connection) -> None:
+    """Write the header in a transaction rolled back: a read-only folder, medium or file is
+    refused now, before any work (SQLite opens such a store read-only without a word)."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(f"PRAGMA user_version = {int(version)}")
+    finally:
+        db.execute("ROLLBACK")
+
+
+def _create(path: Path) -> _Connection:
+    """Make a new store at ``path`` (owner-only) with the current schema."""
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    db = _connection(path, _uri(path, mode="rw"))
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA foreign_keys = ON")
+    _migrate(db, 0)
+    return db
+
+
+# ---------------------------------------------------------------------- the event log
+
+_RAW_EVENTS = ("SELECT seq, CAST(at AS BLOB), CAST(kind AS BLOB), CAST(data AS BLOB),"
+               " CAST(prev_hash AS BLOB), CAST(hash AS BLOB) FROM events")
+
+
+def _raw_hash(prev: bytes, at: bytes, kind: bytes, data: bytes) -> bytes:
+    """:func:`event_hash` over the bytes as stored."""
+    return hashlib.sha256(b"\n".join((prev, at, kind, data))).hexdigest().encode("ascii")
+
+
+def _raw_problem(row: tuple) -> str | None:
+    """What is wrong with one event as stored, on its own (not its place in the chain)."""
+    seq, at, kind, data, prev_hash, hash_ = row
+    name = _text(kind)
+    try:
+        for value in (at, kind, data, prev_hash, hash_):
+            value.decode("utf-8")
+    except (UnicodeDecodeError, AttributeError):
+        return f"event {seq} ({name}): its bytes are damaged (not valid text)"
+    if _raw_hash(prev_hash, at, kind, data) != hash_:
+        return f"event {seq} ({name}): its content was changed"
+    return None
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _event(row: tuple) -> Event:
+    seq, at, kind, data, prev_hash, hash_ = row
+    try:
+        parsed = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, AttributeError):
+        parsed = None
+    damaged = not isinstance(parsed, dict) or _raw_problem(row) is not None
+    return Event(seq, _text(at), _text(kind), parsed if isinstance(parsed, dict) else {},
+                 _text(prev_hash), _text(hash_), damaged)
+
+
 def _append_event(db: sqlite3.Connection, kind: str, data: dict) -> None:
-    """Append to the event log inside the caller's transaction."""
-    row = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-    prev = row[0] if row else GENESIS_HASH
+    """Append to the event log inside the caller's transaction, after checking that the event
+    it follows is intact (the whole chain was checked when the store was opened)."""
+    row = db.execute(_RAW_EVENTS + " ORDER BY seq DESC LIMIT 1").fetchone()
+    if row is not None:
+        problem = _raw_problem(row)
+        if problem:
+            path = getattr(db, "path", STORE_FILE)
+            raise DamagedStoreError(f"{path}: the event log is damaged ({problem}); nothing was "
+                                    "changed", remedy=remedy_damaged_log(Path(path).parent))
+    prev = row[5].decode("ascii") if row else GENESIS_HASH
     at = _now()
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)
     db.execute("INSERT INTO events (at, kind, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?)",

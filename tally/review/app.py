@@ -54,6 +54,7 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
     folder = Path(folder)
     with Store.open(folder) as store:  # fails early with a clear error if it is not a conference
         images = ImageCache(folder, reading_context(store))
+        store.release_all_locks()  # no session from before this start is alive
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=256 * 1024)
@@ -67,7 +68,8 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
 
     @app.before_request
     def guard():
-        g.store = Store.open(folder)
+        # The log was checked whole at start; each append checks the event it follows.
+        g.store = Store.open(folder, check_log=False)
         if request.endpoint == "static":
             return None
         if access_code and not session.get("authorised") and request.endpoint != "login":
@@ -286,7 +288,7 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
 def warm(folder: Path, images: ImageCache, stop: threading.Event) -> None:
     """Make the review images of every page (until ``stop``), so the gallery opens quickly."""
     try:
-        with Store.open(folder) as store:
+        with Store.open(folder, readonly=True) as store:
             for page in store.pages():
                 if stop.is_set():
                     return

@@ -4,7 +4,7 @@ import stat
 import pytest
 
 from ballotgen import payload
-from ballotgen.errors import ConferenceError
+from ballotgen.errors import ConferenceError, DamagedStoreError
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch
 from tally.store import MIGRATIONS, STORE_FILE, Store
@@ -111,8 +111,11 @@ def test_the_event_log_refuses_edits_and_tampering_breaks_the_chain(tmp_path, co
     db.execute("""UPDATE events SET data = replace(data, '"copies": 5', '"copies": 50') WHERE seq = 3""")
     db.commit()
     db.close()
-    with Store.open(tmp_path / "conf") as store:
+    with Store.open(tmp_path / "conf", readonly=True) as store:
         assert store.verify_chain() == ["event 3 (ballots_printed): its content was changed"]
+    with pytest.raises(DamagedStoreError, match=r"the event log is damaged \(event 3 "
+                       r"\(ballots_printed\): its content was changed\); nothing was changed"):
+        Store.open(tmp_path / "conf")  # for writing: nothing is appended to a broken chain
 
 
 @pytest.fixture
