@@ -3,7 +3,9 @@ next level up (``tinnhiem export DIR --audit``), and auditing a folder or such a
 
 The archive is a ZIP file, readable by its owner only, holding:
 
-- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log);
+- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log),
+  taken in memory; auditing an archive reads it in memory too (no copy of a store is ever left
+  in a temporary folder);
 - ``images/``: the scan files as ingested, or with ``mask_signatures`` ``masked/``: every page
   as PNG with the voter's signature area painted white (a signature identifies the voter);
 - ``ket-qua/``: the minutes and spreadsheets, if the count was tallied;
@@ -18,9 +20,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
-import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,12 +27,12 @@ from pathlib import Path, PurePosixPath
 
 import cv2
 
-from ballotgen.errors import InputFileError, OutputError
+from ballotgen.errors import InputFileError
 from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
-from tally.audit import AuditReport, Difference, audit_store
+from tally.audit import AuditReport, Difference, audit_opened, audit_store
 from tally.export import readings_csv
-from tally.files import refuse_existing
+from tally.files import Partial, os_failure, private_temp_folder, refuse_existing, sweep_partials
 from tally.publish import OUTPUT_DIR
 from tally.scan import reading_context
 from tally.store import SCANS_DIR, STORE_FILE, Store
@@ -53,24 +52,23 @@ class ArchiveResult:
 
 
 def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -> ArchiveResult:
-    """Write the audit archive of the conference in ``folder`` to ``output`` (never overwritten)."""
+    """Write the audit archive of the conference in ``folder`` to ``output`` (never overwritten).
+
+    The store is only read (a folder on a read-only medium can be exported) and its snapshot is
+    taken in memory: no copy of it, secret key included, is ever written outside the archive.
+    The archive is written whole under a hidden partial name and renamed into place; a partial
+    a killed export left is removed by the next one.
+    """
     output = Path(output)
     refuse_existing(output)
     folder = Path(folder)
     entries: dict[str, bytes | Path] = {}
     masked = 0
-    with Store.open(folder) as store, tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / STORE_FILE
-        source = sqlite3.connect(folder / STORE_FILE)
-        target = sqlite3.connect(copy)
-        with target:
-            source.backup(target)  # a consistent snapshot, even while someone reviews
-        source.close()
-        target.close()
-        entries[STORE_FILE] = copy.read_bytes()
+    with Store.open(folder, readonly=True) as store:
+        entries[STORE_FILE] = store.snapshot()  # consistent, even while someone reviews
         if mask_signatures:
             ctx = reading_context(store)
-            for page in store.pages():
+            for page in store.pages(superseded=True):
                 kept = store.kept_file(page.file_sha256)
                 try:
                     image = load_page(open_scan(kept), page.page_index)
@@ -96,24 +94,23 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
                         "prev_hash": e.prev_hash, "hash": e.hash}, ensure_ascii=False) + "\n"
             for e in store.events()).encode("utf-8")
 
-        hashes = {name: _sha256(data) for name, data in entries.items()}
-        manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).isoformat(
-            timespec="seconds"), "masked_signatures": mask_signatures, "files": hashes}
+    hashes = {name: _sha256(data) for name, data in entries.items()}
+    manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).isoformat(
+        timespec="seconds"), "masked_signatures": mask_signatures, "files": hashes}
+    sweep_partials(output.parent, [output.name])
+    with Partial(output) as partial:
         try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_zip = tempfile.mkstemp(prefix=f".{output.name}-", dir=output.parent)  # 0600
-            with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
+            with partial.fileobj() as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as z:
                 z.writestr(MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=1))
                 for name, data in entries.items():
                     if isinstance(data, Path):
                         z.write(data, name, compress_type=zipfile.ZIP_STORED)  # compressed already
                     else:
                         z.writestr(name, data)
-            os.replace(tmp_zip, output)
         except OSError as exc:
-            raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})",
-                              remedy="Check the folder exists, is writable and has free "
-                                     "space.") from exc
+            raise os_failure(output, exc) from exc
+        partial.sync()
+        partial.commit()
     return ArchiveResult(output, len(entries) + 1, output.stat().st_size, masked)
 
 
@@ -151,24 +148,26 @@ def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,
         raise InputFileError(source, "is neither a conference folder nor an audit archive",
                              remedy="Give the folder, or the .zip written by "
                                     "'tinnhiem export DIR --audit'.")
-    with tempfile.TemporaryDirectory(prefix="tinnhiem-audit-") as tmp:  # mode 0700
-        folder = Path(tmp)
-        manifest, problems = _extract(source, folder)
+    with private_temp_folder("audit") as folder:  # the scans only: the store stays in memory
+        manifest, problems, image = _extract(source, folder)
         images = None
         if manifest.get("masked_signatures"):
             def images(page):
                 path = folder / MASKED_DIR / f"{page.file_sha256}-{page.page_index}.png"
                 return (ScanFile(path, "png", 1), 0) if path.is_file() else None
-        report = audit_store(folder, jobs=jobs, fingerprint=fingerprint, progress=progress,
-                             images=images)
+        with Store.from_image(folder, image) as store:
+            report = audit_opened(store, jobs=jobs, fingerprint=fingerprint, progress=progress,
+                                  images=images)
         report.differences[:0] = problems
         report.checked["archive entries"] = len(manifest.get("files", {}))
         return report
 
 
-def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference]]:
-    """Extract the archive's listed entries into ``folder``; report any that do not match."""
+def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes]:
+    """Extract the archive's listed entries into ``folder``, all but the store, whose bytes are
+    returned; report any entry that does not match the manifest."""
     problems = []
+    image = None
     try:
         with zipfile.ZipFile(archive) as z:
             try:
@@ -192,18 +191,22 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference]]:
                 if info.file_size > MAX_ENTRY_BYTES:
                     problems.append(Difference(f"archive {name}", "too large to be ours"))
                     continue
-                target = folder / path
-                target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                 digest = hashlib.sha256()
-                with z.open(info) as src, open(target, "wb") as dst:
-                    for chunk in iter(lambda: src.read(1 << 20), b""):
-                        digest.update(chunk)
-                        dst.write(chunk)
+                if name == STORE_FILE:
+                    image = z.read(info)
+                    digest.update(image)
+                else:
+                    target = folder / path
+                    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+                    with z.open(info) as src, open(target, "wb") as dst:
+                        for chunk in iter(lambda: src.read(1 << 20), b""):
+                            digest.update(chunk)
+                            dst.write(chunk)
                 if digest.hexdigest() != expected:
                     problems.append(Difference(f"archive {name}", "content differs from the "
                                                "manifest", expected[:16], digest.hexdigest()[:16]))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise InputFileError(archive, f"cannot be read as an audit archive ({exc})") from exc
-    if not (folder / STORE_FILE).is_file():
+    if image is None:
         raise InputFileError(archive, f"holds no {STORE_FILE}: not an audit archive")
-    return manifest, problems
+    return manifest, problems, image

@@ -9,7 +9,12 @@ a :class:`Difference` (where, what, stored, now):
    addition outside the program shows);
 4. every page re-read from its image with the current reader against the stored reading;
 5. every tally in the log recomputed from the readings and decisions recorded before it, against
-   the fingerprint printed on its minutes; and the results with the re-read pages.
+   the fingerprint printed on its minutes; and the results with the re-read pages;
+6. every document in the results folder (minutes, spreadsheets) against the tallies in the log:
+   each must be one a tally wrote, and all of them of the same tally.
+
+A damaged event, reading or record is a difference like any other: the audit lists it and goes
+on with the rest.
 """
 
 from __future__ import annotations
@@ -25,7 +30,9 @@ from pathlib import Path
 from ballotgen.conference import Conference
 from omr.load import ScanFile
 from omr.reading import PageReading
-from tally.count import Attendance, tally_of
+from tally.count import Attendance, Results, tally_of
+from tally.documents import check_documents
+from tally.publish import OUTPUT_DIR
 from tally.scan import HASH_CHUNK, reading_context, read_pages
 from tally.store import Decision, Event, StoredPage, Store, reading_hash
 
@@ -58,52 +65,70 @@ def audit_store(folder: Path, *, jobs: int = 1, fingerprint: str | None = None,
                 progress: Callable[[int], None] | None = None,
                 images: Callable[[StoredPage], tuple[ScanFile, int] | None] | None = None
                 ) -> AuditReport:
-    """Audit the conference in ``folder`` (see the module docstring).
+    """Audit the conference in ``folder`` (see the module docstring), read-only: a folder on a
+    read-only medium is audited as it is.
 
     ``fingerprint``, as printed on signed minutes, must be the fingerprint of a tally in the log.
     ``images`` says where a page's image is when not in the kept scan file (a masked archive).
     """
-    with Store.open(folder) as store:
-        report = AuditReport(store.conference())
-        diff = report.differences.append
-        events = store.events()
-        pages = store.pages()
-        decisions = store.decisions()
-        for problem in store.verify_chain():
-            diff(Difference("event log", problem))
-        report.checked["events"] = len(events)
+    with Store.open(folder, readonly=True) as store:
+        return audit_opened(store, jobs=jobs, fingerprint=fingerprint, progress=progress,
+                            images=images)
 
-        sources = _check_files(store, report, masked=images is not None)
-        _check_pages_against_log(pages, events, report)
-        _check_decisions_against_log(decisions, events, report)
 
-        ctx = reading_context(store)
-        tasks, task_pages = [], []
-        for page in pages:
-            source = images(page) if images else (
-                (sources[page.file_sha256], page.page_index)
-                if page.file_sha256 in sources else None)
-            if source is None:
-                diff(Difference(_where(page), "the image of this page is missing"))
-                continue
-            tasks.append((page.file_sha256, source[0], source[1], page.reading.settings))
-            task_pages.append(page)
-        reread: dict[int, PageReading] = {}
-        for page, (_, _, image_sha, reading) in zip(task_pages, read_pages(tasks, ctx, jobs)):
-            if images is None and image_sha != page.image_sha256:
-                diff(Difference(_where(page), "the decoded image differs from the one read",
-                                page.image_sha256 or "", image_sha or ""))
-            for d in compare_readings(page.reading, reading):
-                diff(dataclasses.replace(d, where=f"{_where(page)}{d.where}"))
-            reread[page.id] = reading
-            if progress:
-                progress(1)
-        report.checked["pages re-read"] = len(reread)
-        report.checked["decisions"] = len(decisions)
+def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
+                 progress: Callable[[int], None] | None = None,
+                 images: Callable[[StoredPage], tuple[ScanFile, int] | None] | None = None
+                 ) -> AuditReport:
+    """:func:`audit_store` of a store already open (an archive's, held in memory)."""
+    report = AuditReport(store.conference())
+    diff = report.differences.append
+    for problem in store.verify_chain():
+        diff(Difference("event log", problem))
+    events = store.events()
+    intact = [e for e in events if not e.damaged]  # the damaged ones are listed just above
+    damaged: list[tuple[str, str]] = []
+    every_page = store.pages(superseded=True, damaged=damaged)
+    for where, what in damaged:
+        diff(Difference(where, what))
+    decisions = store.decisions()
+    report.checked["events"] = len(events)
 
-        printed = sum(b.copies for b in store.batches())
-        _check_tallies(report, events, pages, decisions, printed, fingerprint)
-        _check_reread_results(report, pages, reread, decisions, printed, events)
+    sources = _check_files(store, report, masked=images is not None)
+    _check_pages_against_log(every_page, intact, report)
+    _check_decisions_against_log(decisions, intact, report)
+    superseded = _check_superseded(store, intact, report)
+    pages = [p for p in every_page if p.file_sha256 not in superseded]
+
+    ctx = reading_context(store)
+    tasks, task_pages = [], []
+    for page in every_page:
+        source = images(page) if images else (
+            (sources[page.file_sha256], page.page_index)
+            if page.file_sha256 in sources else None)
+        if source is None:
+            diff(Difference(_where(page), "the image of this page is missing"))
+            continue
+        tasks.append((page.file_sha256, source[0], source[1], page.reading.settings))
+        task_pages.append(page)
+    reread: dict[int, PageReading] = {}
+    for page, (_, _, image_sha, reading) in zip(task_pages, read_pages(tasks, ctx, jobs)):
+        if images is None and image_sha != page.image_sha256:
+            diff(Difference(_where(page), "the decoded image differs from the one read",
+                            page.image_sha256 or "", image_sha or ""))
+        for d in compare_readings(page.reading, reading):
+            diff(dataclasses.replace(d, where=f"{_where(page)}{d.where}"))
+        reread[page.id] = reading
+        if progress:
+            progress(1)
+    report.checked["pages re-read"] = len(reread)
+    report.checked["decisions"] = len(decisions)
+
+    printed = sum(b.copies for b in store.batches())
+    recomputed = _check_tallies(report, events, intact, every_page, decisions, printed,
+                                fingerprint)
+    _check_reread_results(report, pages, reread, decisions, printed, intact)
+    check_documents(report, store.folder / OUTPUT_DIR, intact, recomputed)
     return report
 
 
@@ -197,12 +222,31 @@ def compare_readings(stored: PageReading, now: PageReading) -> list[Difference]:
     return out
 
 
+def _check_superseded(store: Store, events: list[Event], report: AuditReport) -> dict[str, int]:
+    """Files superseded by their complete version, with the seq of the event that says so;
+    the store and the log must agree on them."""
+    logged = {e.data.get("file"): e for e in events if e.kind == "file_superseded"}
+    stored = store.superseded()
+    for file, by in stored.items():
+        event = logged.get(file)
+        if event is None or event.data.get("by") != by:
+            report.differences.append(Difference(f"file {file[:12]}…", "superseded in the store "
+                                                 "but not so in the log", "", by[:12]))
+    for file in set(logged) - set(stored):
+        report.differences.append(Difference(f"file {str(file)[:12]}…", "superseded in the log "
+                                             f"(event {logged[file].seq}) but not in the store"))
+    return {file: e.seq for file, e in logged.items() if file in stored}
+
+
 def _as_of(seq: int, events: list[Event], pages: list[StoredPage],
            decisions: list[Decision]) -> tuple[list[StoredPage], list[Decision]]:
-    """The pages and decisions recorded before event ``seq``."""
+    """The pages and decisions recorded before event ``seq`` (less the pages of files
+    superseded before it)."""
     page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events if e.kind == "page_read"}
     decision_seq = {e.data["id"]: e.seq for e in events if e.kind == "decision"}
-    return ([p for p in pages if page_seq.get((p.file_sha256, p.page_index), 0) < seq],
+    gone = {e.data["file"] for e in events if e.kind == "file_superseded" and e.seq < seq}
+    return ([p for p in pages if page_seq.get((p.file_sha256, p.page_index), 0) < seq
+             and p.file_sha256 not in gone],
             [d for d in decisions if decision_seq.get(d.id, 0) < seq])
 
 
@@ -212,12 +256,15 @@ def _tally_inputs(event: Event) -> tuple[Attendance, dict[int, Fraction] | None]
     return attendance, history
 
 
-def _check_tallies(report: AuditReport, events: list[Event], pages: list[StoredPage],
-                   decisions: list[Decision], printed: int, fingerprint: str | None) -> None:
-    """Recompute every tally in the log from what was recorded before it."""
+def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event],
+                   pages: list[StoredPage], decisions: list[Decision], printed: int,
+                   fingerprint: str | None) -> dict[int, Results]:
+    """Recompute every tally in the log from what was recorded before it; returns the results
+    of each, by the seq of its event."""
     found = False
+    recomputed = {}
     for i, event in enumerate(events):
-        if event.kind != "tally_produced":
+        if event.kind != "tally_produced" or event.damaged:
             continue
         before = events[i - 1].hash if i else ""
         where = f"tally of {event.at}"
@@ -225,9 +272,10 @@ def _check_tallies(report: AuditReport, events: list[Event], pages: list[StoredP
             report.differences.append(Difference(where, "does not follow the event before it",
                                                  event.data["log_head"][:16], before[:16]))
         attendance, history = _tally_inputs(event)
-        then_pages, then_decisions = _as_of(event.seq, events, pages, decisions)
+        then_pages, then_decisions = _as_of(event.seq, intact, pages, decisions)
         results = tally_of(report.conference, then_pages, then_decisions, printed=printed,
                            attendance=attendance, previous=history)
+        recomputed[event.seq] = results
         now = results.fingerprint(event.data["log_head"])
         if now != event.data["fingerprint"]:
             report.differences.append(Difference(where, "its results cannot be reproduced",
@@ -239,6 +287,7 @@ def _check_tallies(report: AuditReport, events: list[Event], pages: list[StoredP
         report.differences.append(Difference(
             "minutes", "no tally in the log has this fingerprint", fingerprint, ""))
     report.checked["tallies"] = len(report.tallies)
+    return recomputed
 
 
 def _check_reread_results(report: AuditReport, pages: list[StoredPage],

@@ -107,6 +107,11 @@ def print_(folder: Path, copies: int, output: Path | None, serials: bool) -> Non
 
     result = print_ballots(folder, copies=copies, output=output, serials=serials)
     pages = result.pages_per_ballot
+    if result.completed:
+        click.echo(f"Completed the print of batch {result.batch} that was interrupted: "
+                   f"{result.copies} ballots of {pages} page{'s' * (pages > 1)} → {result.path}. "
+                   "Nothing else was printed; run the command again for more ballots.")
+        return
     click.echo(f"Printed {result.copies} ballots of {pages} page{'s' * (pages > 1)} "
                f"({result.copies * pages} sheets, batch {result.batch}"
                f"{', with serials' if result.serials else ''}) to {result.path} "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,9 +20,10 @@ from ballotgen.render import Batch, new_batch, render_pdf
 from ballotgen.simulate import Issued, simulate_stack
 from ballotgen.voters import Mistakes, read_votes
 from ballotgen.roster import read_roster
-from tally.files import refuse_existing, write_private
+from tally.files import (Partial, os_failure, partial_target, refuse_existing, sync_folder,
+                         take_abandoned)
 from tally.rules import RULE_SETS
-from tally.store import Store
+from tally.store import BatchRecord, Store
 
 
 def create_conference(folder: Path, *, roster: Path, org: str, title: str, date: dt.date,
@@ -52,28 +54,101 @@ class PrintResult:
     size_bytes: int
     font: str
     serials: bool
+    completed: bool = False  # an interrupted print of before was completed, nothing printed now
 
 
 def print_ballots(folder: Path, *, copies: int, output: Path | None = None,
                   serials: bool = False) -> PrintResult:
     """Print ``copies`` ballots of the conference in ``folder`` to a PDF; record the batch.
 
-    The batch is recorded in the store before the PDF is moved into place: a ballot of a PDF
-    that exists is always recognised as issued.
+    The PDF is written whole under a hidden partial name first, so an unwritable folder or a
+    full disk fails before anything is recorded. Then the batch is recorded, then the PDF is
+    renamed into place: a PDF that exists is always of a batch recorded as issued. A print killed
+    between the last two steps is completed by the next ``print`` (which then prints nothing
+    more), and a partial of a print killed earlier is removed.
     """
     with Store.open(folder) as store:
-        layout = build_layout(store.conference())
+        conference = store.conference()
+        path = Path(output) if output else None
+        tag = _conference_tag(store.secret())
+        completed = finish_interrupted_prints(
+            store, {Path(folder), path.parent if path else Path(folder)}, tag)
+        if completed:
+            record, done = completed[0]
+            return PrintResult(path=done, batch=record.code, copies=record.copies,
+                               pages_per_ballot=record.pages, layout_hash=record.layout_hash,
+                               size_bytes=done.stat().st_size, font=_font_name(),
+                               serials=record.serials, completed=True)
+        layout = build_layout(conference)
         batch = new_batch(copies, serials=serials)
         pdf = render_pdf(layout, batch, store.secret())
-        path = Path(output) if output else Path(folder) / f"phieu-{batch.code}.pdf"
+        path = path or Path(folder) / f"phieu-{batch.code}.pdf"
         refuse_existing(path)  # before recording, so a refused print records nothing
-        store.record_batch(batch, layout, pdf_name=path.name,
-                           pdf_sha256=hashlib.sha256(pdf).hexdigest())
-        write_private(path, pdf)
+        with Partial(path, tag=f"{batch.code}-{tag}") as partial:
+            partial.write(pdf)  # a full disk or a read-only folder fails here: nothing recorded
+            store.record_batch(batch, layout, pdf_name=path.name,
+                               pdf_sha256=hashlib.sha256(pdf).hexdigest())
+            partial.commit()
     return PrintResult(path=path, batch=batch.code, copies=copies,
                        pages_per_ballot=len(layout.pages), layout_hash=layout.hash,
-                       size_bytes=len(pdf), font=ballot_family().family + (
-                           " (bundled)" if ballot_family().bundled else ""), serials=serials)
+                       size_bytes=len(pdf), font=_font_name(), serials=serials)
+
+
+def _font_name() -> str:
+    return ballot_family().family + (" (bundled)" if ballot_family().bundled else "")
+
+
+PARTIAL_TAG_LENGTH = 8  # hex digits of a conference's tag in the names of its partial PDFs
+
+
+def _conference_tag(secret: bytes) -> str:
+    """Tells this conference's partial PDFs from another's in a shared folder (reveals nothing
+    of the key: a hash of it, cut short)."""
+    return hashlib.sha256(b"tinnhiem partial print\n" + secret).hexdigest()[:PARTIAL_TAG_LENGTH]
+
+
+def finish_interrupted_prints(store: Store, folders: set[Path],
+                              tag: str) -> list[tuple[BatchRecord, Path]]:
+    """Complete the prints of this conference killed after recording their batch (rename the
+    PDF into place), and remove the partials of those killed before. Returns those completed."""
+    batches = {b.code: b for b in store.batches()}
+    completed = []
+    for folder in folders:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            continue
+        for entry in entries:
+            target = partial_target(entry)
+            code, _, owner = target[1].partition("-") if target else ("", "", "")
+            if target is None or owner != tag:
+                continue  # not a partial PDF of this conference
+            fd = take_abandoned(entry)
+            if fd is None:
+                continue  # being written at this moment
+            try:
+                final = entry.with_name(target[0])
+                record = batches.get(code)
+                if record is not None and not final.exists() and \
+                        record.pdf_sha256 == _sha256_of(entry) and record.pdf_name == final.name:
+                    os.replace(entry, final)
+                    sync_folder(folder)
+                    completed.append((record, final))
+                else:
+                    entry.unlink()
+            except OSError as exc:
+                raise os_failure(entry, exc) from exc
+            finally:
+                os.close(fd)
+    return completed
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def issued_ballots(store: Store) -> Issued:

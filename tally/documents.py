@@ -1,0 +1,129 @@
+"""The audit of the documents of a count: no minutes, and no spreadsheet, that the log does not know.
+
+Each tally in the event log records the SHA-256 of every document it wrote (the minutes PDF,
+``results.xlsx``, ``results.csv``). A document in the results folder must be one of those; when a
+tally of an earlier version recorded no hashes, the minutes and the workbook are known by the
+fingerprint printed in them, and the CSV by being exactly the CSV of the recomputed results.
+All the documents in the folder must come from the same tally.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tally.count import Results
+from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, OUTPUT_FILES, XLSX_FILE
+from tally.report import results_csv
+from tally.store import Event
+
+if TYPE_CHECKING:
+    from tally.audit import AuditReport
+
+FINGERPRINT = re.compile(r"Mã kiểm tra:?\s*([0-9A-F]{4}(?:-[0-9A-F]{4}){3})")
+HEADING_ROWS = 10  # the workbook's heading, where its fingerprint is printed
+MAX_DOCUMENT_BYTES = 200 << 20  # a document larger than this is not one of ours
+WHAT = {MINUTES_FILE: "minutes", XLSX_FILE: "a workbook", CSV_FILE: "a results file"}
+
+
+def check_documents(report: AuditReport, folder: Path, events: list[Event],
+                    recomputed: dict[int, Results]) -> None:
+    """Add to ``report`` every document in ``folder`` that no tally of ``events`` wrote, and
+    documents that come from different tallies. ``recomputed``: each tally's results, by seq."""
+    from tally.audit import Difference
+
+    tallies = [e for e in events if e.kind == "tally_produced"]
+    written: dict[tuple[str, str], list[Event]] = {}  # one document may be of several tallies
+    for tally in tallies:
+        for name, sha in tally.data.get("outputs", {}).items():
+            written.setdefault((name, sha), []).append(tally)
+    of_document: dict[str, list[Event]] = {}
+    for name in OUTPUT_FILES:
+        path = folder / name
+        if not path.is_file():
+            continue
+        data = _read(path)
+        candidates = written.get((name, hashlib.sha256(data).hexdigest()), [])
+        printed = None
+        if not candidates:
+            printed = printed_fingerprint(name, data)
+            candidates = _earlier_version_tallies(name, data, printed, tallies, recomputed)
+        if not candidates:
+            detail = "whose fingerprint no tally in the log has" if printed else \
+                "that no tally in the log wrote"
+            report.differences.append(Difference(f"{OUTPUT_DIR}/{name}", f"{WHAT[name]} {detail}",
+                                                 printed or "", ""))
+            continue
+        of_document[name] = candidates
+    shared = set.intersection(*({e.seq for e in c} for c in of_document.values())) \
+        if of_document else set()
+    if of_document and not shared:
+        report.differences.append(Difference(
+            OUTPUT_DIR, "its documents come from different tallies",
+            "; ".join(f"{name}: {c[-1].data.get('fingerprint')}"
+                      for name, c in of_document.items())))
+    report.checked["documents"] = len(of_document)
+
+
+def printed_fingerprint(name: str, data: bytes) -> str | None:
+    """The fingerprint printed in the minutes or the workbook ``data``, or None."""
+    try:
+        if name == MINUTES_FILE:
+            return _pdf_fingerprint(data)
+        if name == XLSX_FILE:
+            return _xlsx_fingerprint(data)
+    except Exception:  # noqa: BLE001 - a damaged document carries no fingerprint we can read
+        return None
+    return None
+
+
+def _earlier_version_tallies(name: str, data: bytes, printed: str | None, tallies: list[Event],
+                             recomputed: dict[int, Results]) -> list[Event]:
+    """The tallies, recorded without their documents' hashes, that may have written this one."""
+    found = []
+    for tally in tallies:
+        if tally.data.get("outputs"):
+            continue
+        if printed is not None and tally.data.get("fingerprint") == printed:
+            found.append(tally)
+        elif name == CSV_FILE and tally.seq in recomputed and \
+                results_csv(recomputed[tally.seq]) == data:
+            found.append(tally)
+    return found
+
+
+def _read(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(MAX_DOCUMENT_BYTES)
+
+
+def _pdf_fingerprint(data: bytes) -> str | None:
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        if len(document) == 0:
+            return None
+        text = document[0].get_textpage().get_text_range()
+    finally:
+        document.close()
+    match = FINGERPRINT.search(text)
+    return match.group(1) if match else None
+
+
+def _xlsx_fingerprint(data: bytes) -> str | None:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = workbook.worksheets[0]
+        for row in sheet.iter_rows(max_row=HEADING_ROWS, max_col=1, values_only=True):
+            match = FINGERPRINT.search(str(row[0] or ""))
+            if match:
+                return match.group(1)
+    finally:
+        workbook.close()
+    return None
