@@ -68,6 +68,10 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
 def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReading:
     s = ctx.settings
     grey = page.image
+    dark = dark_share(grey, s)
+    if dark > s.dark_page_fraction:  # before the blank test: a uniform page shows no ink
+        return _unreadable(f"the page is almost entirely dark ({dark:.0%} of it): the scanner's "
+                           "lid open, a sheet face down, or a negative image", 0, {})
     if is_blank(grey, page.dpi, s):
         return PageReading("blank")
     clock.lap("blank test")
@@ -290,6 +294,15 @@ def _unreadable(reason: str, marks_found: int, ident: dict) -> PageReading:
 
 def _foreign(reason: str, **ident: object) -> PageReading:
     return PageReading("foreign", reason=reason, flags=("foreign",), **ident)  # type: ignore[arg-type]
+
+
+DARK_SAMPLE_STEP = 8  # the dark test looks at every 8th pixel of every 8th row
+
+
+def dark_share(image: np.ndarray, s: ReaderSettings = DEFAULT) -> float:
+    """The share of ``image`` ((H, W) uint8) darker than ``s.dark_grey``, from a sample."""
+    sample = image[::DARK_SAMPLE_STEP, ::DARK_SAMPLE_STEP]
+    return float((sample < s.dark_grey).mean()) if sample.size else 0.0
 
 
 def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:

@@ -133,6 +133,11 @@ class ReaderSettings:
     blank_margin_mm: float = 12.0
     blank_contrast: int = 90
     blank_min_contrast: int = 40  # … or half the page's own range, down to this (light print)
+    # --- Dark pages: a sheet of paper as scanned is mostly light. A page with more than
+    # ``dark_page_fraction`` of its pixels darker than ``dark_grey`` (of 255) is no blank back
+    # but unreadable (an open lid, a sheet face down on a black background, a negative image).
+    dark_page_fraction: float = 0.5
+    dark_grey: int = 128
 
     # --- Registration (``omr.register``, ``omr.table``): where the page lies on the scan.
     # Finding the discs, around where the QR code's first guess puts them:
@@ -183,7 +188,7 @@ class ReaderSettings:
                     "spill_depth_mm", "name_crossed_mm2", "name_page_ratio",
                     "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm",
                     "write_in_darkness", "signature_zone_from", "blank_ink_fraction",
-                    "blank_contrast", "blank_min_contrast",
+                    "blank_contrast", "blank_min_contrast", "dark_page_fraction", "dark_grey",
                     "search_radius_mm", "search_radius_no_corners_mm", "mark_area_min",
                     "mark_fill_min", "max_scale_error", "max_anisotropy", "max_residual_mm",
                     "max_qr_disagreement_mm", "table_reach_mm", "table_fine_reach_mm",
@@ -195,8 +200,10 @@ class ReaderSettings:
                 raise ValueError(f"reader setting {name} must be positive")
         if not self.faint_score_margin >= 0:
             raise ValueError("reader setting faint_score_margin must not be negative")
+        if not self.dark_grey < 255:
+            raise ValueError("reader setting dark_grey must be below 255")
         for name in ("fold_darkness", "solid_darkness", "fill_darkness", "write_in_darkness",
-                     "signature_zone_from", "max_ink_noise"):
+                     "signature_zone_from", "max_ink_noise", "dark_page_fraction"):
             if not getattr(self, name) <= 1.0:
                 raise ValueError(f"reader setting {name} must be at most 1")
         if not self.name_crossed_mm2 <= self.name_crossed_max_mm2:

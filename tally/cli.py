@@ -255,6 +255,11 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         click.echo(f"  … and {len(unreadable) - 20} more (tinnhiem export {folder} --readings)")
     for name, problem in summary.file_errors:
         click.echo(f"  file not read: {name}: {problem}")
+    for entry, what in summary.skipped:
+        click.echo(f"  skipped: {entry}: {what}, not a file")
+    for name, pages in summary.superseded:
+        click.echo(f"  {name}: read complete; it replaces its incomplete version scanned before "
+                   f"({pages} page{'s' * (pages != 1)} of that no longer count)")
     if summary.needs_attention:
         click.echo("Some files or pages could not be read: they are recorded; scan them again "
                    "or review them.", err=True)

@@ -10,10 +10,13 @@ with the reason and the scan goes on.
 from __future__ import annotations
 
 import dataclasses
-
+import errno
 import hashlib
 import os
+import secrets
 import shutil
+import stat
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,10 +27,17 @@ from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, read_page
 from omr.settings import ReaderSettings
 from omr.reading import PageReading
+from tally.files import Partial, os_failure, sweep_partials
 from tally.store import Store
 
 HASH_CHUNK = 1 << 20
 NOT_DECODED = ("page cannot be decoded", "reader error")  # unreadable pages that need attention
+# A file is read once its size and modification time have stood still this long: a scanner (or
+# a copy over the network) still writing it changes them more often than that.
+STABLE_SECONDS = 1.0
+STABLE_WAIT_SECONDS = 30.0  # how long a scan waits for a file still being written
+STABLE_POLL_SECONDS = 0.2
+STILL_WRITTEN = "is still being written; scan it again once the scanner has finished"
 
 
 @dataclass
@@ -37,10 +47,12 @@ class ScanSummary:
     pages_read: int = 0  # pages read in this run
     file_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, problem)
     page_errors: list[tuple[str, int, str]] = field(default_factory=list)  # (file, page, reason)
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, what it is): no file
+    superseded: list[tuple[str, int]] = field(default_factory=list)  # (file, incomplete pages)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.file_errors or self.page_errors)
+        return bool(self.file_errors or self.page_errors or self.skipped)
 
 
 def reading_context(store: Store) -> Context:
@@ -58,41 +70,129 @@ def reading_context(store: Store) -> Context:
 
 def expand(inputs: list[Path]) -> list[Path]:
     """Files to scan: files as given, folders walked in name order (hidden entries skipped)."""
-    files = []
-    for path in inputs:
-        path = Path(path)
+    return collect(inputs)[0]
+
+
+def collect(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Regular files to scan, and what was skipped in the folders (FIFOs, devices, sockets,
+    broken links, link loops, links to folders) with what it is.
+
+    Raises
+    ------
+    InputFileError
+        An input does not exist, or is not a regular file or a folder (a FIFO or a device would
+        be read for ever).
+    """
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for path in map(Path, inputs):
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*")
-                            if p.is_file() and not any(part.startswith(".") for part in
-                                                       p.relative_to(path).parts))
-        elif path.exists():
-            files.append(path)
-        else:
+            found, passed = _walk(path)
+            files += found
+            skipped += passed
+            continue
+        what = _not_a_file(path)
+        if what == "missing":
             raise InputFileError(path, "does not exist", remedy="Check the file or folder name.")
-    return files
+        if what:
+            raise InputFileError(path, f"is {what}, not a file",
+                                 remedy="Give the scanned files, or the folder holding them.")
+        files.append(path)
+    return files, skipped
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(HASH_CHUNK):
+def _walk(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    files, skipped = [], []
+    for root, dirs, names in os.walk(folder):  # links to folders are not followed
+        hidden = {d for d in dirs if d.startswith(".")}
+        for d in sorted(set(dirs) - hidden):
+            if (Path(root) / d).is_symlink():
+                skipped.append((str(Path(root) / d), "a link to a folder (not followed)"))
+        dirs[:] = sorted(set(dirs) - hidden)
+        for name in names:
+            if name.startswith("."):
+                continue
+            path = Path(root) / name
+            what = _not_a_file(path)
+            if what:
+                skipped.append((str(path), "a broken link" if what == "missing" else what))
+            else:
+                files.append(path)
+    return sorted(files), sorted(skipped)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """None for a regular file (or a link to one), else what ``path`` is ("missing" if nothing)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as exc:
+        return "a link that loops" if exc.errno == errno.ELOOP else \
+            f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    for test, what in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                       (stat.S_ISDIR, "a folder")):
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
+def file_sha256(path: Path, *, limit: int | None = None) -> str:
+    """SHA-256 of the file (of its first ``limit`` bytes). Opened without blocking, and refused
+    unless regular: a FIFO put in its place never hangs the scan."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        digest = hashlib.sha256()
+        left = limit
+        while chunk := f.read(HASH_CHUNK if left is None else min(HASH_CHUNK, left)):
             digest.update(chunk)
+            if left is not None:
+                left -= len(chunk)
     return digest.hexdigest()
+
+
+def settled(path: Path) -> os.stat_result | None:
+    """The status of ``path`` once its size and modification time have stood still for
+    STABLE_SECONDS (waiting up to STABLE_WAIT_SECONDS), or None if it is still being written."""
+    deadline = time.monotonic() + STABLE_WAIT_SECONDS
+    last = os.stat(path)
+    still_since = time.monotonic() - max(0.0, time.time() - last.st_mtime)
+    while time.monotonic() - still_since < STABLE_SECONDS:
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(STABLE_POLL_SECONDS)
+        now = os.stat(path)
+        if (now.st_size, now.st_mtime_ns) != (last.st_size, last.st_mtime_ns):
+            last, still_since = now, time.monotonic()
+    return last
 
 
 def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
                progress: Callable[[int], None] | None = None) -> ScanSummary:
-    """Ingest and read every page of ``inputs`` into the conference in ``folder``."""
+    """Ingest and read every page of ``inputs`` into the conference in ``folder``.
+
+    The files of this call are one scan *run*: their pages are assembled into ballots among
+    themselves, so another station scanning into the same conference at the same time does not
+    interleave with them.
+    """
     summary = ScanSummary()
+    run = secrets.token_hex(RUN_ID_BYTES)
+    files, summary.skipped = collect(list(inputs))
     with Store.open(folder) as store:
         ctx = reading_context(store)
         if not ctx.layouts:
             raise ConferenceError(f"{folder}: no ballots have been printed, so none can be read",
                                   remedy=f"Print them first: tinnhiem print {folder} --copies N")
+        sweep_partials(store.scans_folder())  # copies a killed scan left
         tasks: list[Task] = []
-        for path in expand(inputs):
+        for path in files:
             summary.files += 1
-            task = _ingest(store, path, summary)
+            task = _ingest(store, path, summary, run)
             if task is not None:
                 sha, scan, pending = task
                 tasks += [(sha, scan, i) for i in pending]
@@ -106,45 +206,79 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
     return summary
 
 
-def _ingest(store: Store, path: Path, summary: ScanSummary) -> tuple[str, ScanFile, list[int]] | None:
-    """Record ``path`` (once), keep a copy by hash, and return the pages still to read."""
+RUN_ID_BYTES = 8
+
+
+def _ingest(store: Store, path: Path, summary: ScanSummary,
+            run: str) -> tuple[str, ScanFile, list[int]] | None:
+    """Record ``path`` (once), keep a copy of a scan by hash, and return the pages still to
+    read. A file still being written is left for a later scan, unrecorded."""
     try:
+        before = settled(path)
+        if before is None:
+            summary.file_errors.append((str(path), STILL_WRITTEN))
+            return None
         sha = file_sha256(path)
-        size = path.stat().st_size
+        after = os.stat(path)
     except OSError as exc:
         summary.file_errors.append((str(path), f"cannot be read ({exc.strerror or exc})"))
         return None
+    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        summary.file_errors.append((str(path), STILL_WRITTEN))
+        return None
+    size = after.st_size
     known = store.scan_file(sha)
     if known is not None and known.error:
         summary.file_errors.append((str(path), known.error))
         return None
     try:
         scan = open_scan(path)
-    except InputFileError as exc:
-        _keep(store, path, sha, None)
+    except InputFileError as exc:  # not a scan: recorded, but no copy is kept
         store.record_scan_file(sha256=sha, name=path.name, size=size, kind=None, pages=0,
-                               error=exc.problem)
+                               error=exc.problem, run=run)
         summary.file_errors.append((str(path), exc.problem))
         return None
     kept = _keep(store, path, sha, scan.kind)
     store.record_scan_file(sha256=sha, name=path.name, size=size, kind=scan.kind, pages=scan.pages,
-                           error=None)
+                           error=None, run=run)
+    _supersede_incomplete(store, path, sha, size, summary)
     pending = sorted(set(range(scan.pages)) - store.pages_read(sha))
     if known is not None and not pending:
         summary.files_known += 1
     return sha, ScanFile(kept, scan.kind, scan.pages), pending
 
 
+def _supersede_incomplete(store: Store, path: Path, sha: str, size: int,
+                          summary: ScanSummary) -> None:
+    """An earlier file of the same name whose content is the start of this one was read while
+    the scanner was still writing it: this complete version replaces it (counts once)."""
+    superseded = store.superseded()
+    for record in store.scan_files_named(path.name):
+        if record.sha256 == sha or record.sha256 in superseded or record.size >= size:
+            continue
+        try:
+            is_start = file_sha256(path, limit=record.size) == record.sha256
+        except OSError:
+            continue
+        if is_start and store.record_superseded(record.sha256, sha):
+            summary.superseded.append((path.name, len(store.pages_read(record.sha256))))
+
+
 def _keep(store: Store, path: Path, sha: str, kind: str | None) -> Path:
-    """Copy ``path`` beside the store as ``scans/<sha256>.<kind>`` (owner-only), once."""
+    """Copy ``path`` beside the store as ``images/<sha256>.<kind>`` (owner-only), once."""
     folder = store.scans_folder()
-    folder.mkdir(mode=0o700, exist_ok=True)
     kept = folder / f"{sha}.{kind or 'bin'}"  # Store.kept_file finds it there
-    if not kept.exists():
-        tmp = folder / f".{sha}.tmp"
-        shutil.copyfile(path, tmp)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, kept)
+    if kept.exists():
+        return kept
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        with Partial(kept) as partial, open(path, "rb") as source:
+            with partial.fileobj() as target:
+                shutil.copyfileobj(source, target, HASH_CHUNK)
+            partial.sync()
+            partial.commit()
+    except OSError as exc:
+        raise os_failure(kept, exc) from exc
     return kept
 
 
