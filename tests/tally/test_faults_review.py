@@ -1,0 +1,39 @@
+"""The review server killed during decisions (issue 16, row 5): a lock cannot outlive its
+holder, and a reviewer is never told that she herself holds a ballot."""
+
+import time
+
+from tally.review.app import create_app
+from tally.store import Store
+from tests.tally.test_review import conf, login, text  # noqa: F401  (conf: a fixture)
+from tests.tally.test_tally import ballots_of, scanned  # noqa: F401
+
+LAN = "Nguyễn Thị Lan"
+
+
+def test_locks_of_a_killed_server_are_released_when_it_starts(conf):  # noqa: F811
+    """Before, a ballot opened when the server was killed stayed locked for 15 minutes, and its
+    reviewer, in her new session, read "Nguyễn Thị Lan đang xử lý phiếu này"."""
+    flagged, _ = ballots_of(conf)
+    ballot = flagged[("blank_row",)]
+    with Store.open(conf) as store:  # what the killed server left: Lan's session held it
+        assert store.claim([ballot], session="before-the-kill", reviewer=LAN,
+                           now=time.time()) == ballot
+    app = create_app(conf)  # the server starts again
+    app.config["TESTING"] = True
+    minh = login(app, "Đỗ Văn Minh")
+    assert "đang xử lý phiếu này" not in text(minh.get(f"/phieu/{ballot}"))  # free again
+    page = text(login(app, LAN).get(f"/phieu/{ballot}"))
+    assert "Đỗ Văn Minh đang xử lý phiếu này" in page  # the right holder, not herself
+
+
+def test_a_reviewer_takes_back_her_own_lock_from_another_window(conf):  # noqa: F811
+    flagged, _ = ballots_of(conf)
+    ballot = flagged[("blank_row",)]
+    app = create_app(conf)
+    app.config["TESTING"] = True
+    first, second = login(app, LAN), login(app, LAN)  # two windows, two sessions
+    assert "đang xử lý phiếu này" not in text(first.get(f"/phieu/{ballot}"))
+    assert f"{LAN} đang xử lý phiếu này" not in text(second.get(f"/phieu/{ballot}"))
+    other = login(app, "Đỗ Văn Minh")
+    assert f"{LAN} đang xử lý phiếu này" in text(other.get(f"/phieu/{ballot}"))  # still hers
