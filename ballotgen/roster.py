@@ -26,6 +26,14 @@ from ballotgen.vietnamese import encoding_problem, nfc
 HEADER_SEARCH_ROWS = 10
 """How many rows from the top may hold titles before the header row."""
 
+# Limits checked before anything is parsed, so a hostile or mistaken file is refused at once
+# (a 616 kB zip bomb renamed .xlsx took 39 s and 6.8 GB before it was refused; a 50 MB CSV ran
+# for minutes; 100,000 persons were accepted and could not be printed).
+MAX_PERSONS = 500  # a ballot of 500 persons is already absurd (rule sets count dozens)
+MAX_ROSTER_BYTES = 10_000_000  # 500 persons take some 50 kB as CSV, a little more as .xlsx
+MAX_XLSX_UNPACKED_BYTES = 50_000_000  # the workbook's parts, as listed in its zip directory
+MAX_ROWS = 10 * MAX_PERSONS  # rows read at most, titles and blank rows included
+
 _HEADERS: dict[str, frozenset[str]] = {
     "number": frozenset({"stt", "tt", "sott", "sothutu", "so", "no", "number", "nr", ""}),
     "name": frozenset({"hovaten", "hoten", "hotendaydu", "ten", "fullname", "name"}),
@@ -57,9 +65,14 @@ def read_roster(path: Path | str) -> tuple[Person, ...]:
     """
     path = Path(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_ROSTER_BYTES + 1)
     except OSError as exc:
         raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+    if len(data) > MAX_ROSTER_BYTES:
+        raise InputFileError(path, f"is larger than {MAX_ROSTER_BYTES // 1_000_000} MB: not a "
+                             f"roster (one of {MAX_PERSONS} persons takes well under 1 MB)",
+                             remedy="Check that this is the roster file; " + _SAVE_AS_REMEDY)
     rows = _rows_from_bytes(path, data)
     return _persons_from_rows(path, rows)
 
@@ -113,9 +126,31 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
     except csv.Error:
         dialect = csv.excel
     try:
-        return [(i, row) for i, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1)]
+        return _at_most(path, enumerate(csv.reader(io.StringIO(text), dialect), start=1))
     except csv.Error as exc:
         raise InputFileError(path, f"is not valid CSV ({exc})", remedy=_SAVE_AS_REMEDY) from exc
+
+
+def _at_most(path: Path, rows) -> list[tuple[int, list[str]]]:
+    """The rows of ``rows``, refused when there are more than MAX_ROWS."""
+    out = []
+    for row in rows:
+        if len(out) == MAX_ROWS:
+            raise RosterError(path, f"has more than {MAX_ROWS} rows: not a roster (at most "
+                              f"{MAX_PERSONS} persons)", row=row[0],
+                              remedy="Keep only the persons on the ballot, one row each.")
+        out.append(row)
+    return out
+
+
+def _check_unpacked_size(path: Path, archive: zipfile.ZipFile) -> None:
+    """Refuse a workbook whose parts unpack to more than MAX_XLSX_UNPACKED_BYTES, from the zip
+    directory alone (a zip bomb is refused before a byte of it is inflated)."""
+    unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise InputFileError(path, f"unpacks to {unpacked / 1e6:.0f} MB, more than "
+                             f"{MAX_XLSX_UNPACKED_BYTES // 1_000_000} MB: not a roster (a "
+                             "damaged or hostile workbook)", remedy=_SAVE_AS_REMEDY)
 
 
 def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
@@ -126,6 +161,7 @@ def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
             if "xl/workbook.xml" not in archive.namelist():
                 raise InputFileError(path, "is a ZIP archive, not an Excel workbook (.xlsx)",
                                      remedy=_SAVE_AS_REMEDY)
+            _check_unpacked_size(path, archive)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except InputFileError:
         raise
@@ -134,10 +170,9 @@ def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
                              remedy="Open it in Excel or LibreOffice, save it again as .xlsx.") from exc
     try:
         sheet = workbook.worksheets[0]
-        return [
-            (i, [_cell_text(value) for value in row])
-            for i, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        return _at_most(path, ((i, [_cell_text(value) for value in row])
+                               for i, row in enumerate(sheet.iter_rows(values_only=True),
+                                                       start=1)))
     finally:
         workbook.close()
 
@@ -214,6 +249,10 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[P
                               remedy="Delete the duplicate row.")
         first_row_of_number[number] = row_number
         first_row_of_person[identity] = row_number
+        if len(persons) == MAX_PERSONS:
+            raise RosterError(path, f"lists more than {MAX_PERSONS} persons, more than one "
+                              "ballot can sensibly hold", row=row_number,
+                              remedy="Make one roster per ballot (one conference each).")
         persons.append(Person(number=number, name=fields["name"], position=fields["position"]))
 
     if not persons:
