@@ -21,7 +21,7 @@ from pathlib import Path
 
 from ballotgen.conference import Person
 from ballotgen.errors import InputFileError, LegacyEncodingError, RosterError
-from ballotgen.vietnamese import encoding_problem, nfc
+from ballotgen.vietnamese import encoding_problem, invisible_character, nfc
 
 HEADER_SEARCH_ROWS = 10
 """How many rows from the top may hold titles before the header row."""
@@ -46,6 +46,8 @@ _CONVERT_REMEDY = (
     "to Unicode), then save it as 'CSV UTF-8' or .xlsx and try again."
 )
 _SAVE_AS_REMEDY = "Save the roster as 'CSV UTF-8' or as an Excel workbook (.xlsx) and try again."
+_INVISIBLE_REMEDY = ("Retype the cell (such characters come with text copied from a web page or "
+                     "a PDF), save the roster and try again.")
 
 
 def read_roster(path: Path | str) -> tuple[Person, ...]:
@@ -228,6 +230,10 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[P
             if not fields[field_name]:
                 raise RosterError(path, f"missing {_LABELS[field_name]} for STT {number}",
                                   row=row_number, remedy="Fill in the cell or delete the row.")
+            invisible = invisible_character(fields[field_name])
+            if invisible:
+                raise RosterError(path, f"{_LABELS[field_name]} {fields[field_name]!r} contains "
+                                  f"{invisible}", row=row_number, remedy=_INVISIBLE_REMEDY)
             problem = encoding_problem(fields[field_name])
             if problem:
                 raise LegacyEncodingError(

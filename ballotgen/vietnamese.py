@@ -43,6 +43,31 @@ def nfc(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
 
 
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+"""Unicode categories of characters that print as nothing: controls (BEL), formats (the
+right-to-left mark, the zero-width space), private use, surrogates, unassigned, separators."""
+
+
+def invisible_character(text: str) -> str | None:
+    """Name the first invisible character of ``text``, where it is, or return None.
+
+    Such characters come with text copied from web pages and PDFs; they are no legacy encoding.
+
+    Examples
+    --------
+    >>> invisible_character("Nguyễn\u200b Văn An")
+    'an invisible character U+200B (ZERO WIDTH SPACE) after "Nguyễn"'
+    """
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) in INVISIBLE_CATEGORIES:
+            name = unicodedata.name(ch, "a control character" if unicodedata.category(ch) == "Cc"
+                                    else "unassigned")
+            where = f'after "{text[max(0, i - 20):i].strip()}"' if text[:i].strip() else \
+                "at the start"
+            return f"an invisible character U+{ord(ch):04X} ({name}) {where}"
+    return None
+
+
 def encoding_problem(text: str) -> str | None:
     """Say why ``text`` (already NFC) looks like a legacy encoding or mojibake, or return None.
 

@@ -6,8 +6,10 @@ file and what to do) and exits with the error's code. Tracebacks appear only wit
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
@@ -50,15 +52,48 @@ def main(ctx: click.Context, verbose: bool) -> None:
 
 
 def _unicode_text(ctx: click.Context, param: click.Parameter, value):
-    """Refuse option text typed in a legacy Vietnamese encoding: it would be printed as garbage."""
-    from ballotgen.vietnamese import encoding_problem, nfc
+    """Refuse option text with invisible characters, or typed in a legacy Vietnamese encoding:
+    it would be printed as garbage."""
+    from ballotgen.vietnamese import encoding_problem, invisible_character, nfc
 
     for text in value if isinstance(value, tuple) else (value,):
+        invisible = text and invisible_character(text)
+        if invisible:
+            raise click.BadParameter(f"{text!r} contains {invisible}; retype it without it.")
         problem = text and encoding_problem(nfc(text))
         if problem:
             raise click.BadParameter(f"{text!r} is not Unicode Vietnamese text ({problem}); "
                                      "retype it or convert it to Unicode.")
     return value
+
+
+def _required_text(ctx: click.Context, param: click.Parameter, value):
+    """:func:`_unicode_text`, and refuse an empty text (or a line of an --org that is)."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if not text.strip():
+            raise click.BadParameter("is empty; give the text to print on the ballot.")
+    return _unicode_text(ctx, param, value)
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # a conference's date lies in these years (a typing guard)
+
+
+def _conference_date(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    """A date typed YYYY-MM-DD, told apart: not that form, no such day, or an unlikely year."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", value)
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD, e.g. 2026-12-15.")
+    year, month, day = map(int, match.groups())
+    if not 1 <= month <= 12:
+        raise click.BadParameter(f"{value}: there is no month {month}.")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise click.BadParameter(f"{value} is not a date: {calendar.month_name[month]} {year} "
+                                 f"has {days} days.")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise click.BadParameter(f"{value}: the year {year} is not a conference's; give a date "
+                                 f"from {FIRST_YEAR} to {LAST_YEAR}.")
+    return dt.date(year, month, day)
 
 
 conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
@@ -69,24 +104,24 @@ conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_ty
 @click.option("--roster", required=True, type=click.Path(path_type=Path, dir_okay=False),
               help="CSV (UTF-8) or XLSX file with columns STT, Họ và tên, Chức vụ.")
 @click.option("--org", "org_lines", required=True, multiple=True, metavar="TEXT",
-              callback=_unicode_text,
+              callback=_required_text,
               help="Organisation printed top-left; repeat for several lines, parent body first.")
-@click.option("--title", required=True, callback=_unicode_text,
+@click.option("--title", required=True, callback=_required_text,
               help="Title of the conference, printed on every ballot.")
-@click.option("--date", "date", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
-              metavar="YYYY-MM-DD", help="Date of the conference.")
+@click.option("--date", "date", required=True, callback=_conference_date, metavar="YYYY-MM-DD",
+              help="Date of the conference.")
 @click.option("--place", default="", callback=_unicode_text, help="Place of the conference (printed before the date).")
 @click.option("--summoned", type=click.IntRange(min=1), metavar="N",
               help="Number of voters summoned (for the quorum).")
 @click.option("--rules", default=DEFAULT_RULES, show_default=True,
               type=click.Choice(list(RULE_SETS)), help="Rule set of the count.")
-def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, date: dt.datetime,
+def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, date: dt.date,
          place: str, summoned: int | None, rules: str) -> None:
     """Create a conference in the new folder DIR from its roster."""
     from tally.prepare import create_conference
 
     conference = create_conference(folder, roster=roster, org="\n".join(org_lines), title=title,
-                                   date=date.date(), place=place, summoned=summoned, rules=rules)
+                                   date=date, place=place, summoned=summoned, rules=rules)
     click.echo(f"Created the conference in {folder}: {len(conference.persons)} persons, "
                f"rules {conference.rules}.")
     click.echo(f"Next: tinnhiem print {folder} --copies N")
