@@ -115,8 +115,13 @@ def _pdf_fingerprint(data: bytes) -> str | None:
 
 
 def _xlsx_fingerprint(data: bytes) -> str | None:
+    import zipfile
+
     import openpyxl
 
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:  # a bomb is not opened: not ours
+        if sum(info.file_size for info in archive.infolist()) > MAX_DOCUMENT_BYTES:
+            return None
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook.worksheets[0]

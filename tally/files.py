@@ -275,16 +275,17 @@ def locked_folder(folder: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def private_temp_folder(purpose: str) -> Iterator[Path]:
-    """A new owner-only folder in the system temp folder, locked while in use and removed after.
+def new_locked_folder(prefix: str, *, parent: Path | None = None,
+                      holds_only: frozenset[str] | None = None) -> Iterator[Path]:
+    """A new owner-only folder ``prefix`` + 8 random characters in ``parent`` (by default the
+    system temp folder), locked while the block runs; the caller removes or renames it.
 
-    Folders of the same ``purpose`` left by a killed run are removed first. Never put a copy of
-    a store in it: only files that are no secret beyond the conference's scans.
+    Such folders left in ``parent`` by a killed run (unlocked, and holding only files named in
+    ``holds_only``, if given) are removed first.
     """
-    prefix = f"{TEMP_DIR_PREFIX}{purpose}-"
-    sweep_temp_folders(prefix)
+    sweep_folders(prefix, parent=parent, holds_only=holds_only)
     while True:
-        path = Path(tempfile.mkdtemp(prefix=prefix))  # mode 0700
+        path = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))  # mode 0700
         fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         fcntl.flock(fd, fcntl.LOCK_EX)
         if _same_file(fd, path):
@@ -293,21 +294,43 @@ def private_temp_folder(purpose: str) -> Iterator[Path]:
     try:
         yield path
     finally:
-        shutil.rmtree(path, ignore_errors=True)
-        os.close(fd)
+        os.close(fd)  # releases the lock
 
 
-def sweep_temp_folders(prefix: str) -> list[Path]:
-    """Remove our folders named ``prefix…`` in the system temp folder whose user is gone."""
+@contextlib.contextmanager
+def private_temp_folder(purpose: str) -> Iterator[Path]:
+    """A new owner-only folder in the system temp folder, locked while in use and removed after.
+
+    Folders of the same ``purpose`` left by a killed run are removed first. Never put a copy of
+    a store in it: only files that are no secret beyond the conference's scans.
+    """
+    with new_locked_folder(f"{TEMP_DIR_PREFIX}{purpose}-") as path:
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+TEMP_NAME_CHARS = 8  # tempfile.mkdtemp's random part: [a-z0-9_]
+
+
+def sweep_folders(prefix: str, *, parent: Path | None = None,
+                  holds_only: frozenset[str] | None = None) -> list[Path]:
+    """Remove our folders ``prefix`` + 8 random characters in ``parent`` (by default the system
+    temp folder) whose user is gone, and that hold only files named in ``holds_only`` if given
+    (so that nobody's own folder of a like name is ever touched). Returns those removed."""
     removed = []
-    base = Path(tempfile.gettempdir())
+    base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     try:
-        entries = [p for p in base.iterdir() if p.name.startswith(prefix)]
+        entries = [p for p in base.iterdir() if p.name.startswith(prefix) and
+                   len(p.name) == len(prefix) + TEMP_NAME_CHARS]
     except OSError:
         return removed
     for entry in entries:
         try:
             if entry.is_symlink() or not entry.is_dir() or entry.stat().st_uid != os.getuid():
+                continue
+            if holds_only is not None and not {p.name for p in entry.iterdir()} <= holds_only:
                 continue
             fd = os.open(entry, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError:

@@ -181,7 +181,7 @@ def simulate_vote(folder: Path, output: Path, *, voters: int | None, votes: Path
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise RequestError(f"{output}: already exists and is not empty",
                            remedy="Choose a new folder for the simulated scans.")
-    with Store.open(folder) as store:
+    with Store.open(folder, readonly=True) as store:
         issued = issued_ballots(store)
     choices = read_votes(votes, issued.layout.persons) if votes else None
     if choices is not None and voters is not None and voters != len(choices):

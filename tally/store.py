@@ -27,9 +27,11 @@ from ballotgen.errors import (ConferenceError, DamagedStoreError, DiskFullError,
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
 from omr.reading import PageReading
-from tally.files import REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, os_failure
+from tally.files import (REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder,
+                         os_failure)
 
 STORE_FILE = "conference.sqlite"
+STORE_FILES = frozenset(STORE_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal"))
 SCANS_DIR = "images"  # ingested scan files, named <sha256>.<kind>
 GENESIS_HASH = "0" * 64
 
@@ -246,23 +248,29 @@ class Store:
         parent = folder.resolve().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=parent))  # mode 0700
+            # A hidden staging folder that a killed 'init' left is removed by the next one.
+            with new_locked_folder(f".{folder.name}-", parent=parent,
+                                   holds_only=STORE_FILES) as staging:
+                try:
+                    cls._fill(staging, conference, secret)
+                    if folder.exists():
+                        folder.rmdir()
+                    staging.rename(folder)
+                except BaseException:
+                    shutil.rmtree(staging, ignore_errors=True)
+                    raise
         except OSError as exc:
             raise os_failure(folder, exc) from exc
-        try:
-            with cls(staging, _create(staging / STORE_FILE)) as store, store._transaction() as db:
-                db.execute("INSERT INTO conference (id, data, secret) VALUES (1, ?, ?)",
-                           (conference.to_json(), secret))
-                _append_event(db, "conference_created", {
-                    "persons": len(conference.persons), "rules": conference.rules,
-                    "date": conference.date.isoformat()})
-            if folder.exists():
-                folder.rmdir()
-            staging.rename(folder)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
         return cls.open(folder)
+
+    @classmethod
+    def _fill(cls, staging: Path, conference: Conference, secret: bytes) -> None:
+        with cls(staging, _create(staging / STORE_FILE)) as store, store._transaction() as db:
+            db.execute("INSERT INTO conference (id, data, secret) VALUES (1, ?, ?)",
+                       (conference.to_json(), secret))
+            _append_event(db, "conference_created", {
+                "persons": len(conference.persons), "rules": conference.rules,
+                "date": conference.date.isoformat()})
 
     @classmethod
     def open(cls, folder: Path | str, *, readonly: bool = False, check_log: bool = True) -> Store:

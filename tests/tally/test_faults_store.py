@@ -257,3 +257,42 @@ def test_sqlite_failures_are_told_apart_by_their_cause(tmp_path):
                           NoPermissionError)
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
+
+
+def test_an_init_killed_half_way_leaves_nothing_after_the_next(tmp_path):
+    from tests.tally.test_cli import INIT
+    from tests.tally.test_faults_outputs import child
+
+    roster = os.path.join(WORKTREE, "samples", "roster-small.csv")
+    mine = tmp_path / ".conf-20261215"  # someone's own folder of a like name: never touched
+    mine.mkdir()
+    (mine / "notes.txt").write_text("mine")
+    killed = child(["init", tmp_path / "conf", "--roster", roster, *INIT],
+                   kill_at="tally.store:_append_event")
+    assert killed.returncode == -9
+    assert len([p for p in tmp_path.iterdir() if p.name.startswith(".conf-")]) == 2
+    assert not (tmp_path / "conf").exists()
+    assert run("init", tmp_path / "conf", "--roster", roster, *INIT).exit_code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".conf-20261215", "conf"]
+    assert (mine / "notes.txt").read_text() == "mine"
+
+
+def test_a_full_disk_while_keeping_a_scan_is_told_apart(counted, tmp_path, monkeypatch):
+    """The same, where no small disk can be mounted: a kept copy that meets ENOSPC."""
+    import errno
+
+    def full(source, target, length=0):
+        target.write(b"\0" * 1000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    _, scans, printed = counted
+    conf = tmp_path / "conf"
+    shutil.copytree(printed, conf)
+    monkeypatch.setattr("tally.scan.shutil.copyfileobj", full)
+    result = run("scan", conf, scans / "scan.pdf")
+    assert result.exit_code == ExitCode.NO_SPACE, result.output
+    assert "cannot be written: the disk is full" in result.output
+    assert "do not restore a backup" in result.output and "internal error" not in result.output
+    assert list((conf / "images").iterdir()) == []  # the partial copy is gone
+    with Store.open(conf, readonly=True) as store:
+        assert store.scan_files() == [] and store.verify_chain() == []
