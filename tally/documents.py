@@ -1,4 +1,4 @@
-"""The audit of the documents of a count: no minutes, and no spreadsheet, that the log does not know.
+"""The audit of a count's documents: no minutes, and no spreadsheet, that the log does not know.
 
 Each tally in the event log records the SHA-256 of every document it wrote (the minutes PDF,
 ``results.xlsx``, ``results.csv``). A document in the results folder must be one of those; when a
@@ -87,10 +87,10 @@ def _earlier_version_tallies(name: str, data: bytes, printed: str | None, tallie
     for tally in tallies:
         if tally.data.get("outputs"):
             continue
-        if printed is not None and tally.data.get("fingerprint") == printed:
-            found.append(tally)
-        elif name == CSV_FILE and tally.seq in recomputed and \
-                results_csv(recomputed[tally.seq]) == data:
+        by_fingerprint = printed is not None and tally.data.get("fingerprint") == printed
+        by_content = name == CSV_FILE and tally.seq in recomputed and \
+            results_csv(recomputed[tally.seq]) == data
+        if by_fingerprint or by_content:
             found.append(tally)
     return found
 

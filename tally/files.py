@@ -23,8 +23,13 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from ballotgen.errors import (DiskFullError, NoPermissionError, OutputError, ReadOnlyError,
-                              TinnhiemError)
+from ballotgen.errors import (
+    DiskFullError,
+    NoPermissionError,
+    OutputError,
+    ReadOnlyError,
+    TinnhiemError,
+)
 
 PARTIAL_SUFFIX = ".partial"
 LEGACY_TEMP_CHARS = 8  # earlier versions wrote ``.NAME-XXXXXXXX`` (tempfile.mkstemp's names)
@@ -33,7 +38,8 @@ TEMP_DIR_PREFIX = "tinnhiem-"  # our folders in the system temp folder (only eve
 REMEDY_NO_SPACE = ("Free space on that disk (or move the folder to a larger one) and run the "
                    "command again. Everything stored before is intact: do not restore a backup.")
 REMEDY_READ_ONLY = ("Copy the conference folder to a writable disk and run the command there. "
-                    "'tinnhiem status', 'audit' and 'export' work on the read-only folder as it is.")
+                    "'tinnhiem status', 'audit' and 'export' work on the read-only folder as "
+                    "it is.")
 REMEDY_PERMISSION = ("Run tinnhiem as the owner of the folder, or give the permission back "
                      "(chmod u+rw; for a file marked immutable, chattr -i). The store is intact.")
 REMEDY_OUTPUT = "Check the folder exists, is writable and has free space."

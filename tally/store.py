@@ -449,8 +449,8 @@ class Store:
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM scan_files WHERE sha256 = ?", (sha256,)).fetchone():
                 return
-            db.execute("INSERT INTO scan_files (sha256, name, size, kind, pages, error, ingested_at,"
-                       " run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO scan_files (sha256, name, size, kind, pages, error,"
+                       " ingested_at, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                        (sha256, name, size, kind, pages, error, _now(), run))
             # Like the order of ingestion, the run is not logged (a scan run again after a kill
             # is another run); an audit sees any change to either in the tallies it recomputes.

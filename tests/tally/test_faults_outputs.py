@@ -18,10 +18,10 @@ import pytest
 
 from ballotgen.errors import DiskFullError, ExitCode
 from tally.audit import AuditReport
+from tally.count import Attendance, tally_store
 from tally.documents import check_documents
 from tally.minutes import minutes_pdf
 from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
-from tally.count import Attendance, tally_store
 from tally.store import Store
 from tests.tally.test_cli import run
 from tests.tally.test_faults_store import WORKTREE, counted  # noqa: F401
@@ -48,15 +48,16 @@ def child(args, *, kill_at: str | None = None, env: dict | None = None, wait: bo
         *owner, attribute = name.split(".")
         code += [f"owner = importlib.import_module({module!r})",
                  *(f"owner = getattr(owner, {part!r})" for part in owner),
-                 f"setattr(owner, {attribute!r}, "
-                 "lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))"]
+                 (f"setattr(owner, {attribute!r}, "
+                  "lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))")]
     code += ["from tally.cli import main", "main(sys.argv[1:])"]
     command = [sys.executable, "-c", "\n".join(code), *map(str, args)]
     environment = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
     if not wait:
         return subprocess.Popen(command, cwd=WORKTREE, env=environment,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return subprocess.run(command, cwd=WORKTREE, env=environment, capture_output=True, text=True)
+    return subprocess.run(command, cwd=WORKTREE, env=environment, capture_output=True, text=True,
+                          check=False)
 
 
 def sha256(path) -> str:

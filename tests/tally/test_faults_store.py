@@ -13,8 +13,13 @@ import sys
 
 import pytest
 
-from ballotgen.errors import (DamagedStoreError, DiskFullError, ExitCode, NoPermissionError,
-                              ReadOnlyError)
+from ballotgen.errors import (
+    DamagedStoreError,
+    DiskFullError,
+    ExitCode,
+    NoPermissionError,
+    ReadOnlyError,
+)
 from tally.prepare import simulate_vote
 from tally.publish import MINUTES_FILE, OUTPUT_DIR
 from tally.scan import scan_stack
@@ -141,7 +146,7 @@ def mounted(*args):
     try:
         yield target
     finally:
-        if subprocess.run(["umount", str(target)], capture_output=True).returncode:
+        if subprocess.run(["umount", str(target)], capture_output=True, check=False).returncode:
             subprocess.run(["umount", "-l", str(target)], check=True)  # busy: detach it anyway
             raise AssertionError(f"{target} was still in use: a file left open")
 
@@ -226,8 +231,7 @@ def test_a_full_disk_during_a_scan_says_so_and_a_rerun_completes_it(counted, tmp
         filler.unlink()
         result = run("scan", conf, scans / "scan.pdf")
         assert result.exit_code == 0, result.output
-        pages, files, events = store_content(conf)
-        assert (pages, files) == store_content(reference)[:2]
+        assert store_content(conf)[:2] == store_content(reference)[:2]  # pages and files
 
 
 def failure(code: int, message: str) -> sqlite3.OperationalError:
