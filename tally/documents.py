@@ -40,6 +40,7 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
     for tally in tallies:
         for name, sha in tally.data.get("outputs", {}).items():
             written.setdefault((name, sha), []).append(tally)
+    legacy = [e for e in tallies if not e.data.get("outputs")]  # recorded no document hashes
     of_document: dict[str, list[Event]] = {}
     for name in OUTPUT_FILES:
         path = folder / name
@@ -47,10 +48,9 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
             continue
         data = _read(path)
         candidates = written.get((name, hashlib.sha256(data).hexdigest()), [])
-        printed = None
-        if not candidates:
-            printed = printed_fingerprint(name, data)
-            candidates = _earlier_version_tallies(name, data, printed, tallies, recomputed)
+        printed = printed_fingerprint(name, data) if not candidates or legacy else None
+        candidates = candidates + _earlier_version_tallies(name, data, printed, legacy,
+                                                          recomputed)
         if not candidates:
             detail = "whose fingerprint no tally in the log has" if printed else \
                 "that no tally in the log wrote"
@@ -82,11 +82,10 @@ def printed_fingerprint(name: str, data: bytes) -> str | None:
 
 def _earlier_version_tallies(name: str, data: bytes, printed: str | None, tallies: list[Event],
                              recomputed: dict[int, Results]) -> list[Event]:
-    """The tallies, recorded without their documents' hashes, that may have written this one."""
+    """The tallies of ``tallies`` (recorded without their documents' hashes) that may have
+    written this document."""
     found = []
     for tally in tallies:
-        if tally.data.get("outputs"):
-            continue
         by_fingerprint = printed is not None and tally.data.get("fingerprint") == printed
         by_content = name == CSV_FILE and tally.seq in recomputed and \
             results_csv(recomputed[tally.seq]) == data

@@ -327,3 +327,18 @@ def test_export_killed_at_random_points_never_leaves_a_partial_archive(conf, tmp
                  ).returncode == 0
     assert hidden(out.parent) == [] and "VERIFIED" in run("audit", out, "--jobs", 1).output
 
+
+
+def test_documents_of_a_tally_recorded_by_an_earlier_version_are_still_known(conf, monkeypatch):
+    """Tallies recorded before this version hold no document hashes: the minutes and the
+    workbook are known by their printed fingerprint, the CSV by the recomputed results."""
+    record = Store.record_tally
+    monkeypatch.setattr(Store, "record_tally",
+                        lambda self, **kw: record(self, **{**kw, "outputs": None}))
+    assert run("tally", conf, *TALLY).exit_code == 0
+    with Store.open(conf, readonly=True) as store:
+        assert store.events()[-1].data["outputs"] == {}
+    result = run("audit", conf, "--jobs", 1)
+    assert result.exit_code == 0 and "3 documents" in result.output, result.output
+    (conf / OUTPUT_DIR / CSV_FILE).write_text("STT,Họ và tên\n1,made up\n", encoding="utf-8")
+    assert run("audit", conf, "--jobs", 1).exit_code == ExitCode.AUDIT
