@@ -110,7 +110,8 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         return _unreadable(f"only {agreeing:.0%} of the printed boxes are where the registration "
                            "puts them", registration.marks_found, ident)
     clock.lap("warp, darkness, outline fit")
-    if correction is not None:  # resample once more, so names and free areas line up too
+    if correction is not None and _largest_shift_mm(correction, boxes) >= s.refine_min_mm:
+        # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
         dark = darkness(warp(grey, registration, layout, border=paper), layout, inked)
         residual, agreeing = outline_correction(dark, boxes, layout.box_line,

@@ -37,10 +37,14 @@ def darkness(page: np.ndarray, layout: Layout, page_layout: PageLayout) -> np.nd
     kernel = np.ones((PAPER_WINDOW_MM, PAPER_WINDOW_MM), np.uint8)
     paper_small = cv2.GaussianBlur(cv2.dilate(small, kernel), (0, 0), 3)
     paper = cv2.resize(paper_small, (page.shape[1], page.shape[0]),
-                       interpolation=cv2.INTER_LINEAR).astype(np.float32)
+                       interpolation=cv2.INTER_LINEAR)
     black = _black_level(page, layout, page_layout)
-    span = np.maximum(paper - black, 40.0)  # never divide by a tiny contrast
-    return np.clip((paper - page.astype(np.float32)) / span, 0.0, 1.0)
+    # (paper - page) / max(paper - black, 40), clipped to 0..1, in OpenCV's saturating
+    # arithmetic: one pass a step and no temporaries (a full page is 4 M pixels).
+    span = cv2.subtract(paper.astype(np.float32), black)
+    cv2.max(span, 40.0, dst=span)  # never divide by a tiny contrast
+    dark = cv2.divide(cv2.subtract(paper, page), span, dtype=cv2.CV_32F)
+    return cv2.min(dark, 1.0, dst=dark)
 
 
 def _black_level(page: np.ndarray, layout: Layout, page_layout: PageLayout) -> float:
