@@ -68,9 +68,10 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
 def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReading:
     s = ctx.settings
     grey = page.image
-    if is_blank(grey, page.dpi, s):
-        return PageReading("blank")
+    blank = is_blank(grey, page.dpi, s)
     clock.lap("blank test")
+    if blank:
+        return PageReading("blank")
     hit = find_code(grey)
     clock.lap("QR code")
     if hit is None:
@@ -271,15 +272,17 @@ def _largest_shift_mm(correction: np.ndarray, boxes: list) -> float:
 
 
 class _Clock:
-    """Adds the time since the previous lap to ``timings[stage]`` (nothing if timings is None)."""
+    """Adds the processor time since the previous lap to ``timings[stage]`` (nothing if timings
+    is None): the time this process's threads spent, whatever else the machine runs, so the
+    figures are per core even on a busy machine."""
 
     def __init__(self, timings: dict[str, float] | None) -> None:
         self.timings = timings
-        self.last = time.perf_counter()
+        self.last = time.process_time()
 
     def lap(self, stage: str) -> None:
         if self.timings is not None:
-            now = time.perf_counter()
+            now = time.process_time()
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
             self.last = now
 
@@ -310,12 +313,11 @@ def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) 
     if h < 50 or w < 50:
         return int(image.max()) - int(image.min()) < 60
     px_per_mm = (dpi / 25.4) if dpi else w / 210.0
-    scale = BLANK_PX_PER_MM / px_per_mm
-    small = cv2.medianBlur(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), 3)
+    small = cv2.medianBlur(_reduced(image, px_per_mm, BLANK_PX_PER_MM), 3)
     paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
     # Clearly darker than the paper around it, on this page's own contrast: light print on grey
     # paper (toner saving, a dim scanner) is still print; a front showing through is not.
-    low, high = np.percentile(small, (0.1, 99.0))
+    low, high = _percentiles_u8(small, (0.1, 99.0))
     contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
     dark = ((paper.astype(np.int16) - small) > contrast).astype(np.uint8)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
@@ -327,3 +329,29 @@ def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) 
     m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
     inner = ink[m:-m, m:-m]
     return inner.size > 0 and float(inner.mean()) < s.blank_ink_fraction
+
+
+def _reduced(image: np.ndarray, px_per_mm: float, target_px_per_mm: float) -> np.ndarray:
+    """``image`` (at ``px_per_mm``) reduced to ``target_px_per_mm``: halved with a Gaussian
+    pyramid while it stays at or above the target, then resized the rest of the way (a 300-dpi
+    page in 4 ms where one area resize takes 18 ms)."""
+    while px_per_mm / 2 >= target_px_per_mm:
+        image = cv2.pyrDown(image)
+        px_per_mm /= 2
+    scale = target_px_per_mm / px_per_mm
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)  # by less than 2
+
+
+def _percentiles_u8(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(image, qs)`` (linear interpolation) of a uint8 image, from its histogram:
+    no sort of half a million pixels."""
+    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
+    out = []
+    for q in qs:
+        rank = q / 100 * (image.size - 1)
+        below = int(np.floor(rank))
+        lo = int(np.searchsorted(cumulative, below, side="right"))
+        hi = int(np.searchsorted(cumulative, min(below + 1, image.size - 1), side="right"))
+        out.append(lo + (rank - below) * (hi - lo))
+    return out

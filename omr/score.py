@@ -228,15 +228,21 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     # Components that touch the left (right) edge and stay within the spill depth of it.
     depth_px = max(1, int(round((spill_depth_mm - inset_mm) * PX_PER_MM)))
     w = mask.shape[1]
+    areas = np.bincount(labels[mask], minlength=len(kept))  # pixels of each kept component
     entering = []
     for edge, far in ((0, slice(depth_px, None)), (w - 1, slice(0, max(w - depth_px, 0)))):
-        at_edge = np.unique(labels[:, edge][mask[:, edge]])
-        deep = np.unique(labels[:, far][mask[:, far]])
-        shallow = np.setdiff1d(at_edge, deep)
-        entering.append(float(np.isin(labels, shallow).sum()) / PX_PER_MM**2
-                        if shallow.size else 0.0)
+        shallow = _labels_in(labels[:, edge], mask[:, edge], len(kept))
+        shallow &= ~_labels_in(labels[:, far], mask[:, far], len(kept))
+        entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
                     surround)
+
+
+def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
+    """(count,) bool: which labels occur in ``labels`` where ``mask``."""
+    present = np.zeros(count, bool)
+    present[labels[mask]] = True
+    return present
 
 
 SURROUND_MM = (1.0, 2.0)  # the ring outside a box's outline where its paper is looked at
@@ -249,10 +255,14 @@ def _surround(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> float:
     outer = interior(dark, box, shift, -SURROUND_MM[1])
     if not outer.size:
         return 0.0
-    ring = np.ones(outer.shape, bool)
     inset = int(round((SURROUND_MM[1] - SURROUND_MM[0]) * PX_PER_MM))
-    ring[inset:-inset or None, inset:-inset or None] = False
-    return float(np.median(outer[ring]))
+    h = outer.shape[0]
+    if 2 * inset >= min(outer.shape):
+        return float(np.median(outer))
+    ring = np.concatenate([outer[:inset].ravel(), outer[h - inset:].ravel(),
+                           outer[inset:h - inset, :inset].ravel(),
+                           outer[inset:h - inset, outer.shape[1] - inset:].ravel()])
+    return float(np.median(ring))
 
 
 def _drop_lines_across(labels: np.ndarray, kept: np.ndarray, *, line_sd_mm: float) -> np.ndarray:
@@ -339,9 +349,16 @@ def _align(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int,
     window = dark[y0 - reach:y1 + reach, x0 - reach:x1 + reach]
     if window.shape[0] < template.shape[0] or window.shape[1] < template.shape[1]:
         return (0, 0)
-    match = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    # Coarse to fine: the best shift at half resolution, then the best of the full-resolution
+    # shifts within a pixel of it (a sixth of the work of matching every shift at full).
+    match = cv2.matchTemplate(cv2.pyrDown(window), cv2.pyrDown(template), cv2.TM_CCOEFF_NORMED)
+    _, _, _, (cx, cy) = cv2.minMaxLoc(match)
+    fx = min(max(2 * cx - 1, 0), 2 * reach - 2)
+    fy = min(max(2 * cy - 1, 0), 2 * reach - 2)
+    near = window[fy:fy + template.shape[0] + 2, fx:fx + template.shape[1] + 2]
+    match = cv2.matchTemplate(near, template, cv2.TM_CCOEFF_NORMED)
     _, _, _, (bx, by) = cv2.minMaxLoc(match)
-    return (bx - reach, by - reach)
+    return (fx + bx - reach, fy + by - reach)
 
 
 @dataclass(frozen=True)
