@@ -108,21 +108,32 @@ def spill_of(row: list[BoxScore], gaps_mm2: tuple[float, ...] = (),
     return [min(v, a) for v, a in zip(out, ink)]
 
 
+def unseen(surround: float, outline: float | None, s: ReaderSettings = DEFAULT) -> bool:
+    """True for a box that is not on the scanned sheet: its printed outline does not stand out
+    from the paper around it by ``min_outline_contrast`` (the box lies beyond the sheet's edge,
+    over the scanner's background, or under white-out or a blot). Readings that did not
+    measure the outline (``None``) fall back on the surround alone: darker than
+    ``max_surround`` is not paper."""
+    if outline is None:
+        return surround >= s.max_surround
+    return outline - surround < s.min_outline_contrast
+
+
 def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
                s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0,
                spill_mm2: float = 0.0, raw: float | None = None,
-               surround: float = 0.0) -> BoxStatus:
+               surround: float = 0.0, outline: float | None = None) -> BoxStatus:
     """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
     (``score`` above its background, ``raw`` as scanned), the ink of a dark straight line
     across it (a slash) and the spill taken away from it (a box with spill is at least
-    unclear: the row's separation test then decides). A box whose ``surround`` is not paper
-    (it lies over the scanner's background beyond the sheet's edge) is unclear, never a mark."""
+    unclear: the row's separation test then decides). A box not on the scanned sheet
+    (:func:`unseen`) is unclear, never a mark or empty."""
+    if unseen(surround, outline, s):  # the scanner's background, a torn corner, a blot
+        return BoxStatus.UNCLEAR
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
-            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm and surround < s.max_surround:
+            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm:
         return BoxStatus.MARK
     dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
-    if surround >= s.max_surround:  # not on paper: the scanner's background, a torn corner
-        return BoxStatus.UNCLEAR
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
             or dark or line_mm2 >= model.faint_mm2 or spill_mm2 > 0.0:
         return BoxStatus.UNCLEAR
@@ -176,14 +187,16 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     scores = tuple(b.stroke_score for b in row)
     lines = tuple(b.line_mm2 for b in row)
     statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
-                                spill_mm2=sp, raw=b.score, surround=b.surround)
+                                spill_mm2=sp, raw=b.score, surround=b.surround,
+                                outline=b.outline)
                      for a, b, sp in zip(ink, row, spilt))
     clean = PageModel(0.0, model.empty_score, s.mark_mm2, s.faint_mm2)
     clean_marks = tuple(box_status(a, b.extent_mm, 0.0, clean, s) == BoxStatus.MARK
                         for a, b in zip(ink, row))
     return statuses, row_reading(statuses, ink, scores, model, s, lines=lines,
                                  clean_marks=clean_marks, raws=tuple(b.score for b in row),
-                                 off_paper=tuple(b.surround >= s.max_surround for b in row)), spilt
+                                 off_paper=tuple(unseen(b.surround, b.outline, s) for b in row)
+                                 ), spilt
 
 
 ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
@@ -224,10 +237,11 @@ def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], 
     if not rows or not rows[0].ink_mm2:
         return None
     zeros = (0.0,) * len(LEVELS)
-    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur)
-              for sc, ext, ink, line, st, sur
+    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur, outline=out)
+              for sc, ext, ink, line, st, sur, out
               in zip(r.scores, r.extents_mm, r.ink_mm2, r.line_mm2 or zeros,
-                     r.stroke_scores or r.scores, r.surround or zeros)] for r in rows]
+                     r.stroke_scores or r.scores, r.surround or zeros,
+                     r.outline or (None,) * len(LEVELS))] for r in rows]
     model = page_model(boxes, s)
     out = []
     for row, r in zip(boxes, rows):

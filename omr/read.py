@@ -23,8 +23,9 @@ from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (BoxScore, above_background, blank_reference, box_score, darkness,
-                       find_outline, ink_levels, interior, new_ink_mm2, outline_correction)
+from omr.score import (BoxScore, above_background, above_paper, blank_reference, box_score,
+                       darkness, find_outline, ink_levels, interior, new_ink_mm2,
+                       outline_correction, strike_ink_mm2, surround_darkness)
 from omr.settings import DEFAULT, ReaderSettings
 
 # A resolution, not a limit: every limit the reader applies is in ReaderSettings.
@@ -154,7 +155,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             dark, box, shift, levels, inset_mm=s.ink_inset_mm, speck_mm2=s.speck_mm2,
             spill_depth_mm=s.spill_depth_mm, line_sd_mm=s.line_sd_mm,
             fold_darkness=s.fold_darkness, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
-            fill=s.fill_darkness)
+            fill=s.fill_darkness, outline_mm=layout.box_line)
 
     measured = [[measure(box, shift) for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]
@@ -162,7 +163,9 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
         return _unreadable("the boxes do not line up with the page (their insides are as dark as "
                            "ink)", registration.marks_found, ident)
     model = page_model(measured, s)
-    names = [round(new_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm), 2)
+    names = [round(strike_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm,
+                                  min_stroke_mm=s.name_stroke_min_mm, band_mm=s.name_band_mm,
+                                  ink_darkness=s.name_darkness), 2)
              for row in page_layout.rows]
     crossed_level = name_level(names, s)
     rows = []
@@ -179,7 +182,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             spill_mm2=_rounded(list(spill), 2),  # type: ignore[arg-type]
             line_mm2=_rounded([b.line_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
-            surround=_rounded([b.surround for b in boxes], 3)))  # type: ignore[arg-type]
+            surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
+            outline=_rounded([b.outline or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
@@ -256,7 +260,8 @@ def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],
               inset_mm: float) -> np.ndarray:
     """The interior of the row's box with the least mean darkness (almost certainly empty)."""
-    interiors = [interior(dark, box, shift, inset_mm) for box, shift in zip(boxes, shifts)]
+    interiors = [above_paper(interior(dark, box, shift, inset_mm), surround_darkness(dark, box, shift))
+                 for box, shift in zip(boxes, shifts)]
     return min(interiors, key=lambda a: float(a.mean()) if a.size else np.inf)
 
 

@@ -32,10 +32,11 @@ class RowReading:
     line_mm2: tuple[float, ...] = ()  # ink of dark straight lines right across a box (slashes)
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
+    outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround")
+               "stroke_scores", "surround", "outline")
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,9 @@ import json
 from dataclasses import dataclass, fields
 
 SETTINGS_VERSION = 4  # 2: the registration limits joined; 3: background, folds, names, write-ins;
-#                       4: refine_min_mm (version 3 always resampled: 0)
+#                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
+#                       the paper around them, min_outline_contrast, names by strokes
+#                       through the printed text
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,14 @@ class ReaderSettings:
     # … and a box darker as scanned than the page's empty boxes by ``raw_score_margin``: a blob
     # broader than a stroke, which the background removal above takes away with a stain.
     raw_score_margin: float = 0.08
-    # A box whose surroundings (a ring 1-2 mm outside it) are darker than this in the median
-    # is not on paper: it lies over the scanner's background beyond the sheet's edge. Its row
-    # is unclear, whatever its ink.
+    # A box is measured above the paper just around it (a ring 1-2 mm outside it, median), so
+    # a mottled or stained sheet is no darker inside an empty box than around it. A box whose
+    # printed outline does not stand out from that ring by ``min_outline_contrast`` is not on
+    # the scanned sheet (beyond its edge, over the scanner's background, under a blot or
+    # white-out): its row is unclear, whatever its ink. The printed outline is near 1; the
+    # darkest paper textures measured were near 0.35. Readings from before the outline was
+    # measured fall back on the ring alone: darker than ``max_surround`` is not paper.
+    min_outline_contrast: float = 0.3
     max_surround: float = 0.3
 
     # --- Rows. One mark beside boxes that are only unclear reads as that mark when the
@@ -103,7 +110,9 @@ class ReaderSettings:
     row_separation: float = 0.3
     # Ink that enters a box across its edge from a mark in the next box of the row, and reaches
     # no further than ``spill_depth_mm`` into it (from the outline; the box is 7.5 mm), belongs to
-    # that mark (an overshooting stroke), not to this box.
+    # that mark (an overshooting stroke), not to this box. So does one straight stroke from that
+    # edge, however deep, that does not reach the opposite edge (within ``line_sd_mm`` of a
+    # straight line: a pen dragged on from the mark); a voter's own mark is two strokes.
     spill_depth_mm: float = 3.2
 
     # ... and only when a stroke crosses the gap between the two boxes: at least
@@ -113,7 +122,16 @@ class ReaderSettings:
     # --- Other new ink (mm² of ink where the blank ballot is white).
     # Over an untouched name at most 1.7 mm² (rough black-and-white scans); a line struck
     # through even a long name leaves 2.5 mm² or more.
-    name_crossed_mm2: float = 2.0
+    name_crossed_mm2: float = 4.5
+    # Only strokes count over a name: new ink in components at least ``name_stroke_min_mm``
+    # long (a blot, a dot of toner or a splash is not a line struck through a name), and only
+    # within ``name_band_mm`` above and below the printed name (a table rule that the scan bent
+    # into the cell, a stroke grazing the cell's edge, is not through the name).
+    # Struck ink is darker than ``name_darkness`` (above the cell's background): lighter than
+    # the ink of a box, since a stroke's length, not its darkness, tells it from noise.
+    name_stroke_min_mm: float = 5.0
+    name_band_mm: float = 1.0
+    name_darkness: float = 0.35
     # … on a page whose names all show new ink (bled print, a smear), the level rises to twice
     # the page's 25th percentile, up to 6 mm² (see decide.name_level).
     name_page_ratio: float = 2.0
@@ -188,7 +206,8 @@ class ReaderSettings:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
-                    "spill_depth_mm", "name_crossed_mm2", "name_page_ratio",
+                    "spill_depth_mm", "name_crossed_mm2", "name_page_ratio", "name_stroke_min_mm",
+                    "name_band_mm", "name_darkness",
                     "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm",
                     "write_in_darkness", "signature_zone_from", "blank_ink_fraction",
                     "blank_contrast", "blank_min_contrast",
@@ -198,7 +217,8 @@ class ReaderSettings:
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
                     "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
-        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin", "max_surround"):
+        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin", "max_surround",
+                               "min_outline_contrast"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
         if not self.faint_score_margin >= 0:
