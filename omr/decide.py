@@ -69,7 +69,7 @@ class PageModel:
     empty_score: float  # the median of their mean darkness above each box's background
     mark_mm2: float  # a box with this much ink (and extent) is a mark on this page
     faint_mm2: float  # … with this much, unclear
-    empty_raw: float = 0.0  # the median of their mean darkness as scanned
+    empty_raw: float = 0.0  # the median of their ink-dark mean (BoxScore.score)
 
     def to_dict(self) -> dict:
         return {k: round(v, 4) for k, v in asdict(self).items()}

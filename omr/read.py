@@ -155,7 +155,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             dark, box, shift, levels, inset_mm=s.ink_inset_mm, speck_mm2=s.speck_mm2,
             spill_depth_mm=s.spill_depth_mm, line_sd_mm=s.line_sd_mm,
             fold_darkness=s.fold_darkness, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
-            fill=s.fill_darkness, outline_mm=layout.box_line)
+            fill=s.fill_darkness, outline_mm=layout.box_line, spill_line_sd_mm=s.spill_line_sd_mm)
 
     measured = [[measure(box, shift) for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]

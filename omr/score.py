@@ -70,7 +70,10 @@ def _px(rect: Rect, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
 class BoxScore:
     """Raw measurements of one box (no decision: see ``decide``)."""
 
-    score: float  # mean darkness of the interior above the paper around it: 0 empty … 1 black
+    # Mean darkness of the interior above the paper around it, of its pixels as dark as ink
+    # (INK_DARKNESS; lighter ones count 0): 0 empty … 1 black. A blob of ink shows here; a grey
+    # blotch of the paper does not.
+    score: float
     extent_mm: float  # the larger side of the box around the ink in the interior
     ink_mm2: float = 0.0  # area of ink pixels in the interior (page-calibrated, dust removed)
     # Ink entering across the left / right edge and reaching no further than the spill depth
@@ -161,6 +164,11 @@ def interior(dark: np.ndarray, box: Rect, shift: tuple[int, int], inset_mm: floa
                 max(x0 + shift[0], 0):max(x1 + shift[0], 0)]
 
 
+def _ink_dark_mean(area: np.ndarray) -> float:
+    """Mean of ``area`` counting only pixels darker than INK_DARKNESS (others as 0)."""
+    return float(np.where(area > INK_DARKNESS, area, 0.0).mean()) if area.size else 0.0
+
+
 def above_paper(area: np.ndarray, surround: float) -> np.ndarray:
     """Darkness of ``area`` above the paper just around its box (``surround``, the median of a
     ring outside it): on a dirty or mottled sheet (a stained, aged or recycled paper, a grey
@@ -201,14 +209,15 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
 def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels, *,
               inset_mm: float, speck_mm2: float, spill_depth_mm: float,
               line_sd_mm: float, fold_darkness: float, stroke_mm: float, solid: float,
-              fill: float, outline_mm: float) -> BoxScore:
+              fill: float, outline_mm: float, spill_line_sd_mm: float) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
     Everything is measured above the paper around the box (:func:`above_paper`). The mean
-    darkness is taken ``BOX_INSET_MM`` inside the outline, as scanned (``score``: a blob of ink
-    shows there) and above the box's background (``stroke``). The ink area, its extent and
-    where it enters the box are measured ``inset_mm`` inside (so the printed outline never
-    counts) and above the box's own background (:func:`above_background`). A thin straight line right across the box
+    darkness is taken ``BOX_INSET_MM`` inside the outline, of the pixels as dark as ink
+    (``score``: a blob of ink shows there) and above the box's background (``stroke``). The ink
+    area, its extent and where it enters the box are measured ``inset_mm`` inside (so the
+    printed outline never counts) and above the box's own background
+    (:func:`above_background`). A thin straight line right across the box
     (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
     apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
     ``fold_darkness`` (a fold, a crease).
@@ -220,8 +229,8 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         return BoxScore(0.0, 0.0, surround=surround, outline=outline)
     inner = above_paper(interior(dark, box, shift, inset_mm), surround)
     if not inner.size:
-        return BoxScore(float(whole.mean()), 0.0, surround=surround, outline=outline)
-    raw = float(whole.mean())
+        return BoxScore(_ink_dark_mean(whole), 0.0, surround=surround, outline=outline)
+    raw = _ink_dark_mean(whole)
     stroke = float(above_background(whole, stroke_mm=stroke_mm, solid=solid, fill=fill).mean())
     inner = above_background(inner, stroke_mm=stroke_mm, solid=solid, fill=fill)
     ink = _ink(inner, levels, speck_px=speck_mm2 * PX_PER_MM**2)
@@ -255,7 +264,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
                                     & ~_labels_in(labels[:, opposite], mask[:, opposite],
                                                   len(kept))):
             ys, xs = np.nonzero(labels == label)
-            shallow[label] = _straight(xs, ys, line_sd_mm)
+            shallow[label] = _straight(xs, ys, spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
                     surround, outline)

@@ -89,8 +89,9 @@ class ReaderSettings:
     # Mean darkness guards a light mark that the pixel level misses: a box darker on average
     # than the page's empty boxes (their median) by ``faint_score_margin`` is unclear.
     faint_score_margin: float = 0.03
-    # … and a box darker as scanned than the page's empty boxes by ``raw_score_margin``: a blob
-    # broader than a stroke, which the background removal above takes away with a stain.
+    # … and a box whose pixels as dark as ink (their mean, ``BoxScore.score``) exceed the
+    # empty boxes' by ``raw_score_margin``: a blob broader than a stroke, which the background
+    # removal above takes away with a stain (a grey blotch of the paper is lighter than ink).
     raw_score_margin: float = 0.08
     # A box is measured above the paper just around it (a ring 1-2 mm outside it, median), so
     # a mottled or stained sheet is no darker inside an empty box than around it. A box whose
@@ -111,9 +112,11 @@ class ReaderSettings:
     # Ink that enters a box across its edge from a mark in the next box of the row, and reaches
     # no further than ``spill_depth_mm`` into it (from the outline; the box is 7.5 mm), belongs to
     # that mark (an overshooting stroke), not to this box. So does one straight stroke from that
-    # edge, however deep, that does not reach the opposite edge (within ``line_sd_mm`` of a
-    # straight line: a pen dragged on from the mark); a voter's own mark is two strokes.
+    # edge, however deep, that does not reach the opposite edge (within ``spill_line_sd_mm`` of
+    # a straight line, a felt pen's width included: a pen dragged on from the mark); a voter's
+    # own mark is two strokes at an angle (a tick's or a cross's spread is 1 mm or more).
     spill_depth_mm: float = 3.2
+    spill_line_sd_mm: float = 0.45
 
     # ... and only when a stroke crosses the gap between the two boxes: at least
     # ``spill_gap_mm2`` of new ink between them, in the row.
@@ -206,7 +209,7 @@ class ReaderSettings:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
-                    "spill_depth_mm", "name_crossed_mm2", "name_page_ratio", "name_stroke_min_mm",
+                    "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio", "name_stroke_min_mm",
                     "name_band_mm", "name_darkness",
                     "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm",
                     "write_in_darkness", "signature_zone_from", "blank_ink_fraction",
