@@ -14,7 +14,7 @@ darkness 0 (the local paper) … 1 (printed black); a range is two limits, ``…
 
 Resolutions and search strategies are not limits and stay beside the code that uses them
 (``register.PX_PER_MM``, ``SKEW_PX_PER_MM``, ``SKEW_STEP_NO_CORNERS_DEG``,
-``TABLE_COARSE_ROWS``, ``read.BLANK_PX_PER_MM``): they say how the reader looks, not what it
+``TABLE_COARSE_ROWS``, ``blank.BLANK_PX_PER_MM``): they say how the reader looks, not what it
 accepts. A recorded dict that lacks a limit takes its default. Versions 1 and 2 were recorded only
 while this reader was being built (no conference was read with them), so their readings re-read
 with today's measurements; a dict from a newer reader, or naming a limit this one does not know,
