@@ -32,6 +32,7 @@ RULE_MIN_MM = 60.0  # a straight horizontal line this long is a rule of the prin
 MIN_RULES = 2  # this many rules are the table
 STRETCH_PERCENTILES = (0.5, 99.5)  # a corner crop's grey levels stretched over this span
 MIN_STRETCH_SPAN = 8  # … unless they span fewer levels than this (nothing to see)
+SQUARE_RATIO = 1.1  # an image this close to square does not tell which side is the short one
 
 
 def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
@@ -152,7 +153,7 @@ def _code_in_corners(image: np.ndarray) -> bool:
         if crop is None:
             continue
         for code in zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.QRCode):
-            if code.valid and not _mirrored(code.position):
+            if code.valid and not _mirrored(code.position, image.shape):
                 return True
     return False
 
@@ -165,10 +166,17 @@ def _stretched(crop: np.ndarray) -> np.ndarray | None:
     return np.ascontiguousarray(cv2.LUT(crop, np.clip(levels, 0, 255).astype(np.uint8)))
 
 
-def _mirrored(position: zxingcpp.Position) -> bool:
-    """Whether a symbol's corners (top-left, top-right, bottom-left in its own frame) run the
-    other way round in the image than in a symbol seen from the front: the front of a sheet
-    seen through its back."""
-    tl, tr, bl = position.top_left, position.top_right, position.bottom_left
-    cross = (tr.x - tl.x) * (bl.y - tl.y) - (tr.y - tl.y) * (bl.x - tl.x)
-    return cross < 0
+def _mirrored(position: zxingcpp.Position, shape: tuple[int, int]) -> bool:
+    """Whether a symbol found in a page of ``shape`` (H, W) is mirrored: the front of a sheet
+    seen through its back.
+
+    zxing-cpp decodes a mirrored symbol as the transposed one, so its corners keep their turn;
+    but the code's top edge runs along the sheet's short side (portrait sheets), which is the
+    image's shorter side whichever way the sheet lay. Along the longer side, it is mirrored. On
+    an image nearly square (``SQUARE_RATIO``) this cannot be told, and the code counts."""
+    h, w = shape
+    if max(h, w) < SQUARE_RATIO * min(h, w):
+        return False
+    tl, tr = position.top_left, position.top_right
+    along_x = abs(tr.x - tl.x) >= abs(tr.y - tl.y)
+    return along_x != (h > w)
