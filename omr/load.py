@@ -39,6 +39,8 @@ KINDS = ("pdf", "tiff", "jpeg", "png")
 # Pillow says 1 dpi; a screen default of 72 dpi on a 300 dpi scan would make a 0.9 m page.
 SHEET_SIDE_MM = (90.0, 480.0)
 PAGE_FIT_PX = 1.0  # a PDF image is the whole page when its edges are this close (its pixels)
+SCAN_SHARE = 0.25  # an image drawn over this share of a PDF page is (part of) its scan
+PIXEL_EPSILON = 0.01  # a rendered side of n + this many pixels is n pixels (float32 page sizes)
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses larger images (DecompressionBombError)
 
@@ -269,10 +271,10 @@ def _pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
                                      f"({px_w} × {px_h} pixels)")
             array = whole.get_bitmap(render=False).to_numpy()
             return PageImage(_grey(array), px_w / (page.get_width() / 72.0))
-        dpi = min(max((image_dpi(i) for i in images), default=RENDER_DPI), MAX_RENDER_DPI)
+        dpi = min(render_dpi(page, images), MAX_RENDER_DPI)
         width_pt, height_pt = page.get_size()
-        size = (int(round(width_pt * dpi / 72.0)), int(round(height_pt * dpi / 72.0)))
-        if size[0] * size[1] > MAX_PIXELS or min(size) < 1:
+        size = (_pixels(width_pt * dpi / 72.0), _pixels(height_pt * dpi / 72.0))
+        if size[0] * size[1] > MAX_PIXELS:
             raise InputFileError(path, f"page {index + 1}: too large to be a ballot sheet "
                                  f"({width_pt / 72 * 25.4:.0f} × {height_pt / 72 * 25.4:.0f} mm)")
         return PageImage(render_page(page, size), float(dpi))
@@ -307,6 +309,28 @@ def page_images(page: pdfium.PdfPage) -> tuple[list[pdfium.PdfImage], pdfium.Pdf
             abs(f - bottom) > tolerance_y or abs(f + d - top) > tolerance_y:
         return images, None
     return images, image
+
+
+def render_dpi(page: pdfium.PdfPage, images: list[pdfium.PdfImage]) -> float:
+    """The resolution a page is rendered at: the finest of the images drawn over at least
+    ``SCAN_SHARE`` of it (the scan, whole or in strips); RENDER_DPI for a page without such an
+    image (drawn, with at most a logo)."""
+    width_pt, height_pt = page.get_size()
+    page_area = width_pt * height_pt
+    scans = [image_dpi(i) for i in images if _drawn_area(i) >= SCAN_SHARE * page_area]
+    return max(scans, default=float(RENDER_DPI))
+
+
+def _drawn_area(image: pdfium.PdfImage) -> float:
+    """Area (pt²) the image covers on its page: its matrix's determinant."""
+    a, b, c, d, _, _ = image.get_matrix().get()
+    return abs(a * d - b * c)
+
+
+def _pixels(length_px: float) -> int:
+    """A page side in pixels, rounded up as pdfium's renderer does, but not for the float32
+    noise in a page size (an image's own pixel count is kept)."""
+    return max(1, math.ceil(length_px - PIXEL_EPSILON))
 
 
 def image_dpi(image: pdfium.PdfImage) -> float:

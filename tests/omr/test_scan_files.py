@@ -425,3 +425,14 @@ def test_registration_discs_or_table_rules_alone_are_not_a_blank_page():
 
 def test_a_tiff_page_stated_at_1_dpi_is_tested_without_a_huge_image():
     assert is_blank(paper(), 1.0)  # scaled as the page's own width says: never enlarged
+
+
+def test_a_drawn_page_with_a_small_image_is_rendered_at_the_render_resolution(tmp_path):
+    """A logo does not set the resolution of a page that is not a scan."""
+    from omr.load import RENDER_DPI
+
+    logo = np.full((20, 20), 90, np.uint8)
+    path = write_pdf(tmp_path / "letterhead.pdf", (1654, 2339), "q 72 0 0 72 36 700 cm /Im0 Do Q",
+                     [lambda pdf: _image(pdf, logo)])
+    page = load_page(open_scan(path), 0)
+    assert page.dpi == RENDER_DPI and page.image.shape == (3509, 2481)  # 595.44 × 842.04 pt
