@@ -223,9 +223,9 @@ def grey_pixels(image: Image.Image) -> np.ndarray:
 
 def _scaled(samples: np.ndarray, bits: int) -> np.ndarray:
     """Integer samples of ``bits`` bits scaled (rounded) to 0 … 255."""
-    native = samples.astype(np.float32 if bits > 16 else np.uint16, copy=False)
-    top = float(2**bits - 1)
-    return cv2.convertScaleAbs(np.clip(native, 0, top) if bits > 16 else native, alpha=255 / top)
+    top = 2**bits - 1
+    native = np.clip(samples, 0, top).astype(np.float32 if bits > 16 else np.uint16)
+    return cv2.convertScaleAbs(native, alpha=255 / top)
 
 
 def _bits_per_sample(image: Image.Image) -> int:
