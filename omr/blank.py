@@ -29,7 +29,9 @@ DISC_ASPECT_RANGE = (0.7, 1.4)  # its width / height
 DISC_MIN_FILL = 0.6  # its share of its bounding box (a solid disc fills π/4)
 MIN_DISCS = 2  # this many discs are our print (a sheet cut by the scan area keeps two)
 RULE_MIN_MM = 60.0  # a straight horizontal line this long is a rule of the printed table
-MIN_RULES = 2  # this many rules are the table
+RULE_GAP_MM = 2.0  # lines closer than this are one rule (rows of a table are 8 mm or more apart)
+MIN_RULES = 3  # this many rules are the table (its top, below its header, below a row); the
+#                sheet's own edges, its shadow on the scanner, make two at most
 STRETCH_PERCENTILES = (0.5, 99.5)  # a corner crop's grey levels stretched over this span
 MIN_STRETCH_SPAN = 8  # … unless they span fewer levels than this (nothing to see)
 SQUARE_RATIO = 1.1  # an image this close to square does not tell which side is the short one
@@ -66,10 +68,12 @@ def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) 
     inner = ink[m:-m, m:-m]
     if inner.size == 0 or float(inner.mean()) >= s.blank_ink_fraction:
         return False
-    return not shows_print(image, small, min_contrast=s.blank_min_contrast)
+    return not shows_print(image, small, min_contrast=s.blank_min_contrast,
+                           margin_mm=s.blank_margin_mm)
 
 
-def shows_print(image: np.ndarray, small: np.ndarray, *, min_contrast: float) -> bool:
+def shows_print(image: np.ndarray, small: np.ndarray, *, min_contrast: float,
+                margin_mm: float) -> bool:
     """Whether the page shows a ballot's print: a QR code in a corner (not mirrored), at least
     ``MIN_DISCS`` registration discs or ``MIN_RULES`` rules of the table.
 
@@ -78,9 +82,10 @@ def shows_print(image: np.ndarray, small: np.ndarray, *, min_contrast: float) ->
     image : (H, W) uint8, the page as scanned
     small : the page at BLANK_PX_PER_MM brought to white (:func:`white_normalised`)
     min_contrast : grey levels below the paper around it that a disc or a rule must reach
+    margin_mm : how far from the border rules are looked for (discs are looked for up to it)
     """
     return _code_in_corners(image) or _discs(small, min_contrast) >= MIN_DISCS or \
-        _rules(small, min_contrast) >= MIN_RULES
+        _rules(small, min_contrast, margin_mm) >= MIN_RULES
 
 
 def white_normalised(image: np.ndarray) -> np.ndarray:
@@ -131,16 +136,21 @@ def _discs(small: np.ndarray, min_contrast: float) -> int:
     return int(ok.sum())
 
 
-def _rules(small: np.ndarray, min_contrast: float) -> int:
-    """How many straight horizontal lines at least RULE_MIN_MM long ``small`` shows, away
-    from its border."""
+def _rules(small: np.ndarray, min_contrast: float, margin_mm: float) -> int:
+    """How many straight horizontal lines at least RULE_MIN_MM long ``small`` shows more than
+    ``margin_mm`` from its border (not the edge of the sheet or its shadow), counting the lines
+    within RULE_GAP_MM of each other as one (a skewed rule breaks into pieces)."""
     length = int(RULE_MIN_MM * BLANK_PX_PER_MM)
-    if small.shape[1] < length:
+    m = int(margin_mm * BLANK_PX_PER_MM)
+    inner = small[m:-m, m:-m] if m > 0 else small
+    if inner.shape[1] < length or inner.shape[0] < 1:
         return 0
-    dark = _darker(small, min_contrast)
+    dark = _darker(inner, min_contrast)
     lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
-    _, _, stats, _ = cv2.connectedComponentsWithStats(lines, connectivity=8)
-    return int((~_at_border(stats, lines.shape)).sum())  # not the scanner's edge
+    rows = np.flatnonzero(lines.any(axis=1))
+    if rows.size == 0:
+        return 0
+    return int(1 + (np.diff(rows) > RULE_GAP_MM * BLANK_PX_PER_MM).sum())
 
 
 def _code_in_corners(image: np.ndarray) -> bool:

@@ -421,6 +421,9 @@ def test_registration_discs_or_table_rules_alone_are_not_a_blank_page():
     for y_mm in (60, 70, 80):  # three rules of a table, 0.25 mm
         rules[int(y_mm * MM):int(y_mm * MM) + 2, int(20 * MM):int(190 * MM)] = 30
     assert not is_blank(rules, DPI)
+    edges = paper()  # the sheet's edge and its shadow on the scanner are not a table
+    edges[int(3 * MM), :] = edges[-int(5 * MM), :] = 60
+    assert is_blank(edges, DPI)
 
 
 def test_a_tiff_page_stated_at_1_dpi_is_tested_without_a_huge_image():
