@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := fonts-liberation2 libzbar0
-TEST_PACKAGES := chromium  # the review page is tested in a real browser
+TEST_PACKAGES := chromium libtiff-tools  # a real browser for review; tiffcp for TIFF variants
 DEMO ?= demo-output
 COMMITTEE := --committee "Nguyễn Thị Lan:Trưởng ban" --committee "Đỗ Văn Minh:Thành viên" \
   --committee "Hoàng Thu Trang:Thành viên"

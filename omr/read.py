@@ -17,6 +17,7 @@ import numpy as np
 
 from ballotgen import payload
 from ballotgen.layout import Layout, PageLayout, Rect
+from omr.blank import is_blank
 from omr.decide import decide_row, name_level, page_model, row_flags
 from omr.load import PageImage
 from omr.qr import find_code
@@ -27,9 +28,6 @@ from omr.score import (BoxScore, above_background, above_paper, blank_reference,
                        darkness, find_outline, ink_levels, interior, new_ink_mm2,
                        outline_correction, strike_ink_mm2, surround_darkness)
 from omr.settings import DEFAULT, ReaderSettings
-
-# A resolution, not a limit: every limit the reader applies is in ReaderSettings.
-BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.blank_*)
 
 
 @dataclass(frozen=True)
@@ -299,64 +297,3 @@ def _unreadable(reason: str, marks_found: int, ident: dict) -> PageReading:
 
 def _foreign(reason: str, **ident: object) -> PageReading:
     return PageReading("foreign", reason=reason, flags=("foreign",), **ident)  # type: ignore[arg-type]
-
-
-def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
-    """True for a page with (almost) no ink away from its edges: a blank duplex back.
-
-    Ink is what is clearly darker than the paper around it: by half the page's own range of
-    grey, between ``blank_min_contrast`` and ``blank_contrast`` grey levels. Dark regions
-    reaching the image's border are not ink: the scanner's background beyond a skewed or
-    shifted sheet, a dark scanner edge.
-
-    Parameters
-    ----------
-    image : (H, W) uint8
-    dpi : the file's resolution, or None (then an A4 width is assumed)
-    """
-    h, w = image.shape
-    if h < 50 or w < 50:
-        return int(image.max()) - int(image.min()) < 60
-    px_per_mm = (dpi / 25.4) if dpi else w / 210.0
-    small = cv2.medianBlur(_reduced(image, px_per_mm, BLANK_PX_PER_MM), 3)
-    paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
-    # Clearly darker than the paper around it, on this page's own contrast: light print on grey
-    # paper (toner saving, a dim scanner) is still print; a front showing through is not.
-    low, high = _percentiles_u8(small, (0.1, 99.0))
-    contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
-    dark = ((paper.astype(np.int16) - small) > contrast).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    at_border = (x == 0) | (y == 0) | (x + stats[:, cv2.CC_STAT_WIDTH] >= dark.shape[1]) | \
-        (y + stats[:, cv2.CC_STAT_HEIGHT] >= dark.shape[0])
-    at_border[0] = True  # the background label
-    ink = ~at_border[labels]
-    m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
-    inner = ink[m:-m, m:-m]
-    return inner.size > 0 and float(inner.mean()) < s.blank_ink_fraction
-
-
-def _reduced(image: np.ndarray, px_per_mm: float, target_px_per_mm: float) -> np.ndarray:
-    """``image`` (at ``px_per_mm``) reduced to ``target_px_per_mm``: halved with a Gaussian
-    pyramid while it stays at or above the target, then resized the rest of the way (a 300-dpi
-    page in 4 ms where one area resize takes 18 ms)."""
-    while px_per_mm / 2 >= target_px_per_mm:
-        image = cv2.pyrDown(image)
-        px_per_mm /= 2
-    scale = target_px_per_mm / px_per_mm
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)  # by less than 2
-
-
-def _percentiles_u8(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
-    """``np.percentile(image, qs)`` (linear interpolation) of a uint8 image, from its histogram:
-    no sort of half a million pixels."""
-    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
-    out = []
-    for q in qs:
-        rank = q / 100 * (image.size - 1)
-        below = int(np.floor(rank))
-        lo = int(np.searchsorted(cumulative, below, side="right"))
-        hi = int(np.searchsorted(cumulative, min(below + 1, image.size - 1), side="right"))
-        out.append(lo + (rank - below) * (hi - lo))
-    return out

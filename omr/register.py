@@ -255,16 +255,21 @@ def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: 
 
 def _first_guess(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
                  dpi: float | None) -> tuple[np.ndarray, float]:
-    """A similarity transform (mm → px) from the QR code, and the scale in px per mm."""
+    """A similarity transform (mm → px) from the QR code, and the scale in px per mm.
+
+    The scale is measured on the code (its side over its printed size), so a file's missing or
+    wrong resolution does not matter; only a code found without its outline falls back on
+    ``dpi``, then on the page's width."""
+    modules = len(qr_modules(code.text))
+    symbol_mm = page.qr.w * modules / (modules + 8)  # the quiet zone is 4 modules each side
     if code.corners is not None:
-        modules = len(qr_modules(code.text))
-        symbol_mm = page.qr.w * modules / (modules + 8)  # the quiet zone is 4 modules each side
         top = code.corners[1] - code.corners[0]
         left = code.corners[3] - code.corners[0]
         scale = (np.hypot(*top) + np.hypot(*left)) / 2 / symbol_mm
         angle = np.arctan2(top[1], top[0])
     else:
-        scale = (dpi / 25.4) if dpi else image.shape[1] / layout.width
+        scale = code.side_px / symbol_mm if code.side_px else \
+            (dpi / 25.4) if dpi else image.shape[1] / layout.width
         upside_down = code.centre[1] > image.shape[0] / 2
         angle = np.pi if upside_down else 0.0
     c, s = np.cos(angle) * scale, np.sin(angle) * scale

@@ -14,7 +14,7 @@ darkness 0 (the local paper) … 1 (printed black); a range is two limits, ``…
 
 Resolutions and search strategies are not limits and stay beside the code that uses them
 (``register.PX_PER_MM``, ``SKEW_PX_PER_MM``, ``SKEW_STEP_NO_CORNERS_DEG``,
-``TABLE_COARSE_ROWS``, ``read.BLANK_PX_PER_MM``): they say how the reader looks, not what it
+``TABLE_COARSE_ROWS``, ``blank.BLANK_PX_PER_MM``): they say how the reader looks, not what it
 accepts. A recorded dict that lacks a limit takes its default, except where a later version
 added a limit that changed what older readers did: a version 3 dict reads with
 ``refine_min_mm`` 0, as version 3 read. Versions 1 and 2 were recorded only

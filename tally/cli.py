@@ -227,6 +227,13 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         f"{kinds.get(k, 0)} {label}" for k, label in (("ballot", "ballot pages"), ("blank", "blank"),
                                                      ("foreign", "foreign"),
                                                      ("unreadable", "unreadable"))) + ".")
+    backs, fronts = summary.blank_backs, summary.fronts
+    click.echo(f"Taken as blank backs: {backs} of the {backs + fronts} pages of the files given.")
+    if not summary.blank_backs_fit:
+        click.echo(f"warning: {backs} pages were taken as blank backs, more than the {fronts} "
+                   "other pages: a sheet has one back, so some pages with print may have been "
+                   "taken for blank ones (a pale or dark scan, a sheet face down). Look at them "
+                   "before counting.", err=True)
     # A flag that cannot change a count under the rule set is recorded, not reviewed.
     held = [[f for f in b.flags if holds_for_review(f, rules)] for b in ballots]
     accepted = sum(not h for h in held)

@@ -296,9 +296,9 @@ def test_what_the_row_rule_never_separates_from_a_mark():
 
 
 def test_grey_level_percentiles_from_the_histogram_are_numpys():
-    from omr.read import _percentiles_u8
+    from omr.blank import percentiles_u8
     rng = np.random.default_rng(5)
     for n in (1, 2, 9, 4321):
         image = rng.integers(0, 256, (n, 1)).astype(np.uint8)
         for qs in ((0.1, 99.0), (0.0, 50.0, 100.0)):
-            assert np.allclose(_percentiles_u8(image, qs), np.percentile(image, qs))
+            assert np.allclose(percentiles_u8(image, qs), np.percentile(image, qs))
