@@ -13,10 +13,8 @@ The archive is a ZIP file, readable by its owner only, holding:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import sqlite3
@@ -32,7 +30,7 @@ from ballotgen.errors import InputFileError, OutputError
 from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_store
-from tally.export import readings_csv
+from tally.export import csv_text, readings_csv
 from tally.files import refuse_existing
 from tally.publish import OUTPUT_DIR
 from tally.scan import reading_context
@@ -129,13 +127,9 @@ def _sha256(data: bytes | Path) -> str:
 
 
 def _decisions_csv(store: Store) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"])
-    for d in store.decisions():
-        writer.writerow([d.id, d.ballot, "" if d.person is None else d.person, d.value, d.before,
-                         d.reviewer, d.note, d.at])
-    return out.getvalue()
+    return csv_text(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"],
+                    ([d.id, d.ballot, d.person, d.value, d.before, d.reviewer, d.note, d.at]
+                     for d in store.decisions()))
 
 
 def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,
