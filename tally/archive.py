@@ -3,7 +3,9 @@ next level up (``tinnhiem export DIR --audit``), and auditing a folder or such a
 
 The archive is a ZIP file, readable by its owner only, holding:
 
-- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log);
+- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log),
+  without its secrets: not the key that signs ballot codes (the codes are checked by their public
+  verification values instead, recorded when they were printed), not the members' codes;
 - ``images/``: the scan files as ingested, or with ``mask_signatures`` ``masked/``: every page
   as PNG with the voter's signature area painted white (a signature identifies the voter);
 - ``ket-qua/``: the minutes and spreadsheets, if the count was tallied;
@@ -65,6 +67,8 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
             source.backup(target)  # a consistent snapshot, even while someone reviews
         source.close()
         target.close()
+        with Store.open(copy.parent) as sealed:
+            sealed.seal_for_archive()  # no key that signs ballot codes, no member's code
         entries[STORE_FILE] = copy.read_bytes()
         if mask_signatures:
             ctx = reading_context(store)
