@@ -34,11 +34,19 @@ from omr.settings import DEFAULT, ReaderSettings
 class Context:
     """What the reader must know of the conference."""
 
-    key: bytes  # verifies the ballot codes
+    key: bytes | None  # verifies the ballot codes; None in an audit archive, which has none
     layouts: dict[str, Layout]  # every layout printed, by hash
     batches: frozenset[str]  # every batch printed
     serials: frozenset[str] = frozenset()  # every serial issued (batches printed with --serials)
     settings: ReaderSettings = field(default=DEFAULT)
+    code_digests: frozenset[str] = frozenset()  # verify the codes when there is no key
+
+    def authentic(self, code: payload.BallotCode, mac: str) -> bool:
+        """Whether ``code`` signed with ``mac`` was printed for this conference: by its MAC
+        with the key, else by its public verification value."""
+        if self.key:
+            return payload.is_authentic(code, mac, self.key)
+        return payload.code_digest(payload.signed_text(code, mac)) in self.code_digests
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,7 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         code, mac = payload.decode(hit.text)
     except payload.PayloadFormatError:
         return _foreign("the QR code is not a ballot code")
-    if not payload.is_authentic(code, mac, ctx.key):
+    if not ctx.authentic(code, mac):
         return _foreign("the ballot code is not signed for this conference (forged, or a ballot "
                         "of another conference)")
     ident = {"batch": code.batch, "page": code.page, "pages": code.pages, "serial": code.serial,

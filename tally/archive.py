@@ -3,7 +3,9 @@ next level up (``tinnhiem export DIR --audit``), and auditing a folder or such a
 
 The archive is a ZIP file, readable by its owner only, holding:
 
-- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log);
+- ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log),
+  without its secrets: not the key that signs ballot codes (the codes are checked by their public
+  verification values instead, recorded when they were printed), not the members' codes;
 - ``images/``: the scan files as ingested, or with ``mask_signatures`` ``masked/``: every page
   as PNG with the voter's signature area painted white (a signature identifies the voter);
 - ``ket-qua/``: the minutes and spreadsheets, if the count was tallied;
@@ -13,10 +15,8 @@ The archive is a ZIP file, readable by its owner only, holding:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import os
 import sqlite3
@@ -32,7 +32,7 @@ from ballotgen.errors import InputFileError, OutputError
 from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_store
-from tally.export import readings_csv
+from tally.export import csv_text, readings_csv
 from tally.files import refuse_existing
 from tally.publish import OUTPUT_DIR
 from tally.scan import reading_context
@@ -67,6 +67,8 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
             source.backup(target)  # a consistent snapshot, even while someone reviews
         source.close()
         target.close()
+        with Store.open(copy.parent) as sealed:
+            sealed.seal_for_archive()  # no key that signs ballot codes, no member's code
         entries[STORE_FILE] = copy.read_bytes()
         if mask_signatures:
             ctx = reading_context(store)
@@ -129,13 +131,9 @@ def _sha256(data: bytes | Path) -> str:
 
 
 def _decisions_csv(store: Store) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"])
-    for d in store.decisions():
-        writer.writerow([d.id, d.ballot, "" if d.person is None else d.person, d.value, d.before,
-                         d.reviewer, d.note, d.at])
-    return out.getvalue()
+    return csv_text(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"],
+                    ([d.id, d.ballot, d.person, d.value, d.before, d.reviewer, d.note, d.at]
+                     for d in store.decisions()))
 
 
 def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,

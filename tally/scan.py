@@ -73,7 +73,9 @@ def reading_context(store: Store) -> Context:
             layouts[layout.hash] = layout
         if batch.serials:
             serials |= store.issued_serials(batch.code)
-    return Context(store.secret(), layouts, frozenset(batches), frozenset(serials))
+    key = store.secret() or None  # an audit archive holds no key: its codes verify by digest
+    digests = frozenset() if key else frozenset(store.code_digests())
+    return Context(key, layouts, frozenset(batches), frozenset(serials), code_digests=digests)
 
 
 def expand(inputs: list[Path]) -> list[Path]:

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ballotgen import payload
 from ballotgen.conference import Conference
 from ballotgen.errors import ConferenceError
 from ballotgen.layout import Layout
@@ -118,6 +119,21 @@ MIGRATIONS: tuple[str, ...] = (
         expires REAL NOT NULL        -- Unix time
     );
     """,
+    # 4: the committee, whose members log in with a personal code kept only as its SHA-256; and
+    # the public verification value of every ballot code printed, so that an audit archive can
+    # check the codes without the key (ballotgen.payload.code_digest).
+    """
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        code_sha256 TEXT UNIQUE      -- NULL in an audit archive
+    );
+    CREATE TABLE code_digests (
+        digest TEXT PRIMARY KEY,
+        batch TEXT NOT NULL REFERENCES batches(code)
+    );
+    """,
 )
 
 
@@ -184,6 +200,15 @@ class Decision:
 
 
 _DECISION_COLUMNS = "id, ballot, person, value, before, reviewer, note, at"  # Decision's fields
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the counting committee, as given to the conference."""
+
+    id: int
+    name: str
+    role: str
 LOCK_SECONDS = 15 * 60  # a ballot opened and left alone is free again after this
 
 
@@ -287,7 +312,9 @@ class Store:
     # ---------------------------------------------------------------- printed batches
 
     def record_batch(self, batch: Batch, layout: Layout, *, pdf_name: str, pdf_sha256: str) -> None:
-        """Record a print run (and its serials) as issued, in one transaction."""
+        """Record a print run (and its serials) as issued, in one transaction, with the public
+        verification value of every code printed; the event binds them to the log."""
+        digests = _code_digests(batch, layout, self.secret())
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash, layout,"
@@ -297,10 +324,12 @@ class Store:
             if batch.serials:
                 db.executemany("INSERT INTO serials (serial, batch, copy) VALUES (?, ?, ?)",
                                [(s, batch.code, i + 1) for i, s in enumerate(batch.serials)])
+            db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
+                           [(d, batch.code) for d in digests])
             _append_event(db, "ballots_printed", {
                 "batch": batch.code, "copies": batch.copies, "pages": len(layout.pages),
                 "layout_hash": layout.hash, "serials": bool(batch.serials),
-                "pdf_sha256": pdf_sha256})
+                "pdf_sha256": pdf_sha256, "codes_sha256": codes_sha256(digests)})
 
     def batches(self) -> list[BatchRecord]:
         rows = self._db.execute(
@@ -317,6 +346,81 @@ class Store:
     def issued_serials(self, batch_code: str) -> set[str]:
         rows = self._db.execute("SELECT serial FROM serials WHERE batch = ?", (batch_code,))
         return {r[0] for r in rows}
+
+    def code_digests(self, batch_code: str | None = None) -> set[str]:
+        """The verification values of the codes printed (in batch ``batch_code``, or in all)."""
+        rows = self._db.execute("SELECT digest FROM code_digests WHERE ?1 IS NULL OR batch = ?1",
+                                (batch_code,))
+        return {r[0] for r in rows}
+
+    def seal_for_archive(self) -> None:
+        """Make this store (a copy for an audit archive) hold no secret: the key of the ballot
+        codes and the members' codes are erased, with no trace left in the file. A batch printed
+        before verification values were recorded gets them now, while the key is still here."""
+        key = self.secret()
+        with self._transaction() as db:
+            for batch in self.batches():
+                if not db.execute("SELECT 1 FROM code_digests WHERE batch = ?",
+                                  (batch.code,)).fetchone():
+                    record = Batch(batch.code, batch.copies,
+                                   tuple(sorted(self.issued_serials(batch.code))) or None)
+                    layout = self.layout(batch.layout_hash)
+                    db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
+                                   [(d, batch.code) for d in _code_digests(record, layout, key)])
+        self._db.execute("PRAGMA secure_delete = ON")  # erased content is overwritten
+        with self._transaction() as db:
+            db.execute("UPDATE conference SET secret = X''")
+            db.execute("UPDATE members SET code_sha256 = NULL")
+        self._db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no WAL
+        self._db.execute("VACUUM")
+
+    # ---------------------------------------------------------------- the committee
+
+    def add_members(self, members: list[tuple[str, str, str]]) -> list[Member]:
+        """Add committee members, each ``(name, role, SHA-256 of their code)``, in one
+        transaction.
+
+        Raises
+        ------
+        ConferenceError
+            A name is already a member's. Nothing is recorded then.
+        """
+        added = []
+        with self._transaction() as db:
+            for name, role, code_sha256 in members:
+                try:
+                    cursor = db.execute("INSERT INTO members (name, role, code_sha256) VALUES"
+                                        " (?, ?, ?)", (name, role, code_sha256))
+                except sqlite3.IntegrityError:
+                    raise ConferenceError(f"{name}: already a member of the committee",
+                                          remedy="Give each member once.") from None
+                added.append(Member(cursor.lastrowid, name, role))
+                _append_event(db, "member_added", {"id": cursor.lastrowid, "name": name,
+                                                   "role": role})
+        return added
+
+    def members(self) -> list[Member]:
+        rows = self._db.execute("SELECT id, name, role FROM members ORDER BY id")
+        return [Member(*row) for row in rows]
+
+    def member_by_code(self, code_sha256: str) -> Member | None:
+        """The member whose code has this SHA-256, or None."""
+        row = self._db.execute("SELECT id, name, role FROM members WHERE code_sha256 = ?",
+                               (code_sha256,)).fetchone()
+        return Member(*row) if row else None
+
+    def member(self, member_id: int) -> Member | None:
+        row = self._db.execute("SELECT id, name, role FROM members WHERE id = ?",
+                               (member_id,)).fetchone()
+        return Member(*row) if row else None
+
+    def replace_member_codes(self, codes: dict[int, str]) -> None:
+        """Give members new codes (by id, the SHA-256 of each); the old ones stop working."""
+        with self._transaction() as db:
+            for member_id, code_sha256 in codes.items():
+                db.execute("UPDATE members SET code_sha256 = ? WHERE id = ?",
+                           (code_sha256, member_id))
+            _append_event(db, "member_codes_issued", {"members": sorted(codes)})
 
     # ---------------------------------------------------------------- scanned files and pages
 
@@ -499,6 +603,18 @@ class Store:
                 problems.append(f"event {seq} ({kind}): its content was changed")
             prev = hash_
         return problems
+
+
+def codes_sha256(digests: set[str] | list[str]) -> str:
+    """One hash over a batch's code verification values, for its event in the log."""
+    return hashlib.sha256("\n".join(sorted(digests)).encode("ascii")).hexdigest()
+
+
+def _code_digests(batch: Batch, layout: Layout, key: bytes) -> list[str]:
+    """The verification value of every code printed in ``batch`` (every page, every serial)."""
+    copies = range(batch.copies) if batch.serials else range(1)  # else every copy is the same
+    return [payload.code_digest(text) for copy in copies for text in
+            batch.qr_texts(layout, key, copy)]
 
 
 def _connect(path: Path) -> sqlite3.Connection:
