@@ -187,6 +187,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             spill_mm2=_rounded(list(spill), 2),  # type: ignore[arg-type]
             line_mm2=_rounded([b.line_mm2 for b in boxes], 2),  # type: ignore[arg-type]
+            blot_mm2=_rounded([b.blot_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
             surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
             outline=_rounded([b.outline or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]

@@ -90,8 +90,23 @@ def register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
 
     Three or four discs fix the transform. With fewer, or when their fit fails its checks, the
     page is placed from its printed table (:func:`omr.table.find_table`), the discs found
-    joining in; it fails only when the table cannot be placed either.
+    joining in. When that fails too and the code's corners were used for the first guess, the
+    page is placed once more from the code's centre and size alone, the skew taken from the
+    table's rules: a code whose corners were found a few degrees off (a smudged or warped
+    symbol) must not lose a page whose discs and table are plain to see.
     """
+    found = _register(image, layout, page, code, dpi, settings)
+    if isinstance(found, Registration) or code.corners is None:
+        return found
+    sides = np.roll(code.corners, -1, axis=0) - code.corners
+    by_centre = _register(image, layout, page,
+                          CodeHit(code.text, code.centre, None,
+                                  side_px=float(np.hypot(*sides.T).mean())), dpi, settings)
+    return by_centre if isinstance(by_centre, Registration) else found
+
+
+def _register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
+              dpi: float | None, settings: ReaderSettings) -> Registration | RegistrationFailure:
     s = settings
     guess, scale = _first_guess(image, layout, page, code, dpi)
     radius_mm = s.search_radius_mm if code.corners is not None else s.search_radius_no_corners_mm

@@ -87,6 +87,9 @@ class BoxScore:
     # Median darkness along the box's printed outline: near 1 where the outline shows, as dark
     # as the surround where the box is not on the scan (None: not measured, older readings).
     outline: float | None = None
+    # Ink of blots, not in ink_mm2: small solid round shapes, broader than a pen's line (a drop
+    # of ink, a splash of toner), which no voter's cross or tick is.
+    blot_mm2: float = 0.0
 
     @property
     def stroke_score(self) -> float:
@@ -238,14 +241,19 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline)
     labels, with_lines = ink
     kept = _drop_lines_across(labels, with_lines, line_sd_mm=line_sd_mm)
+    blots = _blots(labels, kept)
+    blot = float(np.isin(labels, np.flatnonzero(blots)).sum()) / PX_PER_MM**2 if blots.any() \
+        else 0.0
+    kept &= ~blots
     line = 0.0
-    for label in np.flatnonzero(with_lines & ~kept):
+    for label in np.flatnonzero(with_lines & ~kept & ~blots):
         pixels = labels == label
         if float(inner[pixels].mean()) >= fold_darkness:
             line += float(pixels.sum()) / PX_PER_MM**2
+
     if not kept.any():
         return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke, surround=surround,
-                        outline=outline)
+                        outline=outline, blot_mm2=blot)
     mask = kept[labels]
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
@@ -267,7 +275,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             shallow[label] = _straight(xs, ys, spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
-                    surround, outline)
+                    surround, outline, blot)
 
 
 def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
@@ -313,6 +321,34 @@ def outline_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int],
     sides = (dark[y0 - r:y0 + r + 1, x0:x1].max(axis=0), dark[y1 - r:y1 + r + 1, x0:x1].max(axis=0),
              dark[y0:y1, x0 - r:x0 + r + 1].max(axis=1), dark[y0:y1, x1 - r:x1 + r + 1].max(axis=1))
     return float(np.median(np.concatenate(sides)))
+
+
+BLOT_MAX_MM = 3.0  # a blot fits in a square this wide (a filled box is not a blot)
+BLOT_MIN_MM = 1.0  # … and is this thick at least, both ways (thicker than a pen's line)
+BLOT_SOLIDITY = 0.85  # … and fills this much of its convex hull (a drop: 0.9 and more; a small
+#                       cross, even blurred, leaves its notches: 0.6 or less)
+# A blot against the box's edge must be rounder still, or it is a stroke come in from outside:
+BLOT_EDGE_ASPECT = 1.5  # its longer side at most this many times its shorter
+BLOT_EDGE_SOLIDITY = 0.9
+
+
+def _blots(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """Which of the ``kept`` components are blots: small, thick and solid (BLOT_*); against
+    the interior's edge, round too (a stroke's end come in from outside is longer)."""
+    out = np.zeros_like(kept)
+    h, w = labels.shape
+    for label in np.flatnonzero(kept):
+        ys, xs = np.nonzero(labels == label)
+        bw, bh = (xs.max() - xs.min() + 1) / PX_PER_MM, (ys.max() - ys.min() + 1) / PX_PER_MM
+        if not (BLOT_MIN_MM <= min(bw, bh) and max(bw, bh) <= BLOT_MAX_MM):
+            continue
+        at_edge = xs.min() == 0 or ys.min() == 0 or xs.max() == w - 1 or ys.max() == h - 1
+        if at_edge and max(bw, bh) > BLOT_EDGE_ASPECT * min(bw, bh):
+            continue  # a stroke's end come in from outside
+        hull = cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32))
+        hull_px = cv2.contourArea(hull) + cv2.arcLength(hull, True) / 2 + 1  # pixels it covers
+        out[label] = len(xs) >= (BLOT_EDGE_SOLIDITY if at_edge else BLOT_SOLIDITY) * hull_px
+    return out
 
 
 def _drop_lines_across(labels: np.ndarray, kept: np.ndarray, *, line_sd_mm: float) -> np.ndarray:

@@ -214,3 +214,22 @@ def test_a_correction_too_small_to_resample_for_reads_as_resampling_would(issued
         assert reading.kind == "ballot", reading.reason
         assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
     assert [r.statuses for r in readings[0].rows] == [r.statuses for r in readings[1].rows]
+
+
+def test_a_page_whose_code_corners_are_found_turned_is_placed_by_its_discs(issued, drawer):
+    """A smudged or warped QR code whose corners come out 4° turned: the page is placed from
+    the code's centre and size, its skew from the table, and its discs are found."""
+    sheet = marked_sheet(issued, drawer.renderer, DPI, [0, 1, 2, 0, 1])
+    page = drawer.scan(sheet, skew=0.3)
+    hit = find_code(page.image)
+    c = np.radians(4.0)
+    turn = np.array([[np.cos(c), -np.sin(c)], [np.sin(c), np.cos(c)]])
+    centre = np.array(hit.centre)
+    turned = dataclasses.replace(hit, corners=(hit.corners - centre) @ turn.T + centre)
+    layout_page = issued.layout.pages[0]
+    registration = register(page.image, issued.layout, layout_page, turned, DPI, DEFAULT)
+    assert isinstance(registration, Registration), registration
+    assert registration.marks_found == 4
+    exact = register(page.image, issued.layout, layout_page, hit, DPI, DEFAULT)
+    assert np.abs(registration.matrix / registration.matrix[2, 2]
+                  - exact.matrix / exact.matrix[2, 2]).max() < 0.5

@@ -98,3 +98,24 @@ def test_a_pen_dragged_from_a_mark_deep_into_the_next_box_is_not_a_second_mark(i
     other.stroke(marks.wobbly_line((nxt.x + 4.0, nxt.y + 1.5), (nxt.x + 1.5, nxt.bottom - 1.5),
                                    np.random.default_rng(9)), HAND.ink)
     assert read_page(scanned(other), ctx).rows[0].reading in ("multi", "unclear")
+
+
+def test_a_blot_and_a_short_line_in_an_unmarked_row_are_not_a_vote(issued, drawer, ctx):
+    """A drop of ink and a short stroke beside it: no cross, no tick; a human decides."""
+    rows = issued.layout.pages[0].rows
+    sheet = drawer.sheet()
+    for row in rows[1:]:  # every other row marked as usual
+        sheet.stroke(marks.wobbly_line((row.boxes[0].x + 1.5, row.boxes[0].y + 1.5),
+                                       (row.boxes[0].right - 1.5, row.boxes[0].bottom - 1.5),
+                                       np.random.default_rng(row.person)), HAND.ink)
+        sheet.stroke(marks.wobbly_line((row.boxes[0].right - 1.5, row.boxes[0].y + 1.5),
+                                       (row.boxes[0].x + 1.5, row.boxes[0].bottom - 1.5),
+                                       np.random.default_rng(row.person + 9)), HAND.ink)
+    box = rows[0].boxes[0]
+    sheet.blot((box.x + 1.8, box.y + 2.5), 0.8, HAND.ink)
+    sheet.stroke([(box.x + 2.0, box.y + 4.6), (box.x + 2.1, box.y + 6.2)],
+                 Ink(marks.BLACK, 0.5, 0.15))
+    reading = read_page(scanned(sheet), ctx)
+    first = reading.rows[0]
+    assert first.blot_mm2[0] > 1.0 and first.reading in ("unclear", "blank"), first
+    assert first.flags and [r.reading for r in reading.rows[1:]] == ["cao"] * (len(rows) - 1)
