@@ -5,10 +5,12 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 SYSTEM_PACKAGES := fonts-liberation2 libzbar0
-TEST_PACKAGES := chromium  # the review page is tested in a real browser
+TEST_PACKAGES := chromium libtiff-tools  # a real browser for review; tiffcp for TIFF variants
 DEMO ?= demo-output
 COMMITTEE := --committee "Nguyễn Thị Lan:Trưởng ban" --committee "Đỗ Văn Minh:Thành viên" \
   --committee "Hoàng Thu Trang:Thành viên"
+MEMBERS := --member "Nguyễn Thị Lan:Trưởng ban" --member "Đỗ Văn Minh:Thành viên" \
+  --member "Hoàng Thu Trang:Thành viên"
 
 .PHONY: demo test setup system-packages test-packages benchmark clean
 
@@ -24,6 +26,7 @@ demo: setup
 	  --title "Hội nghị lấy phiếu tín nhiệm đối với người giữ chức vụ do Hội đồng nhân dân bầu" \
 	  --date 2026-12-16 --place "Bình An" --summoned 45
 	$(BIN)/tinnhiem print $(DEMO)/ubnd --copies 95 -o $(DEMO)/ubnd/phieu.pdf
+	umask 077 && $(BIN)/tinnhiem committee $(DEMO)/ubnd $(MEMBERS) > $(DEMO)/ubnd-ma-thanh-vien.txt
 	$(BIN)/tinnhiem simulate $(DEMO)/so-khdt --voters 38 -o $(DEMO)/so-khdt/scans \
 	  --profile office --format pdf --seed 2026 --foreign 2
 	$(BIN)/tinnhiem simulate $(DEMO)/ubnd --voters 40 -o $(DEMO)/ubnd/scans \
@@ -51,7 +54,9 @@ demo: setup
 	@echo "                                    after a simulated committee resolved the flags"
 	@echo "  $(DEMO)/so-khdt-audit.zip         the audit archive of the first conference, verified"
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"
-	@echo "Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/)"
+	@echo "  $(DEMO)/ubnd-ma-thanh-vien.txt  the committee's personal codes for the review page"
+	@echo "Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/"
+	@echo "  and log in with a code from $(DEMO)/ubnd-ma-thanh-vien.txt to record decisions)"
 
 test: setup
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_PACKAGES)"

@@ -10,6 +10,11 @@ print run; the optional serial is random per ballot (``--serials``). ``mac`` is 
 everything before it, keyed with the conference's secret (kept in its store), so nobody without
 the store can make a code that verifies. Without serials the code is identical on every copy, so it
 identifies no voter (rule 11 of domain.md).
+
+Each code printed also has a public **verification value**, :func:`code_digest`: a slow salted
+hash of its whole text. An audit archive carries these instead of the key, so it can tell a
+printed code from any other without being able to make one: a forger would have to find the
+50-bit MAC by trying 2⁵⁰ values through the slow hash.
 """
 
 from __future__ import annotations
@@ -25,6 +30,8 @@ FORMAT_VERSION = "TN1"
 TOKEN_CHARS = 10  # base32 characters of batch codes, serials, layout hashes and MACs
 KEY_BYTES = 32
 MAX_PAGES = 99
+DIGEST_SALT = b"tinnhiem ballot code verification"
+DIGEST_ITERATIONS = 5_000  # PBKDF2-HMAC-SHA256 rounds: about 3 ms per code
 
 _B32 = "[A-Z2-7]{%d}" % TOKEN_CHARS
 _PATTERN = re.compile(
@@ -79,8 +86,19 @@ def _mac(unsigned: str, key: bytes) -> str:
 
 def encode(code: BallotCode, key: bytes) -> str:
     """The signed text to put in the QR code."""
-    unsigned = code.unsigned_text()
-    return f"{unsigned}-{_mac(unsigned, key)}"
+    return signed_text(code, _mac(code.unsigned_text(), key))
+
+
+def signed_text(code: BallotCode, mac: str) -> str:
+    """The text of ``code`` signed with ``mac``, as :func:`encode` writes it."""
+    return f"{code.unsigned_text()}-{mac}"
+
+
+def code_digest(text: str) -> str:
+    """The public verification value of a signed code's text (hex): it verifies the code
+    without the key, and does not let anyone make another."""
+    return hashlib.pbkdf2_hmac("sha256", text.encode("ascii"), DIGEST_SALT,
+                               DIGEST_ITERATIONS).hex()
 
 
 def decode(text: str) -> tuple[BallotCode, str]:

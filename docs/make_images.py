@@ -49,6 +49,7 @@ def review_screenshots(out: Path) -> None:
     from playwright.sync_api import sync_playwright
     from waitress import create_server
 
+    from tally.committee import add_members
     from tally.prepare import create_conference, print_ballots, simulate_vote
     from tally.review.app import create_app
     from tally.scan import scan_stack
@@ -65,14 +66,15 @@ def review_screenshots(out: Path) -> None:
                       foreign=1, rates={"multi_mark": 0.06, "blank_row": 0.04,
                                         "correction": 0.05, "crossed_name": 0.02})
         scan_stack(conf, [Path(tmp) / "scans" / "scan.pdf"], jobs=2)
+        ((_, code),) = add_members(conf, [("Nguyễn Thị Lan", "Trưởng ban")])
         server = create_server(create_app(conf), host="127.0.0.1", port=0)
         threading.Thread(target=server.run, daemon=True).start()
         base = f"http://127.0.0.1:{server.effective_port}"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 950})
-            page.goto(base + "/")
-            page.fill("input[name=name]", "Nguyễn Thị Lan")
+            page.goto(base + "/dang-nhap")
+            page.fill("input[name=code]", code)
             page.keyboard.press("Enter")
             page.wait_for_url(base + "/")
             page.screenshot(path=str(out / "review-queue.png"))

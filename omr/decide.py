@@ -17,7 +17,8 @@ How a mark is decided
    box, a fold or a crease, never is);
    *unclear* when it reaches ``faint_mm2`` (or half the page-relative level), when it is
    clearly darker on average than the page's empty boxes, or when a thin straight line runs
-   right across it (a fold or a crease, or a voter's single slash); otherwise *empty*. Ink that
+   right across it (a fold or a crease, or a voter's single slash) or a blot lies in it (a
+   small solid drop of ink or toner, which no cross or tick is); otherwise *empty*. Ink that
    enters across the box edge from a mark in the next box of the row, stays within
    ``spill_depth_mm`` of that edge, while new ink lies in the gap between the two boxes (a
    stroke crossing it), is taken for the neighbour's overshooting stroke: it is not counted as
@@ -69,7 +70,7 @@ class PageModel:
     empty_score: float  # the median of their mean darkness above each box's background
     mark_mm2: float  # a box with this much ink (and extent) is a mark on this page
     faint_mm2: float  # … with this much, unclear
-    empty_raw: float = 0.0  # the median of their mean darkness as scanned
+    empty_raw: float = 0.0  # the median of their ink-dark mean (BoxScore.score)
 
     def to_dict(self) -> dict:
         return {k: round(v, 4) for k, v in asdict(self).items()}
@@ -108,23 +109,36 @@ def spill_of(row: list[BoxScore], gaps_mm2: tuple[float, ...] = (),
     return [min(v, a) for v, a in zip(out, ink)]
 
 
+def unseen(surround: float, outline: float | None, s: ReaderSettings = DEFAULT) -> bool:
+    """True for a box that is not on the scanned sheet: its printed outline does not stand out
+    from the paper around it by ``min_outline_contrast`` (the box lies beyond the sheet's edge,
+    over the scanner's background, or under white-out or a blot). Readings that did not
+    measure the outline (``None``) fall back on the surround alone: darker than
+    ``max_surround`` is not paper."""
+    if outline is None:
+        return surround >= s.max_surround
+    return outline - surround < s.min_outline_contrast
+
+
 def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
                s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0,
                spill_mm2: float = 0.0, raw: float | None = None,
-               surround: float = 0.0) -> BoxStatus:
+               surround: float = 0.0, outline: float | None = None,
+               blot_mm2: float = 0.0) -> BoxStatus:
     """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
-    (``score`` above its background, ``raw`` as scanned), the ink of a dark straight line
-    across it (a slash) and the spill taken away from it (a box with spill is at least
-    unclear: the row's separation test then decides). A box whose ``surround`` is not paper
-    (it lies over the scanner's background beyond the sheet's edge) is unclear, never a mark."""
+    (``score`` above its background, ``raw`` its ink-dark mean), the ink of a dark straight
+    line across it (a slash), of blots in it, and the spill taken away from it (a box with
+    spill is at least unclear: the row's separation test then decides). A box not on the scanned sheet
+    (:func:`unseen`) is unclear, never a mark or empty."""
+    if unseen(surround, outline, s):  # the scanner's background, a torn corner, a blot
+        return BoxStatus.UNCLEAR
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
-            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm and surround < s.max_surround:
+            and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm:
         return BoxStatus.MARK
     dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
-    if surround >= s.max_surround:  # not on paper: the scanner's background, a torn corner
-        return BoxStatus.UNCLEAR
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
-            or dark or line_mm2 >= model.faint_mm2 or spill_mm2 > 0.0:
+            or dark or line_mm2 >= model.faint_mm2 or blot_mm2 >= model.faint_mm2 \
+            or spill_mm2 > 0.0:
         return BoxStatus.UNCLEAR
     return BoxStatus.EMPTY
 
@@ -175,15 +189,21 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     ink = tuple(b.ink_mm2 - sp for b, sp in zip(row, spilt))
     scores = tuple(b.stroke_score for b in row)
     lines = tuple(b.line_mm2 for b in row)
+    # A blot is ink that is no cross or tick: it makes its box unclear, not a mark, and weighs
+    # as ink when the row separates a mark from the boxes beside it.
     statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
-                                spill_mm2=sp, raw=b.score, surround=b.surround)
+                                blot_mm2=b.blot_mm2,
+                                spill_mm2=sp, raw=b.score, surround=b.surround,
+                                outline=b.outline)
                      for a, b, sp in zip(ink, row, spilt))
     clean = PageModel(0.0, model.empty_score, s.mark_mm2, s.faint_mm2)
     clean_marks = tuple(box_status(a, b.extent_mm, 0.0, clean, s) == BoxStatus.MARK
                         for a, b in zip(ink, row))
-    return statuses, row_reading(statuses, ink, scores, model, s, lines=lines,
+    with_blots = tuple(a + b.blot_mm2 for a, b in zip(ink, row))
+    return statuses, row_reading(statuses, with_blots, scores, model, s, lines=lines,
                                  clean_marks=clean_marks, raws=tuple(b.score for b in row),
-                                 off_paper=tuple(b.surround >= s.max_surround for b in row)), spilt
+                                 off_paper=tuple(unseen(b.surround, b.outline, s) for b in row)
+                                 ), spilt
 
 
 ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
@@ -224,10 +244,12 @@ def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], 
     if not rows or not rows[0].ink_mm2:
         return None
     zeros = (0.0,) * len(LEVELS)
-    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur)
-              for sc, ext, ink, line, st, sur
+    boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur, outline=out,
+                       blot_mm2=blot)
+              for sc, ext, ink, line, st, sur, out, blot
               in zip(r.scores, r.extents_mm, r.ink_mm2, r.line_mm2 or zeros,
-                     r.stroke_scores or r.scores, r.surround or zeros)] for r in rows]
+                     r.stroke_scores or r.scores, r.surround or zeros,
+                     r.outline or (None,) * len(LEVELS), r.blot_mm2 or zeros)] for r in rows]
     model = page_model(boxes, s)
     out = []
     for row, r in zip(boxes, rows):

@@ -47,11 +47,14 @@ def _pyzbar():  # noqa: ANN202 - returns pyzbar.decode or None
 @dataclass(frozen=True)
 class CodeHit:
     """A decoded QR code and where it is. ``corners`` (4, 2) are the symbol's own top-left,
-    top-right, bottom-right and bottom-left corners in image pixels (None from pyzbar)."""
+    top-right, bottom-right and bottom-left corners in image pixels (None from pyzbar, which
+    gives the symbol's outline but not which corner is which: then ``side_px`` is the mean side
+    of that outline, so the page's resolution is still measured on the code)."""
 
     text: str
     centre: tuple[float, float]
     corners: np.ndarray | None
+    side_px: float | None = None
 
 
 CORNER_CROP = (0.45, 0.3)  # width and height fractions of the page searched first in each corner
@@ -85,8 +88,17 @@ def _pyzbar_codes(image: np.ndarray) -> list[CodeHit]:
     if pyzbar_decode is None or image.size == 0:
         return []
     return [CodeHit(r.data.decode("ascii", "replace"),
-                    (r.rect.left + r.rect.width / 2, r.rect.top + r.rect.height / 2), None)
+                    (r.rect.left + r.rect.width / 2, r.rect.top + r.rect.height / 2), None,
+                    _mean_side(r.polygon))
             for r in pyzbar_decode(image) if r.type == "QRCODE"]
+
+
+def _mean_side(polygon: list) -> float | None:
+    """Mean side (px) of a symbol's outline of four points, in whatever order round it."""
+    if len(polygon) != 4:
+        return None
+    points = np.array([(p.x, p.y) for p in polygon], float)
+    return float(np.hypot(*(np.roll(points, -1, axis=0) - points).T).mean())
 
 
 def _zxing(crop: np.ndarray, offset: tuple[int, int]) -> CodeHit | None:

@@ -17,29 +17,36 @@ import numpy as np
 
 from ballotgen import payload
 from ballotgen.layout import Layout, PageLayout, Rect
+from omr.blank import is_blank
 from omr.decide import decide_row, name_level, page_model, row_flags
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (BoxScore, above_background, blank_reference, box_score, darkness,
-                       find_outline, ink_levels, interior, new_ink_mm2, outline_correction)
+from omr.score import (BoxScore, above_background, above_paper, blank_reference, box_score,
+                       darkness, find_outline, ink_levels, interior, new_ink_mm2,
+                       outline_correction, strike_ink_mm2, surround_darkness)
 from omr.settings import DEFAULT, ReaderSettings
-
-# A resolution, not a limit: every limit the reader applies is in ReaderSettings.
-BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.blank_*)
 
 
 @dataclass(frozen=True)
 class Context:
     """What the reader must know of the conference."""
 
-    key: bytes  # verifies the ballot codes
+    key: bytes | None  # verifies the ballot codes; None in an audit archive, which has none
     layouts: dict[str, Layout]  # every layout printed, by hash
     batches: frozenset[str]  # every batch printed
     serials: frozenset[str] = frozenset()  # every serial issued (batches printed with --serials)
     settings: ReaderSettings = field(default=DEFAULT)
+    code_digests: frozenset[str] = frozenset()  # verify the codes when there is no key
+
+    def authentic(self, code: payload.BallotCode, mac: str) -> bool:
+        """Whether ``code`` signed with ``mac`` was printed for this conference: by its MAC
+        with the key, else by its public verification value."""
+        if self.key:
+            return payload.is_authentic(code, mac, self.key)
+        return payload.code_digest(payload.signed_text(code, mac)) in self.code_digests
 
 
 @dataclass(frozen=True)
@@ -72,9 +79,10 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     if dark > s.dark_page_fraction:  # before the blank test: a uniform page shows no ink
         return _unreadable(f"the page is almost entirely dark ({dark:.0%} of it): the scanner's "
                            "lid open, a sheet face down, or a negative image", 0, {})
-    if is_blank(grey, page.dpi, s):
-        return PageReading("blank")
+    blank = is_blank(grey, page.dpi, s)
     clock.lap("blank test")
+    if blank:
+        return PageReading("blank")
     hit = find_code(grey)
     clock.lap("QR code")
     if hit is None:
@@ -83,7 +91,7 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         code, mac = payload.decode(hit.text)
     except payload.PayloadFormatError:
         return _foreign("the QR code is not a ballot code")
-    if not payload.is_authentic(code, mac, ctx.key):
+    if not ctx.authentic(code, mac):
         return _foreign("the ballot code is not signed for this conference (forged, or a ballot "
                         "of another conference)")
     ident = {"batch": code.batch, "page": code.page, "pages": code.pages, "serial": code.serial,
@@ -114,7 +122,8 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         return _unreadable(f"only {agreeing:.0%} of the printed boxes are where the registration "
                            "puts them", registration.marks_found, ident)
     clock.lap("warp, darkness, outline fit")
-    if correction is not None:  # resample once more, so names and free areas line up too
+    if correction is not None and _largest_shift_mm(correction, boxes) >= s.refine_min_mm:
+        # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
         dark = darkness(warp(grey, registration, layout, border=paper), layout, inked)
         residual, agreeing = outline_correction(dark, boxes, layout.box_line,
@@ -156,7 +165,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             dark, box, shift, levels, inset_mm=s.ink_inset_mm, speck_mm2=s.speck_mm2,
             spill_depth_mm=s.spill_depth_mm, line_sd_mm=s.line_sd_mm,
             fold_darkness=s.fold_darkness, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
-            fill=s.fill_darkness)
+            fill=s.fill_darkness, outline_mm=layout.box_line, spill_line_sd_mm=s.spill_line_sd_mm)
 
     measured = [[measure(box, shift) for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]
@@ -164,7 +173,9 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
         return _unreadable("the boxes do not line up with the page (their insides are as dark as "
                            "ink)", registration.marks_found, ident)
     model = page_model(measured, s)
-    names = [round(new_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm), 2)
+    names = [round(strike_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm,
+                                  min_stroke_mm=s.name_stroke_min_mm, band_mm=s.name_band_mm,
+                                  ink_darkness=s.name_darkness), 2)
              for row in page_layout.rows]
     crossed_level = name_level(names, s)
     rows = []
@@ -180,8 +191,10 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             spill_mm2=_rounded(list(spill), 2),  # type: ignore[arg-type]
             line_mm2=_rounded([b.line_mm2 for b in boxes], 2),  # type: ignore[arg-type]
+            blot_mm2=_rounded([b.blot_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
-            surround=_rounded([b.surround for b in boxes], 3)))  # type: ignore[arg-type]
+            surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
+            outline=_rounded([b.outline or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
@@ -258,7 +271,8 @@ def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],
               inset_mm: float) -> np.ndarray:
     """The interior of the row's box with the least mean darkness (almost certainly empty)."""
-    interiors = [interior(dark, box, shift, inset_mm) for box, shift in zip(boxes, shifts)]
+    interiors = [above_paper(interior(dark, box, shift, inset_mm), surround_darkness(dark, box, shift))
+                 for box, shift in zip(boxes, shifts)]
     return min(interiors, key=lambda a: float(a.mean()) if a.size else np.inf)
 
 
@@ -274,15 +288,17 @@ def _largest_shift_mm(correction: np.ndarray, boxes: list) -> float:
 
 
 class _Clock:
-    """Adds the time since the previous lap to ``timings[stage]`` (nothing if timings is None)."""
+    """Adds the processor time since the previous lap to ``timings[stage]`` (nothing if timings
+    is None): the time this process's threads spent, whatever else the machine runs, so the
+    figures are per core even on a busy machine."""
 
     def __init__(self, timings: dict[str, float] | None) -> None:
         self.timings = timings
-        self.last = time.perf_counter()
+        self.last = time.process_time()
 
     def lap(self, stage: str) -> None:
         if self.timings is not None:
-            now = time.perf_counter()
+            now = time.process_time()
             self.timings[stage] = self.timings.get(stage, 0.0) + now - self.last
             self.last = now
 
@@ -303,39 +319,3 @@ def dark_share(image: np.ndarray, s: ReaderSettings = DEFAULT) -> float:
     """The share of ``image`` ((H, W) uint8) darker than ``s.dark_grey``, from a sample."""
     sample = image[::DARK_SAMPLE_STEP, ::DARK_SAMPLE_STEP]
     return float((sample < s.dark_grey).mean()) if sample.size else 0.0
-
-
-def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
-    """True for a page with (almost) no ink away from its edges: a blank duplex back.
-
-    Ink is what is clearly darker than the paper around it: by half the page's own range of
-    grey, between ``blank_min_contrast`` and ``blank_contrast`` grey levels. Dark regions
-    reaching the image's border are not ink: the scanner's background beyond a skewed or
-    shifted sheet, a dark scanner edge.
-
-    Parameters
-    ----------
-    image : (H, W) uint8
-    dpi : the file's resolution, or None (then an A4 width is assumed)
-    """
-    h, w = image.shape
-    if h < 50 or w < 50:
-        return int(image.max()) - int(image.min()) < 60
-    px_per_mm = (dpi / 25.4) if dpi else w / 210.0
-    scale = BLANK_PX_PER_MM / px_per_mm
-    small = cv2.medianBlur(cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA), 3)
-    paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
-    # Clearly darker than the paper around it, on this page's own contrast: light print on grey
-    # paper (toner saving, a dim scanner) is still print; a front showing through is not.
-    low, high = np.percentile(small, (0.1, 99.0))
-    contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
-    dark = ((paper.astype(np.int16) - small) > contrast).astype(np.uint8)
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
-    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
-    at_border = (x == 0) | (y == 0) | (x + stats[:, cv2.CC_STAT_WIDTH] >= dark.shape[1]) | \
-        (y + stats[:, cv2.CC_STAT_HEIGHT] >= dark.shape[0])
-    at_border[0] = True  # the background label
-    ink = ~at_border[labels]
-    m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
-    inner = ink[m:-m, m:-m]
-    return inner.size > 0 and float(inner.mean()) < s.blank_ink_fraction

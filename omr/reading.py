@@ -30,12 +30,14 @@ class RowReading:
     ink_mm2: tuple[float, ...] = ()  # area of ink in each box (readings before 2026-12: none)
     spill_mm2: tuple[float, ...] = ()  # … of it taken for a neighbouring mark's overshoot
     line_mm2: tuple[float, ...] = ()  # ink of dark straight lines right across a box (slashes)
+    blot_mm2: tuple[float, ...] = ()  # ink of small solid blots in a box (drops, splashes)
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
+    outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround")
+               "stroke_scores", "surround", "outline", "blot_mm2")
 
 
 @dataclass(frozen=True)

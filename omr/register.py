@@ -90,8 +90,23 @@ def register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
 
     Three or four discs fix the transform. With fewer, or when their fit fails its checks, the
     page is placed from its printed table (:func:`omr.table.find_table`), the discs found
-    joining in; it fails only when the table cannot be placed either.
+    joining in. When that fails too and the code's corners were used for the first guess, the
+    page is placed once more from the code's centre and size alone, the skew taken from the
+    table's rules: a code whose corners were found a few degrees off (a smudged or warped
+    symbol) must not lose a page whose discs and table are plain to see.
     """
+    found = _register(image, layout, page, code, dpi, settings)
+    if isinstance(found, Registration) or code.corners is None:
+        return found
+    sides = np.roll(code.corners, -1, axis=0) - code.corners
+    by_centre = _register(image, layout, page,
+                          CodeHit(code.text, code.centre, None,
+                                  side_px=float(np.hypot(*sides.T).mean())), dpi, settings)
+    return by_centre if isinstance(by_centre, Registration) else found
+
+
+def _register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
+              dpi: float | None, settings: ReaderSettings) -> Registration | RegistrationFailure:
     s = settings
     guess, scale = _first_guess(image, layout, page, code, dpi)
     radius_mm = s.search_radius_mm if code.corners is not None else s.search_radius_no_corners_mm
@@ -255,16 +270,21 @@ def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: 
 
 def _first_guess(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit,
                  dpi: float | None) -> tuple[np.ndarray, float]:
-    """A similarity transform (mm → px) from the QR code, and the scale in px per mm."""
+    """A similarity transform (mm → px) from the QR code, and the scale in px per mm.
+
+    The scale is measured on the code (its side over its printed size), so a file's missing or
+    wrong resolution does not matter; only a code found without its outline falls back on
+    ``dpi``, then on the page's width."""
+    modules = len(qr_modules(code.text))
+    symbol_mm = page.qr.w * modules / (modules + 8)  # the quiet zone is 4 modules each side
     if code.corners is not None:
-        modules = len(qr_modules(code.text))
-        symbol_mm = page.qr.w * modules / (modules + 8)  # the quiet zone is 4 modules each side
         top = code.corners[1] - code.corners[0]
         left = code.corners[3] - code.corners[0]
         scale = (np.hypot(*top) + np.hypot(*left)) / 2 / symbol_mm
         angle = np.arctan2(top[1], top[0])
     else:
-        scale = (dpi / 25.4) if dpi else image.shape[1] / layout.width
+        scale = code.side_px / symbol_mm if code.side_px else \
+            (dpi / 25.4) if dpi else image.shape[1] / layout.width
         upside_down = code.centre[1] > image.shape[0] / 2
         angle = np.pi if upside_down else 0.0
     c, s = np.cos(angle) * scale, np.sin(angle) * scale

@@ -14,8 +14,10 @@ darkness 0 (the local paper) … 1 (printed black); a range is two limits, ``…
 
 Resolutions and search strategies are not limits and stay beside the code that uses them
 (``register.PX_PER_MM``, ``SKEW_PX_PER_MM``, ``SKEW_STEP_NO_CORNERS_DEG``,
-``TABLE_COARSE_ROWS``, ``read.BLANK_PX_PER_MM``): they say how the reader looks, not what it
-accepts. A recorded dict that lacks a limit takes its default. Versions 1 and 2 were recorded only
+``TABLE_COARSE_ROWS``, ``blank.BLANK_PX_PER_MM``): they say how the reader looks, not what it
+accepts. A recorded dict that lacks a limit takes its default, except where a later version
+added a limit that changed what older readers did: a version 3 dict reads with
+``refine_min_mm`` 0, as version 3 read. Versions 1 and 2 were recorded only
 while this reader was being built (no conference was read with them), so their readings re-read
 with today's measurements; a dict from a newer reader, or naming a limit this one does not know,
 is refused rather than half understood.
@@ -28,7 +30,10 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 3  # 2: the registration limits joined; 3: background, folds, names, write-ins
+SETTINGS_VERSION = 4  # 2: the registration limits joined; 3: background, folds, names, write-ins;
+#                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
+#                       the paper around them, min_outline_contrast, names by strokes
+#                       through the printed text
 
 
 @dataclass(frozen=True)
@@ -84,12 +89,18 @@ class ReaderSettings:
     # Mean darkness guards a light mark that the pixel level misses: a box darker on average
     # than the page's empty boxes (their median) by ``faint_score_margin`` is unclear.
     faint_score_margin: float = 0.03
-    # … and a box darker as scanned than the page's empty boxes by ``raw_score_margin``: a blob
-    # broader than a stroke, which the background removal above takes away with a stain.
+    # … and a box whose pixels as dark as ink (their mean, ``BoxScore.score``) exceed the
+    # empty boxes' by ``raw_score_margin``: a blob broader than a stroke, which the background
+    # removal above takes away with a stain (a grey blotch of the paper is lighter than ink).
     raw_score_margin: float = 0.08
-    # A box whose surroundings (a ring 1-2 mm outside it) are darker than this in the median
-    # is not on paper: it lies over the scanner's background beyond the sheet's edge. Its row
-    # is unclear, whatever its ink.
+    # A box is measured above the paper just around it (a ring 1-2 mm outside it, median), so
+    # a mottled or stained sheet is no darker inside an empty box than around it. A box whose
+    # printed outline does not stand out from that ring by ``min_outline_contrast`` is not on
+    # the scanned sheet (beyond its edge, over the scanner's background, under a blot or
+    # white-out): its row is unclear, whatever its ink. The printed outline is near 1; the
+    # darkest paper textures measured were near 0.35. Readings from before the outline was
+    # measured fall back on the ring alone: darker than ``max_surround`` is not paper.
+    min_outline_contrast: float = 0.3
     max_surround: float = 0.3
 
     # --- Rows. One mark beside boxes that are only unclear reads as that mark when the
@@ -100,8 +111,12 @@ class ReaderSettings:
     row_separation: float = 0.3
     # Ink that enters a box across its edge from a mark in the next box of the row, and reaches
     # no further than ``spill_depth_mm`` into it (from the outline; the box is 7.5 mm), belongs to
-    # that mark (an overshooting stroke), not to this box.
+    # that mark (an overshooting stroke), not to this box. So does one straight stroke from that
+    # edge, however deep, that does not reach the opposite edge (within ``spill_line_sd_mm`` of
+    # a straight line, a felt pen's width included: a pen dragged on from the mark); a voter's
+    # own mark is two strokes at an angle (a tick's or a cross's spread is 1 mm or more).
     spill_depth_mm: float = 3.2
+    spill_line_sd_mm: float = 0.45
 
     # ... and only when a stroke crosses the gap between the two boxes: at least
     # ``spill_gap_mm2`` of new ink between them, in the row.
@@ -110,7 +125,16 @@ class ReaderSettings:
     # --- Other new ink (mm² of ink where the blank ballot is white).
     # Over an untouched name at most 1.7 mm² (rough black-and-white scans); a line struck
     # through even a long name leaves 2.5 mm² or more.
-    name_crossed_mm2: float = 2.0
+    name_crossed_mm2: float = 4.5
+    # Only strokes count over a name: new ink in components at least ``name_stroke_min_mm``
+    # long (a blot, a dot of toner or a splash is not a line struck through a name), and only
+    # within ``name_band_mm`` above and below the printed name (a table rule that the scan bent
+    # into the cell, a stroke grazing the cell's edge, is not through the name).
+    # Struck ink is darker than ``name_darkness`` (above the cell's background): lighter than
+    # the ink of a box, since a stroke's length, not its darkness, tells it from noise.
+    name_stroke_min_mm: float = 5.0
+    name_band_mm: float = 1.0
+    name_darkness: float = 0.35
     # … on a page whose names all show new ink (bled print, a smear), the level rises to twice
     # the page's 25th percentile, up to 6 mm² (see decide.name_level).
     name_page_ratio: float = 2.0
@@ -175,17 +199,23 @@ class ReaderSettings:
     # agree (heavy marks hide some), ``min_outlines_weak`` when fewer than three discs were found
     # and after the correction, which must then move no box more than ``refine_tolerance_mm``.
     # Each box's own outline is then looked for ``relocate_mm`` around its corrected place.
+    # The page is resampled with the correction only when it moves some box by
+    # ``refine_min_mm`` or more: less than one registered pixel (0.125 mm), a correction is
+    # within the outlines' own noise (0.01-0.05 mm measured on scans with nothing to correct)
+    # and resampling would move nothing by a pixel; the per-box search absorbs it.
     refine_reach_mm: float = 1.8
     refine_tolerance_mm: float = 0.4
     min_outlines: float = 0.5
     min_outlines_weak: float = 0.8
     relocate_mm: float = 0.5
+    refine_min_mm: float = 0.1
 
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
-                    "spill_depth_mm", "name_crossed_mm2", "name_page_ratio",
+                    "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio", "name_stroke_min_mm",
+                    "name_band_mm", "name_darkness",
                     "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm",
                     "write_in_darkness", "signature_zone_from", "blank_ink_fraction",
                     "blank_contrast", "blank_min_contrast", "dark_page_fraction", "dark_grey",
@@ -195,7 +225,8 @@ class ReaderSettings:
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
                     "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
-        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin", "max_surround"):
+        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin", "max_surround",
+                               "min_outline_contrast"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
         if not self.faint_score_margin >= 0:
@@ -231,6 +262,8 @@ class ReaderSettings:
                              "search_radius_mm <= search_radius_no_corners_mm")
         if not self.table_fine_reach_mm <= self.table_reach_mm:
             raise ValueError("reader settings must satisfy table_fine_reach_mm <= table_reach_mm")
+        if not 0.0 <= self.refine_min_mm < self.refine_tolerance_mm:
+            raise ValueError("reader settings must satisfy 0 <= refine_min_mm < refine_tolerance_mm")
         if not self.relocate_mm <= self.refine_reach_mm:
             raise ValueError("reader settings must satisfy relocate_mm <= refine_reach_mm")
         for name in ("max_scale_error", "max_anisotropy", "min_ring_contrast"):
@@ -255,7 +288,10 @@ class ReaderSettings:
         unknown = set(d) - known - {"version"}
         if unknown:
             raise ValueError(f"unknown reader settings: {', '.join(sorted(unknown))}")
-        return cls(**{k: v for k, v in d.items() if k in known})
+        values = {k: v for k, v in d.items() if k in known}
+        if version == 3:  # resampled after every correction, however small
+            values.setdefault("refine_min_mm", 0.0)
+        return cls(**values)
 
     @property
     def fingerprint(self) -> str:

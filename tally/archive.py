@@ -4,8 +4,10 @@ next level up (``tinnhiem export DIR --audit``), and auditing a folder or such a
 The archive is a ZIP file, readable by its owner only, holding:
 
 - ``conference.sqlite``: a consistent copy of the store (readings, decisions, the event log),
-  taken in memory; auditing an archive reads it in memory too (no copy of a store is ever left
-  in a temporary folder);
+  taken in memory and without its secrets: not the key that signs ballot codes (the codes are
+  checked by their public verification values instead, recorded when they were printed), not
+  the members' codes; auditing an archive reads it in memory too (no copy of a store is ever
+  left in a temporary folder);
 - ``images/``: the scan files as ingested, or with ``mask_signatures`` ``masked/``: every page
   as PNG with the voter's signature area painted white (a signature identifies the voter);
 - ``ket-qua/``: the minutes and spreadsheets, if the count was tallied;
@@ -15,10 +17,8 @@ The archive is a ZIP file, readable by its owner only, holding:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import json
 import zipfile
 from collections.abc import Callable
@@ -31,7 +31,7 @@ from ballotgen.errors import InputFileError
 from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_opened, audit_store
-from tally.export import readings_csv
+from tally.export import csv_text, readings_csv
 from tally.files import Partial, os_failure, private_temp_folder, refuse_existing, sweep_partials
 from tally.publish import OUTPUT_DIR
 from tally.scan import reading_context
@@ -55,7 +55,8 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
     """Write the audit archive of the conference in ``folder`` to ``output`` (never overwritten).
 
     The store is only read (a folder on a read-only medium can be exported) and its snapshot is
-    taken in memory: no copy of it, secret key included, is ever written outside the archive.
+    taken and sealed in memory: no copy of it, secret key included, is ever written anywhere,
+    and the archive's copy holds neither the key nor the members' codes.
     The archive is written whole under a hidden partial name and renamed into place; a partial
     a killed export left is removed by the next one.
     """
@@ -65,7 +66,9 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
     entries: dict[str, bytes | Path] = {}
     masked = 0
     with Store.open(folder, readonly=True) as store:
-        entries[STORE_FILE] = store.snapshot()  # consistent, even while someone reviews
+        # Consistent, even while someone reviews; with no key that signs ballot codes and no
+        # member's code, sealed in memory.
+        entries[STORE_FILE] = store.sealed_snapshot()
         if mask_signatures:
             ctx = reading_context(store)
             for page in store.pages(superseded=True):
@@ -126,13 +129,9 @@ def _sha256(data: bytes | Path) -> str:
 
 
 def _decisions_csv(store: Store) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"])
-    for d in store.decisions():
-        writer.writerow([d.id, d.ballot, "" if d.person is None else d.person, d.value, d.before,
-                         d.reviewer, d.note, d.at])
-    return out.getvalue()
+    return csv_text(["id", "ballot", "person", "value", "before", "reviewer", "note", "at"],
+                    ([d.id, d.ballot, d.person, d.value, d.before, d.reviewer, d.note, d.at]
+                     for d in store.decisions()))
 
 
 def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,

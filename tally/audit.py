@@ -3,7 +3,7 @@
 Every check compares two independent records of the same fact and reports each disagreement as
 a :class:`Difference` (where, what, stored, now):
 
-1. the event log's hash chain;
+1. the event log's hash chain, and the ballot codes' verification values against it;
 2. every kept scan file against its SHA-256, and every page's decoded pixels against theirs;
 3. every stored reading and decision against its event in the log (an edit, a deletion or an
    addition outside the program shows);
@@ -34,7 +34,7 @@ from tally.count import Attendance, Results, tally_of
 from tally.documents import check_documents
 from tally.publish import OUTPUT_DIR
 from tally.scan import HASH_CHUNK, reading_context, read_pages
-from tally.store import Decision, Event, StoredPage, Store, reading_hash
+from tally.store import Decision, Event, StoredPage, Store, codes_sha256, reading_hash
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     decisions = store.decisions()
     report.checked["events"] = len(events)
 
+    _check_code_digests(store, intact, report)
     sources = _check_files(store, report, masked=images is not None)
     _check_pages_against_log(every_page, intact, report)
     _check_decisions_against_log(decisions, intact, report)
@@ -160,6 +161,20 @@ def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str
         sources[record.sha256] = ScanFile(kept, record.kind or "", record.pages)
     report.checked["files"] = len(sources)
     return sources
+
+
+def _check_code_digests(store: Store, events: list[Event], report: AuditReport) -> None:
+    """The ballot codes' verification values are those recorded when the batch was printed
+    (without the key, an archive's pages are checked against them)."""
+    for event in events:
+        logged = event.data.get("codes_sha256") if event.kind == "ballots_printed" else None
+        if logged is None:  # printed before verification values were recorded
+            continue
+        stored = codes_sha256(store.code_digests(event.data["batch"]))
+        if stored != logged:
+            report.differences.append(Difference(
+                f"batch {event.data['batch']}", "the verification values of its ballot codes "
+                "are not those recorded when it was printed", logged[:16], stored[:16]))
 
 
 def _check_pages_against_log(pages: list[StoredPage], events: list[Event],

@@ -267,6 +267,13 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         f"{kinds.get(k, 0)} {label}" for k, label in (("ballot", "ballot pages"), ("blank", "blank"),
                                                      ("foreign", "foreign"),
                                                      ("unreadable", "unreadable"))) + ".")
+    backs, fronts = summary.blank_backs, summary.fronts
+    click.echo(f"Taken as blank backs: {backs} of the {backs + fronts} pages of the files given.")
+    if not summary.blank_backs_fit:
+        click.echo(f"warning: {backs} pages were taken as blank backs, more than the {fronts} "
+                   "other pages: a sheet has one back, so some pages with print may have been "
+                   "taken for blank ones (a pale or dark scan, a sheet face down). Look at them "
+                   "before counting.", err=True)
     # A flag that cannot change a count under the rule set is recorded, not reviewed.
     held = [[f for f in b.flags if holds_for_review(f, rules)] for b in ballots]
     accepted = sum(not h for h in held)
@@ -344,21 +351,39 @@ def export(folder: Path, readings: bool, audit_archive: bool, mask_signatures: b
 @main.command()
 @conference_dir
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Any address but the loopback needs the access code "
-                   "printed at start.")
+              help="Address to listen on. On any address but the loopback, every page needs a "
+                   "member's code.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
               help="Port to listen on (0: any free port).")
-def review(folder: Path, host: str, port: int) -> None:
+@click.option("--new-codes", is_flag=True,
+              help="Give every committee member a new code (printed once) before starting; the "
+                   "old codes stop working.")
+def review(folder: Path, host: str, port: int, new_codes: bool) -> None:
     """Open the review web page, where the committee resolves flagged ballots."""
     from tally.review.app import serve
     from tally.store import Store
 
     Store.open(folder).close()  # a clear error now rather than in the browser
+    if new_codes:
+        from tally.committee import new_codes as issue
+
+        _show_codes(issue(folder))
     try:
         serve(folder, host=host, port=port, announce=click.echo)
     except OSError as exc:
         raise RequestError(f"cannot listen on {host}:{port} ({exc.strerror or exc})",
                            remedy="Choose another --port, or stop the program using it.") from exc
+
+
+def _show_codes(codes: list) -> None:
+    """Print each member's code: the only time it is shown."""
+    if not codes:
+        click.echo("The committee has no members yet.")
+        return
+    click.echo("Personal codes (shown only now: hand each to its member, who types it on the "
+               "review page):")
+    for member, code in codes:
+        click.echo(f"  {member.name} ({member.role}): {code}")
 
 
 def _members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
@@ -377,6 +402,25 @@ def _members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
 
 @main.command()
 @conference_dir
+@click.option("--member", "members", multiple=True, callback=_members, metavar="NAME:ROLE",
+              help="A member of the counting committee, e.g. 'Nguyễn Thị Lan:Trưởng ban' or "
+                   "'Đỗ Văn Minh:Thành viên'; repeat for each.")
+def committee(folder: Path, members: list) -> None:
+    """Give the counting committee's members to the conference; each gets a personal code.
+
+    Without --member, list the members. A member's code is printed once, here; it is what they
+    enter on the review page ('tinnhiem review --new-codes' gives everyone new ones).
+    """
+    from tally.committee import add_members, members_of
+
+    if members:
+        _show_codes(add_members(folder, [(m.name, m.role) for m in members]))
+    for member in members_of(folder):
+        click.echo(f"Member: {member.name} ({member.role})")
+
+
+@main.command()
+@conference_dir
 @click.option("--present", type=click.IntRange(min=0), metavar="N",
               help="Voters present at the conference (for the quorum).")
 @click.option("--counted", type=click.IntRange(min=0), metavar="N",
@@ -387,7 +431,8 @@ def _members(ctx: click.Context, param: click.Parameter, value: tuple[str, ...])
               help="Voters summoned (total deputies for nq96-2023) [default: from 'init'].")
 @click.option("--committee", "members", multiple=True, callback=_members, metavar="NAME:ROLE",
               help="A member of the counting committee, e.g. 'Nguyễn Thị Lan:Trưởng ban'; "
-                   "repeat for each. Without it the minutes leave lines to fill in by hand.")
+                   "repeat for each [default: the members given with 'tinnhiem committee'; "
+                   "without any, the minutes leave lines to fill in by hand].")
 @click.option("--history", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="CSV of last year's low-confidence share per person (rule set annual-2013): "
                    "columns STT and 'Tỷ lệ tín nhiệm thấp (%)'.")
@@ -406,6 +451,11 @@ def tally(folder: Path, present: int | None, counted: int | None, issued: int | 
     from tally.report import summary_lines, terminal_table
     from tally.store import Store
 
+    if not members:  # the committee given to the conference signs the minutes
+        from tally.committee import members_of
+        from tally.minutes import Member
+
+        members = [Member(m.name, m.role) for m in members_of(folder)]
     previous = None
     if history:
         with Store.open(folder, readonly=True) as store:

@@ -1,13 +1,47 @@
-"""Exports of the store's content for people and other programs."""
+"""Exports of the store's content for people and other programs.
+
+Every CSV the product writes (``results.csv``, ``readings.csv``, the audit archive's
+``decisions.csv``) goes through :func:`csv_text`, which neutralises spreadsheet formulas: names,
+notes and file names come from people, and a cell such as ``=HYPERLINK(…)`` must stay text when
+the file is opened in a spreadsheet program.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Iterable
 
 from ballotgen.layout import LEVELS
 from tally.ballots import assemble
 from tally.store import Store
+
+# A spreadsheet program reads a cell starting with one of these as a formula (OWASP, "CSV
+# injection"); such a text is written with a leading apostrophe, which makes it text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_ESCAPE = "'"
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")  # a number is not a formula: left as it is
+
+
+def safe_cell(value: object) -> object:
+    """``value``, or a text that starts like a formula with the leading apostrophe added."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and \
+            not PLAIN_NUMBER.fullmatch(value):
+        return FORMULA_ESCAPE + value
+    return value
+
+
+def csv_text(header: Iterable[object], rows: Iterable[Iterable[object]]) -> str:
+    """The CSV text of ``header`` and ``rows``, formulas neutralised; ``None`` is an empty cell.
+
+    Lines end with CRLF (RFC 4180), so that a CR or LF inside a field is always quoted.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    for row in (header, *rows):
+        writer.writerow([safe_cell("" if cell is None else cell) for cell in row])
+    return out.getvalue()
 
 READINGS_COLUMNS = ["file", "page_index", "ballot", "ballot_page", "person", "reading", "flagged",
                     "reasons", *(f"score_{level}" for level in LEVELS)]
@@ -16,9 +50,7 @@ READINGS_COLUMNS = ["file", "page_index", "ballot", "ballot_page", "person", "re
 def readings_csv(store: Store) -> str:
     """One row per ballot row: where it was scanned, what was read, why it is flagged, the raw
     scores. Pages without rows (foreign, unreadable, blank) get one row with an empty person."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(READINGS_COLUMNS)
+    lines = []
     pages = store.pages()
     ballot_of = {page.id: ballot for ballot in assemble(pages) for page in ballot.pages}
     for page in pages:
@@ -28,12 +60,12 @@ def readings_csv(store: Store) -> str:
         where = [page.file_name, page.page_index, ballot.number if ballot else "", r.page or ""]
         if not r.rows:
             reasons = sorted(ballot_flags | set(r.flags)) or ([r.kind] if r.kind == "blank" else [])
-            writer.writerow([*where, "", r.kind, int(bool(ballot_flags or r.flags)),
-                             ";".join(reasons), "", "", ""])
+            lines.append([*where, "", r.kind, int(bool(ballot_flags or r.flags)),
+                          ";".join(reasons), "", "", ""])
             continue
         for row in r.rows:
             reasons = sorted(set(row.flags) | (ballot_flags - {"blank_row", "multi_mark",
                                                                "unclear_mark", "name_crossed"}))
-            writer.writerow([*where, row.person, row.reading, int(bool(ballot_flags)),
-                             ";".join(reasons), *(f"{s:.4f}" for s in row.scores)])
-    return out.getvalue()
+            lines.append([*where, row.person, row.reading, int(bool(ballot_flags)),
+                          ";".join(reasons), *(f"{s:.4f}" for s in row.scores)])
+    return csv_text(READINGS_COLUMNS, lines)

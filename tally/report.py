@@ -12,6 +12,7 @@ import pandas as pd
 from ballotgen.conference import Conference
 from ballotgen.layout import LEVEL_LABELS, LEVELS
 from tally.count import Results
+from tally.export import csv_text
 from tally.resolve import REASON_LABELS, ROW_INVALID_REASONS, VOID_REASONS
 from tally.rules import RULE_SETS
 
@@ -87,7 +88,9 @@ def invalid_frame(results: Results) -> pd.DataFrame:
 
 def results_csv(results: Results) -> bytes:
     """``results.csv``: UTF-8 with a byte-order mark, so spreadsheet programs read the accents."""
-    return results_frame(results).to_csv(index=False).encode("utf-8-sig")
+    frame = results_frame(results)
+    cells = frame.astype(object).where(frame.notna(), None)  # a column only some persons have
+    return csv_text(frame.columns, cells.itertuples(index=False)).encode("utf-8-sig")
 
 
 def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> bytes:

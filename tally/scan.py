@@ -4,7 +4,8 @@ Files are kept beside the store by content hash, so scanning the same file twice
 page is stored (with its event) in one transaction, so a scan killed half-way and run again ends
 with exactly the store of one uninterrupted run. Pages are read in worker processes when asked
 (``jobs``); only this process writes to the store. A file or page that cannot be read is recorded
-with the reason and the scan goes on.
+with the reason and the scan goes on; the summary lists every such page of the files given, read
+now or by an earlier run, and counts the pages taken as blank backs.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from tally.files import Partial, os_failure, sweep_partials
 from tally.store import Store
 
 HASH_CHUNK = 1 << 20
-NOT_DECODED = ("page cannot be decoded", "reader error")  # unreadable pages that need attention
+NOT_DECODED = ("page cannot be decoded", "reader error")  # reasons given here, not by the reader
 # A file is read once its size and modification time have stood still this long: a scanner (or
 # a copy over the network) still writing it changes them more often than that.
 STABLE_SECONDS = 1.0
@@ -46,13 +47,32 @@ class ScanSummary:
     files_known: int = 0  # of which were scanned before (complete)
     pages_read: int = 0  # pages read in this run
     file_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, problem)
-    page_errors: list[tuple[str, int, str]] = field(default_factory=list)  # (file, page, reason)
+    # Every unreadable page of the files given, whatever the reason: (file, page, reason).
+    page_errors: list[tuple[str, int, str]] = field(default_factory=list)
+    kinds: dict[str, int] = field(default_factory=dict)  # pages of the files given, by kind
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, what it is): no file
     superseded: list[tuple[str, int]] = field(default_factory=list)  # (file, incomplete pages)
 
     @property
     def needs_attention(self) -> bool:
         return bool(self.file_errors or self.page_errors or self.skipped)
+
+    @property
+    def blank_backs(self) -> int:
+        """Pages of the files given that were taken as blank duplex backs."""
+        return self.kinds.get("blank", 0)
+
+    @property
+    def fronts(self) -> int:
+        """Pages of the files given that were not blank (each sheet has at most one back)."""
+        return sum(n for kind, n in self.kinds.items() if kind != "blank")
+
+    @property
+    def blank_backs_fit(self) -> bool:
+        """Whether the blank backs fit the stack: a blank back is the back of a sheet whose
+        front was scanned too, so there are never more of them than other pages. More means
+        pages with print were taken for blank ones (a pale or dark scan, a face-down sheet)."""
+        return self.blank_backs <= self.fronts
 
 
 def reading_context(store: Store) -> Context:
@@ -65,7 +85,9 @@ def reading_context(store: Store) -> Context:
             layouts[layout.hash] = layout
         if batch.serials:
             serials |= store.issued_serials(batch.code)
-    return Context(store.secret(), layouts, frozenset(batches), frozenset(serials))
+    key = store.secret() or None  # an audit archive holds no key: its codes verify by digest
+    digests = frozenset() if key else frozenset(store.code_digests())
+    return Context(key, layouts, frozenset(batches), frozenset(serials), code_digests=digests)
 
 
 def expand(inputs: list[Path]) -> list[Path]:
@@ -190,23 +212,37 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
                                   remedy=f"Print them first: tinnhiem print {folder} --copies N")
         sweep_partials(store.scans_folder())  # copies a killed scan left
         tasks: list[Task] = []
+        given: list[str] = []  # the files' hashes, in the order given
         for path in files:
             summary.files += 1
             task = _ingest(store, path, summary, run)
             if task is not None:
                 sha, scan, pending = task
+                given.append(sha)
                 tasks += [(sha, scan, i) for i in pending]
         for sha, index, image_sha, reading in read_pages(tasks, ctx, jobs):
             store.record_page(sha, index, image_sha, reading)
             summary.pages_read += 1
-            if reading.kind == "unreadable" and reading.reason.startswith(NOT_DECODED):
-                summary.page_errors.append((store.scan_file(sha).name, index + 1, reading.reason))
             if progress:
                 progress(1)
+        _account(store, given, summary)
     return summary
 
 
 RUN_ID_BYTES = 8
+
+
+def _account(store: Store, given: list[str], summary: ScanSummary) -> None:
+    """Count the pages of the files ``given`` by kind, and list the unreadable ones (pages of a
+    file superseded by its complete version no longer count)."""
+    order = {sha: i for i, sha in enumerate(dict.fromkeys(given))}
+    pages = sorted((p for p in store.pages() if p.file_sha256 in order),
+                   key=lambda p: (order[p.file_sha256], p.page_index))
+    for page in pages:
+        kind = page.reading.kind
+        summary.kinds[kind] = summary.kinds.get(kind, 0) + 1
+        if kind == "unreadable":
+            summary.page_errors.append((page.file_name, page.page_index + 1, page.reading.reason))
 
 
 def _ingest(store: Store, path: Path, summary: ScanSummary,

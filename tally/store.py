@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ballotgen import payload
 from ballotgen.conference import Conference
 from ballotgen.errors import (ConferenceError, DamagedStoreError, DiskFullError, NoPermissionError,
                               ReadOnlyError, TinnhiemError)
@@ -123,7 +124,22 @@ MIGRATIONS: tuple[str, ...] = (
         expires REAL NOT NULL        -- Unix time
     );
     """,
-    # 4: a scan run (one station's 'tinnhiem scan') per file, so that two stations scanning at
+    # 4: the committee, whose members log in with a personal code kept only as its SHA-256; and
+    # the public verification value of every ballot code printed, so that an audit archive can
+    # check the codes without the key (ballotgen.payload.code_digest).
+    """
+    CREATE TABLE members (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        code_sha256 TEXT UNIQUE      -- NULL in an audit archive
+    );
+    CREATE TABLE code_digests (
+        digest TEXT PRIMARY KEY,
+        batch TEXT NOT NULL REFERENCES batches(code)
+    );
+    """,
+    # 5: a scan run (one station's 'tinnhiem scan') per file, so that two stations scanning at
     # once do not interleave each other's ballots; and files superseded by their complete
     # version (a scan read while the scanner was still writing it counts once, complete).
     """
@@ -204,6 +220,15 @@ class Decision:
 
 
 _DECISION_COLUMNS = "id, ballot, person, value, before, reviewer, note, at"  # Decision's fields
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of the counting committee, as given to the conference."""
+
+    id: int
+    name: str
+    role: str
 LOCK_SECONDS = 15 * 60  # a ballot opened and left alone is free again after this
 
 
@@ -347,9 +372,20 @@ class Store:
 
     def snapshot(self) -> bytes:
         """A consistent copy of the whole store as the bytes of a store file, made in memory."""
+        return self._copy_in_memory(sealed=False)
+
+    def sealed_snapshot(self) -> bytes:
+        """:meth:`snapshot` for an audit archive: the copy, made and sealed in memory
+        (:meth:`seal_for_archive`), holds neither the key that signs ballot codes nor the
+        members' codes. This store is not changed, and no copy is written anywhere."""
+        return self._copy_in_memory(sealed=True)
+
+    def _copy_in_memory(self, *, sealed: bool) -> bytes:
         memory = _memory_connection(self.path)
         try:
             self._db.backup(memory)
+            if sealed:
+                Store(self.folder, memory).seal_for_archive()
             return memory.serialize()
         except sqlite3.Error as exc:
             failure = store_failure(self.path, exc)
@@ -394,7 +430,9 @@ class Store:
     # ---------------------------------------------------------------- printed batches
 
     def record_batch(self, batch: Batch, layout: Layout, *, pdf_name: str, pdf_sha256: str) -> None:
-        """Record a print run (and its serials) as issued, in one transaction."""
+        """Record a print run (and its serials) as issued, in one transaction, with the public
+        verification value of every code printed; the event binds them to the log."""
+        digests = _code_digests(batch, layout, self.secret())
         with self._transaction() as db:
             db.execute(
                 "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash, layout,"
@@ -404,10 +442,12 @@ class Store:
             if batch.serials:
                 db.executemany("INSERT INTO serials (serial, batch, copy) VALUES (?, ?, ?)",
                                [(s, batch.code, i + 1) for i, s in enumerate(batch.serials)])
+            db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
+                           [(d, batch.code) for d in digests])
             _append_event(db, "ballots_printed", {
                 "batch": batch.code, "copies": batch.copies, "pages": len(layout.pages),
                 "layout_hash": layout.hash, "serials": bool(batch.serials),
-                "pdf_sha256": pdf_sha256})
+                "pdf_sha256": pdf_sha256, "codes_sha256": codes_sha256(digests)})
 
     def batches(self) -> list[BatchRecord]:
         rows = self._db.execute(
@@ -424,6 +464,81 @@ class Store:
     def issued_serials(self, batch_code: str) -> set[str]:
         rows = self._db.execute("SELECT serial FROM serials WHERE batch = ?", (batch_code,))
         return {r[0] for r in rows.fetchall()}
+
+    def code_digests(self, batch_code: str | None = None) -> set[str]:
+        """The verification values of the codes printed (in batch ``batch_code``, or in all)."""
+        rows = self._db.execute("SELECT digest FROM code_digests WHERE ?1 IS NULL OR batch = ?1",
+                                (batch_code,))
+        return {r[0] for r in rows}
+
+    def seal_for_archive(self) -> None:
+        """Make this store (a copy for an audit archive) hold no secret: the key of the ballot
+        codes and the members' codes are erased, with no trace left in the file. A batch printed
+        before verification values were recorded gets them now, while the key is still here."""
+        key = self.secret()
+        with self._transaction() as db:
+            for batch in self.batches():
+                if not db.execute("SELECT 1 FROM code_digests WHERE batch = ?",
+                                  (batch.code,)).fetchone():
+                    record = Batch(batch.code, batch.copies,
+                                   tuple(sorted(self.issued_serials(batch.code))) or None)
+                    layout = self.layout(batch.layout_hash)
+                    db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
+                                   [(d, batch.code) for d in _code_digests(record, layout, key)])
+        self._db.execute("PRAGMA secure_delete = ON")  # erased content is overwritten
+        with self._transaction() as db:
+            db.execute("UPDATE conference SET secret = X''")
+            db.execute("UPDATE members SET code_sha256 = NULL")
+        self._db.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no WAL
+        self._db.execute("VACUUM")
+
+    # ---------------------------------------------------------------- the committee
+
+    def add_members(self, members: list[tuple[str, str, str]]) -> list[Member]:
+        """Add committee members, each ``(name, role, SHA-256 of their code)``, in one
+        transaction.
+
+        Raises
+        ------
+        ConferenceError
+            A name is already a member's. Nothing is recorded then.
+        """
+        added = []
+        with self._transaction() as db:
+            for name, role, code_sha256 in members:
+                try:
+                    cursor = db.execute("INSERT INTO members (name, role, code_sha256) VALUES"
+                                        " (?, ?, ?)", (name, role, code_sha256))
+                except sqlite3.IntegrityError:
+                    raise ConferenceError(f"{name}: already a member of the committee",
+                                          remedy="Give each member once.") from None
+                added.append(Member(cursor.lastrowid, name, role))
+                _append_event(db, "member_added", {"id": cursor.lastrowid, "name": name,
+                                                   "role": role})
+        return added
+
+    def members(self) -> list[Member]:
+        rows = self._db.execute("SELECT id, name, role FROM members ORDER BY id")
+        return [Member(*row) for row in rows]
+
+    def member_by_code(self, code_sha256: str) -> Member | None:
+        """The member whose code has this SHA-256, or None."""
+        row = self._db.execute("SELECT id, name, role FROM members WHERE code_sha256 = ?",
+                               (code_sha256,)).fetchone()
+        return Member(*row) if row else None
+
+    def member(self, member_id: int) -> Member | None:
+        row = self._db.execute("SELECT id, name, role FROM members WHERE id = ?",
+                               (member_id,)).fetchone()
+        return Member(*row) if row else None
+
+    def replace_member_codes(self, codes: dict[int, str]) -> None:
+        """Give members new codes (by id, the SHA-256 of each); the old ones stop working."""
+        with self._transaction() as db:
+            for member_id, code_sha256 in codes.items():
+                db.execute("UPDATE members SET code_sha256 = ? WHERE id = ?",
+                           (code_sha256, member_id))
+            _append_event(db, "member_codes_issued", {"members": sorted(codes)})
 
     # ---------------------------------------------------------------- scanned files and pages
 
@@ -587,16 +702,17 @@ class Store:
 
     def claim(self, candidates: list[int], *, session: str, reviewer: str,
               now: float) -> int | None:
-        """Lock the first of ``candidates`` that no other reviewer holds, for ``reviewer``.
+        """Lock the first of ``candidates`` that no other member holds, for the member whose
+        lock key is ``session`` (``tally.review.app.lock_owner``: one per member, whichever
+        browser they use) and whose name is ``reviewer`` (shown to the others).
 
-        A lock belongs to the reviewer, not to a browser session: her own lock, from another
-        window or from before a restart of the server, is hers to take again. A reviewer holds
-        one ballot at a time: her other locks are released. Done in one transaction, so two
-        reviewers asking at once never get the same ballot.
+        A lock belongs to the member, not to a browser session: their own lock, from another
+        window, is theirs to take again (and every lock is released when the review server
+        starts). A member holds one ballot at a time: their other locks are released. Done in
+        one transaction, so two members asking at once never get the same ballot.
         """
         with self._transaction() as db:
-            db.execute("DELETE FROM locks WHERE expires < ? OR session = ? OR reviewer = ?",
-                       (now, session, reviewer))
+            db.execute("DELETE FROM locks WHERE expires < ? OR session = ?", (now, session))
             held = {r[0] for r in db.execute("SELECT ballot FROM locks").fetchall()}
             for ballot in candidates:
                 if ballot not in held:
@@ -684,6 +800,18 @@ class Store:
                 problems.append(problem)
             prev = hash_
         return problems
+
+
+def codes_sha256(digests: set[str] | list[str]) -> str:
+    """One hash over a batch's code verification values, for its event in the log."""
+    return hashlib.sha256("\n".join(sorted(digests)).encode("ascii")).hexdigest()
+
+
+def _code_digests(batch: Batch, layout: Layout, key: bytes) -> list[str]:
+    """The verification value of every code printed in ``batch`` (every page, every serial)."""
+    copies = range(batch.copies) if batch.serials else range(1)  # else every copy is the same
+    return [payload.code_digest(text) for copy in copies for text in
+            batch.qr_texts(layout, key, copy)]
 
 
 class LogMovedError(ConferenceError):
@@ -780,11 +908,24 @@ def _check_store_file(folder: Path, path: Path) -> None:
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
     header_valid = header[24:28] == header[92:96]  # else SQLite ignores the page count
-    expected = pages * page_size if header_valid else 0
+    # With frames waiting in the -wal (a writer killed, maybe while checkpointing: page 1 is
+    # copied in with the new page count before the pages after the file's end), the file may be
+    # shorter than its header says: SQLite reads those pages from the -wal.
+    expected = pages * page_size if header_valid and not _wal_has_frames(path) else 0
     if page_size < 512 or info.st_size % page_size or info.st_size < expected:
         raise DamagedStoreError(f"{path}: is truncated or damaged: {info.st_size} bytes, where "
                                 f"its header says {expected} in pages of {page_size}",
                                 remedy=REMEDY_RESTORE)
+
+
+WAL_FILE_HEADER_BYTES = 32  # a -wal file holds frames beyond its header
+
+
+def _wal_has_frames(path: Path) -> bool:
+    try:
+        return os.stat(path.with_name(path.name + "-wal")).st_size > WAL_FILE_HEADER_BYTES
+    except OSError:
+        return False
 
 
 class _Cursor(sqlite3.Cursor):
@@ -926,7 +1067,28 @@ def _schema_version(path: Path, db: sqlite3.Connection) -> int:
     return version
 
 
+# Schema 4 was numbered twice while two versions were made side by side: the committee and the
+# codes' verification values (today's 4) and, in the version that first recorded scan runs, the
+# runs and superseded files (today's 5). A store of that version says 4 but holds the runs and no
+# committee: it is brought to 5 by adding what today's 4 adds.
+RUNS_FIRST_VERSION = 4  # the user_version such a store records
+
+
+def _is_runs_first(db: sqlite3.Connection, version: int) -> bool:
+    """Whether ``db``, at schema ``version``, is a store whose schema 4 was the scan runs'."""
+    if version != RUNS_FIRST_VERSION:
+        return False
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+              .fetchall()}
+    return "superseded" in tables and "members" not in tables
+
+
 def _migrate(db: sqlite3.Connection, version: int) -> None:
+    if _is_runs_first(db, version):
+        committee = MIGRATIONS[RUNS_FIRST_VERSION - 1]
+        db.executescript(f"BEGIN IMMEDIATE; {committee}; PRAGMA user_version = "
+                         f"{RUNS_FIRST_VERSION + 1}; COMMIT;")
+        version = RUNS_FIRST_VERSION + 1
     for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
         db.executescript(f"BEGIN IMMEDIATE; {script}; PRAGMA user_version = {number}; COMMIT;")
 

@@ -3,36 +3,45 @@
 Server-rendered pages (Flask, Jinja) with a little JavaScript for the keyboard. Each view reads a
 :func:`~tally.review.model.snapshot` of the store, calls one function of the model, and renders.
 
-Safety: pages and images are never cached by the browser; every POST carries the session's CSRF
-token; on an address other than the loopback an access code (printed at start) is required; a
-bad ballot id or form gives a clear page in Vietnamese, never a traceback.
+Safety: only requests sent to the host names the server was started for are answered (no DNS
+rebinding), and a POST from another site is refused; pages and images are never cached by the
+browser; every POST carries the session's CSRF token, and every form that records something a
+one-time nonce, so a form sent twice records once. Committee members log in with their personal
+code (:mod:`tally.committee`), which is what records their decisions; wrong codes are throttled
+without sleeping. Off the loopback every page needs a member. A bad id, token or form gives a
+clear page in Vietnamese, never a traceback.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
-import math
 import ipaddress
+import math
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from flask import (Flask, Response, abort, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Flask, Response, abort, flash, g, make_response, redirect, render_template,
+                   request, session, url_for)
 from werkzeug.exceptions import HTTPException
 
 from ballotgen.layout import LEVEL_LABELS, LEVELS
 from omr.settings import DEFAULT as SETTINGS
 from tally.count import Attendance, tally_store
 from tally.report import BAND_LABELS, quorum_line, status_line
+from tally.committee import member_for_code, normalise_code
 from tally.resolve import REASON_LABELS
+from tally.review.guard import IdConverter, host_allowed, safe_next, same_origin
 from tally.review.images import ImageCache
 from tally.review.model import (HISTOGRAM_TOP, MACHINE, FormError, ballot_view,
                                 decisions_from_form, gallery_boxes, histogram, snapshot)
 from tally.rules import RULE_SETS
+from tally.review.sessions import LoginThrottle, Sessions
 from tally.scan import reading_context
-from tally.store import Store
+from tally.store import Member, Store
 
 ROW_LABELS = {**LEVEL_LABELS, "invalid": "Không hợp lệ"}
 BALLOT_LABELS = {"genuine": "Phiếu hợp lệ", "invalid": "Cả phiếu không hợp lệ",
@@ -45,44 +54,60 @@ STATE_LABELS = {"accepted": "Máy đã đọc, không cần xem", "open": "Chờ
                 "resolved": "Đã xử lý"}
 ERRORS = {400: "Yêu cầu không hợp lệ", 403: "Không được phép", 404: "Không tìm thấy",
           405: "Không được phép", 409: "Phiếu đang được người khác xử lý",
-          500: "Lỗi của phần mềm"}
+          429: "Thử lại sau", 500: "Lỗi của phần mềm"}
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+SESSION_ID_BYTES = 16
+CSRF_BYTES = 24
+MAX_NOTE_CHARS = 500
+SERVER_THREADS = 8
 
 
-def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
-    """The review app for the conference in ``folder``; ``access_code`` guards every page."""
+def create_app(folder: Path | str, *, host: str = "127.0.0.1",
+               clock: Callable[[], float] = time.monotonic) -> Flask:
+    """The review app for the conference in ``folder``, served on the address ``host``.
+
+    Off the loopback every page needs a member's code; on it, pages may be read without one,
+    but recording anything still needs it. ``clock`` times the login throttle (tests).
+    """
     folder = Path(folder)
     with Store.open(folder) as store:  # fails early with a clear error if it is not a conference
         images = ImageCache(folder, reading_context(store))
         store.release_all_locks()  # no session from before this start is alive
+    members_only = not is_loopback(host)
+    sessions, throttle = Sessions(), LoginThrottle(clock)
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_HTTPONLY=True,
                       SESSION_COOKIE_SAMESITE="Strict", MAX_CONTENT_LENGTH=256 * 1024)
+    app.url_map.converters["id"] = IdConverter
     app.jinja_env.globals.update(
         LEVELS=LEVELS, LEVEL_LABELS=LEVEL_LABELS, ROW_LABELS=ROW_LABELS,
         BALLOT_LABELS=BALLOT_LABELS, READING_LABELS=READING_LABELS, REASON_LABELS=REASON_LABELS,
         STATE_LABELS=STATE_LABELS, BAND_LABELS=BAND_LABELS, SETTINGS=SETTINGS,
-        MACHINE=MACHINE)
+        MACHINE=MACHINE, form_nonce=lambda: sessions.new_nonce(session.get("sid", "")))
     app.jinja_env.filters["log1p"] = math.log1p
     app.jinja_env.filters["reasons"] = lambda reasons: "; ".join(REASON_LABELS[r] for r in reasons)
 
     @app.before_request
     def guard():
+        if not host_allowed(request.host, host):  # DNS rebinding: another site's name for us
+            abort(400, "Trang kiểm phiếu chỉ mở bằng địa chỉ được in ra khi khởi động.")
+        if request.method == "POST" and not same_origin(request.headers.get("Origin"),
+                                                        request.host_url):
+            abort(403, "Biểu mẫu không đến từ trang kiểm phiếu.")
         # The log was checked whole at start; each append checks the event it follows.
         g.store = Store.open(folder, check_log=False)
         if request.endpoint == "static":
             return None
-        if access_code and not session.get("authorised") and request.endpoint != "login":
-            return redirect(url_for("login"))
-        session.setdefault("sid", secrets.token_urlsafe(16))
-        session.setdefault("csrf", secrets.token_urlsafe(24))
-        if request.method == "POST":
-            token = request.form.get("csrf", "")
-            if not hmac.compare_digest(token, session["csrf"]):
-                abort(400, "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Tải lại trang rồi "
-                           "làm lại.")
-        if request.endpoint not in ("login", "name") and not session.get("name"):
-            return redirect(url_for("name", next=request.path))
+        session.setdefault("sid", secrets.token_urlsafe(SESSION_ID_BYTES))
+        session.setdefault("csrf", secrets.token_urlsafe(CSRF_BYTES))
+        if request.method == "POST" and not _same_token(request.form.get("csrf", ""),
+                                                        session["csrf"]):
+            abort(400, "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Tải lại trang rồi "
+                       "làm lại.")
+        member = sessions.member(session["sid"])
+        g.member = g.store.member(member) if member is not None else None
+        if members_only and g.member is None and request.endpoint != "login":
+            return redirect(url_for("login", next=request.path))
         return None
 
     @app.teardown_request
@@ -97,7 +122,9 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
         response.headers["Pragma"] = "no-cache"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # Our own address to our own pages only: with "no-referrer" a browser sends "Origin: null"
+        # on our own forms, and the Origin check could not tell them from another site's.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Content-Security-Policy"] = (
             "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
             "form-action 'self'; frame-ancestors 'none'")
@@ -117,46 +144,75 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
         return render_template("error.html", code=500, title=ERRORS[500],
                                detail="Hãy thử lại; nếu vẫn lỗi, báo cho người quản trị."), 500
 
+    def member_required(view):
+        """Only a logged-in member may use ``view``: the code records who decided."""
+        @functools.wraps(view)
+        def checked(**kwargs):
+            if g.member is None:
+                if request.method == "POST":
+                    abort(403, "Nhập mã thành viên của bạn trước khi ghi.")
+                return redirect(url_for("login", next=request.path))
+            return view(**kwargs)
+        return checked
+
+    def first_submit() -> bool:
+        """Whether this POST's form is sent for the first time (its nonce is used up now)."""
+        return sessions.use_nonce(session["sid"], request.form.get("nonce", ""))
+
     # ------------------------------------------------------------------ who is reviewing
 
     @app.route("/dang-nhap", methods=["GET", "POST"])
     def login():
-        error = None
-        if request.method == "POST":
-            if hmac.compare_digest(request.form.get("code", "").strip().upper(),
-                                   (access_code or "").upper()):
-                session["authorised"] = True
-                return redirect(url_for("queue"))
-            time.sleep(0.5)  # slows down guessing
-            error = "Mã truy cập không đúng."
-        return render_template("login.html", error=error)
+        target = safe_next(request.args.get("next", ""), app.create_url_adapter(request)) \
+            or url_for("queue")
+        if request.method == "GET":
+            return render_template("login.html", error=None)
+        client = request.remote_addr or ""
+        wait = throttle.attempt(client)
+        if wait:  # refused at once: guessing never holds a server thread
+            response = make_response(render_template(
+                "login.html", error=f"Đã nhập sai quá nhiều lần. Hãy thử lại sau {wait} giây."),
+                429)
+            response.headers["Retry-After"] = str(wait)
+            return response
+        text = request.form.get("code", "")
+        member = member_for_code(g.store, text)
+        if member is None:  # counted as a wrong code already
+            return render_template("login.html", error="Mã thành viên không đúng."), \
+                400 if normalise_code(text) is None else 403
+        throttle.succeeded(client)
+        sessions.end(session["sid"])
+        session.clear()  # a new session id and token once logged in
+        session["sid"] = secrets.token_urlsafe(SESSION_ID_BYTES)
+        session["csrf"] = secrets.token_urlsafe(CSRF_BYTES)
+        sessions.log_in(session["sid"], member.id)
+        return redirect(target)
 
-    @app.route("/ten", methods=["GET", "POST"])
-    def name():
-        if request.method == "POST":
-            text = " ".join(request.form.get("name", "").split())
-            if not 2 <= len(text) <= 80:
-                return render_template("name.html", error="Nhập họ và tên (2 đến 80 ký tự)."), 400
-            session["name"] = text
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//")
-                            else url_for("queue"))
-        return render_template("name.html", error=None)
+    @app.route("/dang-xuat", methods=["POST"])
+    def logout():
+        if g.member is not None:
+            g.store.release(lock_owner(g.member))
+        sessions.end(session["sid"])
+        session.clear()
+        return redirect(url_for("login" if members_only else "queue"))
 
     # ------------------------------------------------------------------ the queue
 
     @app.route("/")
     def queue():
-        g.store.release(session["sid"])
+        if g.member is not None:
+            g.store.release(lock_owner(g.member))
         snap = snapshot(g.store)
         now = time.time()
         holders = {r.id: g.store.lock_holder(r.id, now=now) for r in snap.open()}
         flagged = snap.flagged()
         return render_template("queue.html", snap=snap, open=snap.open(), holders=holders,
+                               me=lock_owner(g.member) if g.member else None,
                                counts=snap.reason_counts(), flagged=flagged,
                                done=sum(r.state == "resolved" for r in flagged))
 
     @app.route("/tiep")
+    @member_required
     def next_ballot():
         snap = snapshot(g.store)
         candidates = [r.id for r in snap.open()]
@@ -164,8 +220,8 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
         if after in candidates:  # skipping a ballot: the ones after it first, then from the top
             i = candidates.index(after) + 1
             candidates = candidates[i:] + candidates[:i - 1]
-        claimed = g.store.claim(candidates, session=session["sid"], reviewer=session["name"],
-                                now=time.time())
+        claimed = g.store.claim(candidates, session=lock_owner(g.member),
+                                reviewer=g.member.name, now=time.time())
         if claimed is None:
             flash("Đã xử lý hết các phiếu cần xem." if not candidates else
                   "Các phiếu còn lại đang được thành viên khác xử lý.")
@@ -199,53 +255,68 @@ def create_app(folder: Path | str, *, access_code: str | None = None) -> Flask:
         return snap, view
 
     def _holder(ballot: int) -> str | None:
-        """Claim ``ballot`` for this session; the other reviewer's name if someone holds it."""
-        if g.store.claim([ballot], session=session["sid"], reviewer=session["name"],
-                         now=time.time()) is None:
+        """Claim ``ballot`` for this member; the other member's name if one holds it. A reader
+        who is not logged in claims nothing."""
+        if g.member is None or g.store.claim([ballot], session=lock_owner(g.member),
+                                             reviewer=g.member.name, now=time.time()) is None:
             holder = g.store.lock_holder(ballot, now=time.time())
-            return holder[1] if holder else "một thành viên khác"
+            return holder[1] if holder else None
         return None
 
-    @app.route("/phieu/<int:ballot>")
+    def _again(ballot: int):
+        """The answer to a form sent a second time: nothing is recorded again."""
+        flash("Biểu mẫu này đã được gửi; quyết định chỉ được ghi một lần.")
+        return redirect(url_for("ballot", ballot=ballot), code=303)
+
+    @app.route("/phieu/<id:ballot>")
     def ballot(ballot: int):
         snap, view = _view(ballot)
         return render_template("ballot.html", snap=snap, view=view, held_by=_holder(ballot),
                                error=None)
 
-    @app.route("/phieu/<int:ballot>", methods=["POST"])
+    @app.route("/phieu/<id:ballot>", methods=["POST"])
+    @member_required
     def decide(ballot: int):
         snap, view = _view(ballot)
         held_by = _holder(ballot)
         if held_by:
             abort(409, f"{held_by} đang xử lý phiếu này; quyết định của bạn chưa được ghi.")
+        if not first_submit():
+            return _again(ballot)
         try:
             items = decisions_from_form(view, request.form)
         except FormError as exc:
             return render_template("ballot.html", snap=snap, view=view, held_by=None,
                                    error=str(exc)), 400
         if items:
-            g.store.record_decisions(ballot, items, reviewer=session["name"])
+            g.store.record_decisions(ballot, items, reviewer=g.member.name)
         if request.form.get("then") == "stay":
             flash("Đã ghi." if items else "Không có gì thay đổi.")
             return redirect(url_for("ballot", ballot=ballot))
         return redirect(url_for("next_ballot"))
 
-    @app.route("/phieu/<int:ballot>/danh-dau", methods=["POST"])
+    @app.route("/phieu/<id:ballot>/danh-dau", methods=["POST"])
+    @member_required
     def flag(ballot: int):
         _, view = _view(ballot)
-        note = " ".join(request.form.get("note", "").split())[:500]
+        held_by = _holder(ballot)
+        if held_by:
+            abort(409, f"{held_by} đang xử lý phiếu này; phiếu chưa được đánh dấu.")
+        if not first_submit():
+            return _again(ballot)
+        note = " ".join(request.form.get("note", "").split())[:MAX_NOTE_CHARS]
         before = view.decided or MACHINE + (view.proposal or "none")
-        g.store.record_decisions(ballot, [(None, "flagged", before)], reviewer=session["name"],
+        g.store.record_decisions(ballot, [(None, "flagged", before)], reviewer=g.member.name,
                                  note=note)
         flash("Đã đánh dấu phiếu để xem lại.")
         return redirect(url_for("ballot", ballot=ballot))
 
-    @app.route("/anh/<int:page>.jpg")
+    @app.route("/anh/<id:page>.jpg")
     def page_image(page: int):
         stored = _page(page)
         return Response(images.page_jpeg(g.store, stored), mimetype="image/jpeg")
 
-    @app.route("/o/<int:page>/<int:person>/<level>.png")
+    @app.route("/o/<id:page>/<id:person>/<level>.png")
     def box_image(page: int, person: int, level: str):
         stored = _page(page)
         if level not in LEVELS or stored.reading.kind != "ballot":
@@ -298,10 +369,14 @@ def warm(folder: Path, images: ImageCache, stop: threading.Event) -> None:
         pass
 
 
-def new_access_code() -> str:
-    """Eight characters, easy to read aloud and type (no 0/O, 1/I)."""
-    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(8))
+def lock_owner(member: Member) -> str:
+    """Locks are held per member: whichever browser they use, a member holds one ballot."""
+    return f"member:{member.id}"
+
+
+def _same_token(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a form's token; one that is not ASCII is simply wrong."""
+    return sent.isascii() and hmac.compare_digest(sent, expected)
 
 
 def is_loopback(host: str) -> bool:
@@ -317,13 +392,18 @@ def serve(folder: Path, *, host: str, port: int, announce) -> None:
     """Run the app with waitress until interrupted; ``announce`` receives the lines to print."""
     from waitress import create_server
 
-    code = None if is_loopback(host) else new_access_code()
-    app = create_app(folder, access_code=code)
-    server = create_server(app, host=host, port=port, threads=8, ident="tinnhiem")
+    app = create_app(folder, host=host)
+    server = create_server(app, host=host, port=port, threads=SERVER_THREADS, ident="tinnhiem")
     shown = f"[{host}]" if ":" in host else host
     announce(f"Review page: http://{shown}:{server.effective_port}/  (Ctrl+C to stop)")
-    if code:
-        announce(f"Access code for the committee: {code}")
+    with Store.open(folder, readonly=True) as store:
+        members = store.members()
+    if not members:
+        announce(f"No committee members yet: nobody can record decisions. Give them with "
+                 f"'tinnhiem committee {folder} --member \"NAME:Trưởng ban\" ...'.")
+    announce("Each member logs in with their personal code" +
+             (" (every page needs it on this address)." if not is_loopback(host) else
+              " to record decisions; the queue can be read without it."))
     stop = threading.Event()
     warmer = threading.Thread(target=warm, args=(folder, app.extensions["tinnhiem_images"], stop),
                               daemon=True)

@@ -293,3 +293,12 @@ def test_what_the_row_rule_never_separates_from_a_mark():
     assert dirty.mark_mm2 > 3.6
     statuses, reading, _ = decide_row([box(36.0, score=0.9), box(3.6), box(0.9)], dirty)
     assert statuses[1] == "unclear" and reading == "unclear"
+
+
+def test_grey_level_percentiles_from_the_histogram_are_numpys():
+    from omr.blank import percentiles_u8
+    rng = np.random.default_rng(5)
+    for n in (1, 2, 9, 4321):
+        image = rng.integers(0, 256, (n, 1)).astype(np.uint8)
+        for qs in ((0.1, 99.0), (0.0, 50.0, 100.0)):
+            assert np.allclose(percentiles_u8(image, qs), np.percentile(image, qs))

@@ -173,7 +173,8 @@ def test_the_registration_limits_are_the_settings_and_are_recorded(issued, drawe
     {"max_scale_error": 0.0}, {"search_radius_mm": -1.0}, {"min_table_agreeing": 1.5},
     {"mark_area_min": 2.0, "mark_area_max": 1.0}, {"mark_fill_max": 1.2},
     {"mark_aspect_min": 1.1}, {"table_fine_reach_mm": 5.0, "table_reach_mm": 4.0},
-    {"search_radius_mm": 40.0}, {"relocate_mm": 2.0}, {"max_skew_no_corners_deg": 90.0}])
+    {"search_radius_mm": 40.0}, {"relocate_mm": 2.0}, {"max_skew_no_corners_deg": 90.0},
+    {"refine_min_mm": -0.1}, {"refine_min_mm": 0.5}])
 def test_invalid_registration_settings_are_refused(limits):
     with pytest.raises(ValueError):
         ReaderSettings(**limits)
@@ -190,3 +191,45 @@ def test_settings_recorded_before_the_registration_limits_read_as_they_did():
             settings.max_scale_error, settings.table_reach_mm, settings.refine_reach_mm,
             settings.refine_tolerance_mm, settings.relocate_mm) == (9.0, 0.5, 1.7, 0.08, 4.0,
                                                                    1.8, 0.4, 0.5)
+
+
+def test_settings_of_version_3_resample_after_every_correction_as_version_3_did():
+    old = {k: v for k, v in DEFAULT.to_dict().items() if k != "refine_min_mm"}
+    old["version"] = 3
+    assert ReaderSettings.from_dict(old).refine_min_mm == 0.0
+    assert ReaderSettings.from_dict(DEFAULT.to_dict()) == DEFAULT
+
+
+@pytest.mark.parametrize("skew", [0.0, 8.0])
+def test_a_correction_too_small_to_resample_for_reads_as_resampling_would(issued, renderers,
+                                                                        skew):
+    """Skipping the second resampling under ``refine_min_mm`` must not change what is read."""
+    choices = [i % 3 for i in range(len(issued.layout.pages[0].rows))]
+    sheet = marked_sheet(issued, renderers[300], 300, choices)
+    page, _ = scan_sheet(sheet, 300, skew=skew, shift=(-6.0, 5.0) if skew else (0.0, 0.0),
+                         upside_down=False)
+    readings = [read_page(page, dataclasses.replace(context_of(issued), settings=s)) for s in
+                (DEFAULT, dataclasses.replace(DEFAULT, refine_min_mm=0.0))]
+    for reading in readings:
+        assert reading.kind == "ballot", reading.reason
+        assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
+    assert [r.statuses for r in readings[0].rows] == [r.statuses for r in readings[1].rows]
+
+
+def test_a_page_whose_code_corners_are_found_turned_is_placed_by_its_discs(issued, drawer):
+    """A smudged or warped QR code whose corners come out 4° turned: the page is placed from
+    the code's centre and size, its skew from the table, and its discs are found."""
+    sheet = marked_sheet(issued, drawer.renderer, DPI, [0, 1, 2, 0, 1])
+    page = drawer.scan(sheet, skew=0.3)
+    hit = find_code(page.image)
+    c = np.radians(4.0)
+    turn = np.array([[np.cos(c), -np.sin(c)], [np.sin(c), np.cos(c)]])
+    centre = np.array(hit.centre)
+    turned = dataclasses.replace(hit, corners=(hit.corners - centre) @ turn.T + centre)
+    layout_page = issued.layout.pages[0]
+    registration = register(page.image, issued.layout, layout_page, turned, DPI, DEFAULT)
+    assert isinstance(registration, Registration), registration
+    assert registration.marks_found == 4
+    exact = register(page.image, issued.layout, layout_page, hit, DPI, DEFAULT)
+    assert np.abs(registration.matrix / registration.matrix[2, 2]
+                  - exact.matrix / exact.matrix[2, 2]).max() < 0.5

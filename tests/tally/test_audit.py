@@ -198,3 +198,85 @@ def test_what_is_not_an_archive_is_refused_by_name(tmp_path, content):
         z.writestr("hello.txt", "a zip of something else")
     result = audit(other)
     assert result.exit_code == ExitCode.INPUT and "no manifest.json" in result.output
+
+
+def forge_page(conf, path):
+    """A page of this conference's batch and layout, signed with another key: a forged ballot."""
+    import cv2
+    import pypdfium2 as pdfium
+
+    from ballotgen import payload
+    from ballotgen.render import Batch, render_pdf
+    from tests.conftest import render_grey
+
+    with Store.open(conf) as store:
+        record = store.batches()[0]
+        layout = store.layout(record.layout_hash)
+    pdf = render_pdf(layout, Batch(record.code, 1, None), payload.new_key())
+    cv2.imwrite(str(path), render_grey(pdfium.PdfDocument(pdf), 0, 150))
+    return path
+
+
+def rewrite_archive(archive, target, change_store):
+    """``archive`` with its store changed by ``change_store(path)`` and the manifest made to
+    agree, as someone holding the archive can."""
+    import hashlib
+
+    with zipfile.ZipFile(archive) as src:
+        entries = {item.filename: src.read(item) for item in src.infolist()}
+    store = target.parent / "store.sqlite"
+    store.write_bytes(entries[STORE_FILE])
+    change_store(store)
+    entries[STORE_FILE] = store.read_bytes()
+    manifest = json.loads(entries[MANIFEST])
+    manifest["files"][STORE_FILE] = hashlib.sha256(entries[STORE_FILE]).hexdigest()
+    entries[MANIFEST] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(target, "w") as dst:
+        for name, data in entries.items():
+            dst.writestr(name, data)
+    return target
+
+
+def test_the_archive_holds_no_key_yet_its_audit_tells_a_forged_page_from_a_ballot(conf, tmp_path):
+    from ballotgen import payload
+    from tally.scan import scan_stack
+
+    scan_stack(conf, [forge_page(conf, tmp_path / "forged.png")], jobs=1)
+    with Store.open(conf) as store:
+        key = store.secret()
+        forged = store.pages()[-1].reading
+    assert forged.kind == "foreign" and "not signed" in forged.reason
+    archive = tmp_path / "a.zip"
+    assert run("export", conf, "--audit", "-o", archive).exit_code == 0
+    with zipfile.ZipFile(archive) as z:
+        for item in z.infolist():
+            assert key not in z.read(item), item.filename
+        (tmp_path / "x").mkdir()
+        z.extract(STORE_FILE, tmp_path / "x")
+    db = sqlite3.connect(tmp_path / "x" / STORE_FILE)
+    assert db.execute("SELECT length(secret) FROM conference").fetchone() == (0,)
+    db.close()
+    # Without the key, the genuine ballots still verify by their codes' public values and the
+    # forged page is still foreign: the archive is verified as it stands.
+    result = audit(archive)
+    assert result.exit_code == 0 and "VERIFIED" in result.output, result.output
+    assert "15 pages re-read" in result.output
+
+    # Someone holding the archive adds the forged code's value to make it pass for a ballot:
+    # the value is not the one printed, and the page no longer reads as it was read.
+    from omr.qr import find_code
+
+    import cv2
+    text = find_code(cv2.imread(str(tmp_path / "forged.png"), cv2.IMREAD_GRAYSCALE)).text
+    with Store.open(conf) as store:
+        batch = store.batches()[0].code
+
+    def add_value(path):
+        with sqlite3.connect(path) as db:
+            db.execute("INSERT INTO code_digests VALUES (?, ?)", (payload.code_digest(text), batch))
+
+    tampered = rewrite_archive(archive, tmp_path / "b.zip", add_value)
+    result = audit(tampered)
+    assert result.exit_code == ExitCode.AUDIT, result.output
+    assert f"batch {batch}: the verification values of its ballot codes" in result.output
+    assert "forged.png page 1: kind: stored 'foreign', now 'ballot'" in result.output

@@ -32,7 +32,7 @@ def conference_dir(tmp_path):
 
 def test_every_command_has_help():
     for command in ([], ["init"], ["print"], ["status"], ["simulate"], ["scan"], ["export"],
-                    ["review"], ["tally"], ["simulate-review"]):
+                    ["committee"], ["review"], ["tally"], ["simulate-review"]):
         result = run(*command, "--help")
         assert result.exit_code == 0 and "Usage:" in result.output
 

@@ -137,16 +137,20 @@ def test_an_unrelated_image_document_is_foreign(stacks, tmp_path):  # noqa: F811
 
 def test_a_ballot_id_of_another_conference_is_not_found(stacks, tmp_path):  # noqa: F811
     """Ids are the store's own: a ballot of another conference is unknown here."""
+    from tally.committee import add_members
     from tally.review.app import create_app
 
     conf, out = stacks
     mine = fresh_copy(conf, tmp_path / "mine")  # nothing scanned
+    ((_, code),) = add_members(mine, [("Nguyễn Thị Lan", "Trưởng ban")])
     app = create_app(mine)
     client = app.test_client()
-    client.get("/ten")
+    client.get("/dang-nhap")
     with client.session_transaction() as session:
         csrf = session["csrf"]
-    client.post("/ten", data={"name": "Lan", "csrf": csrf})
+    client.post("/dang-nhap", data={"code": code, "csrf": csrf})
+    with client.session_transaction() as session:
+        csrf = session["csrf"]  # a new token once logged in
     for path in ("/phieu/1", "/anh/1.jpg", "/o/1/1/cao.png"):
         response = client.get(path)
         assert response.status_code == 404 and "Về hàng chờ" in response.get_data(as_text=True)

@@ -1,14 +1,24 @@
 """The review server killed during decisions (issue 16, row 5): a lock cannot outlive its
-holder, and a reviewer is never told that she herself holds a ballot."""
+holder, and a member is never told that she herself holds a ballot. Locks belong to the
+committee's members (issue 15), whichever browser window they use."""
 
 import time
 
-from tally.review.app import create_app
+from tally.committee import add_members
+from tally.review.app import create_app, lock_owner
 from tally.store import Store
-from tests.tally.test_review import conf, login, text  # noqa: F401  (conf: a fixture)
+from tests.tally.test_review import MEMBERS, conf, login, text  # noqa: F401  (conf: a fixture)
 from tests.tally.test_tally import ballots_of, scanned  # noqa: F401
 
 LAN = "Nguyễn Thị Lan"
+
+
+def started(conf, codes):  # noqa: F811
+    """The review server started on ``conf``; its members log in with ``codes``."""
+    app = create_app(conf)
+    app.config["TESTING"] = True
+    app.config["CODES"] = codes
+    return app
 
 
 def test_locks_of_a_killed_server_are_released_when_it_starts(conf):  # noqa: F811
@@ -16,22 +26,23 @@ def test_locks_of_a_killed_server_are_released_when_it_starts(conf):  # noqa: F8
     reviewer, in her new session, read "Nguyễn Thị Lan đang xử lý phiếu này"."""
     flagged, _ = ballots_of(conf)
     ballot = flagged[("blank_row",)]
-    with Store.open(conf) as store:  # what the killed server left: Lan's session held it
-        assert store.claim([ballot], session="before-the-kill", reviewer=LAN,
+    added = add_members(conf, MEMBERS)
+    codes = {m.name: code for m, code in added}
+    lan = next(m for m, _ in added if m.name == LAN)
+    with Store.open(conf) as store:  # what the killed server left: Lan held it
+        assert store.claim([ballot], session=lock_owner(lan), reviewer=LAN,
                            now=time.time()) == ballot
-    app = create_app(conf)  # the server starts again
-    app.config["TESTING"] = True
+    app = started(conf, codes)  # the server starts again
     minh = login(app, "Đỗ Văn Minh")
     assert "đang xử lý phiếu này" not in text(minh.get(f"/phieu/{ballot}"))  # free again
     page = text(login(app, LAN).get(f"/phieu/{ballot}"))
     assert "Đỗ Văn Minh đang xử lý phiếu này" in page  # the right holder, not herself
 
 
-def test_a_reviewer_takes_back_her_own_lock_from_another_window(conf):  # noqa: F811
+def test_a_member_takes_back_her_own_lock_from_another_window(conf):  # noqa: F811
     flagged, _ = ballots_of(conf)
     ballot = flagged[("blank_row",)]
-    app = create_app(conf)
-    app.config["TESTING"] = True
+    app = started(conf, {m.name: code for m, code in add_members(conf, MEMBERS)})
     first, second = login(app, LAN), login(app, LAN)  # two windows, two sessions
     assert "đang xử lý phiếu này" not in text(first.get(f"/phieu/{ballot}"))
     assert f"{LAN} đang xử lý phiếu này" not in text(second.get(f"/phieu/{ballot}"))

@@ -134,6 +134,33 @@ def test_an_empty_or_truncated_store_is_refused_never_made_anew(conf, tmp_path, 
     assert store.stat().st_size == length and not (tmp_path / "a.zip").exists()
 
 
+def test_a_store_killed_while_checkpointing_its_wal_is_not_taken_for_truncated(tmp_path, conf):
+    """A writer killed while SQLite copied its -wal into the store leaves page 1 with the new
+    page count and the file shorter: the pages after its end are in the -wal, and the store is
+    whole. It was refused as truncated, with the backup remedy, after a print killed at random."""
+    writer = sqlite3.connect(conf / STORE_FILE, isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")  # every change stays in the -wal
+    before = writer.execute("PRAGMA page_count").fetchone()[0]
+    writer.execute("CREATE TABLE filler (x BLOB)")  # the store grows by some pages
+    writer.executemany("INSERT INTO filler VALUES (?)", [(os.urandom(2000),) for _ in range(40)])
+    killed = tmp_path / "killed"
+    killed.mkdir(mode=0o700)
+    for name in (STORE_FILE, STORE_FILE + "-wal"):  # what the kill left (the -shm is rebuilt)
+        shutil.copyfile(conf / name, killed / name)
+    writer.close()
+    wal = (killed / (STORE_FILE + "-wal")).read_bytes()
+    page_size = int.from_bytes(wal[8:12], "big")
+    frames = range(32, len(wal), 24 + page_size)
+    first = max(f for f in frames if int.from_bytes(wal[f:f + 4], "big") == 1)
+    with open(killed / STORE_FILE, "r+b") as f:  # the checkpoint had copied page 1 only
+        f.write(wal[first + 24:first + 24 + page_size])
+    header = (killed / STORE_FILE).read_bytes()[:100]
+    assert int.from_bytes(header[28:32], "big") * page_size > (killed / STORE_FILE).stat().st_size
+    assert int.from_bytes(header[28:32], "big") > before
+    with Store.open(killed) as store:
+        assert store.verify_chain() == [] and store.events()
+
+
 @contextlib.contextmanager
 def mounted(*args):
     """Run the block with a mount made by ``mount *args`` (the last argument is the target)."""

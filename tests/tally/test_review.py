@@ -1,7 +1,8 @@
 """The review web app, in process: every view and rule, on a store filled by simulated scans.
 
 The conference (from test_tally): 6 voters with known votes, voter 5 left person 2 blank, and one
-ballot of another conference in the stack: two ballots wait for review.
+ballot of another conference in the stack: two ballots wait for review. Its committee has three
+members, each with a personal code.
 """
 
 import re
@@ -12,11 +13,15 @@ import numpy as np
 import pytest
 
 from ballotgen.errors import ExitCode
+from tally.committee import add_members
 from tally.count import Attendance, tally_store
 from tally.review.app import create_app, is_loopback
 from tally.store import Store
 from tests.tally.test_cli import run
 from tests.tally.test_tally import ballots_of, scanned  # noqa: F401  (scanned: a fixture)
+
+MEMBERS = [("Nguyễn Thị Lan", "Trưởng ban"), ("Đỗ Văn Minh", "Thành viên"),
+           ("Hoàng Thu Trang", "Thành viên")]
 
 
 @pytest.fixture
@@ -30,17 +35,42 @@ def conf(scanned, tmp_path):  # noqa: F811
 def app(conf):
     app = create_app(conf)
     app.config["TESTING"] = True
+    app.config["CODES"] = {m.name: code for m, code in add_members(conf, MEMBERS)}
     return app
 
 
-def login(app, name="Nguyễn Thị Lan"):
-    client = app.test_client()
-    client.get("/ten")
+def csrf_of(client):
     with client.session_transaction() as session:
-        client.csrf = session["csrf"]
-    response = client.post("/ten", data={"name": name, "csrf": client.csrf})
-    assert response.status_code == 302
+        return session["csrf"]
+
+
+def login(app, name="Nguyễn Thị Lan", *, client=None):
+    """A client logged in as the member ``name``, with its CSRF token as ``client.csrf``."""
+    client = client or app.test_client()
+    client.get("/dang-nhap")
+    response = client.post("/dang-nhap", data={"code": app.config["CODES"][name],
+                                               "csrf": csrf_of(client)})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    client.csrf = csrf_of(client)
     return client
+
+
+def nonces(client, ballot):
+    """The one-time nonces of the ballot page's forms: deciding, then flagging."""
+    page = client.get(f"/phieu/{ballot}").get_data(as_text=True)
+    return re.findall(r'name="nonce" value="([^"]+)"', page)
+
+
+def decide(client, ballot, /, **form):
+    """Open the ballot and send its decision form, as a browser does."""
+    nonce = (nonces(client, ballot) or [""])[0]
+    return client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "nonce": nonce, **form})
+
+
+def flag(client, ballot, note=""):
+    nonce = (nonces(client, ballot) or ["", ""])[-1]
+    return client.post(f"/phieu/{ballot}/danh-dau", data={"csrf": client.csrf, "nonce": nonce,
+                                                            "note": note})
 
 
 def decisions(conf):
@@ -52,19 +82,33 @@ def text(response):
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
 
 
-def test_a_reviewer_gives_a_name_before_anything_else(app):
+def test_a_member_logs_in_with_their_code_and_the_queue_can_be_read_without_it(app, conf):
+    flagged, _ = ballots_of(conf)
+    ballot = flagged[("blank_row",)]
     client = app.test_client()
-    assert client.get("/").headers["Location"].startswith("/ten")
-    assert client.get("/phieu/1").headers["Location"] == "/ten?next=/phieu/1"
-    with client.session_transaction() as session:
-        csrf = session["csrf"]
-    assert client.post("/ten", data={"name": " ", "csrf": csrf}).status_code == 400
-    response = client.post("/ten?next=/phieu/1", data={"name": "Đỗ  Văn Minh", "csrf": csrf})
+    assert "2 phiếu chờ xử lý" in text(client.get("/"))
+    page = text(client.get(f"/phieu/{ballot}"))
+    assert "Bạn chỉ xem được" in page and "Ghi và sang phiếu tiếp" not in page
+    assert client.get("/tiep").headers["Location"] == "/dang-nhap?next=/tiep"
+    response = client.post(f"/phieu/{ballot}", data={"csrf": csrf_of(client), "ballot": "genuine"})
+    assert response.status_code == 403 and decisions(conf) == []
+    # The code as typed: any case, spaces; a wrong one is refused.
+    code = app.config["CODES"]["Đỗ Văn Minh"]
+    wrong = client.post("/dang-nhap", data={"csrf": csrf_of(client), "code": "ABCDE-FGHJK"})
+    assert wrong.status_code == 403 and "Mã thành viên không đúng" in text(wrong)
+    response = client.post("/dang-nhap?next=/phieu/1", data={"csrf": csrf_of(client),
+                                                             "code": f" {code.lower()} "})
     assert response.headers["Location"] == "/phieu/1"
-    assert "Đỗ Văn Minh" in text(client.get("/"))
-    # An address elsewhere is not followed after the name is given.
-    response = client.post("/ten?next=//evil.example/", data={"name": "Đỗ Văn Minh", "csrf": csrf})
-    assert response.headers["Location"] == "/"
+    client.csrf = csrf_of(client)
+    assert "Đỗ Văn Minh (Thành viên)" in text(client.get("/"))
+    decide(client, ballot, ballot="genuine")
+    assert decisions(conf)[0][4] == "Đỗ Văn Minh"  # the code records who decided
+    # A logout ends the session, even for a copy of its cookie.
+    copy = app.test_client()
+    copy.set_cookie("session", client.get_cookie("session").value)
+    assert "Đỗ Văn Minh" in text(copy.get("/"))
+    client.post("/dang-xuat", data={"csrf": client.csrf})
+    assert "Đỗ Văn Minh" not in text(copy.get("/")) and "Đăng nhập" in text(copy.get("/"))
 
 
 def test_the_queue_counts_flagged_ballots_by_reason(app, conf):
@@ -75,8 +119,8 @@ def test_the_queue_counts_flagged_ballots_by_reason(app, conf):
     assert "Không phải phiếu do Ban Kiểm phiếu phát hành (mã không đúng) 1" in page
 
 
-def test_next_gives_two_reviewers_different_ballots_and_a_third_none(app, conf):
-    first, second, third = login(app, "Lan"), login(app, "Minh"), login(app, "Trang")
+def test_next_gives_two_members_different_ballots_and_a_third_none(app, conf):
+    first, second, third = (login(app, name) for name, _ in MEMBERS)
     a = first.get("/tiep").headers["Location"]
     b = second.get("/tiep").headers["Location"]
     assert a.startswith("/phieu/") and b.startswith("/phieu/") and a != b
@@ -84,7 +128,7 @@ def test_next_gives_two_reviewers_different_ballots_and_a_third_none(app, conf):
     assert "đang được thành viên khác xử lý" in text(response)
     # Opening a held ballot shows it read-only, and a decision posted on it is refused.
     page = text(third.get(a))
-    assert "Lan đang xử lý phiếu này" in page and "Ghi và sang phiếu tiếp" not in page
+    assert "Nguyễn Thị Lan đang xử lý phiếu này" in page and "Ghi và sang phiếu tiếp" not in page
     response = third.post(a, data={"csrf": third.csrf, "ballot": "invalid"})
     assert response.status_code == 409 and "chưa được ghi" in text(response)
     assert decisions(conf) == []
@@ -100,16 +144,15 @@ def test_resolving_a_blank_row_records_who_when_before_and_after(app, conf):
     page = text(client.get(f"/phieu/{ballot}"))
     assert "Có dòng không đánh dấu ô nào" in page and "máy đề xuất: Phiếu hợp lệ" in page
     # The form as shown: the machine's proposal preselected (genuine; the blank row invalid).
-    response = client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine"})
+    response = decide(client, ballot, ballot="genuine")
     assert response.status_code == 302 and response.headers["Location"] == "/tiep"
     assert decisions(conf) == [(ballot, None, "genuine", "machine:genuine", "Nguyễn Thị Lan"),
                                (ballot, 2, "invalid", "machine:invalid", "Nguyễn Thị Lan")]
-    # Sending the same form again adds nothing.
-    client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine"})
+    # Sending the same decision again adds nothing.
+    decide(client, ballot, ballot="genuine")
     assert len(decisions(conf)) == 2
     # A change is a new decision; the old one stays, and the count follows the latest.
-    response = client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine",
-                                                     "row-2": "cao", "then": "stay"})
+    response = decide(client, ballot, ballot="genuine", **{"row-2": "cao", "then": "stay"})
     assert response.headers["Location"] == f"/phieu/{ballot}"
     assert decisions(conf)[2] == (ballot, 2, "cao", "invalid", "Nguyễn Thị Lan")
     history = text(client.get(f"/phieu/{ballot}")).split("Lịch sử quyết định")[1]
@@ -128,12 +171,11 @@ def test_a_foreign_sheet_is_confirmed_or_entered_by_hand(app, conf):
     page = text(client.get(f"/phieu/{ballot}"))
     assert "Máy không đọc được" in page and "máy đề xuất: Phiếu lạ" in page
     # Genuine needs every row, since the machine read none.
-    response = client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "genuine",
-                                                     "row-1": "cao", "row-2": "thap"})
+    response = decide(client, ballot, ballot="genuine", **{"row-1": "cao", "row-2": "thap"})
     assert response.status_code == 400
     assert "Còn dòng chưa chọn mức tín nhiệm: STT 3, 4, 5." in text(response)
     assert decisions(conf) == []
-    client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "ballot": "foreign"})
+    decide(client, ballot, ballot="foreign")
     assert decisions(conf) == [(ballot, None, "foreign", "machine:foreign", "Nguyễn Thị Lan")]
 
 
@@ -146,8 +188,9 @@ def test_malformed_or_forged_forms_change_nothing(app, conf, form):
     client = login(app)
     with Store.open(conf) as store:
         events = len(store.events())
-    data = {"csrf": client.csrf, **form}
-    response = client.post(f"/phieu/{flagged[('blank_row',)]}", data=data)
+    ballot = flagged[("blank_row",)]
+    data = {"csrf": client.csrf, "nonce": nonces(client, ballot)[0], **form}
+    response = client.post(f"/phieu/{ballot}", data=data)
     assert response.status_code == 400 and "Traceback" not in response.get_data(as_text=True)
     with Store.open(conf) as store:
         assert len(store.events()) == events and store.decisions() == []
@@ -171,10 +214,10 @@ def test_search_finds_any_ballot_and_a_reviewer_can_flag_an_accepted_one(app, co
     response = client.get(f"/tim?file={page.file_name}&page={page.page_index + 1}")
     assert response.headers["Location"] == f"/phieu/{accepted[0]}"
     assert "Máy đã đọc, không cần xem" in text(client.get(f"/phieu/{accepted[0]}"))
-    client.post(f"/phieu/{accepted[0]}/danh-dau", data={"csrf": client.csrf, "note": "Xem lại ô 3"})
+    flag(client, accepted[0], "Xem lại ô 3")
     assert "Thành viên Ban Kiểm phiếu đánh dấu để xem lại" in text(client.get("/"))
     assert "3 phiếu chờ xử lý" in text(client.get("/"))
-    client.post(f"/phieu/{accepted[0]}", data={"csrf": client.csrf, "ballot": "genuine"})
+    decide(client, accepted[0], ballot="genuine")
     assert decisions(conf)[-1][2] == "genuine" and "2 phiếu chờ xử lý" in text(client.get("/"))
     assert "Tất cả phiếu (7)" in text(client.get("/phieu"))
 
@@ -192,18 +235,18 @@ def test_pages_and_images_are_never_cached_and_scripts_are_our_own(app, conf):
     assert image.shape == (1485, 1050)  # the registered A4 page at 5 px/mm
 
 
-def test_an_access_code_guards_every_page_off_the_loopback(conf):
-    app = create_app(conf, access_code="K7M2P9QX")
+def test_off_the_loopback_every_page_needs_a_member(conf):
+    app = create_app(conf, host="0.0.0.0")
+    app.config["CODES"] = {m.name: code for m, code in add_members(conf, MEMBERS)}
     client = app.test_client()
-    assert client.get("/").headers["Location"] == "/dang-nhap"
-    assert client.get("/anh/1.jpg").headers["Location"] == "/dang-nhap"
-    client.get("/dang-nhap")
-    with client.session_transaction() as session:
-        csrf = session["csrf"]
-    assert "không đúng" in text(client.post("/dang-nhap", data={"csrf": csrf, "code": "AAAA"}))
-    response = client.post("/dang-nhap", data={"csrf": csrf, "code": "k7m2p9qx"})
-    assert response.headers["Location"] == "/"
-    assert client.get("/").headers["Location"].startswith("/ten")  # then the reviewer's name
+    client.environ_base["HTTP_HOST"] = "192.168.1.20:8080"  # any address of the machine
+    assert client.get("/").headers["Location"] == "/dang-nhap?next=/"
+    assert client.get("/anh/1.jpg").headers["Location"] == "/dang-nhap?next=/anh/1.jpg"
+    assert client.get("/ket-qua").status_code == 302
+    login(app, "Hoàng Thu Trang", client=client)
+    assert "2 phiếu chờ xử lý" in text(client.get("/"))
+    client.post("/dang-xuat", data={"csrf": client.csrf})
+    assert client.get("/").headers["Location"] == "/dang-nhap?next=/"
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.20")
 
@@ -228,8 +271,8 @@ def test_the_results_page_is_a_draft_until_every_flag_is_resolved(app, conf):
     assert "DỰ THẢO: 2 phiếu chưa xử lý" in text(client.get("/ket-qua"))
     assert run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7).exit_code == 0
     flagged, _ = ballots_of(conf)
-    client.post(f"/phieu/{flagged[('foreign',)]}", data={"csrf": client.csrf, "ballot": "foreign"})
-    client.post(f"/phieu/{flagged[('blank_row',)]}", data={"csrf": client.csrf, "ballot": "genuine"})
+    decide(client, flagged[("foreign",)], ballot="foreign")
+    decide(client, flagged[("blank_row",)], ballot="genuine")
     page = text(client.get("/ket-qua"))
     assert "Kết quả chính thức" in page and "Phát ra 8 · Thu về 7 · Hợp lệ 6" in page
     assert "Mức 2" in page and "71.43%" in page

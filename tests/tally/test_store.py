@@ -174,3 +174,44 @@ def test_a_ballot_is_claimed_by_one_session_at_a_time_and_freed_after_a_while(st
     store.release("b")
     assert store.claim([2], session="c", reviewer="Trang", now=4) == 2
     assert store.claim([2], session="d", reviewer="Hoa", now=4 + LOCK_SECONDS + 1) == 2  # expired
+
+
+def _store_of_schema(folder, conference, version_4):
+    """A conference store as an older tinnhiem left it: schema 3, or schema 4 of either version
+    that numbered its migration 4 ("committee": members and code verification values; "runs":
+    scan runs and superseded files, today's 5)."""
+    Store.create(folder, conference, payload.new_key()).close()
+    db = sqlite3.connect(folder / STORE_FILE, isolation_level=None)
+    db.executescript("DROP TABLE superseded; ALTER TABLE scan_files DROP COLUMN run;"
+                     " DROP TABLE code_digests; DROP TABLE members; PRAGMA user_version = 3;")
+    if version_4 is not None:
+        db.executescript({"committee": MIGRATIONS[3], "runs": MIGRATIONS[4]}[version_4])
+        db.execute("PRAGMA user_version = 4")
+    db.close()
+
+
+@pytest.mark.parametrize("version_4", [None, "committee", "runs"])
+def test_a_store_of_every_older_schema_is_migrated(tmp_path, conference, version_4):
+    folder = tmp_path / "conf"
+    _store_of_schema(folder, conference, version_4)
+    old = 3 if version_4 is None else 4
+    with Store.open(folder, readonly=True) as store:  # migrated in memory, the file untouched
+        assert store.members() == [] and store.superseded() == {} and store.code_digests() == set()
+        image = store.snapshot()
+    with Store.from_image(folder, image) as store:
+        assert store.members() == [] and store.superseded() == {}
+    db = sqlite3.connect(folder / STORE_FILE)
+    assert db.execute("PRAGMA user_version").fetchone() == (old,)
+    db.close()
+    with Store.open(folder) as store:  # a writer migrates the file
+        store.add_members([("Lan", "Trưởng ban", "ab" * 32)])
+        store.record_scan_file(sha256="cd" * 32, name="a.pdf", size=1, kind=None, pages=0,
+                               error="not a scan", run="r1")
+        assert [m.name for m in store.members()] == ["Lan"]
+        assert store.scan_files()[0].run == "r1"
+        assert store.verify_chain() == []
+    db = sqlite3.connect(folder / STORE_FILE)
+    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (5,)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"members", "code_digests", "superseded"} <= tables
+    db.close()

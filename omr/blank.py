@@ -1,0 +1,212 @@
+"""Is a page a blank duplex back? Only when it holds no ink and shows none of our print.
+
+The test runs on the page brought to a common white: its paper level is scaled to white, so a
+dim or dark scan (a low exposure, 12-bit samples in a 16-bit file) shows its print as clearly as
+a bright one, while the faint front showing through a back stays as faint, relative to its
+paper, as it is. A page that the ink test finds empty is still not blank when it shows a QR code
+(not mirrored: the front showing through is mirrored), registration discs or the rules of the
+printed table, whatever its grey levels.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import zxingcpp
+
+from ballotgen.layout import MARK_RADIUS_MM
+from omr.qr import CORNER_CROP
+from omr.settings import DEFAULT, ReaderSettings
+
+# Resolutions and search strategy, not limits: every limit on ink is in ReaderSettings.
+BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.blank_*)
+ASSUMED_WIDTH_MM = 210.0  # without a resolution, the page is taken for A4 wide
+PAPER_PERCENTILE = 99.0  # the page's paper level: this percentile of its grey levels
+MAX_WHITE_GAIN = 16.0  # a paper level is raised to white by at most this factor (12 bits of 16)
+# What our print looks like at BLANK_PX_PER_MM (on the page brought to white):
+DISC_AREA_RANGE = (0.5, 1.6)  # a registration disc's area, as a share of the printed one's
+DISC_ASPECT_RANGE = (0.7, 1.4)  # its width / height
+DISC_MIN_FILL = 0.6  # its share of its bounding box (a solid disc fills π/4)
+MIN_DISCS = 2  # this many discs are our print (a sheet cut by the scan area keeps two)
+RULE_MIN_MM = 60.0  # a straight horizontal line this long is a rule of the printed table
+RULE_GAP_MM = 2.0  # lines closer than this are one rule (rows of a table are 8 mm or more apart)
+MIN_RULES = 3  # this many rules are the table (its top, below its header, below a row); the
+#                sheet's own edges, its shadow on the scanner, make two at most
+STRETCH_PERCENTILES = (0.5, 99.5)  # a corner crop's grey levels stretched over this span
+MIN_STRETCH_SPAN = 8  # … unless they span fewer levels than this (nothing to see)
+SQUARE_RATIO = 1.1  # an image this close to square does not tell which side is the short one
+
+
+def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
+    """True for a page with (almost) no ink away from its edges and none of our print: a blank
+    duplex back.
+
+    Ink is what is clearly darker than the paper around it: by half the page's own range of
+    grey, between ``blank_min_contrast`` and ``blank_contrast`` grey levels, on the page brought
+    to white (:func:`white_normalised`). Dark regions reaching the image's border are not ink:
+    the scanner's background beyond a skewed or shifted sheet, a dark scanner edge.
+
+    Parameters
+    ----------
+    image : (H, W) uint8
+    dpi : the file's resolution, or None (then an A4 width is assumed)
+    """
+    h, w = image.shape
+    if h < 50 or w < 50:
+        return int(image.max()) - int(image.min()) < 60
+    small = white_normalised(_resampled(image, dpi))
+    smooth = cv2.medianBlur(small, 3)
+    paper = cv2.dilate(smooth, np.ones((15, 15), np.uint8))
+    # Clearly darker than the paper around it, on this page's own contrast: light print on grey
+    # paper (toner saving, a dim scanner) is still print; a front showing through is not.
+    low, high = percentiles_u8(smooth, (0.1, 99.0))
+    contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
+    dark = ((paper.astype(np.int16) - smooth) > contrast).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    ink = ~_at_border(stats, dark.shape)[labels]
+    m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
+    inner = ink[m:-m, m:-m]
+    if inner.size == 0 or float(inner.mean()) >= s.blank_ink_fraction:
+        return False
+    return not shows_print(image, small, min_contrast=s.blank_min_contrast,
+                           margin_mm=s.blank_margin_mm)
+
+
+def shows_print(image: np.ndarray, small: np.ndarray, *, min_contrast: float,
+                margin_mm: float) -> bool:
+    """Whether the page shows a ballot's print: a QR code in a corner (not mirrored), at least
+    ``MIN_DISCS`` registration discs or ``MIN_RULES`` rules of the table.
+
+    Parameters
+    ----------
+    image : (H, W) uint8, the page as scanned
+    small : the page at BLANK_PX_PER_MM brought to white (:func:`white_normalised`)
+    min_contrast : grey levels below the paper around it that a disc or a rule must reach
+    margin_mm : how far from the border rules are looked for (discs are looked for up to it)
+    """
+    return _code_in_corners(image) or _discs(small, min_contrast) >= MIN_DISCS or \
+        _rules(small, min_contrast, margin_mm) >= MIN_RULES
+
+
+def white_normalised(image: np.ndarray) -> np.ndarray:
+    """``image`` (H, W) uint8 scaled so its paper level (``PAPER_PERCENTILE``) is white, by at
+    most ``MAX_WHITE_GAIN``. A contrast relative to the paper is kept as it is."""
+    paper = float(percentiles_u8(image, (PAPER_PERCENTILE,))[0])
+    gain = min(255.0 / max(paper, 1.0), MAX_WHITE_GAIN)
+    if gain <= 1.0:
+        return image
+    return cv2.convertScaleAbs(image, alpha=gain)
+
+
+def _resampled(image: np.ndarray, dpi: float | None) -> np.ndarray:
+    """``image`` at BLANK_PX_PER_MM, never enlarged (a wrong resolution cannot make it huge):
+    halved with a Gaussian pyramid while it stays at or above that resolution, then resized
+    the rest of the way (a 300-dpi page in 4 ms where one area resize takes 18 ms)."""
+    px_per_mm = (dpi / 25.4) if dpi else image.shape[1] / ASSUMED_WIDTH_MM
+    while px_per_mm / 2 >= BLANK_PX_PER_MM:
+        image = cv2.pyrDown(image)
+        px_per_mm /= 2
+    scale = min(1.0, BLANK_PX_PER_MM / px_per_mm)
+    if scale == 1.0:
+        return image
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)  # by less than 2
+
+
+def percentiles_u8(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(image, qs)`` (linear interpolation) of a uint8 image, from its histogram:
+    no sort of half a million pixels."""
+    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
+    out = []
+    for q in qs:
+        rank = q / 100 * (image.size - 1)
+        below = int(np.floor(rank))
+        lo = int(np.searchsorted(cumulative, below, side="right"))
+        hi = int(np.searchsorted(cumulative, min(below + 1, image.size - 1), side="right"))
+        out.append(lo + (rank - below) * (hi - lo))
+    return out
+
+
+def _at_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Per connected component, whether it touches the image's border (label 0 included)."""
+    x, y = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
+    at_border = (x == 0) | (y == 0) | (x + stats[:, cv2.CC_STAT_WIDTH] >= shape[1]) | \
+        (y + stats[:, cv2.CC_STAT_HEIGHT] >= shape[0])
+    at_border[0] = True  # the background label
+    return at_border
+
+
+def _darker(small: np.ndarray, min_contrast: float) -> np.ndarray:
+    """(H, W) uint8, 1 where ``small`` is ``min_contrast`` darker than the paper around it."""
+    paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
+    return ((paper.astype(np.int16) - small) > min_contrast).astype(np.uint8)
+
+
+def _discs(small: np.ndarray, min_contrast: float) -> int:
+    """How many solid dark discs of the registration marks' size ``small`` shows, away from
+    its border (a disc cut by the scan area is not counted)."""
+    dark = _darker(small, min_contrast)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
+    expected = np.pi * (MARK_RADIUS_MM * BLANK_PX_PER_MM) ** 2
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    area = stats[:, cv2.CC_STAT_AREA]
+    ok = (area >= DISC_AREA_RANGE[0] * expected) & (area <= DISC_AREA_RANGE[1] * expected) & \
+        (w >= DISC_ASPECT_RANGE[0] * h) & (w <= DISC_ASPECT_RANGE[1] * h) & \
+        (area >= DISC_MIN_FILL * w * h) & ~_at_border(stats, dark.shape)
+    return int(ok.sum())
+
+
+def _rules(small: np.ndarray, min_contrast: float, margin_mm: float) -> int:
+    """How many straight horizontal lines at least RULE_MIN_MM long ``small`` shows more than
+    ``margin_mm`` from its border (not the edge of the sheet or its shadow), counting the lines
+    within RULE_GAP_MM of each other as one (a skewed rule breaks into pieces)."""
+    length = int(RULE_MIN_MM * BLANK_PX_PER_MM)
+    m = int(margin_mm * BLANK_PX_PER_MM)
+    inner = small[m:-m, m:-m] if m > 0 else small
+    if inner.shape[1] < length or inner.shape[0] < 1:
+        return 0
+    dark = _darker(inner, min_contrast)
+    lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
+    rows = np.flatnonzero(lines.any(axis=1))
+    if rows.size == 0:
+        return 0
+    return int(1 + (np.diff(rows) > RULE_GAP_MM * BLANK_PX_PER_MM).sum())
+
+
+def _code_in_corners(image: np.ndarray) -> bool:
+    """Whether a QR code that is not mirrored is found in a corner crop of ``image``, its grey
+    levels stretched first (a faint code reads as well as a crisp one)."""
+    h, w = image.shape
+    cw, ch = int(w * CORNER_CROP[0]), int(h * CORNER_CROP[1])
+    for x0, y0 in ((w - cw, 0), (0, h - ch), (0, 0), (w - cw, h - ch)):
+        crop = _stretched(image[y0:y0 + ch, x0:x0 + cw])
+        if crop is None:
+            continue
+        for code in zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.QRCode):
+            if code.valid and not _mirrored(code.position, image.shape):
+                return True
+    return False
+
+
+def _stretched(crop: np.ndarray) -> np.ndarray | None:
+    low, high = np.percentile(crop[::2, ::2], STRETCH_PERCENTILES)
+    if high - low < MIN_STRETCH_SPAN:
+        return None
+    levels = (np.arange(256, dtype=np.float32) - low) * (255.0 / (high - low))
+    return np.ascontiguousarray(cv2.LUT(crop, np.clip(levels, 0, 255).astype(np.uint8)))
+
+
+def _mirrored(position: zxingcpp.Position, shape: tuple[int, int]) -> bool:
+    """Whether a symbol found in a page of ``shape`` (H, W) is mirrored: the front of a sheet
+    seen through its back.
+
+    zxing-cpp decodes a mirrored symbol as the transposed one, so its corners keep their turn;
+    but the code's top edge runs along the sheet's short side (portrait sheets), which is the
+    image's shorter side whichever way the sheet lay. Along the longer side, it is mirrored. On
+    an image nearly square (``SQUARE_RATIO``) this cannot be told, and the code counts."""
+    h, w = shape
+    if max(h, w) < SQUARE_RATIO * min(h, w):
+        return False
+    tl, tr = position.top_left, position.top_right
+    along_x = abs(tr.x - tl.x) >= abs(tr.y - tl.y)
+    return along_x != (h > w)
