@@ -128,8 +128,8 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
     """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
     (``score`` above its background, ``raw`` its ink-dark mean), the ink of a dark straight
     line across it (a slash), of blots in it, and the spill taken away from it (a box with
-    spill is at least unclear: the row's separation test then decides). A box not on the scanned sheet
-    (:func:`unseen`) is unclear, never a mark or empty."""
+    spill is at least unclear: the row's separation test then decides). A box not on the
+    scanned sheet (:func:`unseen`) is unclear, never a mark or empty."""
     if unseen(surround, outline, s):  # the scanner's background, a torn corner, a blot
         return BoxStatus.UNCLEAR
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \

@@ -271,7 +271,8 @@ def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],
               inset_mm: float) -> np.ndarray:
     """The interior of the row's box with the least mean darkness (almost certainly empty)."""
-    interiors = [above_paper(interior(dark, box, shift, inset_mm), surround_darkness(dark, box, shift))
+    interiors = [above_paper(interior(dark, box, shift, inset_mm),
+                             surround_darkness(dark, box, shift))
                  for box, shift in zip(boxes, shifts)]
     return min(interiors, key=lambda a: float(a.mean()) if a.size else np.inf)
 

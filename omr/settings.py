@@ -123,9 +123,10 @@ class ReaderSettings:
     spill_gap_mm2: float = 0.3
 
     # --- Other new ink (mm² of ink where the blank ballot is white).
-    # Over an untouched name at most 1.7 mm² (rough black-and-white scans); a line struck
-    # through even a long name leaves 2.5 mm² or more.
-    name_crossed_mm2: float = 4.5
+    # Measured as below (strokes through the printed text): lines struck through names left
+    # 6-50 mm² on independent scans and 3.9 mm² for a light, skipping pencil in the simulator;
+    # untouched names left up to 4 mm² only on warped or blotted scans, most 0.
+    name_crossed_mm2: float = 3.0
     # Only strokes count over a name: new ink in components at least ``name_stroke_min_mm``
     # long (a blot, a dot of toner or a splash is not a line struck through a name), and only
     # within ``name_band_mm`` above and below the printed name (a table rule that the scan bent
@@ -214,7 +215,8 @@ class ReaderSettings:
         positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
-                    "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio", "name_stroke_min_mm",
+                    "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio",
+                    "name_stroke_min_mm",
                     "name_band_mm", "name_darkness",
                     "name_crossed_max_mm2", "write_in_mm2", "write_in_band_mm",
                     "write_in_darkness", "signature_zone_from", "blank_ink_fraction",
@@ -225,8 +227,8 @@ class ReaderSettings:
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
                     "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
-        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin", "max_surround",
-                               "min_outline_contrast"):
+        for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin",
+                                "max_surround", "min_outline_contrast"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
         if not self.faint_score_margin >= 0:
@@ -263,7 +265,8 @@ class ReaderSettings:
         if not self.table_fine_reach_mm <= self.table_reach_mm:
             raise ValueError("reader settings must satisfy table_fine_reach_mm <= table_reach_mm")
         if not 0.0 <= self.refine_min_mm < self.refine_tolerance_mm:
-            raise ValueError("reader settings must satisfy 0 <= refine_min_mm < refine_tolerance_mm")
+            raise ValueError("reader settings must satisfy "
+                             "0 <= refine_min_mm < refine_tolerance_mm")
         if not self.relocate_mm <= self.refine_reach_mm:
             raise ValueError("reader settings must satisfy relocate_mm <= refine_reach_mm")
         for name in ("max_scale_error", "max_anisotropy", "min_ring_contrast"):
