@@ -325,11 +325,11 @@ def outline_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int],
 
 BLOT_MAX_MM = 3.0  # a blot fits in a square this wide (a filled box is not a blot)
 BLOT_MIN_MM = 1.0  # … and is this thick at least, both ways (thicker than a pen's line)
-BLOT_SOLIDITY = 0.85  # … and fills this much of its convex hull (a drop: 0.9 and more; a small
-#                       cross, even blurred, leaves its notches: 0.6 or less)
+BLOT_SOLIDITY = 0.92  # … and fills this much of its convex hull (a drop: 0.95; a short tick
+#                       with a heavy pen, blurred, 0.88; a small cross 0.6 or less)
 # A blot against the box's edge must be rounder still, or it is a stroke come in from outside:
 BLOT_EDGE_ASPECT = 1.5  # its longer side at most this many times its shorter
-BLOT_EDGE_SOLIDITY = 0.9
+BLOT_EDGE_SOLIDITY = 0.92
 
 
 def _blots(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ entries each carry the hash of the one before, so an edit or deletion anywhere b
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import json
 import os
@@ -320,7 +321,7 @@ class Store:
             if readonly and version < len(MIGRATIONS):
                 db = _migrated_in_memory(db, version)
             elif not readonly:
-                _migrate(db, version)
+                _migrate(db, version, path)
                 _probe_writing(db)
             store = cls(folder, db)
             store._check_conference()
@@ -1083,7 +1084,23 @@ def _is_runs_first(db: sqlite3.Connection, version: int) -> bool:
     return "superseded" in tables and "members" not in tables
 
 
-def _migrate(db: sqlite3.Connection, version: int) -> None:
+def _migrate(db: sqlite3.Connection, version: int, path: Path | None = None) -> None:
+    """Bring ``db`` from schema ``version`` to today's. With the store's ``path``, under an
+    exclusive lock on it, and from the version read again under that lock: two processes that
+    opened the same old store at once (two scanning stations, a scan and the review server)
+    must not both apply a migration."""
+    if version >= len(MIGRATIONS):
+        return
+    if path is None:
+        _apply_migrations(db, version)
+        return
+    with open(path, "rb") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when closed
+        (version,) = db.execute("PRAGMA user_version").fetchone()
+        _apply_migrations(db, version)
+
+
+def _apply_migrations(db: sqlite3.Connection, version: int) -> None:
     if _is_runs_first(db, version):
         committee = MIGRATIONS[RUNS_FIRST_VERSION - 1]
         db.executescript(f"BEGIN IMMEDIATE; {committee}; PRAGMA user_version = "

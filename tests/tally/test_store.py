@@ -215,3 +215,44 @@ def test_a_store_of_every_older_schema_is_migrated(tmp_path, conference, version
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"members", "code_digests", "superseded"} <= tables
     db.close()
+
+
+
+def test_an_old_store_opened_by_two_writers_at_once_is_migrated_once(tmp_path, conference,
+                                                                      monkeypatch):
+    """Two stations (or a scan and the review server) opening one old store at the same time,
+    both having read its old schema: each reads it again under the migration lock, so neither
+    applies a migration twice."""
+    import threading
+
+    import tally.store as store_module
+
+    folder = tmp_path / "conf"
+    _store_of_schema(folder, conference, None)
+    both_read = threading.Barrier(2, timeout=10)
+    schema_version = store_module._schema_version
+
+    def read_then_wait(path, db):
+        version = schema_version(path, db)
+        if version < len(MIGRATIONS):
+            both_read.wait()  # both writers saw schema 3 before either migrates
+        return version
+
+    monkeypatch.setattr(store_module, "_schema_version", read_then_wait)
+    errors = []
+
+    def open_store():
+        try:
+            Store.open(folder).close()
+        except Exception as e:  # noqa: BLE001 - the test reports it
+            errors.append(e)
+
+    threads = [threading.Thread(target=open_store) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    monkeypatch.undo()
+    with Store.open(folder) as store:
+        assert store.verify_chain() == [] and store.members() == []
