@@ -162,10 +162,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
 
     def measure(box: Rect, shift: tuple[int, int]) -> BoxScore:
         return _off_scan_if(box, registration, size) or box_score(
-            dark, box, shift, levels, inset_mm=s.ink_inset_mm, speck_mm2=s.speck_mm2,
-            spill_depth_mm=s.spill_depth_mm, line_sd_mm=s.line_sd_mm,
-            fold_darkness=s.fold_darkness, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
-            fill=s.fill_darkness, outline_mm=layout.box_line, spill_line_sd_mm=s.spill_line_sd_mm)
+            dark, box, shift, levels, s, outline_mm=layout.box_line)
 
     measured = [[measure(box, shift) for box, shift in zip(row.boxes, row_shifts)]
                 for row, row_shifts in zip(page_layout.rows, shifts)]
@@ -175,13 +172,14 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     model = page_model(measured, s)
     names = [round(strike_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm,
                                   min_stroke_mm=s.name_stroke_min_mm, band_mm=s.name_band_mm,
-                                  ink_darkness=s.name_darkness), 2)
+                                  ink_darkness=s.name_darkness, margin_mm=s.cell_margin_mm,
+                                  align_mm=s.align_reach_mm), 2)
              for row in page_layout.rows]
     crossed_level = name_level(names, s)
     rows = []
     for row, boxes, name_ink in zip(page_layout.rows, measured, names):
         gaps = tuple(new_ink_mm2(dark, reference, _between(a, b), margin_mm=0.0,
-                                 ink_darkness=levels.high, align=False)
+                                 ink_darkness=levels.high)
                      for a, b in zip(row.boxes, row.boxes[1:]))
         statuses, reading, spill = decide_row(boxes, model, s, gaps_mm2=gaps)
         rows.append(RowReading(
@@ -198,7 +196,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
-                                 ink_darkness=s.write_in_darkness), 2) if band is not None else 0.0
+                                 ink_darkness=s.write_in_darkness, margin_mm=s.cell_margin_mm,
+                                 align_mm=s.align_reach_mm), 2) if band is not None else 0.0
     clock.lap("scores and new ink")
     # In a row at least one box is empty; if most rows have none, the boxes are not where
     # registration put them (their printed outlines are being measured as ink).

@@ -17,14 +17,12 @@ import pypdfium2 as pdfium
 from ballotgen.layout import Layout, PageLayout, Rect
 from ballotgen.render import Batch, render_pdf
 from omr.register import PX_PER_MM
+from omr.settings import ReaderSettings
 
 PAPER_WINDOW_MM = 14  # paper level = brightest nearby within this window (wider than a filled box)
-BOX_INSET_MM = 0.55  # box interior starts this far inside the printed outline's centre line
-INK_DARKNESS = 0.45  # darkness above which a pixel counts as ink for areas (mm²)
+INK_DARKNESS = 0.45  # default darkness of new ink for new_ink_mm2 (the reader passes its own)
 REFERENCE_GROW_MM = 0.25  # printed ink of the blank ballot is grown by this much (after alignment)
-CELL_MARGIN_MM = 0.8  # new ink this close to a cell's rules is ignored
 RANSAC_SEED = 0  # OpenCV's random generator is global: seeded before each fit, for repeatability
-ALIGN_REACH_MM = 2.0  # a cell's print is matched to the blank ballot this far around
 
 
 def darkness(page: np.ndarray, layout: Layout, page_layout: PageLayout) -> np.ndarray:
@@ -167,9 +165,9 @@ def interior(dark: np.ndarray, box: Rect, shift: tuple[int, int], inset_mm: floa
                 max(x0 + shift[0], 0):max(x1 + shift[0], 0)]
 
 
-def _ink_dark_mean(area: np.ndarray) -> float:
-    """Mean of ``area`` counting only pixels darker than INK_DARKNESS (others as 0)."""
-    return float(np.where(area > INK_DARKNESS, area, 0.0).mean()) if area.size else 0.0
+def _ink_dark_mean(area: np.ndarray, darkness: float) -> float:
+    """Mean of ``area`` counting only pixels darker than ``darkness`` (others as 0)."""
+    return float(np.where(area > darkness, area, 0.0).mean()) if area.size else 0.0
 
 
 def above_paper(area: np.ndarray, surround: float) -> np.ndarray:
@@ -209,46 +207,47 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
     return InkLevels(noise, max(low, low_noise * noise), max(high, high_noise * noise))
 
 
-def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels, *,
-              inset_mm: float, speck_mm2: float, spill_depth_mm: float,
-              line_sd_mm: float, fold_darkness: float, stroke_mm: float, solid: float,
-              fill: float, outline_mm: float, spill_line_sd_mm: float) -> BoxScore:
+def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels,
+              s: ReaderSettings, *, outline_mm: float) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
-    Everything is measured above the paper around the box (:func:`above_paper`). The mean
-    darkness is taken ``BOX_INSET_MM`` inside the outline, of the pixels as dark as ink
-    (``score``: a blob of ink shows there) and above the box's background (``stroke``). The ink
-    area, its extent and where it enters the box are measured ``inset_mm`` inside (so the
-    printed outline never counts) and above the box's own background
-    (:func:`above_background`). A thin straight line right across the box
+    The limits are ``s``'s (:class:`~omr.settings.ReaderSettings`; ``outline_mm`` is the
+    printed outline's width). Everything is measured above the paper around the box
+    (:func:`above_paper`). The mean darkness is taken ``box_inset_mm`` inside the outline, of
+    the pixels darker than ``blob_darkness`` (``score``: a blob of ink shows there) and above
+    the box's background (``stroke``). The ink area, its extent and where it enters the box are
+    measured ``ink_inset_mm`` inside (so the printed outline never counts) and above the box's
+    own background (:func:`above_background`). A thin straight line right across the box
     (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
     apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
-    ``fold_darkness`` (a fold, a crease).
+    ``fold_darkness`` (a fold, a crease); blots (``blot_*``) apart, as ``blot_mm2``.
     """
     surround = surround_darkness(dark, box, shift)
     outline = outline_darkness(dark, box, shift, outline_mm)
-    whole = above_paper(interior(dark, box, shift, BOX_INSET_MM), surround)
+    whole = above_paper(interior(dark, box, shift, s.box_inset_mm), surround)
     if not whole.size:
         return BoxScore(0.0, 0.0, surround=surround, outline=outline)
-    inner = above_paper(interior(dark, box, shift, inset_mm), surround)
+    inner = above_paper(interior(dark, box, shift, s.ink_inset_mm), surround)
     if not inner.size:
-        return BoxScore(_ink_dark_mean(whole), 0.0, surround=surround, outline=outline)
-    raw = _ink_dark_mean(whole)
-    stroke = float(above_background(whole, stroke_mm=stroke_mm, solid=solid, fill=fill).mean())
-    inner = above_background(inner, stroke_mm=stroke_mm, solid=solid, fill=fill)
-    ink = _ink(inner, levels, speck_px=speck_mm2 * PX_PER_MM**2)
+        return BoxScore(_ink_dark_mean(whole, s.blob_darkness), 0.0, surround=surround, outline=outline)
+    raw = _ink_dark_mean(whole, s.blob_darkness)
+    stroke = float(above_background(whole, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
+                                          fill=s.fill_darkness).mean())
+    inner = above_background(inner, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
+                             fill=s.fill_darkness)
+    ink = _ink(inner, levels, speck_px=s.speck_mm2 * PX_PER_MM**2)
     if ink is None:
         return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline)
     labels, with_lines = ink
-    kept = _drop_lines_across(labels, with_lines, line_sd_mm=line_sd_mm)
-    blots = _blots(labels, kept)
+    kept = _drop_lines_across(labels, with_lines, line_sd_mm=s.line_sd_mm)
+    blots = _blots(labels, kept, s)
     blot = float(np.isin(labels, np.flatnonzero(blots)).sum()) / PX_PER_MM**2 if blots.any() \
         else 0.0
     kept &= ~blots
     line = 0.0
     for label in np.flatnonzero(with_lines & ~kept & ~blots):
         pixels = labels == label
-        if float(inner[pixels].mean()) >= fold_darkness:
+        if float(inner[pixels].mean()) >= s.fold_darkness:
             line += float(pixels.sum()) / PX_PER_MM**2
 
     if not kept.any():
@@ -259,7 +258,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
     area = float(mask.sum()) / PX_PER_MM**2
     # Components that touch the left (right) edge and stay within the spill depth of it.
-    depth_px = max(1, int(round((spill_depth_mm - inset_mm) * PX_PER_MM)))
+    depth_px = max(1, int(round((s.spill_depth_mm - s.ink_inset_mm) * PX_PER_MM)))
     w = mask.shape[1]
     areas = np.bincount(labels[mask], minlength=len(kept))  # pixels of each kept component
     entering = []
@@ -272,7 +271,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
                                     & ~_labels_in(labels[:, opposite], mask[:, opposite],
                                                   len(kept))):
             ys, xs = np.nonzero(labels == label)
-            shallow[label] = _straight(xs, ys, spill_line_sd_mm)
+            shallow[label] = _straight(xs, ys, s.spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
                     surround, outline, blot)
@@ -323,31 +322,22 @@ def outline_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int],
     return float(np.median(np.concatenate(sides)))
 
 
-BLOT_MAX_MM = 3.0  # a blot fits in a square this wide (a filled box is not a blot)
-BLOT_MIN_MM = 1.0  # … and is this thick at least, both ways (thicker than a pen's line)
-BLOT_SOLIDITY = 0.92  # … and fills this much of its convex hull (a drop: 0.95; a short tick
-#                       with a heavy pen, blurred, 0.88; a small cross 0.6 or less)
-# A blot against the box's edge must be rounder still, or it is a stroke come in from outside:
-BLOT_EDGE_ASPECT = 1.5  # its longer side at most this many times its shorter
-BLOT_EDGE_SOLIDITY = 0.92
-
-
-def _blots(labels: np.ndarray, kept: np.ndarray) -> np.ndarray:
-    """Which of the ``kept`` components are blots: small, thick and solid (BLOT_*); against
+def _blots(labels: np.ndarray, kept: np.ndarray, s: ReaderSettings) -> np.ndarray:
+    """Which of the ``kept`` components are blots: small, thick and solid (``s.blot_*``); against
     the interior's edge, round too (a stroke's end come in from outside is longer)."""
     out = np.zeros_like(kept)
     h, w = labels.shape
     for label in np.flatnonzero(kept):
         ys, xs = np.nonzero(labels == label)
         bw, bh = (xs.max() - xs.min() + 1) / PX_PER_MM, (ys.max() - ys.min() + 1) / PX_PER_MM
-        if not (BLOT_MIN_MM <= min(bw, bh) and max(bw, bh) <= BLOT_MAX_MM):
+        if not (s.blot_min_mm <= min(bw, bh) and max(bw, bh) <= s.blot_max_mm):
             continue
         at_edge = xs.min() == 0 or ys.min() == 0 or xs.max() == w - 1 or ys.max() == h - 1
-        if at_edge and max(bw, bh) > BLOT_EDGE_ASPECT * min(bw, bh):
+        if at_edge and max(bw, bh) > s.blot_edge_aspect * min(bw, bh):
             continue  # a stroke's end come in from outside
         hull = cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32))
         hull_px = cv2.contourArea(hull) + cv2.arcLength(hull, True) / 2 + 1  # pixels it covers
-        out[label] = len(xs) >= (BLOT_EDGE_SOLIDITY if at_edge else BLOT_SOLIDITY) * hull_px
+        out[label] = len(xs) >= (s.blot_edge_solidity if at_edge else s.blot_solidity) * hull_px
     return out
 
 
@@ -397,24 +387,24 @@ def _sums(integral: np.ndarray, x: np.ndarray, y: np.ndarray, w: int, h: int) ->
     return integral[y + h, x + w] - integral[y, x + w] - integral[y + h, x] + integral[y, x]
 
 
-def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
-                margin_mm: float = CELL_MARGIN_MM, exclude: Rect | None = None,
-                ink_darkness: float = INK_DARKNESS, handwriting: bool = False,
-                stroke_mm: float | None = None, align: bool = True) -> float:
+def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm: float,
+                exclude: Rect | None = None, ink_darkness: float = INK_DARKNESS,
+                handwriting: bool = False, stroke_mm: float | None = None,
+                align_mm: float = 0.0) -> float:
     """Area of new ink inside ``rect`` (less ``margin_mm`` at its edges, less ``exclude``): ink on
-    the scan where the blank ballot is white, after aligning the two locally (ALIGN_REACH_MM)
-    so that printed text a little off its place after registration is not taken for new ink.
+    the scan where the blank ballot is white, after aligning the two locally (within
+    ``align_mm``; 0: not aligned, for an area with no text, where the registration is close
+    enough) so that printed text a little off its place is not taken for new ink.
 
     With ``handwriting``, ink that runs right across the area from its left side to its right
     one is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
     words a voter wrote (letters may fill the area's height). With ``stroke_mm``, darkness is taken above the area's background
-    (:func:`above_background`): a stain is not new ink. ``align=False`` skips the local
-    alignment (an area with no text, where the registration is close enough)."""
+    (:func:`above_background`): a stain is not new ink."""
     x0, y0, x1, y1 = _px(rect, margin_mm)
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
         return 0.0
-    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1)) if align else (0, 0)
+    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm) if align_mm else (0, 0)
     window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
     if stroke_mm is not None:
         window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
@@ -434,8 +424,8 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *,
 
 
 def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_stroke_mm: float,
-                   band_mm: float, stroke_mm: float, ink_darkness: float,
-                   margin_mm: float = CELL_MARGIN_MM) -> float:
+                   band_mm: float, stroke_mm: float, ink_darkness: float, margin_mm: float,
+                   align_mm: float) -> float:
     """Area of new ink struck through the printed text of ``cell`` (a name).
 
     New ink is darker than ``ink_darkness`` above the cell's background (a stain is not ink)
@@ -448,7 +438,7 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
         return 0.0
-    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1))
+    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm)
     window = above_background(dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx], stroke_mm=stroke_mm,
                               solid=1.0)
     h, w = window.shape
@@ -466,11 +456,13 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     return float((long[labels[top:bottom]] & ink[top:bottom]).sum()) / PX_PER_MM**2
 
 
-def _align(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int]) -> tuple[int, int]:
-    """Shift (dx, dy) of the scan that best matches the blank ballot's print within ``bounds``."""
+def _align(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int],
+           reach_mm: float) -> tuple[int, int]:
+    """Shift (dx, dy), within ``reach_mm``, of the scan that best matches the blank ballot's
+    print within ``bounds``."""
     x0, y0, x1, y1 = bounds
     template = reference[y0:y1, x0:x1]
-    reach = int(ALIGN_REACH_MM * PX_PER_MM)
+    reach = max(1, int(reach_mm * PX_PER_MM))
     if template.std() < 0.05 or y0 < reach or x0 < reach:
         return (0, 0)  # nothing printed to align on (a free area), or at the page's edge
     window = dark[y0 - reach:y1 + reach, x0 - reach:x1 + reach]

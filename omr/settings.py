@@ -33,7 +33,7 @@ from dataclasses import dataclass, fields
 SETTINGS_VERSION = 4  # 2: the registration limits joined; 3: background, folds, names, write-ins;
 #                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
 #                       the paper around them, min_outline_contrast, names by strokes
-#                       through the printed text
+#                       through the printed text, the measuring limits of omr.score
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,21 @@ class ReaderSettings:
     # pixels past ``ink_high`` (or ``ink_high_noise`` × noise): hysteresis keeps a light but
     # continuous stroke and drops scattered grain. Components under ``speck_mm2`` are dust.
     ink_inset_mm: float = 0.75
+    # A box's mean darknesses are taken ``box_inset_mm`` inside that centre line, and the one
+    # stored as its score counts only pixels darker than ``blob_darkness`` (a blob of ink shows
+    # there; a grey blotch of the paper does not).
+    box_inset_mm: float = 0.55
+    blob_darkness: float = 0.45
+    # A blot is a small solid shape, not a voter's stroke: thicker than ``blot_min_mm`` both
+    # ways, within ``blot_max_mm`` (a filled box is not a blot), filling ``blot_solidity`` of its
+    # convex hull (a drop: 0.95; a short tick with a heavy pen, blurred, 0.88; a small cross 0.6
+    # or less); against the box's edge also no longer than ``blot_edge_aspect`` times its width
+    # and ``blot_edge_solidity`` solid (else it is a stroke's end come in from outside).
+    blot_min_mm: float = 1.0
+    blot_max_mm: float = 3.0
+    blot_solidity: float = 0.92
+    blot_edge_aspect: float = 1.5
+    blot_edge_solidity: float = 0.92
     ink_low: float = 0.06
     ink_high: float = 0.12
     ink_low_noise: float = 1.5
@@ -133,6 +148,11 @@ class ReaderSettings:
     # into the cell, a stroke grazing the cell's edge, is not through the name).
     # Struck ink is darker than ``name_darkness`` (above the cell's background): lighter than
     # the ink of a box, since a stroke's length, not its darkness, tells it from noise.
+    # New ink over a name or below the table is looked for ``cell_margin_mm`` inside its cell
+    # (away from the rules), after matching the cell's print to the blank ballot within
+    # ``align_reach_mm`` (registration leaves printed text that far off at most).
+    cell_margin_mm: float = 0.8
+    align_reach_mm: float = 2.0
     name_stroke_min_mm: float = 5.0
     name_band_mm: float = 1.0
     name_darkness: float = 0.35
@@ -212,7 +232,9 @@ class ReaderSettings:
     refine_min_mm: float = 0.1
 
     def __post_init__(self) -> None:
-        positive = ("ink_inset_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
+        positive = ("ink_inset_mm", "box_inset_mm", "blob_darkness", "blot_min_mm",
+                    "blot_max_mm", "blot_solidity", "blot_edge_aspect", "blot_edge_solidity",
+                    "cell_margin_mm", "align_reach_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
                     "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio",

@@ -174,7 +174,8 @@ def test_the_registration_limits_are_the_settings_and_are_recorded(issued, drawe
     {"mark_area_min": 2.0, "mark_area_max": 1.0}, {"mark_fill_max": 1.2},
     {"mark_aspect_min": 1.1}, {"table_fine_reach_mm": 5.0, "table_reach_mm": 4.0},
     {"search_radius_mm": 40.0}, {"relocate_mm": 2.0}, {"max_skew_no_corners_deg": 90.0},
-    {"refine_min_mm": -0.1}, {"refine_min_mm": 0.5}])
+    {"refine_min_mm": -0.1}, {"refine_min_mm": 0.5}, {"blot_solidity": 0.0},
+    {"align_reach_mm": 0.0}, {"box_inset_mm": -0.5}])
 def test_invalid_registration_settings_are_refused(limits):
     with pytest.raises(ValueError):
         ReaderSettings(**limits)
