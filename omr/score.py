@@ -229,7 +229,8 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         return BoxScore(0.0, 0.0, surround=surround, outline=outline)
     inner = above_paper(interior(dark, box, shift, s.ink_inset_mm), surround)
     if not inner.size:
-        return BoxScore(_ink_dark_mean(whole, s.blob_darkness), 0.0, surround=surround, outline=outline)
+        return BoxScore(_ink_dark_mean(whole, s.blob_darkness), 0.0, surround=surround,
+                        outline=outline)
     raw = _ink_dark_mean(whole, s.blob_darkness)
     stroke = float(above_background(whole, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
                                           fill=s.fill_darkness).mean())

@@ -234,7 +234,8 @@ class ReaderSettings:
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "box_inset_mm", "blob_darkness", "blot_min_mm",
                     "blot_max_mm", "blot_solidity", "blot_edge_aspect", "blot_edge_solidity",
-                    "cell_margin_mm", "align_reach_mm", "ink_low", "max_ink_noise", "ink_high", "speck_mm2",
+                    "cell_margin_mm", "align_reach_mm", "ink_low", "max_ink_noise", "ink_high",
+                    "speck_mm2",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
                     "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio",
