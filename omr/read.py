@@ -152,20 +152,24 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     reference = blank_reference(layout, page_layout.index)
     shifts = [[find_outline(dark, box, layout.box_line, reach_mm=s.relocate_mm)
                for box in row.boxes] for row in page_layout.rows]
-    levels = ink_levels([above_background(_emptiest(dark, row.boxes, row_shifts, s.ink_inset_mm),
+    surrounds = [[surround_darkness(dark, box, shift) for box, shift in zip(row.boxes, sh)]
+                 for row, sh in zip(page_layout.rows, shifts)]
+    levels = ink_levels([above_background(_emptiest(dark, row.boxes, row_shifts, row_surrounds,
+                                                    s.ink_inset_mm),
                                           stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
                                           fill=s.fill_darkness)
-                         for row, row_shifts in zip(page_layout.rows, shifts)],
+                         for row, row_shifts, row_surrounds
+                         in zip(page_layout.rows, shifts, surrounds)],
                         low=s.ink_low, high=s.ink_high, low_noise=s.ink_low_noise,
                         high_noise=s.ink_high_noise)
     size = page.image.shape[1], page.image.shape[0]
 
-    def measure(box: Rect, shift: tuple[int, int]) -> BoxScore:
+    def measure(box: Rect, shift: tuple[int, int], surround: float) -> BoxScore:
         return _off_scan_if(box, registration, size) or box_score(
-            dark, box, shift, levels, s, outline_mm=layout.box_line)
+            dark, box, shift, levels, s, outline_mm=layout.box_line, surround=surround)
 
-    measured = [[measure(box, shift) for box, shift in zip(row.boxes, row_shifts)]
-                for row, row_shifts in zip(page_layout.rows, shifts)]
+    measured = [[measure(*box) for box in zip(row.boxes, row_shifts, row_surrounds)]
+                for row, row_shifts, row_surrounds in zip(page_layout.rows, shifts, surrounds)]
     if levels.noise > s.max_ink_noise:
         return _unreadable("the boxes do not line up with the page (their insides are as dark as "
                            "ink)", registration.marks_found, ident)
@@ -268,11 +272,11 @@ def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -
 
 
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],
-              inset_mm: float) -> np.ndarray:
-    """The interior of the row's box with the least mean darkness (almost certainly empty)."""
-    interiors = [above_paper(interior(dark, box, shift, inset_mm),
-                             surround_darkness(dark, box, shift))
-                 for box, shift in zip(boxes, shifts)]
+              surrounds: list[float], inset_mm: float) -> np.ndarray:
+    """The interior of the row's box with the least mean darkness (almost certainly empty),
+    above the paper around it (``surrounds``: each box's)."""
+    interiors = [above_paper(interior(dark, box, shift, inset_mm), surround)
+                 for box, shift, surround in zip(boxes, shifts, surrounds)]
     return min(interiors, key=lambda a: float(a.mean()) if a.size else np.inf)
 
 

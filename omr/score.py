@@ -208,21 +208,20 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
 
 
 def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels,
-              s: ReaderSettings, *, outline_mm: float) -> BoxScore:
+              s: ReaderSettings, *, outline_mm: float, surround: float) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
     The limits are ``s``'s (:class:`~omr.settings.ReaderSettings`; ``outline_mm`` is the
     printed outline's width). Everything is measured above the paper around the box
-    (:func:`above_paper`). The mean darkness is taken ``box_inset_mm`` inside the outline, of
-    the pixels darker than ``blob_darkness`` (``score``: a blob of ink shows there) and above
-    the box's background (``stroke``). The ink area, its extent and where it enters the box are
+    (:func:`above_paper`; ``surround`` is :func:`surround_darkness`). The mean darkness is
+    taken ``box_inset_mm`` inside the outline, of the pixels darker than ``blob_darkness``
+    (``score``: a blob of ink shows there) and above the box's background (``stroke``). The ink area, its extent and where it enters the box are
     measured ``ink_inset_mm`` inside (so the printed outline never counts) and above the box's
     own background (:func:`above_background`). A thin straight line right across the box
     (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
     apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
     ``fold_darkness`` (a fold, a crease); blots (``blot_*``) apart, as ``blot_mm2``.
     """
-    surround = surround_darkness(dark, box, shift)
     outline = outline_darkness(dark, box, shift, outline_mm)
     whole = above_paper(interior(dark, box, shift, s.box_inset_mm), surround)
     if not whole.size:
@@ -250,7 +249,6 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         pixels = labels == label
         if float(inner[pixels].mean()) >= s.fold_darkness:
             line += float(pixels.sum()) / PX_PER_MM**2
-
     if not kept.any():
         return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke, surround=surround,
                         outline=outline, blot_mm2=blot)
@@ -350,9 +348,7 @@ def _drop_lines_across(labels: np.ndarray, kept: np.ndarray, *, line_sd_mm: floa
     for label in np.flatnonzero(kept):
         ys, xs = np.nonzero(labels == label)
         across = (xs.min() == 0 and xs.max() == w - 1) or (ys.min() == 0 and ys.max() == h - 1)
-        if not across or len(xs) < 3:
-            continue
-        if _straight(xs, ys, line_sd_mm):
+        if across and _straight(xs, ys, line_sd_mm):
             out[label] = False
     return out
 
@@ -401,16 +397,11 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm
     one is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
     words a voter wrote (letters may fill the area's height). With ``stroke_mm``, darkness is taken above the area's background
     (:func:`above_background`): a stain is not new ink."""
-    x0, y0, x1, y1 = _px(rect, margin_mm)
-    x0, y0 = max(x0, 0), max(y0, 0)
-    if x1 <= x0 or y1 <= y0:
+    found = _new_ink(dark, reference, rect, margin_mm=margin_mm, align_mm=align_mm,
+                     stroke_mm=stroke_mm, ink_darkness=ink_darkness)
+    if found is None:
         return 0.0
-    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm) if align_mm else (0, 0)
-    window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
-    if stroke_mm is not None:
-        window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
-    scan = window > ink_darkness
-    ink = scan & ~reference.printed[y0:y0 + scan.shape[0], x0:x0 + scan.shape[1]]
+    ink, _, (x0, y0) = found
     if exclude is not None:
         ex0, ey0, ex1, ey1 = _px(exclude)
         ink[max(ey0 - y0, 0):max(ey1 - y0, 0), max(ex0 - x0, 0):max(ex1 - x0, 0)] = False
@@ -435,16 +426,12 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     through a name runs over them, so its visible pieces are short), and within ``band_mm``
     above and below the printed text. A blot, a dot of toner or a splash is not a stroke; a
     table rule that the scan bent into the cell lies outside the text."""
-    x0, y0, x1, y1 = _px(cell, margin_mm)
-    x0, y0 = max(x0, 0), max(y0, 0)
-    if x1 <= x0 or y1 <= y0:
+    found = _new_ink(dark, reference, cell, margin_mm=margin_mm, align_mm=align_mm,
+                     stroke_mm=stroke_mm, ink_darkness=ink_darkness)
+    if found is None:
         return 0.0
-    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm)
-    window = above_background(dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx], stroke_mm=stroke_mm,
-                              solid=1.0)
-    h, w = window.shape
-    printed = reference.printed[y0:y0 + h, x0:x0 + w]
-    ink = (window > ink_darkness) & ~printed
+    ink, printed, (x0, y0) = found
+    h, w = ink.shape
     text_rows = np.flatnonzero(reference.darkness[y0:y0 + h, x0:x0 + w].max(axis=1) > 0.5)
     if not ink.any() or not text_rows.size:
         return 0.0
@@ -455,6 +442,26 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     band = int(round(band_mm * PX_PER_MM))
     top, bottom = max(text_rows[0] - band, 0), text_rows[-1] + band + 1
     return float((long[labels[top:bottom]] & ink[top:bottom]).sum()) / PX_PER_MM**2
+
+
+def _new_ink(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm: float,
+             align_mm: float, stroke_mm: float | None, ink_darkness: float
+             ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]] | None:
+    """New ink inside ``rect`` less ``margin_mm``: (ink, printed, (x0, y0)), the (h, w) masks
+    of new ink and of the blank ballot's grown print and the area's top left pixel; None for
+    an empty area. The scan is aligned to the blank ballot within ``align_mm`` (0: not), and
+    with ``stroke_mm`` taken above its background (:func:`above_background`)."""
+    x0, y0, x1, y1 = _px(rect, margin_mm)
+    x0, y0 = max(x0, 0), max(y0, 0)
+    if x1 <= x0 or y1 <= y0:
+        return None
+    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm) if align_mm else (0, 0)
+    window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+    if stroke_mm is not None:
+        window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
+    h, w = window.shape
+    printed = reference.printed[y0:y0 + h, x0:x0 + w]
+    return (window > ink_darkness) & ~printed, printed, (x0, y0)
 
 
 def _align(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int],
