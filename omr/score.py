@@ -215,9 +215,10 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     printed outline's width). Everything is measured above the paper around the box
     (:func:`above_paper`; ``surround`` is :func:`surround_darkness`). The mean darkness is
     taken ``box_inset_mm`` inside the outline, of the pixels darker than ``blob_darkness``
-    (``score``: a blob of ink shows there) and above the box's background (``stroke``). The ink area, its extent and where it enters the box are
-    measured ``ink_inset_mm`` inside (so the printed outline never counts) and above the box's
-    own background (:func:`above_background`). A thin straight line right across the box
+    (``score``: a blob of ink shows there) and above the box's background (``stroke``). The
+    ink area, its extent and where it enters the box are measured ``ink_inset_mm`` inside (so
+    the printed outline never counts) and above the box's own background
+    (:func:`above_background`). A thin straight line right across the box
     (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
     apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
     ``fold_darkness`` (a fold, a crease); blots (``blot_*``) apart, as ``blot_mm2``.
