@@ -396,8 +396,8 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm
 
     With ``handwriting``, ink that runs right across the area from its left side to its right
     one is left out: a dark scanner edge, a fold or a ruled line crossing a skewed sheet, not
-    words a voter wrote (letters may fill the area's height). With ``stroke_mm``, darkness is taken above the area's background
-    (:func:`above_background`): a stain is not new ink."""
+    words a voter wrote (letters may fill the area's height). With ``stroke_mm``, darkness is
+    taken above the area's background (:func:`above_background`): a stain is not new ink."""
     found = _new_ink(dark, reference, rect, margin_mm=margin_mm, align_mm=align_mm,
                      stroke_mm=stroke_mm, ink_darkness=ink_darkness)
     if found is None:

@@ -236,7 +236,8 @@ class ReaderSettings:
                     "blot_max_mm", "blot_solidity", "blot_edge_aspect", "blot_edge_solidity",
                     "cell_margin_mm", "align_reach_mm", "ink_low", "max_ink_noise", "ink_high",
                     "speck_mm2",
-                    "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness", "fill_darkness", "mark_mm2",
+                    "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness",
+                    "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
                     "spill_depth_mm", "spill_line_sd_mm", "name_crossed_mm2", "name_page_ratio",
                     "name_stroke_min_mm",
@@ -263,7 +264,8 @@ class ReaderSettings:
             if not getattr(self, name) <= 1.0:
                 raise ValueError(f"reader setting {name} must be at most 1")
         if not self.name_crossed_mm2 <= self.name_crossed_max_mm2:
-            raise ValueError("reader settings must satisfy name_crossed_mm2 <= name_crossed_max_mm2")
+            raise ValueError("reader settings must satisfy "
+                             "name_crossed_mm2 <= name_crossed_max_mm2")
         if not self.ink_low <= self.ink_high < 1.0:
             raise ValueError("reader settings must satisfy ink_low <= ink_high < 1")
         if not 1.0 <= self.ink_low_noise <= self.ink_high_noise:
