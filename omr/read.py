@@ -24,9 +24,9 @@ from omr.qr import find_code
 from omr.reading import PageReading, RowReading
 from omr.register import Registration, RegistrationFailure, register, warp
 from omr.register import PX_PER_MM
-from omr.score import (BoxScore, above_background, above_paper, blank_reference, box_score,
-                       darkness, find_outline, ink_levels, interior, new_ink_mm2,
-                       outline_correction, strike_ink_mm2, surround_darkness)
+from omr.score import (BoxScore, Texture, above_background, above_paper, blank_reference,
+                       box_score, darkness, find_outline, ink_levels, interior, new_ink_mm2,
+                       outline_correction, paper_texture, strike_ink_mm2, surround_darkness)
 from omr.settings import DEFAULT, ReaderSettings
 
 
@@ -165,8 +165,11 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     size = page.image.shape[1], page.image.shape[0]
 
     def measure(box: Rect, shift: tuple[int, int], surround: float) -> BoxScore:
+        texture = paper_texture(dark, reference, box, shift, surround, s) \
+            if s.texture_ratio > 0 else Texture()
         return _off_scan_if(box, registration, size) or box_score(
-            dark, box, shift, levels, s, outline_mm=layout.box_line, surround=surround)
+            dark, box, shift, levels, s, outline_mm=layout.box_line, surround=surround,
+            texture=texture)
 
     measured = [[measure(*box) for box in zip(row.boxes, row_shifts, row_surrounds)]
                 for row, row_shifts, row_surrounds in zip(page_layout.rows, shifts, surrounds)]
@@ -177,7 +180,9 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     names = [round(strike_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm,
                                   min_stroke_mm=s.name_stroke_min_mm, band_mm=s.name_band_mm,
                                   ink_darkness=s.name_darkness, margin_mm=s.cell_margin_mm,
-                                  align_mm=s.align_reach_mm), 2)
+                                  align_mm=s.align_reach_mm, line_width_mm=s.name_line_width_mm,
+                                  line_max_deg=s.name_line_max_deg,
+                                  pieces=s.name_align_pieces), 2)
              for row in page_layout.rows]
     crossed_level = name_level(names, s)
     rows = []
@@ -196,7 +201,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             blot_mm2=_rounded([b.blot_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
             surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
-            outline=_rounded([b.outline or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]
+            outline=_rounded([b.outline or 0.0 for b in boxes], 3),  # type: ignore[arg-type]
+            texture=_rounded([b.texture for b in boxes], 3)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,

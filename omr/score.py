@@ -88,6 +88,7 @@ class BoxScore:
     # Ink of blots, not in ink_mm2: small solid round shapes, broader than a pen's line (a drop
     # of ink, a splash of toner), which no voter's cross or tick is.
     blot_mm2: float = 0.0
+    texture: float = 0.0  # how dark the paper's grain gets around the box (Texture.level)
 
     @property
     def stroke_score(self) -> float:
@@ -101,6 +102,23 @@ class InkLevels:
     noise: float  # 99th percentile of darkness inside the page's emptiest boxes
     low: float
     high: float
+
+    def above_texture(self, texture: float, s: ReaderSettings) -> InkLevels:
+        """These levels for a box whose paper's grain reaches ``texture`` (``Texture.level``):
+        a component must reach ``s.texture_ratio`` times it, but never more than
+        ``s.texture_cap`` (or this page's own level, if higher)."""
+        high = min(max(self.high, s.texture_ratio * texture), max(s.texture_cap, self.high))
+        return self if high == self.high else InkLevels(self.noise, self.low, high)
+
+
+@dataclass(frozen=True)
+class Texture:
+    """The paper's own grain just around a box (:func:`paper_texture`), above its background:
+    how dark it gets (``level``, the TEXTURE_PERCENTILE) and its mean. Both near 0 on clean
+    paper; on a mottled sheet the level is 0.05-0.15 and the mean 0.01-0.04."""
+
+    level: float = 0.0
+    mean: float = 0.0
 
 
 def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[int, int] = (0, 0),
@@ -208,7 +226,8 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
 
 
 def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels,
-              s: ReaderSettings, *, outline_mm: float, surround: float) -> BoxScore:
+              s: ReaderSettings, *, outline_mm: float, surround: float,
+              texture: Texture = Texture()) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
     The limits are ``s``'s (:class:`~omr.settings.ReaderSettings`; ``outline_mm`` is the
@@ -218,7 +237,10 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     (``score``: a blob of ink shows there) and above the box's background (``stroke``). The
     ink area, its extent and where it enters the box are measured ``ink_inset_mm`` inside (so
     the printed outline never counts) and above the box's own background
-    (:func:`above_background`). A thin straight line right across the box
+    (:func:`above_background`); an ink component must stand out from the paper's ``texture``
+    around the box (:func:`paper_texture`, :meth:`InkLevels.above_texture`), and the mean
+    darkness above the background (``stroke``) is taken above the texture's mean. A thin
+    straight line right across the box
     (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
     apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
     ``fold_darkness`` (a fold, a crease); blots (``blot_*``) apart, as ``blot_mm2``.
@@ -226,19 +248,22 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     outline = outline_darkness(dark, box, shift, outline_mm)
     whole = above_paper(interior(dark, box, shift, s.box_inset_mm), surround)
     if not whole.size:
-        return BoxScore(0.0, 0.0, surround=surround, outline=outline)
+        return BoxScore(0.0, 0.0, surround=surround, outline=outline, texture=texture.level)
     inner = above_paper(interior(dark, box, shift, s.ink_inset_mm), surround)
     if not inner.size:
         return BoxScore(_ink_dark_mean(whole, s.blob_darkness), 0.0, surround=surround,
-                        outline=outline)
+                        outline=outline, texture=texture.level)
     raw = _ink_dark_mean(whole, s.blob_darkness)
-    stroke = float(above_background(whole, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
-                                          fill=s.fill_darkness).mean())
+    stroke = max(float(above_background(whole, stroke_mm=s.stroke_max_mm,
+                                        solid=s.solid_darkness, fill=s.fill_darkness).mean())
+                 - texture.mean, 0.0)
     inner = above_background(inner, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
                              fill=s.fill_darkness)
-    ink = _ink(inner, levels, speck_px=s.speck_mm2 * PX_PER_MM**2)
+    ink = _ink(inner, levels.above_texture(texture.level, s),
+               speck_px=s.speck_mm2 * PX_PER_MM**2)
     if ink is None:
-        return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline)
+        return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline,
+                        texture=texture.level)
     labels, with_lines = ink
     kept = _drop_lines_across(labels, with_lines, line_sd_mm=s.line_sd_mm)
     blots = _blots(labels, kept, s)
@@ -252,7 +277,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             line += float(pixels.sum()) / PX_PER_MM**2
     if not kept.any():
         return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke, surround=surround,
-                        outline=outline, blot_mm2=blot)
+                        outline=outline, blot_mm2=blot, texture=texture.level)
     mask = kept[labels]
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
@@ -274,7 +299,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             shallow[label] = _straight(xs, ys, s.spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
-                    surround, outline, blot)
+                    surround, outline, blot, texture.level)
 
 
 def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
@@ -302,6 +327,41 @@ def surround_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> fl
                            outer[inset:h - inset, :inset].ravel(),
                            outer[inset:h - inset, outer.shape[1] - inset:].ravel()])
     return float(np.median(ring))
+
+
+TEXTURE_RING_MM = 2.5  # the paper's texture is looked at this far outside a box's outline
+TEXTURE_PERCENTILE = 95
+TEXTURE_MIN_PX = 64  # fewer paper pixels than this in the ring (a page's edge): not measured
+TEXTURE_STROKE_CLEARANCE_MM = 0.5  # … leaving out this much around strokes darker than texture
+
+
+def paper_texture(dark: np.ndarray, reference: Reference, box: Rect, shift: tuple[int, int],
+                  surround: float, s: ReaderSettings) -> Texture:
+    """The grain of the paper around ``box`` (found at ``shift``): darkness above the paper
+    (:func:`above_paper`, ``surround``) and above its background (an opening with a
+    ``s.stroke_max_mm`` square, as :func:`above_background`), in a ring from the box's printed
+    outline to TEXTURE_RING_MM outside it. Printed pixels (the outline, the table's rules) are
+    left out, and so are the pixels near ink darker than ``s.texture_cap`` (the strokes of a
+    mark overshooting its box or the next one's): what is left is paper. Nothing where the
+    ring is off the page."""
+    x0, y0, x1, y1 = _px(box, -TEXTURE_RING_MM)
+    window = interior(dark, box, shift, -TEXTURE_RING_MM)
+    h, w = window.shape
+    if (h, w) != (y1 - y0, x1 - x0) or y0 < 0 or x0 < 0:
+        return Texture()  # at the page's edge
+    window = above_paper(window, surround)
+    k = max(3, int(round(s.stroke_max_mm * PX_PER_MM)) | 1)
+    grain = window - cv2.morphologyEx(window, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    keep = ~reference.printed[y0:y1, x0:x1]
+    ring = int(round(TEXTURE_RING_MM * PX_PER_MM))
+    keep[ring:h - ring, ring:w - ring] = False  # the box itself
+    clear = 2 * int(round(TEXTURE_STROKE_CLEARANCE_MM * PX_PER_MM)) + 1
+    keep &= cv2.dilate((grain > s.texture_cap).astype(np.uint8),
+                       np.ones((clear, clear), np.uint8)) == 0
+    values = grain[keep]
+    if values.size < TEXTURE_MIN_PX:
+        return Texture()
+    return Texture(float(np.percentile(values, TEXTURE_PERCENTILE)), float(values.mean()))
 
 
 def outline_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int],
@@ -418,7 +478,8 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm
 
 def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_stroke_mm: float,
                    band_mm: float, stroke_mm: float, ink_darkness: float, margin_mm: float,
-                   align_mm: float) -> float:
+                   align_mm: float, line_width_mm: float = 0.0,
+                   line_max_deg: float = 0.0, pieces: int = 1) -> float:
     """Area of new ink struck through the printed text of ``cell`` (a name).
 
     New ink is darker than ``ink_darkness`` above the cell's background (a stain is not ink)
@@ -426,9 +487,16 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     least ``min_stroke_mm`` long, joined through the printed letters it crosses (a line struck
     through a name runs over them, so its visible pieces are short), and within ``band_mm``
     above and below the printed text. A blot, a dot of toner or a splash is not a stroke; a
-    table rule that the scan bent into the cell lies outside the text."""
+    table rule that the scan bent into the cell lies outside the text. The print is matched to
+    the blank ballot's in ``pieces`` parts side by side (see :func:`_new_ink`).
+
+    With ``line_width_mm``, only the ink along the best straight line counts (at most
+    ``line_max_deg`` from the text's direction, :func:`ink_along_line`), and none unless it
+    spans ``min_stroke_mm`` along it: a stroke struck through a name is a line, while the
+    slivers a warped or blurred scan leaves along the letters' edges, and a blot that touches
+    a letter, are not."""
     found = _new_ink(dark, reference, cell, margin_mm=margin_mm, align_mm=align_mm,
-                     stroke_mm=stroke_mm, ink_darkness=ink_darkness)
+                     stroke_mm=stroke_mm, ink_darkness=ink_darkness, pieces=pieces)
     if found is None:
         return 0.0
     ink, printed, (x0, y0) = found
@@ -442,27 +510,116 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     long[0] = False
     band = int(round(band_mm * PX_PER_MM))
     top, bottom = max(text_rows[0] - band, 0), text_rows[-1] + band + 1
-    return float((long[labels[top:bottom]] & ink[top:bottom]).sum()) / PX_PER_MM**2
+    struck = long[labels[top:bottom]] & ink[top:bottom]
+    if not line_width_mm:
+        return float(struck.sum()) / PX_PER_MM**2
+    if not struck.any():
+        return 0.0
+    ys, xs = np.nonzero(struck)
+    py, px = np.nonzero(printed[top:bottom])
+    return ink_along_line(xs, ys, px, py, width_px=line_width_mm * PX_PER_MM,
+                          max_deg=line_max_deg, min_span_px=min_stroke_mm * PX_PER_MM,
+                          max_gap_px=LINE_MAX_GAP_MM * PX_PER_MM) / PX_PER_MM**2
+
+
+LINE_STEP_DEG = 1.0  # the directions ink_along_line tries
+LINE_CANDIDATES = 3  # … and the bands with the most ink in each
+LINE_MAX_GAP_MM = 1.0  # a line struck through a name leaves no longer gap of ink and print
+
+
+def ink_along_line(xs: np.ndarray, ys: np.ndarray, print_xs: np.ndarray, print_ys: np.ndarray,
+                   *, width_px: float, max_deg: float, min_span_px: float,
+                   max_gap_px: float) -> float:
+    """How many of the ink pixels (xs, ys) lie along one straight line struck through print
+    (``print_xs``, ``print_ys``): the most found within a band ``width_px`` wide, at up to
+    ``max_deg`` from the horizontal, along a stretch of the band where ink and print leave no
+    gap longer than ``max_gap_px`` (a line's visible pieces are joined by the letters it
+    crosses; two blots at one height are not) and whose ink spans ``min_span_px``."""
+    best = 0
+    for deg in np.arange(-max_deg, max_deg + LINE_STEP_DEG / 2, LINE_STEP_DEG):
+        a = np.deg2rad(deg)
+        across = ys * np.cos(a) - xs * np.sin(a)
+        along = xs * np.cos(a) + ys * np.sin(a)
+        order = np.argsort(across)
+        across, along = across[order], along[order]
+        ends = np.searchsorted(across, across + width_px, side="right")
+        counts = ends - np.arange(len(across))
+        print_across = print_ys * np.cos(a) - print_xs * np.sin(a)
+        print_along = print_xs * np.cos(a) + print_ys * np.sin(a)
+        for start in np.argsort(counts)[::-1][:LINE_CANDIDATES]:
+            if counts[start] <= best:
+                break
+            low = across[start]
+            in_band = (print_across >= low) & (print_across <= low + width_px)
+            best = max(best, _joined_run(along[start:ends[start]], print_along[in_band],
+                                         min_span_px, max_gap_px))
+    return float(best)
+
+
+def _joined_run(ink: np.ndarray, printed: np.ndarray, min_span: float, max_gap: float) -> int:
+    """The most ink positions (along a line) in one stretch where ink and printed positions
+    leave no gap longer than ``max_gap``, and whose ink spans at least ``min_span`` (a blot
+    touching a word is joined to it, but short)."""
+    both = np.sort(np.concatenate([ink, printed]))
+    starts = both[np.concatenate([[0], np.flatnonzero(np.diff(both) > max_gap) + 1])]
+    runs = np.searchsorted(starts, ink, side="right") - 1
+    best = 0
+    for run in np.unique(runs):
+        mine = ink[runs == run]
+        if mine.max() - mine.min() >= min_span:
+            best = max(best, len(mine))
+    return best
 
 
 def _new_ink(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm: float,
-             align_mm: float, stroke_mm: float | None, ink_darkness: float
+             align_mm: float, stroke_mm: float | None, ink_darkness: float, pieces: int = 1
              ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]] | None:
     """New ink inside ``rect`` less ``margin_mm``: (ink, printed, (x0, y0)), the (h, w) masks
     of new ink and of the blank ballot's grown print and the area's top left pixel; None for
-    an empty area. The scan is aligned to the blank ballot within ``align_mm`` (0: not), and
-    with ``stroke_mm`` taken above its background (:func:`above_background`)."""
+    an empty area. The scan is aligned to the blank ballot within ``align_mm`` (0: not), then
+    each of ``pieces`` side by side parts of the area again, within PIECE_REACH_MM of that (a
+    sheet bent or turned in the scanner moves the two ends of a line of text differently),
+    and with ``stroke_mm`` taken above its background (:func:`above_background`)."""
     x0, y0, x1, y1 = _px(rect, margin_mm)
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
         return None
     dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm) if align_mm else (0, 0)
     window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+    h, w = window.shape
+    if pieces > 1 and align_mm and (h, w) == (y1 - y0, x1 - x0):
+        window = window.copy()
+        reach = max(1, int(round(PIECE_REACH_MM * PX_PER_MM)))
+        edges = np.linspace(0, w, pieces + 1).astype(int)
+        for a, b in zip(edges, edges[1:]):
+            px, py = _align_near(dark, reference.darkness, (x0 + a, y0, x0 + b, y1), (dx, dy),
+                                 reach)
+            window[:, a:b] = dark[y0 + py:y1 + py, x0 + a + px:x0 + b + px]
     if stroke_mm is not None:
         window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
-    h, w = window.shape
     printed = reference.printed[y0:y0 + h, x0:x0 + w]
     return (window > ink_darkness) & ~printed, printed, (x0, y0)
+
+
+PIECE_REACH_MM = 0.5  # each piece of a text is aligned again this far around the whole's shift
+
+
+def _align_near(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int],
+                around: tuple[int, int], reach: int) -> tuple[int, int]:
+    """Shift, within ``reach`` pixels of ``around``, of the scan that best matches the blank
+    ballot's print within ``bounds``; ``around`` itself where little is printed there or the
+    search would leave the page."""
+    x0, y0, x1, y1 = bounds
+    template = reference[y0:y1, x0:x1]
+    ax, ay = around
+    if template.std() < 0.05 or y0 + ay < reach or x0 + ax < reach:
+        return around
+    window = dark[y0 + ay - reach:y1 + ay + reach, x0 + ax - reach:x1 + ax + reach]
+    if window.shape != (template.shape[0] + 2 * reach, template.shape[1] + 2 * reach):
+        return around
+    match = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, _, _, (bx, by) = cv2.minMaxLoc(match)
+    return (ax + bx - reach, ay + by - reach)
 
 
 def _align(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int],
