@@ -15,7 +15,7 @@ import numpy as np
 import zxingcpp
 
 from ballotgen.layout import MARK_RADIUS_MM
-from omr.qr import CORNER_CROP
+from omr.qr import CORNER_CROP, mirrored
 from omr.settings import DEFAULT, ReaderSettings
 
 # Resolutions and search strategy, not limits: every limit on ink is in ReaderSettings.
@@ -38,7 +38,6 @@ MIN_STRETCH_SPAN = 8  # … unless they span fewer levels than this (nothing to 
 # its modules (about 0.65 mm) still span 3.5 pixels or more, and zxing reads them 4 times
 # faster.
 QR_HALVE_PX_PER_MM = 11.0
-SQUARE_RATIO = 1.1  # an image this close to square does not tell which side is the short one
 
 
 def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
@@ -204,16 +203,8 @@ def _stretched(crop: np.ndarray) -> np.ndarray | None:
 
 
 def _mirrored(position: zxingcpp.Position, shape: tuple[int, int]) -> bool:
-    """Whether a symbol found in a page of ``shape`` (H, W) is mirrored: the front of a sheet
-    seen through its back.
-
-    zxing-cpp decodes a mirrored symbol as the transposed one, so its corners keep their turn;
-    but the code's top edge runs along the sheet's short side (portrait sheets), which is the
-    image's shorter side whichever way the sheet lay. Along the longer side, it is mirrored. On
-    an image nearly square (``SQUARE_RATIO``) this cannot be told, and the code counts."""
-    h, w = shape
-    if max(h, w) < SQUARE_RATIO * min(h, w):
-        return False
-    tl, tr = position.top_left, position.top_right
-    along_x = abs(tr.x - tl.x) >= abs(tr.y - tl.y)
-    return along_x != (h > w)
+    """Whether a symbol found at ``position`` in a page of ``shape`` (H, W) is mirrored
+    (:func:`omr.qr.mirrored`)."""
+    corners = np.array([[position.top_left.x, position.top_left.y],
+                        [position.top_right.x, position.top_right.y]], float)
+    return mirrored(corners, shape)
