@@ -38,7 +38,8 @@ SETTINGS_VERSION = 5  # 2: the registration limits joined; 3: background, folds,
 #                       5: ink stands out from the paper's texture around each box
 #                       (texture_ratio; versions 3 and 4 did not look: 0), and names are
 #                       crossed by ink along a line (name_line_width_mm; before: 0),
-#                       matched in parts (name_align_pieces; before: 1)
+#                       matched in parts (name_align_pieces; before: 1); the blank test's
+#                       limits on our print (blank_disc_*, blank_rule_*: as they were)
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,23 @@ class ReaderSettings:
     blank_margin_mm: float = 12.0
     blank_contrast: int = 90
     blank_min_contrast: int = 40  # … or half the page's own range, down to this (light print)
+    # A page without ink is still no blank back when it shows our print (at the blank test's
+    # 3 px/mm, brought to white): ``blank_min_discs`` registration discs (a sheet cut by the
+    # scan area keeps two), each ``blank_disc_area_min``-``_max`` of the printed disc's area,
+    # ``blank_disc_aspect_min``-``_max`` as wide as high and filling ``blank_disc_min_fill``
+    # of its bounding box (a disc fills π/4); or ``blank_min_rules`` straight horizontal lines
+    # ``blank_rule_min_mm`` long, lines closer than ``blank_rule_gap_mm`` counting as one (the
+    # table's top, below its header, below a row; a sheet's own edges and its shadow make two
+    # at most; rows are 8 mm or more apart); or a QR code, not mirrored.
+    blank_min_discs: int = 2
+    blank_disc_area_min: float = 0.5
+    blank_disc_area_max: float = 1.6
+    blank_disc_aspect_min: float = 0.7
+    blank_disc_aspect_max: float = 1.4
+    blank_disc_min_fill: float = 0.6
+    blank_min_rules: int = 3
+    blank_rule_min_mm: float = 60.0
+    blank_rule_gap_mm: float = 2.0
     # --- Dark pages: a sheet of paper as scanned is mostly light. A page with more than
     # ``dark_page_fraction`` of its pixels darker than ``dark_grey`` (of 255) is no blank back
     # but unreadable (an open lid, a sheet face down on a black background, a negative image).
@@ -276,7 +294,10 @@ class ReaderSettings:
                     "max_qr_disagreement_mm", "table_reach_mm", "table_fine_reach_mm",
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
-                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm", "texture_cap")
+                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm", "texture_cap",
+                    "blank_min_discs", "blank_disc_area_min", "blank_disc_aspect_min",
+                    "blank_disc_min_fill", "blank_min_rules", "blank_rule_min_mm",
+                    "blank_rule_gap_mm")
         for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin",
                                 "max_surround", "min_outline_contrast"):
             if not getattr(self, name) > 0:
@@ -308,6 +329,12 @@ class ReaderSettings:
         if not 0.0 <= self.min_outlines <= self.min_outlines_weak <= 1.0:
             raise ValueError("reader settings must satisfy "
                              "0 <= min_outlines <= min_outlines_weak <= 1")
+        if not (self.blank_disc_area_min <= self.blank_disc_area_max
+                and self.blank_disc_aspect_min <= 1.0 <= self.blank_disc_aspect_max
+                and self.blank_disc_min_fill <= 1.0):
+            raise ValueError("reader settings must satisfy blank_disc_area_min <= "
+                             "blank_disc_area_max, blank_disc_aspect_min <= 1 <= "
+                             "blank_disc_aspect_max and blank_disc_min_fill <= 1")
         if not self.mark_area_min <= self.mark_area_max:
             raise ValueError("reader settings must satisfy mark_area_min <= mark_area_max")
         if not self.mark_aspect_min <= 1.0 <= self.mark_aspect_max:
