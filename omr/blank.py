@@ -111,13 +111,20 @@ def _resampled(image: np.ndarray, dpi: float | None) -> np.ndarray:
 def percentiles_u8(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
     """``np.percentile(image, qs)`` (linear interpolation) of a uint8 image, from its histogram:
     no sort of half a million pixels."""
-    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
+    return histogram_percentiles(np.bincount(image.ravel(), minlength=256), qs)
+
+
+def histogram_percentiles(histogram: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, qs)`` (linear interpolation) of the values 0, 1, … counted by
+    ``histogram`` (not empty)."""
+    cumulative = np.cumsum(histogram)
+    size = int(cumulative[-1])
     out = []
     for q in qs:
-        rank = q / 100 * (image.size - 1)
+        rank = q / 100 * (size - 1)
         below = int(np.floor(rank))
         lo = int(np.searchsorted(cumulative, below, side="right"))
-        hi = int(np.searchsorted(cumulative, min(below + 1, image.size - 1), side="right"))
+        hi = int(np.searchsorted(cumulative, min(below + 1, size - 1), side="right"))
         out.append(lo + (rank - below) * (hi - lo))
     return out
 
