@@ -6,11 +6,11 @@
 
 Creates a 14-person conference (invented names, ``benchmarks/independent/roster-14.csv``),
 prints genuine ballots with the project's ``print_ballots``, fills and scans them with
-``benchmarks/independent`` (its own mark model and scanner, nothing from ``ballotgen``'s
-simulator), scans them into the conference with ``tally.scan.scan_stack`` and compares with
-the truth by ``omr.evaluate``. The first set has voters who mark every row correctly (X of every
-kind, ticks, fills, light pencil; signatures, stray dots, the odd write-in); ``--mistakes`` adds
-a second set with voters' mistakes at high rates. Prints silent errors, missed flags, the correctly
+``benchmarks/independent`` (its own mark model and scanner, nothing from the simulator in
+``rehearsal``), scans them into the conference with ``tally.scan.scan_stack`` and compares with
+the truth by ``rehearsal.evaluate``. The first set has voters who mark every row correctly (X of
+every kind, ticks, fills, light pencil; signatures, stray dots, the odd write-in);
+``--mistakes`` adds a second set with voters' mistakes at high rates. Prints silent errors, missed flags, the correctly
 marked ballot pages sent to review, and the rows misread (all flagged) by what was drawn.
 """
 
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.independent.corpus import build_set  # noqa: E402
 from benchmarks.independent.plans import CORRECT, MISTAKES, Rates  # noqa: E402
 from benchmarks.independent.scanner import augraphy_available  # noqa: E402
-from omr.evaluate import Evaluation, evaluate  # noqa: E402
+from rehearsal.evaluate import Evaluation, evaluate  # noqa: E402
 from tally.resolve import holds_for_review  # noqa: E402
 from tally.rules import RULE_SETS  # noqa: E402
 from tally.scan import scan_stack  # noqa: E402

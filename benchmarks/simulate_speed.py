@@ -19,9 +19,9 @@ from ballotgen.conference import Conference
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch
 from ballotgen.roster import read_roster
-from ballotgen.scanfiles import FORMATS
-from ballotgen.scanner import PROFILES
-from ballotgen.simulate import Issued, simulate_stack
+from rehearsal.scanfiles import FORMATS
+from rehearsal.scanner import PROFILES
+from rehearsal.simulate import Issued, simulate_stack
 
 ROSTER = Path(__file__).resolve().parent.parent / "samples" / "roster-small.csv"
 

@@ -1,4 +1,4 @@
-"""Compare the reader with a simulation's truth (``ballotgen.simulate``): for benchmarks and tests.
+"""Compare the reader with a simulation's truth (``rehearsal.simulate``): for benchmarks and tests.
 
 A *silent error* is the one thing that must never happen: a row read wrongly on a page that is not
 flagged, so nobody would look at it. A *missed flag* is a flag the truth requires that the page

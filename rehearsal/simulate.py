@@ -27,17 +27,17 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 
-from ballotgen import marks
 from ballotgen.conference import Conference
 from ballotgen.layout import MARGIN_MM, MARK_INSET_MM, Layout, PageLayout, Rect, Row, build_layout
-from ballotgen.marks import Hand, Ink, Sheet, Strokes
 from ballotgen.payload import KEY_BYTES, TOKEN_CHARS
 from ballotgen.render import Batch, render_pdf
-from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
+from rehearsal import marks
+from rehearsal.marks import Hand, Ink, Sheet, Strokes
+from rehearsal.scanfiles import StackWriter
+from rehearsal.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
                                photocopy, points_in_frame, print_density, rect_in_frame, rows_cut,
                                scan)
-from ballotgen.voters import BallotPlan, Mistakes, plan_ballots
+from rehearsal.voters import BallotPlan, Mistakes, plan_ballots
 
 TRUTH_FILE = "truth.json"
 TRUTH_VERSION = 1  # fields are only ever added, so readers of version 1 read every later truth
@@ -107,7 +107,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         "serials": bool(serials), "mistakes": dataclasses.asdict(mistakes),
         "ballots": [], "foreign": [], "pages": [],
     }
-    renderer = _Renderer(issued, dpi)
+    renderer = Renderer(issued, dpi)
     sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth, scanner, rng))
     for sheet in list(_foreign_sheets(foreign, issued, renderer, sheets, rng, truth, scanner)):
         # between two ballots, never inside one (a stray sheet does not split a ballot's pages)
@@ -145,7 +145,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     return json.loads(text)  # exactly what the file says
 
 
-class _Renderer:
+class Renderer:
     """Blank ballot pages rendered at the stack's dpi, cached when every copy is identical."""
 
     def __init__(self, issued: Issued, dpi: int) -> None:
@@ -178,7 +178,7 @@ def _printed(image: np.ndarray, scanner: ScannerProfile,
 
 
 def _ballot_sheets(plans: list[BallotPlan], serials: list[str], issued: Issued,
-                   renderer: _Renderer, truth: dict, scanner: ScannerProfile,
+                   renderer: Renderer, truth: dict, scanner: ScannerProfile,
                    rng: np.random.Generator) -> Iterator[_Sheet]:
     for plan in plans:
         serial = serials[plan.voter - 1] if serials else None
@@ -419,7 +419,7 @@ def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:
                    blur_mm=1.2)
 
 
-def _foreign_sheets(count: int, issued: Issued, renderer: _Renderer, ballots: list[_Sheet],
+def _foreign_sheets(count: int, issued: Issued, renderer: Renderer, ballots: list[_Sheet],
                     rng: np.random.Generator, truth: dict,
                     scanner: ScannerProfile = PROFILES["clean"]) -> Iterator[_Sheet]:
     """Sheets that are not valid ballots of this conference, cycling through FOREIGN_KINDS."""

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ballotgen import marks
 from ballotgen.conference import Person
 from ballotgen.errors import InputFileError
 from ballotgen.layout import LEVELS
-from ballotgen.marks import CROSS_SHAPES, TICK_SHAPES, Hand
+from rehearsal import marks
+from rehearsal.marks import CROSS_SHAPES, TICK_SHAPES, Hand
 
 MARK_STYLES = ("x", "tick", "fill", "circle", "small", "pencil", "light", "heavy", "overshoot")
 """x: a cross; tick: a check mark; fill: the box scribbled full; circle: an O inside the box;

@@ -27,7 +27,7 @@ def render_grey(document: pdfium.PdfDocument, index: int, dpi: int) -> np.ndarra
 
 def make_issued(persons, copies: int, *, serials: bool = False):
     """A conference printed as ``copies`` ballots, as the simulator and the reader need it."""
-    from ballotgen.simulate import Issued
+    from rehearsal.simulate import Issued
 
     conference = make_conference(persons)
     return Issued(conference, build_layout(conference), new_batch(copies, serials=serials),

@@ -1,6 +1,6 @@
 """What each voter does (pure data), and the truth a correct reader must report.
 
-The truth has the format ``omr.evaluate`` reads: every ballot's rows with ``intended``,
+The truth has the format ``rehearsal.evaluate`` reads: every ballot's rows with ``intended``,
 ``expected`` (a level, ``blank`` or ``multi``), ``flags``, ``style``, ``marked`` (box indexes
 with a valid-looking mark) and ``scribbled`` (a box whose mark was scribbled out: ink, so the
 row reads ``multi``), and per page the flags whose ink is on that page.

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from ballotgen.marks import Sheet
-from ballotgen.scanner import PROFILES, ScanParams, page_transform, scan
-from ballotgen.simulate import _Renderer
+from rehearsal.marks import Sheet
+from rehearsal.scanner import PROFILES, ScanParams, page_transform, scan
+from rehearsal.simulate import Renderer
 from omr.load import PageImage
 from omr.read import Context
 
@@ -28,7 +28,7 @@ class Drawer:
 
     def __init__(self, issued):
         self.issued = issued
-        self.renderer = _Renderer(issued, DPI)
+        self.renderer = Renderer(issued, DPI)
 
     def sheet(self, page_index=0, serial=None):
         return Sheet(self.renderer.pages(serial)[page_index], DPI)

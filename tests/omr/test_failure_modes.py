@@ -9,12 +9,12 @@ import dataclasses
 import cv2
 import numpy as np
 
-from ballotgen import marks
+from rehearsal import marks
 from ballotgen.layout import LEVELS, Rect
-from ballotgen.marks import Hand, Ink
-from ballotgen.scanner import PROFILES, ScanParams, page_transform, scan
-from ballotgen.simulate import draw_mark, fill_page
-from ballotgen.voters import BallotPlan, RowPlan
+from rehearsal.marks import Hand, Ink
+from rehearsal.scanner import PROFILES, ScanParams, page_transform, scan
+from rehearsal.simulate import draw_mark, fill_page
+from rehearsal.voters import BallotPlan, RowPlan
 from omr.load import PageImage
 from omr.read import read_page, write_in_band
 from omr.settings import DEFAULT

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
-from ballotgen import marks
+from rehearsal import marks
 from ballotgen.layout import LEVELS
-from ballotgen.marks import Ink
-from ballotgen.voters import BallotPlan, RowPlan
-from ballotgen.simulate import fill_page
+from rehearsal.marks import Ink
+from rehearsal.voters import BallotPlan, RowPlan
+from rehearsal.simulate import fill_page
 from omr.decide import box_status, decide_row, page_model, row_reading
 from omr.score import BoxScore
 from omr.settings import DEFAULT, ReaderSettings
@@ -134,7 +134,7 @@ def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
     from tests.omr.conftest import Drawer
     from ballotgen import payload
     from ballotgen.render import new_batch
-    from ballotgen.simulate import Issued
+    from rehearsal.simulate import Issued
 
     other = Issued(issued.conference, issued.layout, new_batch(1), payload.new_key())
     reading = read_page(Drawer(other).scan(Drawer(other).sheet()), ctx)
@@ -156,7 +156,7 @@ def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
 def test_a_serial_never_issued_is_foreign(issued):
     from tests.omr.conftest import Drawer
     from ballotgen.render import new_batch
-    from ballotgen.simulate import Issued
+    from rehearsal.simulate import Issued
 
     with_serials = Issued(issued.conference, issued.layout, new_batch(2, serials=True), issued.key)
     drawer = Drawer(with_serials)

@@ -20,7 +20,7 @@ from pikepdf import Dictionary, Name
 
 from ballotgen.errors import InputFileError
 from ballotgen.layout import LEVELS, MARK_INSET_MM, MARK_RADIUS_MM
-from ballotgen.simulate import fill_page
+from rehearsal.simulate import fill_page
 from omr.blank import is_blank
 from omr.load import PageImage, _pdf_page, load_page, open_scan, page_images, plausible_dpi
 from omr.read import read_page

@@ -6,8 +6,8 @@ into the next."""
 import cv2
 import numpy as np
 
-from ballotgen import marks
-from ballotgen.marks import Ink
+from rehearsal import marks
+from rehearsal.marks import Ink
 from tests.omr.test_failure_modes import EXPECTED, HAND, marked_sheet, scanned
 from omr.read import read_page
 

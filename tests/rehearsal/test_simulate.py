@@ -11,9 +11,9 @@ from PIL import Image
 
 from ballotgen import payload
 from ballotgen.layout import LEVELS
-from ballotgen.marks import Sheet
-from ballotgen.simulate import _Renderer, fill_page, simulate_stack
-from ballotgen.voters import Mistakes, RowPlan, plan_ballots
+from rehearsal.marks import Sheet
+from rehearsal.simulate import Renderer, fill_page, simulate_stack
+from rehearsal.voters import Mistakes, RowPlan, plan_ballots
 from omr.qr import decode_qr
 from tests.conftest import make_issued
 
@@ -42,7 +42,7 @@ def test_what_is_drawn_is_what_the_truth_says(issued):
     plans = plan_ballots(issued.layout.persons, 60, rng, mistakes=Mistakes(
         multi_mark=0.2, correction=0.2, blank_row=0.1, crossed_name=0.3, write_in=0.3,
         signature=0.5, stray=0.5))
-    renderer = _Renderer(issued, DPI)
+    renderer = Renderer(issued, DPI)
     blank = renderer.pages()[0]
     page = issued.layout.pages[0]
     seen = set()
@@ -214,7 +214,7 @@ def test_recorded_transform_puts_the_marks_where_they_are_in_the_scan(issued, tm
 
 
 def test_marks_pushed_off_the_bed_are_counted():
-    from ballotgen.scanner import points_in_frame
+    from rehearsal.scanner import points_in_frame
 
     marks = [(10.0, 10.0), (200.0, 10.0), (10.0, 287.0), (200.0, 287.0)]
     size = (int(210 / 25.4 * 100), int(297 / 25.4 * 100))

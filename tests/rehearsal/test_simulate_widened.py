@@ -10,13 +10,13 @@ import pytest
 from PIL import Image, JpegImagePlugin
 
 from ballotgen.layout import LEVELS
-from ballotgen.marks import Sheet, ink_contrast
-from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import PROFILES, PageTone, draw_params, print_density, tone_curve
-from ballotgen.simulate import _Renderer, fill_page, page_size, simulate_stack, style_ink
-from ballotgen.voters import (FAINT_CONTRAST, MARK_STYLES, SIGNATURE_PLACES, Mistakes, RowPlan,
+from rehearsal.marks import Sheet, ink_contrast
+from rehearsal.scanfiles import StackWriter
+from rehearsal.scanner import PROFILES, PageTone, draw_params, print_density, tone_curve
+from rehearsal.simulate import Renderer, fill_page, page_size, simulate_stack, style_ink
+from rehearsal.voters import (FAINT_CONTRAST, MARK_STYLES, SIGNATURE_PLACES, Mistakes, RowPlan,
                               plan_ballots)
-from tests.ballotgen.test_simulate import open_pages
+from tests.rehearsal.test_simulate import open_pages
 
 DPI = 150
 NO_SIGNATURE = Mistakes(signature=0.0, stray=0.0, write_in=0.0, crossed_name=0.0,
@@ -25,7 +25,7 @@ NO_SIGNATURE = Mistakes(signature=0.0, stray=0.0, write_in=0.0, crossed_name=0.0
 
 @pytest.fixture(scope="module")
 def renderer(issued):
-    return _Renderer(issued, DPI)
+    return Renderer(issued, DPI)
 
 
 def new_ink(sheet, blank, threshold=40):

@@ -20,7 +20,7 @@ from ballotgen.errors import (
     NoPermissionError,
     ReadOnlyError,
 )
-from tally.prepare import simulate_vote
+from rehearsal.vote import simulate_vote
 from tally.publish import MINUTES_FILE, OUTPUT_DIR
 from tally.scan import scan_stack
 from tally.store import STORE_FILE, Store, store_failure

@@ -8,9 +8,10 @@ import pytest
 from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
-from omr.evaluate import evaluate
+from rehearsal.evaluate import evaluate
 from tally.ballots import assemble
-from tally.prepare import create_conference, print_ballots, simulate_vote
+from rehearsal.vote import simulate_vote
+from tally.prepare import create_conference, print_ballots
 from tally.scan import scan_stack
 from tally.store import STORE_FILE, Store
 from tests.conftest import SAMPLES

@@ -10,7 +10,8 @@ from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
-from tally.prepare import create_conference, print_ballots, simulate_vote
+from rehearsal.vote import simulate_vote
+from tally.prepare import create_conference, print_ballots
 from tally.store import Store
 from tests.conftest import SAMPLES
 from tests.tally.test_cli import run
