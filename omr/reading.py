@@ -1,8 +1,10 @@
 """What the reader says about one scanned page: a :class:`PageReading`.
 
-Every outcome is its own kind (``ballot``, ``blank``, ``foreign``, ``unreadable``) with its reason;
-raw measurements (every box's score) are always kept, so thresholds can be audited and re-applied
-later without rescanning. Readings are plain values, serialised to JSON for the store.
+Every outcome is its own kind (a :class:`~ballotgen.vocabulary.PageKind`) with its reason; raw
+measurements (every box's score) are always kept, so thresholds can be audited and re-applied
+later without rescanning. Readings are plain values, serialised to JSON for the store; the
+vocabularies (kinds, statuses, row readings, flags) are those of :mod:`ballotgen.vocabulary`,
+whose members are stored as the plain strings they are.
 """
 
 from __future__ import annotations
@@ -10,10 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-PAGE_KINDS = ("ballot", "blank", "foreign", "unreadable")
-ROW_READINGS = ("cao", "tin_nhiem", "thap", "blank", "multi", "unclear")
-PAGE_FLAGS = ("blank_row", "multi_mark", "unclear_mark", "name_crossed", "write_in", "foreign",
-              "unreadable")
+from ballotgen.vocabulary import BoxStatus, Flag, PageKind, RowValue
 
 
 @dataclass(frozen=True)
@@ -23,10 +22,10 @@ class RowReading:
     person: int
     scores: tuple[float, float, float]  # mean darkness of each box (LEVELS order), 0..1
     extents_mm: tuple[float, float, float]  # how far the ink in each box spreads
-    statuses: tuple[str, str, str]  # "mark", "unclear" or "empty" per box
-    reading: str  # a ROW_READINGS value
+    statuses: tuple[BoxStatus, ...]  # one per box
+    reading: RowValue
     name_ink_mm2: float  # new ink over the printed name (a struck-through name)
-    flags: tuple[str, ...] = ()
+    flags: tuple[Flag, ...] = ()
     ink_mm2: tuple[float, ...] = ()  # area of ink in each box (readings before 2026-12: none)
     spill_mm2: tuple[float, ...] = ()  # … of it taken for a neighbouring mark's overshoot
     line_mm2: tuple[float, ...] = ()  # ink of dark straight lines right across a box (slashes)
@@ -34,6 +33,11 @@ class RowReading:
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
     outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
+
+    def __post_init__(self) -> None:  # the words as members of their vocabularies
+        object.__setattr__(self, "statuses", tuple(map(BoxStatus, self.statuses)))
+        object.__setattr__(self, "reading", RowValue(self.reading))
+        object.__setattr__(self, "flags", tuple(map(Flag, self.flags)))
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
@@ -44,7 +48,7 @@ _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm
 class PageReading:
     """The reader's whole account of one page of one scanned file."""
 
-    kind: str  # a PAGE_KINDS value
+    kind: PageKind
     reason: str = ""  # why foreign or unreadable, in plain English
     batch: str | None = None
     page: int | None = None  # 1-based page of the ballot
@@ -56,9 +60,13 @@ class PageReading:
     marks_found: int = 0
     rows: tuple[RowReading, ...] = ()
     write_in_mm2: float = 0.0  # new ink in the free area below the table
-    flags: tuple[str, ...] = field(default=())  # PAGE_FLAGS values
+    flags: tuple[Flag, ...] = field(default=())
     settings: dict = field(default_factory=dict)  # the ReaderSettings it was read with
     calibration: dict = field(default_factory=dict)  # the page's own noise and mark levels
+
+    def __post_init__(self) -> None:  # the words as members of their vocabularies
+        object.__setattr__(self, "kind", PageKind(self.kind))
+        object.__setattr__(self, "flags", tuple(map(Flag, self.flags)))
 
     @property
     def flagged(self) -> bool:

@@ -14,10 +14,17 @@ from ballotgen.conference import Conference, Person
 from ballotgen.layout import Layout, build_layout
 from ballotgen.render import Batch, new_batch, render_pdf
 from ballotgen.roster import read_roster
+from omr.qr import find_code
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ORG = "ỦY BAN NHÂN DÂN TỈNH BÌNH AN\nSỞ KẾ HOẠCH VÀ ĐẦU TƯ"
 TITLE = "Hội nghị lấy phiếu tín nhiệm đối với cán bộ lãnh đạo, quản lý năm 2026"
+
+
+def qr_text(image: np.ndarray) -> str | None:
+    """The text of the ballot code the reader finds on ``image`` ((H, W) uint8), or None."""
+    hit = find_code(image)
+    return hit.text if hit else None
 
 
 def render_grey(document: pdfium.PdfDocument, index: int, dpi: int) -> np.ndarray:

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from ballotgen import payload
 from ballotgen.payload import BallotCode, PayloadFormatError
-from ballotgen.render import qr_version
+from ballotgen.render import qr_modules
 
 KEY = bytes(range(32))
 B32 = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", min_size=10, max_size=10)
@@ -21,8 +21,8 @@ def code(**changes):
 def test_text_is_qr_alphanumeric_and_small():
     text = payload.encode(code(), KEY)
     assert re.fullmatch(r"[0-9A-Z $%*+\-./:]+", text)
-    assert len(text) == 42 and qr_version(text) == 3  # 29 × 29 modules
-    assert qr_version(payload.encode(code(serial="ABCDEFGHIJ"), KEY)) == 4
+    assert len(text) == 42 and len(qr_modules(text)) == 29  # version 3: 17 + 4 × 3 modules
+    assert len(qr_modules(payload.encode(code(serial="ABCDEFGHIJ"), KEY))) == 33  # version 4
 
 
 def test_round_trip_and_authentic():

@@ -8,10 +8,9 @@ from click.testing import CliRunner
 
 from ballotgen import payload
 from ballotgen.errors import ExitCode
-from omr.qr import decode_qr
 from tally.cli import main
 from tally.store import Store
-from tests.conftest import SAMPLES, render_grey
+from tests.conftest import SAMPLES, qr_text, render_grey
 
 INIT = ["--org", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN", "--org", "SỞ TÀI CHÍNH",
         "--title", "Hội nghị lấy phiếu tín nhiệm năm 2026", "--date", "2026-12-15",
@@ -49,7 +48,7 @@ def test_init_then_print_then_status(conference_dir, tmp_path):
         assert batch.copies == 7 and batch.pdf_name == "ballots.pdf"
     document = pdfium.PdfDocument(out)
     assert len(document) == 28
-    code, mac = payload.decode(decode_qr(render_grey(document, 0, 150))[0])
+    code, mac = payload.decode(qr_text(render_grey(document, 0, 150)))
     assert code.batch == batch.code and payload.is_authentic(code, mac, key)
 
     result = run("status", conference_dir)
