@@ -16,12 +16,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from ballotgen.errors import (
     DiskFullError,
@@ -35,6 +38,7 @@ PARTIAL_SUFFIX = ".partial"
 LEGACY_TEMP_CHARS = 8  # earlier versions wrote ``.NAME-XXXXXXXX`` (tempfile.mkstemp's names)
 TEMP_DIR_PREFIX = "tinnhiem-"  # our folders in the system temp folder (only ever scan images)
 
+HASH_CHUNK = 1 << 20  # files are read and hashed a megabyte at a time
 REMEDY_NO_SPACE = ("Free space on that disk (or move the folder to a larger one) and run the "
                    "command again. Everything stored before is intact: do not restore a backup.")
 REMEDY_READ_ONLY = ("Copy the conference folder to a writable disk and run the command there. "
@@ -45,6 +49,32 @@ REMEDY_PERMISSION = ("Run tinnhiem as the owner of the folder, or give the permi
 REMEDY_OUTPUT = "Check the folder exists, is writable and has free space."
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+
+
+def file_sha256(path: Path, *, limit: int | None = None) -> str:
+    """SHA-256 (hex) of the file (of its first ``limit`` bytes): the one way every file is
+    hashed. Opened without blocking, and refused unless regular: a FIFO put in its place never
+    hangs the scan."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        digest = hashlib.sha256()
+        left = limit
+        while chunk := f.read(HASH_CHUNK if left is None else min(HASH_CHUNK, left)):
+            digest.update(chunk)
+            if left is not None:
+                left -= len(chunk)
+    return digest.hexdigest()
+
+
+def copy_hashed(source: BinaryIO, target: BinaryIO) -> str:
+    """Copy ``source`` to ``target`` by chunks; return the SHA-256 (hex) of what was copied."""
+    digest = hashlib.sha256()
+    while chunk := source.read(HASH_CHUNK):
+        digest.update(chunk)
+        target.write(chunk)
+    return digest.hexdigest()
 
 
 def refuse_existing(path: Path) -> None:

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from ballotgen import payload
 from ballotgen.conference import Conference
-from ballotgen.errors import ConferenceError
+from ballotgen.errors import RequestError
 from ballotgen.fonts import ballot_family
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch, render_pdf
 from ballotgen.roster import read_roster
-from tally.files import (Partial, os_failure, partial_target, refuse_existing, sync_folder,
-                         take_abandoned)
+from tally.files import (Partial, file_sha256, os_failure, partial_target, refuse_existing,
+                         sync_folder, take_abandoned)
 from tally.rules import RULE_SETS
 from tally.store import BatchRecord, Store
 
@@ -32,7 +32,7 @@ def create_conference(folder: Path, *, roster: Path, org: str, title: str, date:
     Everything is checked before anything is written; the folder appears complete or not at all.
     """
     if rules not in RULE_SETS:
-        raise ConferenceError(f"unknown rule set {rules!r}",
+        raise RequestError(f"unknown rule set {rules!r}",
                               remedy=f"Use one of: {', '.join(RULE_SETS)}.")
     persons = read_roster(roster)
     conference = Conference(org=org, title=title, date=date, place=place, summoned=summoned,
@@ -128,7 +128,8 @@ def finish_interrupted_prints(store: Store, folders: set[Path],
                 final = entry.with_name(target[0])
                 record = batches.get(code)
                 if record is not None and not final.exists() and \
-                        record.pdf_sha256 == _sha256_of(entry) and record.pdf_name == final.name:
+                        record.pdf_sha256 == file_sha256(entry) and \
+                        record.pdf_name == final.name:
                     os.replace(entry, final)
                     sync_folder(folder)
                     completed.append((record, final))
@@ -139,11 +140,3 @@ def finish_interrupted_prints(store: Store, folders: set[Path],
             finally:
                 os.close(fd)
     return completed
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -20,14 +20,16 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ballotgen import payload
 from ballotgen.conference import Conference
 from ballotgen.errors import (ConferenceError, DamagedStoreError, DiskFullError, NoPermissionError,
-                              ReadOnlyError, TinnhiemError)
+                              ReadOnlyError, RequestError, TinnhiemError)
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
+from ballotgen.vocabulary import BallotChoice, RowChoice
 from omr.reading import PageReading
 from tally.files import (REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder,
                          os_failure)
@@ -36,6 +38,12 @@ STORE_FILE = "conference.sqlite"
 STORE_FILES = frozenset(STORE_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal"))
 SCANS_DIR = "images"  # ingested scan files, named <sha256>.<kind>
 GENESIS_HASH = "0" * 64
+
+
+def _sql_values(vocabulary: type[StrEnum]) -> str:
+    """The values of a vocabulary as an SQL list: ``'genuine', 'invalid', …``."""
+    return ", ".join(f"'{member.value}'" for member in vocabulary)
+
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the conference, its secret, printed batches, issued serials, the event log.
@@ -100,15 +108,17 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: review. Decisions are appended beside the readings, never edited; a ballot is known by
     # the id of its first page. Locks keep two reviewers off the same ballot (not history: they
-    # expire and are not in the event log).
+    # expire and are not in the event log). The values a decision may take are the vocabularies'
+    # (ballotgen.vocabulary); a value added to them needs a migration of its own, since stores
+    # made before keep the CHECK they were made with.
     """
     CREATE TABLE decisions (
         id INTEGER PRIMARY KEY,
         ballot INTEGER NOT NULL REFERENCES pages(id),
         person INTEGER,              -- NULL: the ballot as a whole
         value TEXT NOT NULL CHECK (
-            (person IS NULL AND value IN ('genuine', 'invalid', 'foreign', 'excluded', 'flagged'))
-            OR (person IS NOT NULL AND value IN ('cao', 'tin_nhiem', 'thap', 'invalid'))),
+            (person IS NULL AND value IN (%(ballot_choices)s))
+            OR (person IS NOT NULL AND value IN (%(row_choices)s))),
         before TEXT NOT NULL,        -- what stood before: the machine's proposal or a decision
         reviewer TEXT NOT NULL CHECK (length(trim(reviewer)) > 0),
         note TEXT NOT NULL DEFAULT '',
@@ -124,7 +134,7 @@ MIGRATIONS: tuple[str, ...] = (
         reviewer TEXT NOT NULL,
         expires REAL NOT NULL        -- Unix time
     );
-    """,
+    """ % {"ballot_choices": _sql_values(BallotChoice), "row_choices": _sql_values(RowChoice)},
     # 4: the committee, whose members log in with a personal code kept only as its SHA-256; and
     # the public verification value of every ballot code printed, so that an audit archive can
     # check the codes without the key (ballotgen.payload.code_digest).
@@ -195,11 +205,25 @@ class StoredPage:
     reading: PageReading
 
 
+class EventKind(StrEnum):
+    """What an event of the log records (``events.kind``)."""
+
+    CONFERENCE_CREATED = "conference_created"
+    BALLOTS_PRINTED = "ballots_printed"
+    MEMBER_ADDED = "member_added"
+    MEMBER_CODES_ISSUED = "member_codes_issued"
+    FILE_INGESTED = "file_ingested"
+    FILE_SUPERSEDED = "file_superseded"
+    PAGE_READ = "page_read"
+    DECISION = "decision"
+    TALLY_PRODUCED = "tally_produced"
+
+
 @dataclass(frozen=True)
 class Event:
     seq: int
     at: str
-    kind: str
+    kind: str  # an EventKind's value (or whatever a damaged event holds)
     data: dict  # {} when damaged
     prev_hash: str
     hash: str
@@ -213,7 +237,7 @@ class Decision:
     id: int
     ballot: int  # id of the ballot's first page
     person: int | None
-    value: str
+    value: BallotChoice | RowChoice  # a BallotChoice on the ballot, a RowChoice on a row
     before: str
     reviewer: str
     note: str
@@ -294,7 +318,7 @@ class Store:
         with cls(staging, _create(staging / STORE_FILE)) as store, store._transaction() as db:
             db.execute("INSERT INTO conference (id, data, secret) VALUES (1, ?, ?)",
                        (conference.to_json(), secret))
-            _append_event(db, "conference_created", {
+            _append_event(db, EventKind.CONFERENCE_CREATED, {
                 "persons": len(conference.persons), "rules": conference.rules,
                 "date": conference.date.isoformat()})
 
@@ -445,7 +469,7 @@ class Store:
                                [(s, batch.code, i + 1) for i, s in enumerate(batch.serials)])
             db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
                            [(d, batch.code) for d in digests])
-            _append_event(db, "ballots_printed", {
+            _append_event(db, EventKind.BALLOTS_PRINTED, {
                 "batch": batch.code, "copies": batch.copies, "pages": len(layout.pages),
                 "layout_hash": layout.hash, "serials": bool(batch.serials),
                 "pdf_sha256": pdf_sha256, "codes_sha256": codes_sha256(digests)})
@@ -501,7 +525,7 @@ class Store:
 
         Raises
         ------
-        ConferenceError
+        RequestError
             A name is already a member's. Nothing is recorded then.
         """
         added = []
@@ -511,10 +535,10 @@ class Store:
                     cursor = db.execute("INSERT INTO members (name, role, code_sha256) VALUES"
                                         " (?, ?, ?)", (name, role, code_sha256))
                 except sqlite3.IntegrityError:
-                    raise ConferenceError(f"{name}: already a member of the committee",
-                                          remedy="Give each member once.") from None
+                    raise RequestError(f"{name}: already a member of the committee",
+                                       remedy="Give each member once.") from None
                 added.append(Member(cursor.lastrowid, name, role))
-                _append_event(db, "member_added", {"id": cursor.lastrowid, "name": name,
+                _append_event(db, EventKind.MEMBER_ADDED, {"id": cursor.lastrowid, "name": name,
                                                    "role": role})
         return added
 
@@ -539,7 +563,7 @@ class Store:
             for member_id, code_sha256 in codes.items():
                 db.execute("UPDATE members SET code_sha256 = ? WHERE id = ?",
                            (code_sha256, member_id))
-            _append_event(db, "member_codes_issued", {"members": sorted(codes)})
+            _append_event(db, EventKind.MEMBER_CODES_ISSUED, {"members": sorted(codes)})
 
     # ---------------------------------------------------------------- scanned files and pages
 
@@ -570,7 +594,7 @@ class Store:
                        (sha256, name, size, kind, pages, error, _now(), run))
             # Like the order of ingestion, the run is not logged (a scan run again after a kill
             # is another run); an audit sees any change to either in the tallies it recomputes.
-            _append_event(db, "file_ingested", {"sha256": sha256, "pages": pages, "kind": kind,
+            _append_event(db, EventKind.FILE_INGESTED, {"sha256": sha256, "pages": pages, "kind": kind,
                                                 "error": error})
 
     def record_superseded(self, incomplete: str, complete: str) -> bool:
@@ -581,7 +605,7 @@ class Store:
                 return False
             db.execute("INSERT INTO superseded (file, by_file, at) VALUES (?, ?, ?)",
                        (incomplete, complete, _now()))
-            _append_event(db, "file_superseded", {"file": incomplete, "by": complete})
+            _append_event(db, EventKind.FILE_SUPERSEDED, {"file": incomplete, "by": complete})
         return True
 
     def superseded(self) -> dict[str, str]:
@@ -604,7 +628,7 @@ class Store:
                             reading.to_json(), _now()))
             except sqlite3.IntegrityError:
                 return False
-            _append_event(db, "page_read", {"file": sha256, "page": page_index, "kind": reading.kind,
+            _append_event(db, EventKind.PAGE_READ, {"file": sha256, "page": page_index, "kind": reading.kind,
                                             "image_sha256": image_sha256,
                                             "reading_sha256": reading_hash(reading),
                                             "flags": list(reading.flags)})
@@ -669,17 +693,17 @@ class Store:
 
         Raises
         ------
-        ConferenceError
+        DecisionError
             ``ballot`` is not the id of a stored page, a value is not a decision, or the
             reviewer has no name. Nothing is recorded then.
         """
         if not reviewer.strip():
-            raise ConferenceError(f"ballot {ballot}: a decision needs the reviewer's name")
+            raise DecisionError(f"ballot {ballot}: a decision needs the reviewer's name")
         at = _now()
         ids = []
         with self._transaction() as db:
             if not db.execute("SELECT 1 FROM pages WHERE id = ?", (ballot,)).fetchone():
-                raise ConferenceError(f"ballot {ballot}: no such ballot in this conference")
+                raise DecisionError(f"ballot {ballot}: no such ballot in this conference")
             for person, value, before in items:
                 try:
                     cursor = db.execute(
@@ -687,19 +711,34 @@ class Store:
                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (ballot, person, value, before,
                                                           reviewer.strip(), note, at))
                 except sqlite3.IntegrityError as exc:
-                    raise ConferenceError(f"ballot {ballot}: {value!r} is not a decision for "
-                                          f"{'the ballot' if person is None else 'a row'}"
-                                          f" ({exc})") from exc
+                    raise DecisionError(f"ballot {ballot}: {value!r} is not a decision for "
+                                        f"{'the ballot' if person is None else 'a row'}"
+                                        f" ({exc})") from exc
                 ids.append(cursor.lastrowid)
-                _append_event(db, "decision", {"id": cursor.lastrowid, "ballot": ballot,
+                _append_event(db, EventKind.DECISION, {"id": cursor.lastrowid, "ballot": ballot,
                                                "person": person, "value": value, "before": before,
                                                "reviewer": reviewer.strip(), "note": note})
         return ids
 
     def decisions(self) -> list[Decision]:
-        """Every decision, oldest first."""
+        """Every decision, oldest first.
+
+        Raises
+        ------
+        DamagedStoreError
+            A stored value is not a decision (the store's own check was defeated).
+        """
         rows = self._db.execute(f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY id")
-        return [Decision(*row) for row in rows.fetchall()]
+        return [self._decision(*row) for row in rows.fetchall()]
+
+    def _decision(self, id_: int, ballot: int, person: int | None, value: str,
+                  *rest: str) -> Decision:
+        try:
+            typed = BallotChoice(value) if person is None else RowChoice(value)
+        except ValueError:
+            raise DamagedStoreError(f"{self.path}: decision {id_} holds {value!r}, which is not "
+                                    "a decision", remedy=REMEDY_RESTORE) from None
+        return Decision(id_, ballot, person, typed, *rest)
 
     def claim(self, candidates: list[int], *, session: str, reviewer: str,
               now: float) -> int | None:
@@ -761,15 +800,15 @@ class Store:
             if (row[0] if row else GENESIS_HASH) != log_head:
                 raise LogMovedError(f"{self.path}: something was recorded while the count was "
                                     "being made", remedy="Run the command again.")
-            _append_event(db, "tally_produced", {
+            _append_event(db, EventKind.TALLY_PRODUCED, {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
                 "received": received, "results_sha256": results_sha256,
                 "attendance": attendance, "history": history or {}, "outputs": outputs or {}})
 
     def last_attendance(self) -> dict[str, int | None]:
         """The attendance entered at the latest ``tinnhiem tally`` (empty if none yet)."""
-        row = self._db.execute("SELECT data FROM events WHERE kind = 'tally_produced'"
-                               " ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self._db.execute("SELECT data FROM events WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+                               (EventKind.TALLY_PRODUCED,)).fetchone()
         try:
             return json.loads(row[0]).get("attendance", {}) if row else {}
         except (ValueError, AttributeError) as exc:
@@ -817,6 +856,11 @@ def _code_digests(batch: Batch, layout: Layout, key: bytes) -> list[str]:
 
 class LogMovedError(ConferenceError):
     """The log moved on while results were being counted from it."""
+
+
+class DecisionError(RequestError):
+    """A decision that cannot be recorded: no such ballot, a value that is no decision, or no
+    reviewer's name. A request to correct, not a damaged folder."""
 
 
 # ---------------------------------------------------------------------- the file and its connection
@@ -1180,7 +1224,7 @@ def _event(row: tuple) -> Event:
                  _text(prev_hash), _text(hash_), damaged)
 
 
-def _append_event(db: sqlite3.Connection, kind: str, data: dict) -> None:
+def _append_event(db: sqlite3.Connection, kind: EventKind, data: dict) -> None:
     """Append to the event log inside the caller's transaction, after checking that the event
     it follows is intact (the whole chain was checked when the store was opened)."""
     row = db.execute(_RAW_EVENTS + " ORDER BY seq DESC LIMIT 1").fetchone()

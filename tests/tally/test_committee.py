@@ -29,7 +29,7 @@ def test_members_are_given_once_each_with_a_code_shown_once(tmp_path):
         assert [e.kind for e in store.events()][-2:] == ["member_added"] * 2
     # A name given again, a second chair, or a role that is neither is refused; nothing changes.
     again = run("committee", conf, "--member", "Nguyễn Thị Lan:Thành viên")
-    assert again.exit_code == ExitCode.CONFERENCE and "already a member" in again.output
+    assert again.exit_code == ExitCode.USAGE and "already a member" in again.output
     chair = run("committee", conf, "--member", "Hoàng Thu Trang:Trưởng ban")
     assert chair.exit_code == ExitCode.USAGE and "2 chairs" in chair.output
     role = run("committee", conf, "--member", "Hoàng Thu Trang:Thư ký")

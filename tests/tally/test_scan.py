@@ -259,8 +259,9 @@ def test_every_reading_records_its_settings_and_a_re_read_uses_them(stacks, tmp_
     scan = open_scan(folder / truth["pages"][0]["file"])
     ballot = next(p["index"] for p in truth["pages"] if p["kind"] == "ballot")
     strict = ReaderSettings(mark_mm2=500.0, faint_mm2=400.0)  # nothing is a mark any more
-    (_, _, _, as_shipped), (_, _, _, as_recorded) = read_pages(
+    shipped, recorded = read_pages(
         [("sha", scan, ballot), ("sha", scan, ballot, strict.to_dict())], ctx, 1)
+    as_shipped, as_recorded = shipped.reading, recorded.reading
     assert as_shipped.settings == DEFAULT.to_dict()
     assert as_recorded.settings == strict.to_dict()
     assert any(r.reading in ("cao", "tin_nhiem", "thap") for r in as_shipped.rows)

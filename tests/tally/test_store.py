@@ -4,10 +4,10 @@ import stat
 import pytest
 
 from ballotgen import payload
-from ballotgen.errors import ConferenceError, DamagedStoreError
+from ballotgen.errors import ConferenceError, DamagedStoreError, ExitCode
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch
-from tally.store import MIGRATIONS, STORE_FILE, Store
+from tally.store import MIGRATIONS, STORE_FILE, DecisionError, Store
 from tests.conftest import make_conference
 
 
@@ -155,9 +155,11 @@ def test_decisions_are_appended_with_their_events_and_never_edited(store_with_pa
     (1, [(None, "genuine", "")], "   "),  # nobody
 ])
 def test_bad_decisions_are_refused_and_nothing_is_kept(store_with_pages, ballot, items, reviewer):
+    """A bad decision is the request's fault (exit code 2), not a damaged folder's."""
     events = len(store_with_pages.events())
-    with pytest.raises(ConferenceError):
+    with pytest.raises(DecisionError) as refused:
         store_with_pages.record_decisions(ballot, items, reviewer=reviewer)
+    assert refused.value.exit_code == ExitCode.USAGE
     assert store_with_pages.decisions() == [] and len(store_with_pages.events()) == events
 
 
