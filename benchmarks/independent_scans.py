@@ -82,7 +82,7 @@ def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: flo
         f"{sum(not s['code_readable'] for s in scan)}")
     if file_errors:
         out(f"   file errors: {file_errors[:3]}")
-    kinds = Counter(r.kind for r in readings.values())
+    kinds = Counter(str(r.kind) for r in readings.values())
     out(f"   pages read as: {dict(kinds)}")
     out(f"   rows {ev.rows}; silent errors {len(ev.silent_errors)}; missed flags {len(ev.missed_flags)}")
     rate = len(ev.falsely_flagged) / ev.clean_pages if ev.clean_pages else 0.0

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from tally.cli import conference_dir
+from tally.cli.options import conference_dir
 
 
 def _rates(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, float]:
