@@ -63,6 +63,10 @@ class PageReading:
     flags: tuple[Flag, ...] = field(default=())
     settings: dict = field(default_factory=dict)  # the ReaderSettings it was read with
     calibration: dict = field(default_factory=dict)  # the page's own noise and mark levels
+    # The page transform of a ballot page, layout mm → image px, the 3 × 3 matrix row by row:
+    # review images and masks place the page with it instead of registering it again (empty
+    # in readings of other pages, and of ballot pages read before it was kept).
+    transform: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:  # the words as members of their vocabularies
         object.__setattr__(self, "kind", PageKind(self.kind))
@@ -73,7 +77,10 @@ class PageReading:
         return bool(self.flags)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        data = asdict(self)
+        if not self.transform:  # as readings were before it was kept: their hashes are logged
+            del data["transform"]
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> PageReading:
@@ -81,4 +88,5 @@ class PageReading:
         d["rows"] = tuple(RowReading(**{**r, **{k: tuple(r[k]) for k in _ROW_TUPLES if k in r}})
                           for r in d["rows"])
         d["flags"] = tuple(d["flags"])
+        d["transform"] = tuple(d.get("transform", ()))
         return cls(**d)

@@ -80,7 +80,7 @@ def export_audit(folder: Path, output: Path | None = None, *,
                     image = load_page(open_scan(kept), page.page_index)
                 except Exception:  # noqa: BLE001 - an undecodable page has nothing to mask
                     continue
-                pixels, done = mask_signature(image, ctx)
+                pixels, done = mask_signature(image, ctx, page.reading)
                 masked += done
                 ok, png = cv2.imencode(".png", pixels)
                 entries[f"{MASKED_DIR}/{page.file_sha256}-{page.page_index}.png"] = png.tobytes()

@@ -1,9 +1,12 @@
 """The conference store: one SQLite file per conference, the only owner of SQL.
 
-A conference folder holds ``conference.sqlite`` (and, later, scanned images named by hash). The
-folder is readable by its owner only. The schema evolves through numbered migrations recorded in
-``PRAGMA user_version``. Every change is one transaction that also appends to the event log, whose
-entries each carry the hash of the one before, so an edit or deletion anywhere breaks the chain.
+A conference folder holds ``conference.sqlite`` and, once scans are read, ``images/`` (every
+scan file ingested, named by its SHA-256); the commands add the printed PDFs, ``ket-qua/`` (the
+minutes and spreadsheets), ``review-cache/`` (the review page's images, made again when deleted)
+and the exports. The folder is readable by its owner only. The schema evolves through numbered
+migrations recorded in ``PRAGMA user_version``. Every change is one transaction that also appends
+to the event log, whose entries each carry the hash of the one before, so an edit or deletion
+anywhere breaks the chain.
 """
 
 from __future__ import annotations
