@@ -1,4 +1,5 @@
-"""The serif face of the ballots and minutes: Times New Roman when installed, else Liberation Serif 2.
+"""The serif face of the ballots and minutes: Times New Roman when installed, else Liberation
+Serif 2.
 
 Liberation Serif 2 is metrically identical to Times New Roman, so the layout (and its hash) is the
 same whichever is used. It is looked for on the system first, then taken from the copy bundled in
@@ -81,7 +82,7 @@ class FontFamily:
                 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _cmap(path: Path) -> frozenset[int]:
     return frozenset(TTFont(f"cmap-{path.name}", str(path)).face.charToGlyph)
 

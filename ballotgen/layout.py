@@ -3,8 +3,8 @@
 Coordinates are millimetres from the **top-left** corner of the sheet, x to the right and y down,
 as in an image. ``render`` draws the PDF from a :class:`Layout`; the reader learns from the same
 value where every registration mark, box, name cell and free area is. A layout is serialisable
-(:meth:`Layout.to_json`) and has a short :attr:`Layout.hash` over its geometry and persons, which the
-QR code carries so a ballot printed from another layout is recognised.
+(:meth:`Layout.to_json`) and has a short :attr:`Layout.hash` over its geometry and persons,
+which the QR code carries so a ballot printed from another layout is recognised.
 
 Page plan (A4 portrait)::
 
@@ -35,7 +35,6 @@ from ballotgen import wording
 from ballotgen.conference import PAPER_SIZES_MM, Conference, Person
 from ballotgen.fonts import FontFamily, ballot_family
 from ballotgen.text import Text, TextBlocks, rounded
-from ballotgen.vocabulary import LEVELS
 
 LAYOUT_VERSION = 1
 
@@ -156,7 +155,7 @@ class Layout:
 def _page_from_dict(d: dict) -> PageLayout:
     return PageLayout(
         index=d["index"],
-        marks=tuple(tuple(m) for m in d["marks"]),  # type: ignore[misc]
+        marks=tuple(tuple(m) for m in d["marks"]),
         qr=Rect(**d["qr"]),
         code_label=Text(**d["code_label"]),
         stamp=Rect(**d["stamp"]),

@@ -17,8 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen import payload
 from ballotgen.fonts import FontFamily, ballot_family
-from ballotgen.layout import (GRID_LINE_MM, QR_QUIET_MODULES, Layout, PageLayout, Rect,
-                              qr_module_mm)
+from ballotgen.layout import GRID_LINE_MM, QR_QUIET_MODULES, Layout, PageLayout, Rect, qr_module_mm
 from ballotgen.text import Text
 
 OUTER_LINE_MM = 0.5

@@ -15,7 +15,8 @@ LINE_SPACING = 1.15  # line height over type size
 
 @dataclass(frozen=True)
 class Text:
-    """One line of text. ``y`` is the baseline; ``x`` the left end, centre or right end by ``align``."""
+    """One line of text. ``y`` is the baseline; ``x`` the left end, centre or right end, by
+    ``align``."""
 
     text: str
     x: float

@@ -35,7 +35,8 @@ def main() -> None:
                             date=dt.date(2026, 12, 15), persons=read_roster(ROSTER))
     issued = Issued(conference, build_layout(conference), new_batch(args.voters), payload.new_key())
     print(f"{args.voters} voters, {len(conference.persons)}-person ballot")
-    print(f"{'profile':8} {'format':6} {'dpi':>4} {'mode':6} {'pages':>5} {'s/page':>7} {'MB/page':>8}")
+    print(f"{'profile':8} {'format':6} {'dpi':>4} {'mode':6} {'pages':>5} {'s/page':>7} "
+          f"{'MB/page':>8}")
     worst = 0.0
     for profile in PROFILES:
         for fmt in FORMATS:

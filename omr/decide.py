@@ -38,7 +38,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from ballotgen.layout import LEVELS
+from ballotgen.vocabulary import LEVELS
 from omr.score import BoxScore
 from omr.settings import DEFAULT, ReaderSettings
 

@@ -35,6 +35,7 @@ class CodeHit:
     side_px: float | None = None
 
 
+QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # what zxing-cpp looks for
 CORNER_CROP = (0.45, 0.3)  # width and height fractions of the page searched first in each corner
 
 
@@ -83,7 +84,7 @@ def _zxing(crop: np.ndarray, offset: tuple[int, int]) -> CodeHit | None:
     if crop.size == 0 or int(crop.max()) == int(crop.min()):
         return None
     for barcode in zxingcpp.read_barcodes(np.ascontiguousarray(crop),
-                                          formats=zxingcpp.BarcodeFormat.QRCode):
+                                          formats=QR_CODES):
         if barcode.valid:
             p = barcode.position
             corners = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],

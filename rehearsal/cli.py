@@ -39,7 +39,8 @@ def _rates(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
               show_default=True, help="How good the scanner and the handling are.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "tiff", "jpeg", "png"]), default="pdf",
               show_default=True, help="One multi-page PDF or TIFF, or one image per page.")
-@click.option("--dpi", type=click.IntRange(150, 600), help="Scan resolution [default: the profile's].")
+@click.option("--dpi", type=click.IntRange(150, 600),
+              help="Scan resolution [default: the profile's].")
 @click.option("--seed", type=int, help="Seed for a reproducible stack [default: random].")
 @click.option("--foreign", type=click.IntRange(min=0), default=0, metavar="N",
               help="Add N foreign sheets: another conference's ballot, a damaged or missing "
@@ -77,7 +78,8 @@ def simulate(folder: Path, voters: int | None, output: Path, votes: Path | None,
 
 @click.command("simulate-review")
 @conference_dir
-@click.option("--truth", required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True),
+@click.option("--truth", required=True,
+              type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="truth.json written by 'tinnhiem simulate'.")
 def simulate_review(folder: Path, truth: Path) -> None:
     """For demos: a simulated committee resolves the flagged ballots of a simulated vote.

@@ -26,7 +26,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ballotgen.vocabulary import LEVELS, MACHINE, BallotChoice, BallotState, Flag, RowChoice, RowValue
+from ballotgen.vocabulary import (
+    LEVELS,
+    MACHINE,
+    BallotChoice,
+    BallotState,
+    Flag,
+    RowChoice,
+    RowValue,
+)
 from rehearsal.truth import ForeignKind, SheetKind, Truth, TruthBallot, TruthRow
 from tally.review.model import ballot_view, snapshot
 from tally.rules import RULE_SETS, RuleSet

@@ -10,8 +10,9 @@ down: per ballot the voter's ``hand`` and where they signed (``signature``); per
 of the mark, its ink ``contrast`` and ``width_mm``, and ``spill`` (the neighbouring box a stroke
 end ran into, or null) with ``spill_mm``; per page the print darkness (``print.toner``), the
 scanner's tone curve (``scan.tone``), JPEG subsampling, the rows with a box cut off by the scan
-area (``scan.rows_cut``), whether the QR code is wholly on the scan (``scan.qr_in_frame``), and on the last page of a signed ballot the signature's place and
-bounding box in sheet millimetres (``signature``).
+area (``scan.rows_cut``), whether the QR code is wholly on the scan (``scan.qr_in_frame``), and on
+the last page of a signed ballot the signature's place and bounding box in sheet millimetres
+(``signature``).
 """
 
 from __future__ import annotations
@@ -34,9 +35,19 @@ from ballotgen.render import Batch, render_pdf
 from rehearsal import marks
 from rehearsal.marks import Hand, Ink, Sheet, Strokes
 from rehearsal.scanfiles import StackWriter
-from rehearsal.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
-                               photocopy, points_in_frame, print_density, rect_in_frame, rows_cut,
-                               scan)
+from rehearsal.scanner import (
+    PROFILES,
+    ScannerProfile,
+    blank_back,
+    draw_params,
+    page_transform,
+    photocopy,
+    points_in_frame,
+    print_density,
+    rect_in_frame,
+    rows_cut,
+    scan,
+)
 from rehearsal.voters import BallotPlan, Mistakes, plan_ballots
 
 TRUTH_FILE = "truth.json"
@@ -101,7 +112,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     rng.shuffle(serials)
 
     truth: dict = {
-        "version": TRUTH_VERSION, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "version": TRUTH_VERSION, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": profile, "format": fmt, "dpi": dpi, "mode": mode, "seed": seed,
         "batch": issued.batch.code, "layout_hash": issued.layout.hash, "voters": voters,
         "serials": bool(serials), "mistakes": dataclasses.asdict(mistakes),

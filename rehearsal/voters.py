@@ -15,7 +15,7 @@ import numpy as np
 
 from ballotgen.conference import Person
 from ballotgen.errors import InputFileError
-from ballotgen.layout import LEVELS
+from ballotgen.vocabulary import LEVELS
 from rehearsal import marks
 from rehearsal.marks import CROSS_SHAPES, TICK_SHAPES, Hand
 
@@ -287,7 +287,8 @@ def read_votes(path: Path, persons: tuple[Person, ...]) -> list[dict[int, str | 
         raise InputFileError(path, f"cannot be read as UTF-8 text ({exc})") from exc
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2:
-        raise InputFileError(path, "has no voters", remedy="Add a header row and one row per voter.")
+        raise InputFileError(path, "has no voters",
+                             remedy="Add a header row and one row per voter.")
     header = [h.strip() for h in rows[0]]
     try:
         columns = [int(h) for h in header[1:]]

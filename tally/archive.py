@@ -32,8 +32,15 @@ from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_opened, audit_store
 from tally.export import csv_text, readings_csv
-from tally.files import (Partial, copy_hashed, file_sha256, os_failure, private_temp_folder,
-                         refuse_existing, sweep_partials)
+from tally.files import (
+    Partial,
+    copy_hashed,
+    file_sha256,
+    os_failure,
+    private_temp_folder,
+    refuse_existing,
+    sweep_partials,
+)
 from tally.publish import OUTPUT_DIR
 from tally.scan import reading_context
 from tally.store import SCANS_DIR, STORE_FILE, Store
@@ -76,6 +83,8 @@ def export_audit(folder: Path, output: Path | None = None, *,
             ctx = reading_context(store)
             for page in store.pages(superseded=True):
                 kept = store.kept_file(page.file_sha256)
+                if kept is None:  # a page of a file the store does not know: nothing to mask
+                    continue
                 try:
                     image = load_page(open_scan(kept), page.page_index)
                 except Exception:  # noqa: BLE001 - an undecodable page has nothing to mask
@@ -101,7 +110,7 @@ def export_audit(folder: Path, output: Path | None = None, *,
             for e in store.events()).encode("utf-8")
 
     hashes = {name: _sha256(data) for name, data in entries.items()}
-    manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).isoformat(
+    manifest = {"format": FORMAT, "created": dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"), "masked_signatures": mask_signatures, "files": hashes}
     sweep_partials(output.parent, [output.name])
     with Partial(output) as partial:
@@ -176,7 +185,8 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
             listed = manifest.get("files", {})
             names = set(z.namelist()) - {MANIFEST}
             for name in sorted(names - set(listed)):
-                problems.append(Difference(f"archive {name}", "an entry the manifest does not list"))
+                problems.append(Difference(f"archive {name}",
+                                           "an entry the manifest does not list"))
             for name, expected in listed.items():
                 path = PurePosixPath(name)
                 if path.is_absolute() or ".." in path.parts or name not in names:

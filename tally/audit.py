@@ -31,12 +31,11 @@ from omr.load import ScanFile
 from omr.reading import PageReading
 from tally.count import Attendance, Results, tally_of
 from tally.documents import check_documents
+from tally.files import file_sha256
 from tally.fingerprint import fingerprint as fingerprint_of
 from tally.publish import OUTPUT_DIR
-from tally.files import file_sha256
-from tally.scan import read_pages, reading_context
-from tally.store import (Decision, Event, EventKind, Store, StoredPage, codes_sha256,
-                         reading_hash)
+from tally.scan import Task, read_pages, reading_context
+from tally.store import Decision, Event, EventKind, Store, StoredPage, codes_sha256, reading_hash
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,8 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     pages = [p for p in every_page if p.file_sha256 not in superseded]
 
     ctx = reading_context(store)
-    tasks, task_pages = [], []
+    tasks: list[Task] = []
+    task_pages: list[StoredPage] = []
     for page in every_page:
         source = images(page) if images else (
             (sources[page.file_sha256], page.page_index)
@@ -246,9 +246,10 @@ def _check_superseded(store: Store, events: list[Event], report: AuditReport) ->
         if event is None or event.data.get("by") != by:
             report.differences.append(Difference(f"file {file[:12]}…", "superseded in the store "
                                                  "but not so in the log", "", by[:12]))
-    for file in set(logged) - set(stored):
-        report.differences.append(Difference(f"file {str(file)[:12]}…", "superseded in the log "
-                                             f"(event {logged[file].seq}) but not in the store"))
+    for only_logged in set(logged) - set(stored):
+        report.differences.append(Difference(
+            f"file {str(only_logged)[:12]}…", "superseded in the log "
+            f"(event {logged[only_logged].seq}) but not in the store"))
     return {file: e.seq for file, e in logged.items() if file in stored}
 
 
@@ -256,7 +257,8 @@ def _as_of(seq: int, events: list[Event], pages: list[StoredPage],
            decisions: list[Decision]) -> tuple[list[StoredPage], list[Decision]]:
     """The pages and decisions recorded before event ``seq`` (less the pages of files
     superseded before it)."""
-    page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events if e.kind == EventKind.PAGE_READ}
+    page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events
+                if e.kind == EventKind.PAGE_READ}
     decision_seq = {e.data["id"]: e.seq for e in events if e.kind == EventKind.DECISION}
     gone = {e.data["file"] for e in events if e.kind == EventKind.FILE_SUPERSEDED and e.seq < seq}
     return ([p for p in pages if page_seq.get((p.file_sha256, p.page_index), 0) < seq

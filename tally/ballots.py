@@ -4,7 +4,8 @@ Pages come in stack order. Blank pages (duplex backs) are skipped. A ballot is i
 one batch in sequence; a page out of sequence starts a new ballot and the incomplete one is flagged
 ``missing_page``. A foreign page is a ballot of its own. From the whole stack follow the flags no
 single page can know: ``blank_ballot`` (no row marked on any page) and ``duplicate`` (a page of a
-serial seen twice: every ballot with that serial is flagged). A ballot with no flag is accepted automatically; a flagged one waits for review.
+serial seen twice: every ballot with that serial is flagged). A ballot with no flag is accepted
+automatically; a flagged one waits for review.
 """
 
 from __future__ import annotations

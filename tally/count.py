@@ -1,4 +1,5 @@
-"""The count: resolved ballots → per-person results, bands, quorum and reconciliation (rules 1, 8–10).
+"""The count: resolved ballots → per-person results, bands, quorum and reconciliation (rules 1
+and 8–10).
 
 Pure functions on values; :func:`tally_store` gathers the values from a store. Every comparison
 with a threshold is exact integer arithmetic; percentages are only for display. What the count
@@ -31,7 +32,8 @@ def percent(count: int, denominator: int) -> str:
 
 @dataclass(frozen=True)
 class Attendance:
-    """What the committee enters: summoned and present voters, ballots issued and counted by hand."""
+    """What the committee enters: summoned and present voters, ballots issued, and ballots
+    counted by hand."""
 
     summoned: int | None = None
     present: int | None = None
@@ -53,7 +55,8 @@ def quorum_met(rules: RuleSet, attendance: Attendance) -> bool | None:
     return attendance.present * q.denominator >= q.numerator * attendance.summoned
 
 
-def band(rules: RuleSet, low: int, denominator: int, previous: Fraction | None = None) -> int | None:
+def band(rules: RuleSet, low: int, denominator: int,
+         previous: Fraction | None = None) -> int | None:
     """Band 2, band 1 or None for ``low`` of ``denominator`` (rule 9), by exact comparison.
 
     A rule set whose band 1 needs several years (``annual-2013``) compares ``previous``, last

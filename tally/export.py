@@ -66,7 +66,7 @@ def readings_csv(store: Store) -> str:
         ballot_flags = set(ballot.flags) if ballot else set()
         where = [page.file_name, page.page_index, ballot.number if ballot else "", r.page or ""]
         if not r.rows:
-            reasons = sorted(ballot_flags | set(r.flags)) or \
+            reasons: list[str] = sorted(ballot_flags | set(r.flags)) or \
                 ([r.kind] if r.kind == PageKind.BLANK else [])
             lines.append([*where, "", r.kind, int(bool(ballot_flags or r.flags)),
                           ";".join(reasons), "", "", ""])

@@ -24,7 +24,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO
 
 from ballotgen.errors import (
     DiskFullError,
@@ -68,7 +68,7 @@ def file_sha256(path: Path, *, limit: int | None = None) -> str:
     return digest.hexdigest()
 
 
-def copy_hashed(source: BinaryIO, target: BinaryIO) -> str:
+def copy_hashed(source: IO[bytes], target: IO[bytes]) -> str:
     """Copy ``source`` to ``target`` by chunks; return the SHA-256 (hex) of what was copied."""
     digest = hashlib.sha256()
     while chunk := source.read(HASH_CHUNK):
@@ -259,7 +259,7 @@ def sweep_partials(folder: Path, names: Iterable[str] | None = None) -> list[Pat
     """Remove the partials in ``folder`` (of the files ``names`` only, if given) whose writer
     is gone, and those an earlier version left (``.NAME-XXXXXXXX``). Returns those removed."""
     wanted = set(names) if names is not None else None
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(folder).iterdir())
     except OSError:
@@ -355,7 +355,7 @@ def sweep_folders(prefix: str, *, parent: Path | None = None,
     """Remove our folders ``prefix`` + 8 random characters in ``parent`` (by default the system
     temp folder) whose user is gone, and that hold only files named in ``holds_only`` if given
     (so that nobody's own folder of a like name is ever touched). Returns those removed."""
-    removed = []
+    removed: list[Path] = []
     base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     try:
         entries = [p for p in base.iterdir() if p.name.startswith(prefix) and

@@ -33,5 +33,5 @@ def results_sha256(results: Results) -> str:
 
 def fingerprint(results: Results, log_head: str) -> str:
     """A short hash of ``results`` and the event log's last hash: ``XXXX-XXXX-XXXX-XXXX``."""
-    digest = hashlib.sha256(f"{results_json(results)}\n{log_head}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{results_json(results)}\n{log_head}".encode()).hexdigest()
     return "-".join(digest[i:i + 4] for i in range(0, 16, 4)).upper()

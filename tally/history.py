@@ -42,8 +42,9 @@ def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]
             else:
                 share = Fraction(int(row["tín nhiệm thấp"]), int(row["phiếu thu về"]))
         except (KeyError, ValueError, ZeroDivisionError) as exc:
-            raise InputFileError(path, f"row {line}: needs STT and either 'Tỷ lệ tín nhiệm thấp (%)'"
-                                       f" or 'Tín nhiệm thấp' and 'Phiếu thu về' ({exc})") from exc
+            raise InputFileError(path, f"row {line}: needs STT and either 'Tỷ lệ tín nhiệm "
+                                       "thấp (%)' or 'Tín nhiệm thấp' and 'Phiếu thu về' "
+                                       f"({exc})") from exc
         if number not in known:
             raise InputFileError(path, f"row {line}: no person number {number} in this conference")
         if not 0 <= share <= 1:

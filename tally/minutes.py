@@ -17,8 +17,15 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                TableStyle)
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
 from ballotgen import wording
 from ballotgen.conference import Conference
@@ -158,7 +165,8 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
 
     story.append(_p("I. THÀNH PHẦN", s["heading"]))
     unknown = "....."
-    story.append(_p(f"- Số người được triệu tập: {a.summoned if a.summoned is not None else unknown}"
+    summoned = a.summoned if a.summoned is not None else unknown
+    story.append(_p(f"- Số người được triệu tập: {summoned}"
                     f"; có mặt: {a.present if a.present is not None else unknown}; vắng mặt: "
                     f"{a.absent if a.absent is not None else unknown}.", s["body"]))
     story.append(_p(f"- {quorum_line(results)}",

@@ -18,8 +18,15 @@ from ballotgen.fonts import ballot_family
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch, render_pdf
 from ballotgen.roster import read_roster
-from tally.files import (Partial, file_sha256, os_failure, partial_target, refuse_existing,
-                         sync_folder, take_abandoned)
+from tally.files import (
+    Partial,
+    file_sha256,
+    os_failure,
+    partial_target,
+    refuse_existing,
+    sync_folder,
+    take_abandoned,
+)
 from tally.rules import RULE_SETS
 from tally.store import BatchRecord, Store
 

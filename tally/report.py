@@ -44,6 +44,7 @@ def quorum_line(results: Results) -> str:
                 else "Chưa xác định được tỷ lệ người có mặt (thiếu số liệu).")
     verdict = "đạt" if results.quorum_met else "KHÔNG ĐẠT"
     q = RULE_SETS[results.rules].quorum
+    assert q is not None  # quorum_met is None without a quorum rule
     return (f"Có mặt {a.present}/{a.summoned} người được triệu tập: {verdict} tỷ lệ tối thiểu "
             f"{q.numerator}/{q.denominator}.")
 
@@ -121,7 +122,8 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
                     for cell in column[1:]:
                         if isinstance(cell.value, str) and cell.value != "-":
                             cell.value, cell.number_format = float(cell.value), "0.00"
-                width = max([len(header) // 2 + 2] + [len(str(c.value or "")) + 2 for c in column[1:]])
+                width = max([len(header) // 2 + 2] +
+                            [len(str(c.value or "")) + 2 for c in column[1:]])
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 40)
             sheet.freeze_panes = sheet.cell(row=top + 2, column=4 if name == "Kết quả" else 1)
     return buffer.getvalue()
@@ -149,8 +151,8 @@ def summary_lines(results: Results) -> list[str]:
     void = sum(results.void.values())
     lines = [status_line(results),
              f"Phiếu phát ra {results.issued}, thu về {results.received}, hợp lệ {results.counted},"
-             f" không hợp lệ {void}" + (f", không tính {results.excluded}" if results.excluded else "")
-             + ".",
+             f" không hợp lệ {void}"
+             + (f", không tính {results.excluded}" if results.excluded else "") + ".",
              quorum_line(results)]
     lines += [f"  {k.label}: {n}" for k, n in sorted(results.void.items())]
     lines += [f"Vấn đề: {problem_text(p)}" for p in results.problems]

@@ -12,8 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ballotgen.conference import Conference
-from ballotgen.vocabulary import (LEVELS, BallotChoice, BallotState, BallotStatus, Flag, Level,
-                                  PageKind, RowChoice, RowInvalidReason, RowValue, VoidReason)
+from ballotgen.vocabulary import (
+    LEVELS,
+    BallotChoice,
+    BallotState,
+    BallotStatus,
+    Flag,
+    Level,
+    PageKind,
+    RowChoice,
+    RowInvalidReason,
+    RowValue,
+    VoidReason,
+)
 from tally.ballots import Ballot, assemble
 from tally.rules import RULE_SETS, RuleSet
 from tally.store import Decision, Store, StoredPage
@@ -128,7 +139,8 @@ def _row_reason(reading: RowValue | None, flags: tuple[Flag, ...],
 
 def resolve(ballot: Ballot, decisions: list[Decision], persons: list[int],
             rules: RuleSet) -> Resolved:
-    """What ``ballot`` counts for, given its decisions (oldest first) and the conference's persons."""
+    """What ``ballot`` counts for, given its decisions (oldest first) and the conference's
+    persons."""
     ballot_decisions = [d for d in decisions if d.person is None]
     manual = any(d.value == BallotChoice.FLAGGED for d in ballot_decisions)
     held = tuple(f for f in ballot.flags if holds_for_review(f, rules))

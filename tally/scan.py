@@ -67,7 +67,8 @@ def stack_summary(store: Store, pages: list[StoredPage]) -> StackSummary:
     conference = store.conference()
     rules = RULE_SETS[conference.rules]
     ballots = [r.ballot for r in resolve_stack(conference, pages, store.decisions())]
-    held, recorded = Counter(), Counter()
+    held: Counter[Flag] = Counter()
+    recorded: Counter[Flag] = Counter()
     accepted = 0
     for ballot in ballots:
         holding = [f for f in ballot.flags if holds_for_review(f, rules)]

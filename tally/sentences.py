@@ -7,8 +7,16 @@ wording changes every fingerprint, and a tally recorded before could not be repr
 
 from __future__ import annotations
 
-from tally.count import (BandDependsOnDenominator, Discrepancy, Missing, Note, NoPreviousYear,
-                         ReceivedOverIssued, ScannedNotCounted, percent)
+from tally.count import (
+    BandDependsOnDenominator,
+    Discrepancy,
+    Missing,
+    NoPreviousYear,
+    Note,
+    ReceivedOverIssued,
+    ScannedNotCounted,
+    percent,
+)
 
 MISSING = {
     Missing.PRESENT: "Chưa nhập số người có mặt (--present).",

@@ -28,14 +28,20 @@ from pathlib import Path
 
 from ballotgen import payload
 from ballotgen.conference import Conference
-from ballotgen.errors import (ConferenceError, DamagedStoreError, DiskFullError, NoPermissionError,
-                              ReadOnlyError, RequestError, TinnhiemError)
+from ballotgen.errors import (
+    ConferenceError,
+    DamagedStoreError,
+    DiskFullError,
+    NoPermissionError,
+    ReadOnlyError,
+    RequestError,
+    TinnhiemError,
+)
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
 from ballotgen.vocabulary import BallotChoice, RowChoice
 from omr.reading import PageReading
-from tally.files import (REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder,
-                         os_failure)
+from tally.files import REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder, os_failure
 
 STORE_FILE = "conference.sqlite"
 STORE_FILES = frozenset(STORE_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal"))
@@ -114,14 +120,14 @@ MIGRATIONS: tuple[str, ...] = (
     # expire and are not in the event log). The values a decision may take are the vocabularies'
     # (ballotgen.vocabulary); a value added to them needs a migration of its own, since stores
     # made before keep the CHECK they were made with.
-    """
+    f"""
     CREATE TABLE decisions (
         id INTEGER PRIMARY KEY,
         ballot INTEGER NOT NULL REFERENCES pages(id),
         person INTEGER,              -- NULL: the ballot as a whole
         value TEXT NOT NULL CHECK (
-            (person IS NULL AND value IN (%(ballot_choices)s))
-            OR (person IS NOT NULL AND value IN (%(row_choices)s))),
+            (person IS NULL AND value IN ({_sql_values(BallotChoice)}))
+            OR (person IS NOT NULL AND value IN ({_sql_values(RowChoice)}))),
         before TEXT NOT NULL,        -- what stood before: the machine's proposal or a decision
         reviewer TEXT NOT NULL CHECK (length(trim(reviewer)) > 0),
         note TEXT NOT NULL DEFAULT '',
@@ -137,7 +143,7 @@ MIGRATIONS: tuple[str, ...] = (
         reviewer TEXT NOT NULL,
         expires REAL NOT NULL        -- Unix time
     );
-    """ % {"ballot_choices": _sql_values(BallotChoice), "row_choices": _sql_values(RowChoice)},
+    """,
     # 4: the committee, whose members log in with a personal code kept only as its SHA-256; and
     # the public verification value of every ballot code printed, so that an audit archive can
     # check the codes without the key (ballotgen.payload.code_digest).
@@ -270,7 +276,7 @@ def event_hash(prev_hash: str, at: str, kind: str, data: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -463,8 +469,8 @@ class Store:
         digests = _code_digests(batch, layout, self.secret())
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash, layout,"
-                " pdf_name, pdf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash,"
+                " layout, pdf_name, pdf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (batch.code, _now(), batch.copies, len(layout.pages), int(bool(batch.serials)),
                  layout.hash, layout.to_json(), pdf_name, pdf_sha256))
             if batch.serials:
@@ -511,6 +517,7 @@ class Store:
                     record = Batch(batch.code, batch.copies,
                                    tuple(sorted(self.issued_serials(batch.code))) or None)
                     layout = self.layout(batch.layout_hash)
+                    assert layout is not None  # recorded with its batch
                     db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
                                    [(d, batch.code) for d in _code_digests(record, layout, key)])
         self._db.execute("PRAGMA secure_delete = ON")  # erased content is overwritten
@@ -540,6 +547,7 @@ class Store:
                 except sqlite3.IntegrityError:
                     raise RequestError(f"{name}: already a member of the committee",
                                        remedy="Give each member once.") from None
+                assert cursor.lastrowid is not None  # a row was inserted
                 added.append(Member(cursor.lastrowid, name, role))
                 _append_event(db, EventKind.MEMBER_ADDED, {"id": cursor.lastrowid, "name": name,
                                                    "role": role})
@@ -597,8 +605,8 @@ class Store:
                        (sha256, name, size, kind, pages, error, _now(), run))
             # Like the order of ingestion, the run is not logged (a scan run again after a kill
             # is another run); an audit sees any change to either in the tallies it recomputes.
-            _append_event(db, EventKind.FILE_INGESTED, {"sha256": sha256, "pages": pages, "kind": kind,
-                                                "error": error})
+            _append_event(db, EventKind.FILE_INGESTED, {"sha256": sha256, "pages": pages,
+                                                        "kind": kind, "error": error})
 
     def record_superseded(self, incomplete: str, complete: str) -> bool:
         """Record that the file ``incomplete`` was the start of ``complete``, read while the
@@ -625,16 +633,16 @@ class Store:
         """Store one page's reading in its own transaction; False if it was stored already."""
         with self._transaction() as db:
             try:
-                db.execute("INSERT INTO pages (file_sha256, page_index, image_sha256, kind, flagged,"
-                           " reading, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                db.execute("INSERT INTO pages (file_sha256, page_index, image_sha256, kind,"
+                           " flagged, reading, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (sha256, page_index, image_sha256, reading.kind, int(reading.flagged),
                             reading.to_json(), _now()))
             except sqlite3.IntegrityError:
                 return False
-            _append_event(db, EventKind.PAGE_READ, {"file": sha256, "page": page_index, "kind": reading.kind,
-                                            "image_sha256": image_sha256,
-                                            "reading_sha256": reading_hash(reading),
-                                            "flags": list(reading.flags)})
+            _append_event(db, EventKind.PAGE_READ, {
+                "file": sha256, "page": page_index, "kind": reading.kind,
+                "image_sha256": image_sha256, "reading_sha256": reading_hash(reading),
+                "flags": list(reading.flags)})
         return True
 
     def page(self, page_id: int) -> StoredPage | None:
@@ -717,6 +725,7 @@ class Store:
                     raise DecisionError(f"ballot {ballot}: {value!r} is not a decision for "
                                         f"{'the ballot' if person is None else 'a row'}"
                                         f" ({exc})") from exc
+                assert cursor.lastrowid is not None  # a row was inserted
                 ids.append(cursor.lastrowid)
                 _append_event(db, EventKind.DECISION, {"id": cursor.lastrowid, "ballot": ballot,
                                                "person": person, "value": value, "before": before,
@@ -980,25 +989,29 @@ class _Cursor(sqlite3.Cursor):
     """A cursor whose SQLite errors are reported by cause (see :func:`store_failure`)."""
 
     def _failure(self, exc: sqlite3.Error) -> BaseException:
-        return store_failure(self.connection.path, exc) or exc
+        connection = self.connection
+        assert isinstance(connection, _Connection)  # made by _Connection.cursor
+        return store_failure(connection.path, exc) or exc
 
-    def execute(self, sql: str, parameters=()) -> _Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters=()) -> _Cursor:
         try:
             return super().execute(sql, parameters)
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
 
-    def executemany(self, sql: str, parameters) -> _Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters) -> _Cursor:
         try:
             return super().executemany(sql, parameters)
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
 
-    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+    def executescript(self, script: str) -> _Cursor:
         try:
-            return super().executescript(script)
+            cursor = super().executescript(script)
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
+        assert isinstance(cursor, _Cursor)  # itself
+        return cursor
 
     def fetchone(self):
         try:
@@ -1025,15 +1038,17 @@ class _Connection(sqlite3.Connection):
     path: Path
 
     def cursor(self, factory=_Cursor) -> _Cursor:  # type: ignore[override]
-        return super().cursor(factory)
+        cursor = super().cursor(factory)
+        assert isinstance(cursor, _Cursor)
+        return cursor
 
-    def execute(self, sql: str, parameters=()) -> _Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters=()) -> _Cursor:
         return self.cursor().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters) -> _Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters) -> _Cursor:
         return self.cursor().executemany(sql, parameters)
 
-    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+    def executescript(self, script: str) -> _Cursor:
         return self.cursor().executescript(script)
 
 

@@ -8,8 +8,13 @@ from pathlib import Path
 import click
 
 from ballotgen.errors import ExitCode
-from tally.cli.options import (conference_date, conference_dir, member_list, required_text,
-                               unicode_text)
+from tally.cli.options import (
+    conference_date,
+    conference_dir,
+    member_list,
+    required_text,
+    unicode_text,
+)
 from tally.rules import DEFAULT_RULES, RULE_SETS
 
 

@@ -24,21 +24,53 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import (Flask, Response, abort, flash, g, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
-from ballotgen.vocabulary import (LEVELS, MACHINE, NOT_READ_LABEL, RESOLUTIONS, BallotChoice,
-                                  BallotState, BallotStatus, Flag, Level, PageKind, RowChoice,
-                                  RowValue, labels)
+from ballotgen.vocabulary import (
+    LEVELS,
+    MACHINE,
+    NOT_READ_LABEL,
+    RESOLUTIONS,
+    BallotChoice,
+    BallotState,
+    BallotStatus,
+    Flag,
+    Level,
+    PageKind,
+    RowChoice,
+    RowValue,
+    labels,
+)
 from omr.settings import DEFAULT as SETTINGS
 from tally.committee import member_for_code, normalise_code
 from tally.report import BAND_LABELS, quorum_line, status_line
 from tally.review.guard import IdConverter, host_allowed, safe_next, same_origin
 from tally.review.images import ImageCache
-from tally.review.model import (HISTOGRAM_TOP, FormError, ballot_view, box_rect,
-                                conference_results, decisions_from_form, flag_decision,
-                                gallery_boxes, histogram, snapshot)
+from tally.review.model import (
+    HISTOGRAM_TOP,
+    FormError,
+    ballot_view,
+    box_rect,
+    conference_results,
+    decisions_from_form,
+    flag_decision,
+    gallery_boxes,
+    histogram,
+    snapshot,
+)
 from tally.review.sessions import LoginThrottle, Sessions
 from tally.scan import reading_context
 from tally.sentences import problem_text
@@ -47,7 +79,8 @@ from tally.store import Member, Store
 LEVEL_LABELS = labels(Level)
 ROW_LABELS = labels(RowChoice)
 BALLOT_LABELS = labels(BallotChoice)
-READING_LABELS: dict[str | None, str] = {**labels(RowValue), None: NOT_READ_LABEL}
+READING_LABELS: dict[str | None, str] = {value: value.label for value in RowValue}
+READING_LABELS[None] = NOT_READ_LABEL
 STATE_LABELS = labels(BallotState)
 REASON_LABELS = labels(Flag)
 BALLOT_KEYS = {BallotChoice.GENUINE: "H", BallotChoice.INVALID: "K", BallotChoice.FOREIGN: "L",

@@ -19,7 +19,7 @@ from ballotgen.layout import Rect
 from omr.load import load_page, open_scan
 from omr.overlay import ReviewImage, box_crop, review_image
 from omr.read import Context
-from tally.store import StoredPage, Store
+from tally.store import Store, StoredPage
 
 CACHE_DIR = "review-cache"
 JPEG_QUALITY = 85

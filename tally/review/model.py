@@ -12,9 +12,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ballotgen.conference import Conference, Person
-from ballotgen.layout import Layout, PageLayout, Rect
-from ballotgen.vocabulary import (LEVELS, MACHINE, RESOLUTIONS, BallotChoice, BallotState,
-                                  BoxStatus, Flag, Level, PageKind, RowChoice, RowValue)
+from ballotgen.layout import Layout, PageLayout, Rect, Row
+from ballotgen.vocabulary import (
+    LEVELS,
+    MACHINE,
+    RESOLUTIONS,
+    BallotChoice,
+    BallotState,
+    BoxStatus,
+    Flag,
+    Level,
+    PageKind,
+    RowChoice,
+    RowValue,
+)
+from omr.reading import RowReading
 from tally.ballots import Ballot
 from tally.count import Attendance, Results, tally_store
 from tally.resolve import Resolved, propose_ballot, propose_row, resolve_stack, row_readings
@@ -135,7 +147,8 @@ def ballot_view(snap: Snapshot, store: Store, ballot: int) -> BallotView | None:
     readings = row_readings(resolved.ballot)
     latest_rows = {d.person: RowChoice(d.value) for d in history if d.person is not None}
     ballot_decisions = [BallotChoice(d.value) for d in history if d.person is None]
-    pages, geometry = [], {}
+    pages: list[PageView] = []
+    geometry: dict[int, tuple[int | None, Row | None, RowReading | None]] = {}
     for page in resolved.ballot.pages:
         r = page.reading
         layout = store.layout(r.layout_hash) if r.kind == PageKind.BALLOT and r.layout_hash \
@@ -144,13 +157,14 @@ def ballot_view(snap: Snapshot, store: Store, ballot: int) -> BallotView | None:
         pages.append(PageView(page, layout, page_layout))
         if page_layout:
             scores = {row.person: row for row in r.rows}
-            for row in page_layout.rows:
-                geometry[row.person] = (page.id, row, scores.get(row.person))
+            for layout_row in page_layout.rows:
+                geometry[layout_row.person] = (page.id, layout_row,
+                                               scores.get(layout_row.person))
     rows = []
     for person in snap.conference.persons:
         reading, flags = readings.get(person.number, (None, ()))
         page_id, row, scored = geometry.get(person.number, (None, None, None))
-        boxes = ()
+        boxes: tuple[BoxView, ...] = ()
         if row is not None and scored is not None:
             ink = scored.ink_mm2 or (0.0,) * len(LEVELS)
             boxes = tuple(BoxView(rect, level, score, status, area)

@@ -7,8 +7,16 @@ import pytest
 from ballotgen.conference import Person
 from ballotgen.errors import FontError
 from ballotgen.fonts import PT_TO_MM, ballot_family
-from ballotgen.layout import (BOX_MM, FREE_MIN_MM, MARGIN_MM, MARK_INSET_MM, Layout, Rect,
-                              build_layout, paginate)
+from ballotgen.layout import (
+    BOX_MM,
+    FREE_MIN_MM,
+    MARGIN_MM,
+    MARK_INSET_MM,
+    Layout,
+    Rect,
+    build_layout,
+    paginate,
+)
 from tests.conftest import make_conference
 
 LONG_NAME = "Tôn Nữ Hoàng Thị Phương Thảo Quỳnh Như Ngọc Diễm Kiều Trang Bảo Châu"

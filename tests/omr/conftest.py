@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+from omr.load import PageImage
+from omr.read import Context
 from rehearsal.marks import Sheet
 from rehearsal.scanner import PROFILES, ScanParams, page_transform, scan
 from rehearsal.simulate import Renderer
-from omr.load import PageImage
-from omr.read import Context
 
 DPI = 200
 

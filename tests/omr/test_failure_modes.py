@@ -9,15 +9,16 @@ import dataclasses
 import cv2
 import numpy as np
 
+from ballotgen.layout import Rect
+from ballotgen.vocabulary import LEVELS
+from omr.load import PageImage
+from omr.read import read_page, write_in_band
+from omr.settings import DEFAULT
 from rehearsal import marks
-from ballotgen.layout import LEVELS, Rect
 from rehearsal.marks import Hand, Ink
 from rehearsal.scanner import PROFILES, ScanParams, page_transform, scan
 from rehearsal.simulate import draw_mark, fill_page
 from rehearsal.voters import BallotPlan, RowPlan
-from omr.load import PageImage
-from omr.read import read_page, write_in_band
-from omr.settings import DEFAULT
 from tests.omr.conftest import DPI
 
 HAND = Hand()

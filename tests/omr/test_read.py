@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from rehearsal import marks
-from ballotgen.layout import LEVELS
-from rehearsal.marks import Ink
-from rehearsal.voters import BallotPlan, RowPlan
-from rehearsal.simulate import fill_page
+from ballotgen.vocabulary import LEVELS
 from omr.decide import box_status, decide_row, page_model, row_reading
+from omr.read import read_page
 from omr.score import BoxScore
 from omr.settings import DEFAULT, ReaderSettings
-from omr.read import read_page
+from rehearsal import marks
+from rehearsal.marks import Ink
+from rehearsal.simulate import fill_page
+from rehearsal.voters import BallotPlan, RowPlan
 from tests.omr.conftest import context_of
 
 PEN = Ink(marks.BLUE, 0.95, 0.5)
@@ -131,10 +131,10 @@ def test_blank_page_is_blank_and_not_flagged(drawer, ctx):
 
 
 def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
-    from tests.omr.conftest import Drawer
     from ballotgen import payload
     from ballotgen.render import new_batch
     from rehearsal.simulate import Issued
+    from tests.omr.conftest import Drawer
 
     other = Issued(issued.conference, issued.layout, new_batch(1), payload.new_key())
     reading = read_page(Drawer(other).scan(Drawer(other).sheet()), ctx)
@@ -154,9 +154,9 @@ def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
 
 
 def test_a_serial_never_issued_is_foreign(issued):
-    from tests.omr.conftest import Drawer
     from ballotgen.render import new_batch
     from rehearsal.simulate import Issued
+    from tests.omr.conftest import Drawer
 
     with_serials = Issued(issued.conference, issued.layout, new_batch(2, serials=True), issued.key)
     drawer = Drawer(with_serials)

@@ -7,16 +7,16 @@ import cv2
 import numpy as np
 import pytest
 
-from ballotgen.layout import LEVELS
-from rehearsal.marks import Sheet
-from rehearsal.scanner import PROFILES, ScanParams, page_transform, points_in_frame, scan
-from rehearsal.simulate import Renderer, fill_page
-from rehearsal.voters import BallotPlan, RowPlan
+from ballotgen.vocabulary import LEVELS
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.read import read_page
 from omr.register import Registration, RegistrationFailure, register
 from omr.settings import DEFAULT, ReaderSettings
+from rehearsal.marks import Sheet
+from rehearsal.scanner import PROFILES, ScanParams, page_transform, points_in_frame, scan
+from rehearsal.simulate import Renderer, fill_page
+from rehearsal.voters import BallotPlan, RowPlan
 from tests.conftest import make_issued
 from tests.omr.conftest import DPI, context_of
 

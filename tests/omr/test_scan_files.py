@@ -15,15 +15,16 @@ import numpy as np
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
 from pikepdf import Dictionary, Name
+from PIL import Image
 
 from ballotgen.errors import InputFileError
-from ballotgen.layout import LEVELS, MARK_INSET_MM, MARK_RADIUS_MM
-from rehearsal.simulate import fill_page
+from ballotgen.layout import MARK_INSET_MM, MARK_RADIUS_MM
+from ballotgen.vocabulary import LEVELS
 from omr.blank import is_blank
 from omr.load import PageImage, _pdf_page, load_page, open_scan, page_images, plausible_dpi
 from omr.read import read_page
+from rehearsal.simulate import fill_page
 from tests.conftest import make_issued
 from tests.omr.conftest import DPI, Drawer, context_of
 from tests.omr.test_read import plan

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from ballotgen import payload
-from ballotgen.layout import LEVELS
+from ballotgen.vocabulary import LEVELS
 from rehearsal.marks import Sheet
 from rehearsal.simulate import Renderer, fill_page, simulate_stack
 from rehearsal.voters import Mistakes, RowPlan, plan_ballots

@@ -9,13 +9,19 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from ballotgen.layout import LEVELS
+from ballotgen.vocabulary import LEVELS
 from rehearsal.marks import Sheet, ink_contrast
 from rehearsal.scanfiles import StackWriter
 from rehearsal.scanner import PROFILES, PageTone, draw_params, print_density, tone_curve
 from rehearsal.simulate import Renderer, fill_page, page_size, simulate_stack, style_ink
-from rehearsal.voters import (FAINT_CONTRAST, MARK_STYLES, SIGNATURE_PLACES, Mistakes, RowPlan,
-                              plan_ballots)
+from rehearsal.voters import (
+    FAINT_CONTRAST,
+    MARK_STYLES,
+    SIGNATURE_PLACES,
+    Mistakes,
+    RowPlan,
+    plan_ballots,
+)
 from tests.rehearsal.test_simulate import open_pages
 
 DPI = 150

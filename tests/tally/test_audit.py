@@ -264,9 +264,9 @@ def test_the_archive_holds_no_key_yet_its_audit_tells_a_forged_page_from_a_ballo
 
     # Someone holding the archive adds the forged code's value to make it pass for a ballot:
     # the value is not the one printed, and the page no longer reads as it was read.
-    from omr.qr import find_code
-
     import cv2
+
+    from omr.qr import find_code
     text = find_code(cv2.imread(str(tmp_path / "forged.png"), cv2.IMREAD_GRAYSCALE)).text
     with Store.open(conf) as store:
         batch = store.batches()[0].code

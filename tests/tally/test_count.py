@@ -16,8 +16,17 @@ from ballotgen.conference import Person
 from omr.decide import row_flags
 from omr.reading import PageReading, RowReading
 from tally.ballots import assemble
-from tally.count import (Attendance, BandDependsOnDenominator, Missing, ReceivedOverIssued,
-                         ScannedNotCounted, band, count, percent, quorum_met)
+from tally.count import (
+    Attendance,
+    BandDependsOnDenominator,
+    Missing,
+    ReceivedOverIssued,
+    ScannedNotCounted,
+    band,
+    count,
+    percent,
+    quorum_met,
+)
 from tally.fingerprint import fingerprint, results_sha256
 from tally.resolve import propose_ballot, resolve_all
 from tally.rules import RULE_SETS

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from ballotgen.errors import ExitCode
-from tally.ballots import assemble
 from rehearsal.vote import simulate_vote
+from tally.ballots import assemble
 from tally.scan import STILL_WRITTEN, scan_stack
 from tally.store import Store
 from tests.tally.test_cli import run

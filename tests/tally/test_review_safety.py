@@ -15,8 +15,19 @@ from tally.review import sessions as throttling
 from tally.review.app import create_app
 from tally.review.guard import MAX_ID, host_allowed
 from tally.store import Store
-from tests.tally.test_review import (MEMBERS, add_members, app, conf, csrf_of,  # noqa: F401
-                                     decide, decisions, flag, login, nonces, text)
+from tests.tally.test_review import (  # noqa: F401
+    MEMBERS,
+    add_members,
+    app,
+    conf,
+    csrf_of,
+    decide,
+    decisions,
+    flag,
+    login,
+    nonces,
+    text,
+)
 from tests.tally.test_tally import ballots_of, scanned  # noqa: F401
 
 

@@ -9,8 +9,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
 from rehearsal.evaluate import evaluate
-from tally.ballots import assemble
 from rehearsal.vote import simulate_vote
+from tally.ballots import assemble
 from tally.prepare import create_conference, print_ballots
 from tally.scan import scan_stack
 from tally.store import STORE_FILE, Store

@@ -9,13 +9,13 @@ import pypdfium2 as pdfium
 import pytest
 
 from ballotgen.errors import ExitCode
+from rehearsal.committee import hand_count
+from rehearsal.vote import simulate_vote
 from tally.ballots import assemble
 from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
 from tally.resolve import ballot_id
 from tally.rules import RULE_SETS
-from rehearsal.committee import hand_count
 from tally.scan import scan_stack
-from rehearsal.vote import simulate_vote
 from tally.store import Store
 from tests.tally.test_cli import run
 from tests.tally.test_scan import new_conference
