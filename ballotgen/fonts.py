@@ -25,7 +25,7 @@ PT_TO_MM = 25.4 / 72.0
 BUNDLED_DIR = Path(__file__).with_name("fonts")
 FACES = ("regular", "bold", "italic")
 
-_FONT_DIRS = (
+FONT_DIRS = (  # where installed fonts are looked for, in this order
     Path("/usr/share/fonts/truetype/msttcorefonts"),
     Path("/usr/share/fonts/truetype/liberation2"),
     Path("/usr/share/fonts/TTF"),
@@ -72,7 +72,7 @@ class FontFamily:
 
     def check_glyphs(self, text: str, face: str = "regular") -> None:
         """Raise FontError if a character of ``text`` has no glyph in ``face``."""
-        cmap = _cmap(self.files[FACES.index(face)])
+        cmap = glyphs(self.files[FACES.index(face)])
         for ch in text:
             if ord(ch) not in cmap and not ch.isspace():
                 raise FontError(
@@ -83,12 +83,13 @@ class FontFamily:
 
 
 @functools.cache
-def _cmap(path: Path) -> frozenset[int]:
+def glyphs(path: Path) -> frozenset[int]:
+    """The code points the font file ``path`` has a glyph for."""
     return frozenset(TTFont(f"cmap-{path.name}", str(path)).face.charToGlyph)
 
 
 def _find_file(names: str) -> Path | None:
-    for directory in _FONT_DIRS:
+    for directory in FONT_DIRS:
         for name in names.split("|"):
             for candidate in (directory / name, directory / name.lower()):
                 if candidate.is_file():

@@ -243,7 +243,7 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
         given: list[str] = []  # the files' hashes, in the order given
         for path in files:
             summary.files += 1
-            task = _ingest(store, path, summary, run)
+            task = ingest_file(store, path, summary, run)
             if task is not None:
                 sha, scan, pending = task
                 given.append(sha)
@@ -278,8 +278,8 @@ def _account(stored: list[StoredPage], given: list[str], summary: ScanSummary) -
             summary.page_errors.append((page.file_name, page.page_index + 1, page.reading.reason))
 
 
-def _ingest(store: Store, path: Path, summary: ScanSummary,
-            run: str) -> tuple[str, ScanFile, list[int]] | None:
+def ingest_file(store: Store, path: Path, summary: ScanSummary,
+                run: str) -> tuple[str, ScanFile, list[int]] | None:
     """Record ``path`` (once), keep a copy of a scan by hash, and return the pages still to
     read. A file still being written is left for a later scan, unrecorded."""
     try:

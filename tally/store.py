@@ -350,7 +350,7 @@ class Store:
         _check_store_file(folder, path)
         db = _open_read_only(path) if readonly else _open_for_writing(path)
         try:
-            version = _schema_version(path, db)
+            version = schema_version(path, db)
             if readonly and version < len(MIGRATIONS):
                 db = _migrated_in_memory(db, version)
             elif not readonly:
@@ -379,7 +379,7 @@ class Store:
         data[WAL_HEADER_BYTES] = ROLLBACK_FORMAT  # a WAL store's image, read without its WAL
         try:
             db.deserialize(bytes(data))
-            version = _schema_version(path, db)
+            version = schema_version(path, db)
             _migrate(db, version)
             store = cls(folder, db)
             store._check_conference()
@@ -1119,7 +1119,15 @@ def _first_read(db: _Connection) -> _Connection:
     return db
 
 
-def _schema_version(path: Path, db: sqlite3.Connection) -> int:
+def schema_version(path: Path, db: sqlite3.Connection) -> int:
+    """The schema of the store at ``path`` open as ``db``, once it is known to be one this
+    version can read.
+
+    Raises
+    ------
+    DamagedStoreError, ConferenceError
+        No schema (an empty database), or a newer one than this version knows.
+    """
     (version,) = db.execute("PRAGMA user_version").fetchone()
     if version == 0:
         raise DamagedStoreError(f"{path}: holds no conference (an empty database)",

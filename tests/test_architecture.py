@@ -1,4 +1,5 @@
-"""The import graph: production packages in a straight line, rehearsal beside them, SQL in one place.
+"""The import graph: production packages in a straight line, rehearsal beside them, SQL in one
+place.
 
 Every import statement of every module is read with ``ast``, those inside functions (imported
 lazily) included, so a dependency cannot hide from the check.

@@ -17,11 +17,7 @@ from ballotgen.layout import (
     build_layout,
     paginate,
 )
-from tests.conftest import make_conference
-
-LONG_NAME = "Tôn Nữ Hoàng Thị Phương Thảo Quỳnh Như Ngọc Diễm Kiều Trang Bảo Châu"
-LONG_POSITION = ("Phó Chủ nhiệm Ủy ban Kiểm tra, phụ trách công tác tổ chức cán bộ, thi đua, khen "
-                 "thưởng, cải cách hành chính và chuyển đổi số của cơ quan, kiêm Chánh Văn phòng")
+from tests.helpers import LONG_NAME, LONG_POSITION, make_conference
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -84,20 +80,23 @@ def test_areas_are_on_the_page_and_apart(layouts, name):
         if page.signature:
             assert not overlaps(page.free, page.signature)
             assert page.signature.bottom <= layout.height - MARK_INSET_MM
-    assert [p.signature is not None for p in layout.pages] == [False] * (len(layout.pages) - 1) + [True]
+    assert [p.signature is not None for p in layout.pages] == \
+        [False] * (len(layout.pages) - 1) + [True]
 
 
 def test_long_name_and_position_wrap_inside_their_cells(layouts):
     layout = layouts["long"]
     row = layout.pages[0].rows[0]
     name_lines = [t for t in layout.pages[0].texts
-                  if row.name_cell.x < t.x < row.name_cell.right and row.rect.y < t.y < row.rect.bottom]
+                  if row.name_cell.x < t.x < row.name_cell.right
+                  and row.rect.y < t.y < row.rect.bottom]
     pos_lines = [t for t in layout.pages[0].texts
                  if row.position_cell.x < t.x < row.position_cell.right
                  and row.rect.y < t.y < row.rect.bottom]
     assert " ".join(t.text for t in name_lines) == LONG_NAME and len(name_lines) >= 3
     assert " ".join(t.text for t in pos_lines) == LONG_POSITION and len(pos_lines) >= 3
-    for t, cell in [(t, row.name_cell) for t in name_lines] + [(t, row.position_cell) for t in pos_lines]:
+    for t, cell in [(t, row.name_cell) for t in name_lines] + \
+            [(t, row.position_cell) for t in pos_lines]:
         ink = text_box(t)
         assert cell.x < ink.x and ink.right < cell.right
         assert row.rect.y < ink.y and ink.bottom < row.rect.bottom
@@ -127,7 +126,8 @@ def test_json_round_trip_and_hash(layouts, small_persons):
     assert again == layout and again.hash == layout.hash
     assert len(layout.hash) == 10
     assert build_layout(make_conference(small_persons)).hash == layouts["small"].hash  # stable
-    renamed = [dataclasses.replace(small_persons[0], name="Nguyễn Thị Ánh Tuyến"), *small_persons[1:]]
+    renamed = [dataclasses.replace(small_persons[0], name="Nguyễn Thị Ánh Tuyến"),
+               *small_persons[1:]]
     assert build_layout(make_conference(renamed)).hash != layouts["small"].hash
 
 
@@ -155,7 +155,7 @@ def test_centred_titles_are_balanced_not_left_with_a_lone_word(small_persons):
 def test_words_that_fit_a_line_are_never_split(layouts, name):
     """Every line of every text is made of whole words of the texts it was laid out from."""
     from ballotgen import wording
-    from tests.conftest import ORG, TITLE
+    from tests.helpers import ORG, TITLE
 
     layout = layouts[name]
     sources = [ORG, TITLE, "Bình An, ngày 15 tháng 12 năm 2026", wording.INSTRUCTION,

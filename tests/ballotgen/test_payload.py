@@ -50,7 +50,8 @@ def test_adding_a_serial_is_detected():
 
 
 @pytest.mark.parametrize("text", [
-    "", "https://example.org", "TN1-K7Q2M4XPAB-01-03-3F7A2C2D4E", "TN2-K7Q2M4XPAB-01-03-3F7A2C2D4E-ABCDEFGHIJ",
+    "", "https://example.org", "TN1-K7Q2M4XPAB-01-03-3F7A2C2D4E",
+    "TN2-K7Q2M4XPAB-01-03-3F7A2C2D4E-ABCDEFGHIJ",
     "TN1-K7Q2M4XPAB-04-03-3F7A2C2D4E-ABCDEFGHIJ", "TN1-K7Q2M4XPAB-00-03-3F7A2C2D4E-ABCDEFGHIJ",
     "TN1-k7q2m9xpab-01-03-3F7A2C2D4E-ABCDEFGHIJ", "TN1-K7Q2M4XPA1-01-03-3F7A2C2D4E-ABCDEFGHIJ",
 ])
@@ -68,7 +69,8 @@ def test_decode_never_fails_otherwise(text):
     assert payload.encode(decoded, KEY).rsplit("-", 1)[0] == decoded.unsigned_text()
 
 
-@given(B32, st.integers(1, 99), st.integers(1, 99), B32, st.one_of(st.none(), B32), st.binary(min_size=16, max_size=64))
+@given(B32, st.integers(1, 99), st.integers(1, 99), B32, st.one_of(st.none(), B32),
+       st.binary(min_size=16, max_size=64))
 def test_every_valid_code_round_trips(batch, page, pages, layout_hash, serial, key):
     page, pages = min(page, pages), max(page, pages)
     c = BallotCode(batch, page, pages, layout_hash, serial)

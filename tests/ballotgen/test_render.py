@@ -8,8 +8,7 @@ import pytest
 from ballotgen import payload
 from ballotgen.conference import Person
 from ballotgen.layout import BOX_MM
-from tests.ballotgen.test_layout import LONG_NAME, LONG_POSITION
-from tests.conftest import Printed, make_conference, qr_text
+from tests.helpers import LONG_NAME, LONG_POSITION, Printed, make_conference, qr_text
 
 DARK = 128  # grey level below which a pixel is ink
 A4_PT = (595.28, 841.89)

@@ -1,5 +1,6 @@
 """Smoke test of the independent corpus generator (benchmarks/independent): two ballots, filled
-and scanned with its own effects (augraphy is not needed), and a truth rehearsal.evaluate can read."""
+and scanned with its own effects (augraphy is not needed), and a truth rehearsal.evaluate can
+read."""
 
 from __future__ import annotations
 

@@ -12,16 +12,9 @@ from rehearsal import marks
 from rehearsal.marks import Ink
 from rehearsal.simulate import fill_page
 from rehearsal.voters import BallotPlan, RowPlan
-from tests.omr.conftest import context_of
+from tests.omr.helpers import context_of, plan
 
 PEN = Ink(marks.BLUE, 0.95, 0.5)
-
-
-def plan(issued, choices, **extra):
-    """A ballot plan: ``choices`` person → box indexes to mark (crosses)."""
-    rows = tuple(RowPlan(p.number, None, tuple(choices.get(p.number, ())), "x")
-                 for p in issued.layout.persons)
-    return BallotPlan(voter=1, rows=rows, seed=7, stamp=True, **extra)
 
 
 def read(drawer, ctx, ballot_plan, **scan_options):
@@ -47,7 +40,8 @@ def test_every_mark_style_reads_as_a_mark(issued, drawer, ctx, style):
     rows = tuple(RowPlan(p.number, LEVELS[p.number % 3], (p.number % 3,), style)
                  for p in issued.layout.persons)
     reading = read(drawer, ctx, BallotPlan(1, rows, seed=3))
-    assert [r.reading for r in reading.rows] == [LEVELS[p.number % 3] for p in issued.layout.persons]
+    assert [r.reading for r in reading.rows] == \
+        [LEVELS[p.number % 3] for p in issued.layout.persons]
 
 
 def test_upside_down_sheet_reads_the_same(issued, drawer, ctx):
@@ -134,7 +128,7 @@ def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
     from ballotgen import payload
     from ballotgen.render import new_batch
     from rehearsal.simulate import Issued
-    from tests.omr.conftest import Drawer
+    from tests.omr.helpers import Drawer
 
     other = Issued(issued.conference, issued.layout, new_batch(1), payload.new_key())
     reading = read_page(Drawer(other).scan(Drawer(other).sheet()), ctx)
@@ -156,7 +150,7 @@ def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
 def test_a_serial_never_issued_is_foreign(issued):
     from ballotgen.render import new_batch
     from rehearsal.simulate import Issued
-    from tests.omr.conftest import Drawer
+    from tests.omr.helpers import Drawer
 
     with_serials = Issued(issued.conference, issued.layout, new_batch(2, serials=True), issued.key)
     drawer = Drawer(with_serials)

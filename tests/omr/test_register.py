@@ -17,8 +17,8 @@ from rehearsal.marks import Sheet
 from rehearsal.scanner import PROFILES, ScanParams, page_transform, points_in_frame, scan
 from rehearsal.simulate import Renderer, fill_page
 from rehearsal.voters import BallotPlan, RowPlan
-from tests.conftest import make_issued
-from tests.omr.conftest import DPI, context_of
+from tests.helpers import make_issued
+from tests.omr.helpers import DPI, context_of
 
 STYLES = ("x", "tick", "fill", "small", "x")
 # The office scanner, without its dark bed edge: on a sheet skewed 8° that edge runs across the

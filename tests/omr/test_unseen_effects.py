@@ -9,7 +9,7 @@ import numpy as np
 from omr.read import read_page
 from rehearsal import marks
 from rehearsal.marks import Ink
-from tests.omr.test_failure_modes import EXPECTED, HAND, marked_sheet, scanned
+from tests.omr.helpers import EXPECTED, HAND, marked_sheet, scanned
 
 
 def mottled(image: np.ndarray, px_per_mm: float, *, darkness: float, seed: int) -> np.ndarray:

@@ -1,6 +1,7 @@
-"""The widened simulator (issue 11): spill into the next box, signatures anywhere in the lower third,
-crooked sheets with their corners cut off, per-page print and scanner tones, JPEG as scanners
-write it, and many hands. Each test checks what is drawn or written against what the truth says."""
+"""The widened simulator (issue 11): spill into the next box, signatures anywhere in the lower
+third, crooked sheets with their corners cut off, per-page print and scanner tones, JPEG as
+scanners write it, and many hands. Each test checks what is drawn or written against what the
+truth says."""
 
 import dataclasses
 import io
@@ -22,7 +23,7 @@ from rehearsal.voters import (
     RowPlan,
     plan_ballots,
 )
-from tests.rehearsal.test_simulate import open_pages
+from tests.helpers import open_pages
 
 DPI = 150
 NO_SIGNATURE = Mistakes(signature=0.0, stray=0.0, write_in=0.0, crossed_name=0.0,
@@ -72,7 +73,8 @@ def test_spill_puts_ink_in_the_neighbouring_box_and_the_row_still_reads_as_one_m
             assert spilled.any(), (plan.voter, row_plan)
             # the stroke end reaches spill_mm past the near outline, and no further
             cols = np.nonzero(spilled.any(axis=0))[0]
-            depth = (cols.max() + 1 if row_plan.spill > chosen else spilled.shape[1] - cols.min()) / s
+            depth = (cols.max() + 1 if row_plan.spill > chosen
+                     else spilled.shape[1] - cols.min()) / s
             width = style_ink(plan.hand, row_plan.style).width_mm
             slack = 0.6  # pixels and antialiasing at 150 dpi
             assert row_plan.spill_mm - 0.5 < depth < row_plan.spill_mm + width / 2 + slack, (
@@ -99,7 +101,8 @@ def test_a_signature_is_drawn_where_the_truth_says_in_the_lower_third(issued, re
     page = issued.layout.pages[0]
     width, height = page_size(page)
     s = DPI / 25.4
-    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(8), mistakes=NO_SIGNATURE)
+    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(8),
+                           mistakes=NO_SIGNATURE)
     for angle in (0.0, -15.0):
         signed = dataclasses.replace(base, signature=True, signature_place=place,
                                      signature_angle=angle)
@@ -256,7 +259,8 @@ def test_mark_sizes(issued, renderer, style, lo, hi):
     page = issued.layout.pages[0]
     blank = renderer.pages()[0]
     s = DPI / 25.4
-    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(5), mistakes=NO_SIGNATURE)
+    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(5),
+                           mistakes=NO_SIGNATURE)
     extents = []
     for seed in range(6):
         rows = tuple(RowPlan(r.person, LEVELS[1], (1,), style) for r in base.rows)
@@ -272,11 +276,11 @@ def test_mark_sizes(issued, renderer, style, lo, hi):
 
 
 def test_a_seed_reproduces_a_crooked_stack_exactly_and_another_seed_does_not(issued, tmp_path):
-    a = simulate_stack(issued, tmp_path / "a", voters=2, profile="crooked", fmt="png", dpi=72, seed=9)
-    b = simulate_stack(issued, tmp_path / "b", voters=2, profile="crooked", fmt="png", dpi=72, seed=9)
-    c = simulate_stack(issued, tmp_path / "c", voters=2, profile="crooked", fmt="png", dpi=72, seed=10)
+    a, b, c = (simulate_stack(issued, tmp_path / name, voters=2, profile="crooked", fmt="png",
+                              dpi=72, seed=seed) for name, seed in (("a", 9), ("b", 9), ("c", 10)))
     for t in (a, b, c):
         t.pop("created")
     assert a == b and a != c
     for page in a["pages"]:
-        assert (tmp_path / "a" / page["file"]).read_bytes() == (tmp_path / "b" / page["file"]).read_bytes()
+        assert (tmp_path / "a" / page["file"]).read_bytes() == \
+            (tmp_path / "b" / page["file"]).read_bytes()

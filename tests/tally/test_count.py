@@ -37,8 +37,8 @@ PERSONS = (Person(1, "Trần Thị Mai", "Giám đốc"), Person(2, "Lê Văn H�
 QD96 = RULE_SETS["qd96-2023"]
 
 
-def page(id_: int, rows: tuple[str, ...] | None, *, kind: str = "ballot", crossed: int | None = None,
-         write_in: bool = False) -> StoredPage:
+def page(id_: int, rows: tuple[str, ...] | None, *, kind: str = "ballot",
+         crossed: int | None = None, write_in: bool = False) -> StoredPage:
     """A stored page as the reader would leave it: one row reading per person (in order)."""
     readings = []
     for person, reading in enumerate(rows or (), start=1):
@@ -50,9 +50,10 @@ def page(id_: int, rows: tuple[str, ...] | None, *, kind: str = "ballot", crosse
         flags.add("write_in")
     if kind != "ballot":
         flags.add(kind)
-    reading = PageReading(kind, batch="B" if kind == "ballot" else None,
-                          page=1 if kind == "ballot" else None, pages=1 if kind == "ballot" else None,
-                          rows=tuple(readings), flags=tuple(sorted(flags)))
+    ours = kind == "ballot"
+    reading = PageReading(kind, batch="B" if ours else None, page=1 if ours else None,
+                          pages=1 if ours else None, rows=tuple(readings),
+                          flags=tuple(sorted(flags)))
     return StoredPage(id_, "scan.pdf", "f" * 64, id_ - 1, "i" * 64, reading)
 
 
