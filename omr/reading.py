@@ -33,6 +33,7 @@ class RowReading:
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
     outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
+    texture: tuple[float, ...] = ()  # how dark the paper's grain gets around each box
 
     def __post_init__(self) -> None:  # the words as members of their vocabularies
         object.__setattr__(self, "statuses", tuple(map(BoxStatus, self.statuses)))
@@ -41,7 +42,12 @@ class RowReading:
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround", "outline", "blot_mm2")
+               "stroke_scores", "surround", "outline", "blot_mm2", "texture")
+_ROW_ADDED = ("ink_mm2", "spill_mm2", "line_mm2", "blot_mm2", "stroke_scores", "surround",
+              "outline", "texture")
+"""Measurements added to rows after readings were first stored: written only when they hold
+something, so that a reading stored before them is written again to the same bytes (the event
+log keeps the SHA-256 of those bytes, and the audit recomputes it from the reading decoded)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,10 @@ class PageReading:
         data = asdict(self)
         if not self.transform:  # as readings were before it was kept: their hashes are logged
             del data["transform"]
+        for row in data["rows"]:
+            for name in _ROW_ADDED:
+                if not row[name]:
+                    del row[name]
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod

@@ -47,6 +47,7 @@ from rehearsal.scanner import (
     rect_in_frame,
     rows_cut,
     scan,
+    stained,
 )
 from rehearsal.voters import BallotPlan, Mistakes, plan_ballots
 
@@ -129,6 +130,10 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
 
     def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None) -> dict:
         h, w = image.shape[:2]
+        stain = None  # the darkness of the paper's stains, if the sheet is stained
+        if page is not None and scanner.stain_rate and rng.random() < scanner.stain_rate:
+            stain = round(float(rng.uniform(*scanner.stain_darkness)), 3)
+            image = stained(image, dpi, stain, rng)
         params = draw_params(scanner, rng, bed=bed)
         matrix = page_transform((w, h), params, dpi, rng)
         scanned = scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone)
@@ -136,7 +141,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                                  jpeg_subsampling=params.jpeg_subsampling)
         rows = [(r.person, r.boxes) for r in page.rows] if page else []
         return {"file": name, "index": index, "scan": {
-            **dataclasses.asdict(params), "matrix": np.round(matrix, 6).tolist(),
+            **dataclasses.asdict(params), "matrix": np.round(matrix, 6).tolist(), "stain": stain,
             "marks_in_frame": points_in_frame(marks_mm, issued.layout.mark_radius, matrix,
                                               (w, h), dpi),
             "rows_cut": rows_cut(rows, matrix, (w, h), dpi),
