@@ -100,8 +100,8 @@ PROFILES: dict[str, ScannerProfile] = {
     )
 }
 """clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner and
-paper (stained, grained like sand), economy JPEG; crooked: office-like, but every sheet goes in 4–10° askew, so its corners (and often
-registration discs) fall off the scan area."""
+paper (stained, grained like sand), economy JPEG; crooked: office-like, but every sheet goes in
+4–10° askew, so its corners (and often registration discs) fall off the scan area."""
 
 
 @dataclass(frozen=True)
