@@ -57,7 +57,7 @@ def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) 
     # paper (toner saving, a dim scanner) is still print; a front showing through is not.
     low, high = percentiles_u8(smooth, (0.1, 99.0))
     contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
-    dark = ((paper.astype(np.int16) - smooth) > contrast).astype(np.uint8)
+    dark = (cv2.subtract(paper, smooth) > contrast).view(np.uint8)  # paper >= smooth: exact
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     ink = ~_at_border(stats, dark.shape)[labels]
     m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
@@ -111,13 +111,20 @@ def _resampled(image: np.ndarray, dpi: float | None) -> np.ndarray:
 def percentiles_u8(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
     """``np.percentile(image, qs)`` (linear interpolation) of a uint8 image, from its histogram:
     no sort of half a million pixels."""
-    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
+    return histogram_percentiles(np.bincount(image.ravel(), minlength=256), qs)
+
+
+def histogram_percentiles(histogram: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, qs)`` (linear interpolation) of the values 0, 1, … counted by
+    ``histogram`` (not empty)."""
+    cumulative = np.cumsum(histogram)
+    size = int(cumulative[-1])
     out = []
     for q in qs:
-        rank = q / 100 * (image.size - 1)
+        rank = q / 100 * (size - 1)
         below = int(np.floor(rank))
         lo = int(np.searchsorted(cumulative, below, side="right"))
-        hi = int(np.searchsorted(cumulative, min(below + 1, image.size - 1), side="right"))
+        hi = int(np.searchsorted(cumulative, min(below + 1, size - 1), side="right"))
         out.append(lo + (rank - below) * (hi - lo))
     return out
 
@@ -134,7 +141,7 @@ def _at_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _darker(small: np.ndarray, min_contrast: float) -> np.ndarray:
     """(H, W) uint8, 1 where ``small`` is ``min_contrast`` darker than the paper around it."""
     paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
-    return ((paper.astype(np.int16) - small) > min_contrast).astype(np.uint8)
+    return (cv2.subtract(paper, small) > min_contrast).view(np.uint8)  # paper >= small: exact
 
 
 def _discs(small: np.ndarray, s: ReaderSettings) -> int:

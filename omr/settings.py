@@ -79,8 +79,10 @@ class ReaderSettings:
     # 95th percentile is its texture; a component is ink only when some pixel of it passes
     # ``texture_ratio`` times that (or the page's level, if higher). Ink darker than
     # ``texture_cap`` is never taken for texture: no paper grain measured reached 0.35, a pen's
-    # stroke is 0.5 or more. On clean paper the texture is 0.01-0.03 and nothing changes.
-    texture_ratio: float = 2.5
+    # stroke is 0.5 or more. On clean paper the texture is 0.01-0.03 and nothing changes. The
+    # ratio: a stain's grain inside a box reached 3.6 times its 95th percentile in the ring
+    # around (simulated stains at 150 dpi, tuning seeds); 2.5 left those boxes marks.
+    texture_ratio: float = 3.5
     texture_cap: float = 0.35
     # A thin straight line right across a box, from one side to the opposite one, within
     # ``line_sd_mm`` (standard deviation) of a straight line, is a fold or a crease, not a mark.
