@@ -117,7 +117,7 @@ def test_a_pdf_of_hundreds_of_pages_is_read_page_by_page(stacks, tmp_path):
             canvas.drawImage(ImageReader(paper), 0, 0, width=width, height=height)
         canvas.showPage()
     canvas.save()
-    result = run("scan", conf, path, "--jobs", 2)
+    result = run("scan", conf, path, "--jobs", 1)
     assert result.exit_code == 0, result.output
     assert "In the store: 300 pages: 0 ballot pages, 294 blank, 6 foreign" in result.output
     assert "Ballots: 6: 0 accepted, 6 flagged for review." in result.output
