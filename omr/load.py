@@ -150,7 +150,7 @@ def load_page(scan: ScanFile, index: int) -> PageImage:
     """
     try:
         if scan.kind == "pdf":
-            return _pdf_page(scan.path, index)
+            return pdf_page(scan.path, index)
         with Image.open(scan.path) as image:
             if scan.kind == "tiff":
                 image.seek(index)
@@ -258,7 +258,7 @@ class _pdf:
         self.document.close()
 
 
-def _pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
+def pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
     """Page ``index`` of the PDF at ``path``: its scanned image when that is exactly the page as
     drawn (and ``extract``), else the page rendered at its images' resolution."""
     with _pdf(path) as document:
