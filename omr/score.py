@@ -409,9 +409,8 @@ def paper_texture(dark: np.ndarray, reference: Reference, box: Rect, shift: tupl
     h, w = window.shape
     if (h, w) != (y1 - y0, x1 - x0) or y0 < 0 or x0 < 0:
         return Texture()  # at the page's edge
-    window = above_paper(window, surround)
-    k = max(3, int(round(s.stroke_max_mm * PX_PER_MM)) | 1)
-    grain = window - cv2.morphologyEx(window, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    grain = above_background(above_paper(window, surround), stroke_mm=s.stroke_max_mm,
+                             solid=1.0)  # never a fill: always the top-hat
     keep = ~reference.printed[y0:y1, x0:x1]
     ring = int(round(TEXTURE_RING_MM * PX_PER_MM))
     keep[ring:h - ring, ring:w - ring] = False  # the box itself

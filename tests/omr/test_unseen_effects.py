@@ -11,6 +11,7 @@ import numpy as np
 from omr.read import read_page
 from rehearsal import marks
 from rehearsal.marks import Ink
+from rehearsal.scanner import stained
 from tests.omr.helpers import EXPECTED, HAND, marked_sheet, scanned
 
 
@@ -42,24 +43,6 @@ def test_empty_boxes_on_a_mottled_sheet_are_empty(issued, drawer, ctx):
         assert reading.flags == (), seed
 
 
-def stained(image: np.ndarray, px_per_mm: float, *, darkness: float, seed: int) -> np.ndarray:
-    """``image`` with stains about 12 mm across, grained within at 1 mm like sand (the paper
-    of augraphy's light stains): each grain is as dark as a light mark, up to ``darkness`` of
-    the way to black, and as fine as a stroke, so the background removal keeps it."""
-    rng = np.random.default_rng(seed)
-    h, w = image.shape[:2]
-
-    def octave(mm: float) -> np.ndarray:
-        coarse = rng.random((int(h / px_per_mm / mm) + 2, int(w / px_per_mm / mm) + 2))
-        return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
-
-    stains = np.clip((octave(12.0) - 0.35) / 0.4, 0, 1)
-    field = np.clip(stains * np.clip((octave(1.0) - 0.3) / 0.7, 0, 1), 0, 1)
-    shade = 1.0 - darkness * field
-    out = image.astype(np.float32) * (shade[..., None] if image.ndim == 3 else shade)
-    return np.clip(out, 0, 255).astype(np.uint8)
-
-
 def test_the_grain_of_a_stained_sheet_is_paper_not_ink(issued, drawer, ctx):
     """Sand-like grain in and around the boxes is measured around each box
     (ReaderSettings.texture_ratio): the grain is never read as a mark, and a mark whose
@@ -70,7 +53,8 @@ def test_the_grain_of_a_stained_sheet_is_paper_not_ink(issued, drawer, ctx):
     readable = 0
     for seed in (1, 2, 3):
         sheet = marked_sheet(drawer, issued, seed=seed)
-        sheet.image[:] = stained(sheet.image, sheet.px_per_mm, darkness=0.3, seed=seed)
+        sheet.image[:] = stained(sheet.image, sheet.px_per_mm * 25.4, 0.3,
+                                 np.random.default_rng(seed))
         page = scanned(sheet, seed=seed)
         reading = read_page(page, ctx)
         for row, expected in zip(reading.rows, EXPECTED):
