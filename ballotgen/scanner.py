@@ -11,6 +11,7 @@ random generator it is given, so a seed reproduces a stack exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -56,6 +57,11 @@ class ScannerProfile:
     gamma: tuple[float, float] = (1.0, 1.0)
     black_level: tuple[float, float] = (0.0, 0.0)  # grey level the darkest ink comes out at
     bed_tones: tuple[int, ...] = (SCANNER_WHITE,)  # the lid or feeder background; one per stack
+    # In colour only: each channel's gain off by up to this share (a colour cast: the lamp, the
+    # sensor's white balance), and the red channel this many pixels behind the others along the
+    # feed (the colour lines of a contact sensor out of step: fringes along print edges).
+    colour_cast: float = 0.0
+    colour_fringe_px: float = 0.0
 
 
 PROFILES: dict[str, ScannerProfile] = {
@@ -67,7 +73,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        lighting=0.02, blur_sd_px=(0.3, 0.5), noise_sd=1.0, dust=(0, 2),
                        dark_edge_rate=0.0, bleed=0.02, jpeg_quality=(85, 95),
                        subsamplings=("4:4:4", "4:2:0"), toner=(0.85, 1.05), gain=(0.98, 1.03),
-                       contrast=(0.95, 1.05), gamma=(0.93, 1.07), black_level=(0.0, 12.0)),
+                       contrast=(0.95, 1.05), gamma=(0.93, 1.07), black_level=(0.0, 12.0),
+                       colour_cast=0.03),
         ScannerProfile("office", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.9, skew_rare_deg=(2.4, 4.0), skew_rare_rate=0.03,
                        shift_mm=3.0, upside_down_rate=0.08, keystone_mm=0.6,
@@ -76,7 +83,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_quality=(75, 85), jpeg_economy_rate=0.1,
                        subsamplings=("4:2:0", "4:2:0", "4:2:2"), toner=(0.6, 1.1),
                        gain=(0.93, 1.07), contrast=(0.85, 1.15), gamma=(0.8, 1.25),
-                       black_level=(0.0, 35.0), bed_tones=(SCANNER_WHITE, SCANNER_WHITE, 200)),
+                       black_level=(0.0, 35.0), bed_tones=(SCANNER_WHITE, SCANNER_WHITE, 200),
+                       colour_cast=0.06, colour_fringe_px=0.4),
         ScannerProfile("rough", dpis=(150, 200), modes=("colour", "grey", "bw"), duplex=True,
                        skew_sd_deg=1.8, skew_rare_deg=(4.0, 10.0), skew_rare_rate=0.06,
                        shift_mm=6.0, upside_down_rate=0.2, keystone_mm=2.0,
@@ -84,7 +92,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        dust=(5, 40), dark_edge_rate=0.6, bleed=0.12, jpeg_quality=(55, 75),
                        jpeg_economy_rate=0.4, subsamplings=("4:2:0",), toner=(0.5, 1.15),
                        gain=(0.88, 1.08), contrast=(0.85, 1.2), gamma=(0.8, 1.3),
-                       black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60)),
+                       black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60),
+                       colour_cast=0.12, colour_fringe_px=0.8),
         ScannerProfile("crooked", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.0, skew_rare_deg=(4.0, 10.0), skew_rare_rate=1.0,
                        shift_mm=5.0, upside_down_rate=0.08, keystone_mm=0.8,
@@ -93,7 +102,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_quality=(75, 85), jpeg_economy_rate=0.1,
                        subsamplings=("4:2:0", "4:2:2"), toner=(0.6, 1.1), gain=(0.93, 1.07),
                        contrast=(0.85, 1.15), gamma=(0.8, 1.25), black_level=(0.0, 35.0),
-                       bed_tones=(SCANNER_WHITE, 200, 90)),
+                       bed_tones=(SCANNER_WHITE, 200, 90), colour_cast=0.06,
+                       colour_fringe_px=0.4),
     )
 }
 """clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner,
@@ -111,6 +121,7 @@ class PageTone:
     gamma: float = 1.0
     black_level: float = 0.0
     bed: int = SCANNER_WHITE
+    cast: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR gains of a colour scan
 
 
 @dataclass(frozen=True)
@@ -124,6 +135,7 @@ class ScanParams:
     jpeg_quality: int
     jpeg_subsampling: str = "4:2:0"
     tone: PageTone | None = None  # None: drawn by :func:`scan` from the profile
+    colour_fringe_px: float = 0.0  # a colour scan's red channel behind the others (pixels)
 
 
 def _uniform(rng: np.random.Generator, span: tuple[float, float], digits: int = 3) -> float:
@@ -140,15 +152,17 @@ def draw_tone(profile: ScannerProfile, rng: np.random.Generator, *,
 
 
 def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
-                bed: int | None = None) -> ScanParams:
-    """Everything the scanner does to one page; ``bed`` is the stack's background tone."""
+                bed: int | None = None, colour: bool = False) -> ScanParams:
+    """Everything the scanner does to one page; ``bed`` is the stack's background tone. A
+    ``colour`` scan has a colour cast and fringes too (drawn last, so grey stacks are what they
+    were before colour casts were simulated)."""
     skew = rng.normal(0.0, profile.skew_sd_deg)
     if rng.random() < profile.skew_rare_rate:
         skew = float(np.sign(skew) or rng.choice([-1.0, 1.0])) * rng.uniform(*profile.skew_rare_deg)
     quality = int(rng.integers(profile.jpeg_quality[0], profile.jpeg_quality[1] + 1))
     if rng.random() < profile.jpeg_economy_rate:
         quality = int(rng.integers(ECONOMY_JPEG[0], ECONOMY_JPEG[1] + 1))
-    return ScanParams(
+    params = ScanParams(
         skew_deg=round(float(skew), 3),
         shift_mm=(round(float(rng.uniform(-1, 1) * profile.shift_mm), 3),
                   round(float(rng.uniform(-1, 1) * profile.shift_mm), 3)),
@@ -158,6 +172,13 @@ def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
         jpeg_subsampling=str(rng.choice(profile.subsamplings)),
         tone=draw_tone(profile, rng, bed=bed),
     )
+    if not colour:
+        return params
+    cast = tuple(_uniform(rng, (1.0 - profile.colour_cast, 1.0 + profile.colour_cast))
+                 for _ in range(3))
+    return dataclasses.replace(
+        params, tone=dataclasses.replace(params.tone, cast=cast),  # type: ignore[arg-type]
+        colour_fringe_px=_uniform(rng, (0.0, profile.colour_fringe_px)))
 
 
 def print_density(image: np.ndarray, toner: float) -> np.ndarray:
@@ -207,7 +228,8 @@ def page_transform(size_px: tuple[int, int], params: ScanParams, dpi: float,
 
 
 def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: float, mode: str,
-         rng: np.random.Generator, *, tone: PageTone | None = None) -> np.ndarray:
+         rng: np.random.Generator, *, tone: PageTone | None = None,
+         fringe_px: float = 0.0) -> np.ndarray:
     """Scan a sheet image.
 
     Parameters
@@ -220,6 +242,9 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     tone : PageTone, optional
         The page's paper and tone curve (:func:`draw_tone`); drawn from ``profile`` if not given.
         In "bw" mode the curve is not applied: the scanner thresholds against the local paper.
+        Its colour cast applies to a colour scan only.
+    fringe_px : float
+        In colour, how far (pixels) the red channel lags behind the others along the feed.
 
     Returns
     -------
@@ -228,11 +253,15 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     h, w = sheet.shape[:2]
     tone = tone or draw_tone(profile, rng)
     t = tone.paper
-    page = cv2.multiply(sheet, (t * 0.96, t * 0.99, t, 0.0))  # BGR: yellowish paper
+    cast = tone.cast if mode == "colour" else (1.0, 1.0, 1.0)
+    paper = (t * 0.96 * cast[0], t * 0.99 * cast[1], t * cast[2], 0.0)  # BGR: yellowish paper
+    page = cv2.multiply(sheet, paper)
     out = cv2.warpPerspective(page, matrix, (w, h), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(tone.bed,) * 3)
     if mode != "colour":
         out = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+    elif fringe_px > 0:
+        _fringe(out, fringe_px)
     if rng.random() < profile.dark_edge_rate:
         _dark_edge(out, dpi, rng)
     _dust(out, profile.dust, dpi, rng)
@@ -242,6 +271,15 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     if mode == "bw":
         return _dynamic_threshold(out, rng.uniform(0.78, 0.86))
     return cv2.LUT(out, tone_curve(tone))
+
+
+def _fringe(image: np.ndarray, shift_px: float) -> None:
+    """Move the red channel of a BGR ``image`` ``shift_px`` down (in place), as a contact
+    sensor whose red line reads a little after the others does."""
+    h, w = image.shape[:2]
+    shift = np.float32([[1, 0, 0], [0, 1, shift_px]])
+    image[:, :, 2] = cv2.warpAffine(image[:, :, 2], shift, (w, h), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
 
 
 def _dynamic_threshold(grey: np.ndarray, ratio: float) -> np.ndarray:
