@@ -28,6 +28,7 @@ from omr.score import (BoxScore, above_background, above_paper, blank_reference,
                        darkness, find_outline, ink_levels, interior, new_ink_mm2,
                        outline_correction, strike_ink_mm2, surround_darkness)
 from omr.settings import DEFAULT, ReaderSettings
+from omr.stamp import read_stamp, stamp_flags
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class Context:
     serials: frozenset[str] = frozenset()  # every serial issued (batches printed with --serials)
     settings: ReaderSettings = field(default=DEFAULT)
     code_digests: frozenset[str] = frozenset()  # verify the codes when there is no key
+    stamp_required: bool = False  # the conference's stamp check (flags a first sheet without it)
 
     def authentic(self, code: payload.BallotCode, mac: str) -> bool:
         """Whether ``code`` signed with ``mac`` was printed for this conference: by its MAC
@@ -210,6 +212,9 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     flags = {f for r in rows for f in r.flags}
     if write_in >= s.write_in_mm2:
         flags.add("write_in")
+    stamp = read_stamp(page, registration, layout, page_layout, s)
+    flags.update(stamp_flags(stamp, required=ctx.stamp_required, first_page=ident["page"] == 1))
+    clock.lap("stamp")
     calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
                    "ink_high": round(levels.high, 4), **model.to_dict(),
                    "name_crossed_mm2": round(crossed_level, 2)}
@@ -217,7 +222,7 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                        registration_error_mm=registration.residual_mm,
                        marks_found=registration.marks_found, rows=tuple(rows),
                        write_in_mm2=write_in, flags=tuple(sorted(flags)),
-                       settings=s.to_dict(), calibration=calibration, **ident)
+                       settings=s.to_dict(), calibration=calibration, stamp=stamp, **ident)
 
 
 WRITE_IN_MIN_MM = 12.0  # the write-in band is never lower than a row with a written name

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 PAGE_KINDS = ("ballot", "blank", "foreign", "unreadable")
 ROW_READINGS = ("cao", "tin_nhiem", "thap", "blank", "multi", "unclear")
 PAGE_FLAGS = ("blank_row", "multi_mark", "unclear_mark", "name_crossed", "write_in", "foreign",
-              "unreadable")
+              "unreadable", "missing_stamp", "stamp_unclear")
+STAMP_STATUSES = ("stamped", "not_stamped", "cannot_tell")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,20 @@ class RowReading:
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
     outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
+
+
+@dataclass(frozen=True)
+class StampReading:
+    """What the reader tells of the agency's red stamp on one ballot page (``omr.stamp``)."""
+
+    status: str  # a STAMP_STATUSES value
+    reason: str = ""  # why it cannot tell, in plain English
+    colour: bool = True  # the page was scanned in colour (else it always cannot tell)
+    red_mm2: float = 0.0  # red ink inside the stamp area
+    elsewhere_mm2: float = 0.0  # red ink on the rest of the page
+    on_scan: float = 1.0  # share of the stamp area inside the scanned image
+    spread: float = 0.0  # grey levels by which the page's colour channels differ
+    paper: tuple[int, ...] = ()  # BGR of the page's paper, as scanned (its cast and tint)
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
@@ -59,13 +74,17 @@ class PageReading:
     flags: tuple[str, ...] = field(default=())  # PAGE_FLAGS values
     settings: dict = field(default_factory=dict)  # the ReaderSettings it was read with
     calibration: dict = field(default_factory=dict)  # the page's own noise and mark levels
+    stamp: StampReading | None = None  # a ballot page's stamp (readings before 2026-12: none)
 
     @property
     def flagged(self) -> bool:
         return bool(self.flags)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        data = asdict(self)
+        if self.stamp is None:  # as readings made before the stamp was read: their hash stands
+            del data["stamp"]
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> PageReading:
@@ -73,4 +92,6 @@ class PageReading:
         d["rows"] = tuple(RowReading(**{**r, **{k: tuple(r[k]) for k in _ROW_TUPLES if k in r}})
                           for r in d["rows"])
         d["flags"] = tuple(d["flags"])
+        if d.get("stamp") is not None:
+            d["stamp"] = StampReading(**{**d["stamp"], "paper": tuple(d["stamp"]["paper"])})
         return cls(**d)

@@ -17,10 +17,12 @@ Resolutions and search strategies are not limits and stay beside the code that u
 ``TABLE_COARSE_ROWS``, ``blank.BLANK_PX_PER_MM``): they say how the reader looks, not what it
 accepts. A recorded dict that lacks a limit takes its default, except where a later version
 added a limit that changed what older readers did: a version 3 dict reads with
-``refine_min_mm`` 0, as version 3 read. Versions 1 and 2 were recorded only
-while this reader was being built (no conference was read with them), so their readings re-read
-with today's measurements; a dict from a newer reader, or naming a limit this one does not know,
-is refused rather than half understood.
+``refine_min_mm`` 0, as version 3 read. A version 4 dict or older takes today's stamp limits:
+those readers did not read the stamp, and no conference they read has the stamp check on, so
+the stamp read again raises no flag (``omr.stamp.stamp_flags``). Versions 1 and 2 were recorded
+only while this reader was being built (no conference was read with them), so their readings
+re-read with today's measurements; a dict from a newer reader, or naming a limit this one does
+not know, is refused rather than half understood.
 """
 
 from __future__ import annotations
@@ -30,10 +32,12 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 4  # 2: the registration limits joined; 3: background, folds, names, write-ins;
+SETTINGS_VERSION = 5  # 2: the registration limits joined; 3: background, folds, names, write-ins;
 #                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
 #                       the paper around them, min_outline_contrast, names by strokes
-#                       through the printed text, the measuring limits of omr.score
+#                       through the printed text, the measuring limits of omr.score;
+#                       5: the red stamp (omr.stamp; earlier readers did not read it, and
+#                       their readings re-read with these defaults change no flag)
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,27 @@ class ReaderSettings:
     relocate_mm: float = 0.5
     refine_min_mm: float = 0.1
 
+    # --- The agency's red stamp (``omr.stamp``), on colour scans. A pixel is red ink when its
+    # colour, against the page's own paper and smoothed over 0.35 mm, is at least
+    # ``stamp_chroma_min`` strong (0..1 of the paper's brightness: a stamp pressed fully is
+    # 0.4-0.6, the faintest simulated 0.1; JPEG and scanner noise on paper stay below 0.05)
+    # with a hue between ``stamp_hue_min_deg`` and ``stamp_hue_max_deg`` (0° red, -60°
+    # magenta, +60° yellow: the red pad inks lie within -20°…+15°, a blue pen near 180°).
+    stamp_chroma_min: float = 0.08
+    stamp_hue_min_deg: float = -40.0
+    stamp_hue_max_deg: float = 30.0
+    # The ballot is stamped when its stamp area holds ``stamp_present_mm2`` of red ink (a whole
+    # stamp leaves about 200 mm²), and not stamped only when the area, at least
+    # ``stamp_min_on_scan`` of it on the scan, holds at most ``stamp_absent_mm2`` and the rest
+    # of the page less than ``stamp_elsewhere_mm2`` (a stamp put elsewhere); in between the
+    # reader cannot tell. A page whose colour channels never differ by more than
+    # ``stamp_colour_min`` grey levels holds no colour (a grey scan saved as colour).
+    stamp_present_mm2: float = 25.0
+    stamp_absent_mm2: float = 3.0
+    stamp_elsewhere_mm2: float = 15.0
+    stamp_min_on_scan: float = 0.95
+    stamp_colour_min: float = 3.0
+
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "box_inset_mm", "blob_darkness", "blot_min_mm",
                     "blot_max_mm", "blot_solidity", "blot_edge_aspect", "blot_edge_solidity",
@@ -250,7 +275,9 @@ class ReaderSettings:
                     "max_qr_disagreement_mm", "table_reach_mm", "table_fine_reach_mm",
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
-                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm")
+                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm",
+                    "stamp_chroma_min", "stamp_present_mm2", "stamp_absent_mm2",
+                    "stamp_elsewhere_mm2", "stamp_min_on_scan", "stamp_colour_min")
         for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin",
                                 "max_surround", "min_outline_contrast"):
             if not getattr(self, name) > 0:
@@ -301,6 +328,14 @@ class ReaderSettings:
             raise ValueError("reader setting min_table_agreeing must be at most 1")
         if not self.max_skew_no_corners_deg < 45.0:
             raise ValueError("reader setting max_skew_no_corners_deg must be below 45")
+        if not -90.0 < self.stamp_hue_min_deg < 0.0 < self.stamp_hue_max_deg < 90.0:
+            raise ValueError("reader settings must satisfy "
+                             "-90 < stamp_hue_min_deg < 0 < stamp_hue_max_deg < 90")
+        if not self.stamp_absent_mm2 < self.stamp_present_mm2:
+            raise ValueError("reader settings must satisfy stamp_absent_mm2 < stamp_present_mm2")
+        for name in ("stamp_chroma_min", "stamp_min_on_scan"):
+            if not getattr(self, name) <= 1.0:
+                raise ValueError(f"reader setting {name} must be at most 1")
 
     def to_dict(self) -> dict:
         return {"version": SETTINGS_VERSION, **dataclasses.asdict(self)}

@@ -1,0 +1,266 @@
+"""The agency's red stamp (*dấu treo*) on a colour scan: is it on the ballot?
+
+The committee stamps every ballot before issue, over the organisation's name, in the stamp area
+the layout reserves (``PageLayout.stamp``, top left). A grey or black-and-white photocopy of an
+issued ballot lacks it, and so does a sheet printed from the PDF but never issued. Only a colour
+scan can show it: a grey or black-and-white scan always *cannot tell*, and says so.
+
+Red is told against the page's own paper. Each channel of the page is divided by the paper's
+(the page's bright part), so a scanner's colour cast and the paper's tint cancel and what remains
+is the colour of the ink: black print and pencil have none, a blue pen is blue, the stamp red.
+Two things a scanner does would make black print look coloured at its edges, and are undone
+first. A contact sensor reads its red, green and blue lines one after the other as the sheet
+moves: the channels are out of step by a fraction of a pixel along the feed, which leaves a red
+fringe along one side of every printed stroke and a cyan one along the other. The step is
+measured on the page's QR code (black print only, always on the scan of a ballot we identified)
+and each channel resampled back into step. What is left, and JPEG's subsampled colour, is
+smoothed over ``SMOOTH_MM`` before it is judged.
+
+The whole header is looked at, so a stamp put elsewhere in it is seen.
+:func:`measure_stamp` returns raw measurements; :func:`stamp_status` turns them into
+``stamped``, ``not_stamped`` or ``cannot_tell`` against the reader's settings: a stamp that is
+there but shifted, partly off the area or faint is ``stamped`` when enough of its ink is in the
+area, and ``cannot_tell`` otherwise, never ``not_stamped``. :func:`stamp_flags` says what the
+conference's stamp check makes of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ballotgen.layout import Layout, PageLayout, Rect
+from omr.load import PageImage, Planes
+from omr.reading import StampReading
+from omr.register import Registration
+from omr.settings import ReaderSettings
+
+# How the page is looked at (not what is accepted: the limits are ReaderSettings).
+GRID_PX_PER_MM = 2.0  # the header is measured on this grid (a stamp's lines are 0.7 mm)
+SMOOTH_MM = 0.35  # colour smoothed over this (sd) before it is judged
+PAPER_PERCENTILE = 90  # each channel's paper: this percentile of the page (mostly paper)
+SPREAD_PERCENTILE = 99.9  # a page's colour: how far its channels differ at this percentile
+ON_SCAN_SAMPLES = (12, 6)  # points across and down the stamp area checked to lie on the scan
+QR_MARGIN_MM = 1.0  # the colour lines' step is measured on the QR code and this much around it
+MAX_STEP_PX = 2.0  # a step found larger than this (pixels of the colour copy) is not a step
+
+GREY_SCAN = "the page was scanned in grey or black and white: only a colour scan shows the stamp"
+NO_COLOUR = "the scan holds no colour (a grey scan saved as colour): only a colour scan shows it"
+
+
+@dataclass(frozen=True)
+class StampMeasure:
+    """Raw measurements of red ink on one page (see :func:`measure_stamp`)."""
+
+    red_mm2: float  # red ink inside the stamp area
+    elsewhere_mm2: float  # red ink on the rest of the page
+    on_scan: float  # share of the stamp area inside the scanned image, 0..1
+    spread: float  # grey levels the page's channels differ by (0: a grey image stored as colour)
+    paper: tuple[int, int, int]  # BGR of the page's paper (the scanner's cast and the tint)
+    steps_px: tuple[tuple[float, float], ...]  # blue's and red's step from green (colour px)
+
+
+def read_stamp(page: PageImage, registration: Registration, layout: Layout,
+               page_layout: PageLayout, s: ReaderSettings) -> StampReading:
+    """The stamp on a registered ballot page: measured on its colour copy, and decided."""
+    if page.colour is None:
+        return StampReading("cannot_tell", GREY_SCAN, colour=False)
+    scale = 1.0 / page.colour_scale
+    to_colour = np.diag([scale, scale, 1.0]) @ registration.matrix
+    m = measure_stamp(page.colour, to_colour, layout, page_layout, s)
+    status, reason = stamp_status(m, s)
+    return StampReading(status, reason, colour=m.spread > s.stamp_colour_min,
+                        red_mm2=round(m.red_mm2, 1), elsewhere_mm2=round(m.elsewhere_mm2, 1),
+                        on_scan=round(m.on_scan, 3), spread=round(m.spread, 1), paper=m.paper)
+
+
+def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: PageLayout,
+                  s: ReaderSettings) -> StampMeasure:
+    """Red ink inside the stamp area of ``page``, and elsewhere in its header (see
+    :func:`header`).
+
+    Parameters
+    ----------
+    planes : three (H, W) uint8
+        The page's colour copy: blue, green, red.
+    to_colour : (3, 3) float
+        Takes layout millimetres to pixels of ``planes``.
+    """
+    area, band, g = page.stamp, header(layout, page), GRID_PX_PER_MM
+    steps = colour_steps(planes, to_colour, page.qr)
+    size = (int(round(band.w * g)), int(round(band.h * g)))
+    grid = _resample(planes, to_colour @ _grid(g, band.x, band.y), size, steps)
+    paper = tuple(max(_percentile(c, PAPER_PERCENTILE), 1) for c in grid)
+    spread = cv2.subtract(cv2.max(cv2.max(grid[0], grid[1]), grid[2]),
+                          cv2.min(cv2.min(grid[0], grid[1]), grid[2]))
+    red = red_ink(grid, paper, px_per_mm=g, chroma_min=s.stamp_chroma_min,
+                  hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg))
+    x0, y0, x1, y1 = (int(round((v - o) * g)) for v, o in ((area.x, band.x), (area.y, band.y),
+                                                           (area.right, band.x),
+                                                           (area.bottom, band.y)))
+    inside = int(np.count_nonzero(red[max(y0, 0):y1, max(x0, 0):x1]))
+    return StampMeasure(
+        red_mm2=inside / g ** 2, elsewhere_mm2=(int(np.count_nonzero(red)) - inside) / g ** 2,
+        on_scan=_on_scan(to_colour, area, planes[0].shape),
+        spread=float(_percentile(spread, SPREAD_PERCENTILE)),
+        paper=paper,  # type: ignore[arg-type]
+        steps_px=tuple((round(dx, 3), round(dy, 3)) for dx, dy in steps))
+
+
+def header(layout: Layout, page: PageLayout) -> Rect:
+    """Where a stamp is looked for: the page's header, across the sheet, down to its table
+    (and at least the stamp area). A committee stamps the header; a stamp over the table or
+    below it is not looked for."""
+    return Rect(0.0, 0.0, layout.width, max(page.table.y, page.stamp.bottom))
+
+
+def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float, chroma_min: float,
+            hue_deg: tuple[float, float]) -> np.ndarray:
+    """Where a page (its blue, green and red, (H, W) uint8 each, on a grid of ``px_per_mm``)
+    is red ink: (H, W) bool.
+
+    Each channel is divided by its ``paper``. A pixel's colour is its red-green component
+    ``r - (g + b) / 2`` and its yellow-blue one ``(g - b) · √3 / 2`` (0 for any grey), smoothed
+    over ``SMOOTH_MM``. It is red ink when the colour is at least ``chroma_min`` strong and its
+    hue (0° red, +60° yellow, -60° magenta) lies within ``hue_deg``.
+    """
+    b, g, r = channels
+    pb, pg, pr = (float(v) for v in paper)
+    half_sqrt3 = float(np.sqrt(3.0) / 2)
+    red_green = cv2.scaleAdd(b.astype(np.float32), -0.5 / pb,
+                             cv2.addWeighted(r, 1 / pr, g, -0.5 / pg, 0.0, dtype=cv2.CV_32F))
+    yellow_blue = cv2.addWeighted(g, half_sqrt3 / pg, b, -half_sqrt3 / pb, 0.0, dtype=cv2.CV_32F)
+    sigma = SMOOTH_MM * px_per_mm
+    kernel = 2 * int(np.ceil(3 * sigma)) + 1
+    red_green = cv2.GaussianBlur(red_green, (kernel, kernel), sigma)
+    yellow_blue = cv2.GaussianBlur(yellow_blue, (kernel, kernel), sigma)
+    low, high = (float(np.tan(np.deg2rad(h))) for h in hue_deg)
+    # Only pixels red enough in the red-green component can pass (most of a page is not).
+    reach = chroma_min * min(np.cos(np.deg2rad(hue_deg[0])), np.cos(np.deg2rad(hue_deg[1])))
+    where = np.flatnonzero(red_green > reach)
+    rg, yb = red_green.ravel()[where], yellow_blue.ravel()[where]
+    red = (rg * rg + yb * yb >= chroma_min * chroma_min) & (yb >= low * rg) & (yb <= high * rg)
+    mask = np.zeros(red_green.shape, bool)
+    mask.ravel()[where[red]] = True
+    return mask
+
+
+def colour_steps(planes: Planes, to_colour: np.ndarray,
+                 qr: Rect) -> tuple[tuple[float, float], tuple[float, float]]:
+    """How far (dx, dy pixels of ``planes``) the blue and the red channel are out of step with
+    the green one, measured on the QR code (``qr``, layout mm): black print, neutral, so any
+    difference between the channels along its edges is the step. ``(0, 0)`` each when the code
+    is not wholly on the scan or the step found is implausible."""
+    corners = _apply(to_colour, np.array([[qr.x - QR_MARGIN_MM, qr.y - QR_MARGIN_MM],
+                                          [qr.right + QR_MARGIN_MM, qr.y - QR_MARGIN_MM],
+                                          [qr.right + QR_MARGIN_MM, qr.bottom + QR_MARGIN_MM],
+                                          [qr.x - QR_MARGIN_MM, qr.bottom + QR_MARGIN_MM]]))
+    h, w = planes[0].shape
+    x0, y0 = np.floor(corners.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(corners.max(axis=0)).astype(int) + 1
+    none = ((0.0, 0.0), (0.0, 0.0))
+    if x0 < 0 or y0 < 0 or x1 > w or y1 > h or x1 - x0 < 8 or y1 - y0 < 8:
+        return none
+    crops = [plane[y0:y1, x0:x1] for plane in planes]  # each over its paper (the quiet zone)
+    crops = [c.astype(np.float32) / float(max(_percentile(c, PAPER_PERCENTILE), 1))
+             for c in crops]
+    green = crops[1]
+    gx = cv2.Sobel(green, cv2.CV_32F, 1, 0, ksize=3, scale=1 / 8)
+    gy = cv2.Sobel(green, cv2.CV_32F, 0, 1, ksize=3, scale=1 / 8)
+    normal = np.array([[float((gx * gx).sum()), float((gx * gy).sum())],
+                       [float((gx * gy).sum()), float((gy * gy).sum())]])
+    if np.linalg.det(normal) <= 1e-9:
+        return none
+    steps = []
+    for crop in (crops[0], crops[2]):  # one Gauss-Newton step: within 0.1 px for a step of 1
+        diff = crop - green
+        step = np.linalg.solve(normal, [-float((gx * diff).sum()), -float((gy * diff).sum())])
+        steps.append((float(step[0]), float(step[1])) if np.abs(step).max() <= MAX_STEP_PX
+                     else (0.0, 0.0))
+    return steps[0], steps[1]
+
+
+def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[str, str]:
+    """``stamped``, ``not_stamped`` or ``cannot_tell`` (with the reason) from ``m``.
+
+    The stamp is there when the area holds ``stamp_present_mm2`` of red ink. It is not there
+    only when the area is on the scan and holds almost none (``stamp_absent_mm2``), and the
+    rest of the page no stamp either (``stamp_elsewhere_mm2``); anything between cannot tell.
+    """
+    if m.spread <= s.stamp_colour_min:
+        return "cannot_tell", NO_COLOUR
+    if m.red_mm2 >= s.stamp_present_mm2:
+        return "stamped", ""
+    if m.on_scan < s.stamp_min_on_scan:
+        return "cannot_tell", (f"only {m.on_scan:.0%} of the stamp area is on the scan, with "
+                               f"{m.red_mm2:.0f} mm² of red ink")
+    if m.red_mm2 > s.stamp_absent_mm2:
+        return "cannot_tell", (f"{m.red_mm2:.0f} mm² of red ink in the stamp area: too little "
+                               "for a stamp, too much for none (a faint or shifted stamp?)")
+    if m.elsewhere_mm2 >= s.stamp_elsewhere_mm2:
+        return "cannot_tell", (f"no stamp in its area, but {m.elsewhere_mm2:.0f} mm² of red ink "
+                               "elsewhere on the page (a stamp put elsewhere?)")
+    return "not_stamped", ""
+
+
+def stamp_flags(stamp: StampReading | None, *, required: bool,
+                first_page: bool) -> tuple[str, ...]:
+    """The flags the conference's stamp check raises for a page whose stamp reads ``stamp``.
+
+    Only with the check ``required``, and only on a ballot's first sheet, where the agency's
+    stamp goes (a sheet of a later page that is not genuine leaves its ballot's own page
+    missing). A colour scan without the stamp is ``missing_stamp``; one where the reader cannot
+    tell (a stamp partly off its area, faint, elsewhere) is ``stamp_unclear``. A grey or
+    black-and-white scan raises nothing: it cannot show the stamp (the scan summary and the
+    minutes say how many ballots went unchecked).
+    """
+    if not required or not first_page or stamp is None or not stamp.colour:
+        return ()
+    if stamp.status == "not_stamped":
+        return ("missing_stamp",)
+    return ("stamp_unclear",) if stamp.status == "cannot_tell" else ()
+
+
+def _grid(px_per_mm: float, x0_mm: float, y0_mm: float) -> np.ndarray:
+    """Takes pixels of a grid of ``px_per_mm`` whose corner is at (x0, y0) mm to layout mm."""
+    return np.array([[1 / px_per_mm, 0, x0_mm + 0.5 / px_per_mm],
+                     [0, 1 / px_per_mm, y0_mm + 0.5 / px_per_mm], [0, 0, 1]])
+
+
+def _resample(planes: Planes, grid_to_colour: np.ndarray, size: tuple[int, int],
+              steps: tuple[tuple[float, float], ...] = ((0.0, 0.0), (0.0, 0.0))) -> Planes:
+    """Each plane resampled on a grid (``grid_to_colour``: grid px → colour px) of ``size``,
+    the blue and red ones moved back into step with the green (``steps``). Beyond the scan,
+    each repeats the scan's edge (a plane moved by its step would otherwise meet the others'
+    border a pixel apart, which looks coloured)."""
+    shifts = (steps[0], (0.0, 0.0), steps[1])
+    out = []
+    for plane, (dx, dy) in zip(planes, shifts):
+        matrix = np.array([[1, 0, dx], [0, 1, dy], [0, 0, 1]]) @ grid_to_colour
+        out.append(cv2.warpPerspective(plane, matrix, size,
+                                       flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                       borderMode=cv2.BORDER_REPLICATE))
+    return out[0], out[1], out[2]
+
+
+def _percentile(channel: np.ndarray, q: float) -> int:
+    """The ``q``-th percentile of an (H, W) uint8 image, from its histogram."""
+    counts = np.cumsum(cv2.calcHist([channel], [0], None, [256], [0, 256]).ravel())
+    return int(np.searchsorted(counts, q / 100.0 * counts[-1]))
+
+
+def _on_scan(to_colour: np.ndarray, area: Rect, shape: tuple[int, ...]) -> float:
+    """The share of ``area`` (layout mm) that falls inside an image of ``shape``."""
+    nx, ny = ON_SCAN_SAMPLES
+    xs, ys = np.meshgrid(np.linspace(area.x, area.right, nx), np.linspace(area.y, area.bottom, ny))
+    x, y = _apply(to_colour, np.column_stack([xs.ravel(), ys.ravel()])).T
+    h, w = shape[:2]
+    return float(((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)).mean())
+
+
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``points`` (n, 2) through the 3 × 3 ``matrix``."""
+    mapped = np.column_stack([points, np.ones(len(points))]) @ matrix.T
+    return mapped[:, :2] / mapped[:, 2:]
