@@ -152,10 +152,11 @@ def draw_tone(profile: ScannerProfile, rng: np.random.Generator, *,
 
 
 def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
-                bed: int | None = None, colour: bool = False) -> ScanParams:
-    """Everything the scanner does to one page; ``bed`` is the stack's background tone. A
-    ``colour`` scan has a colour cast and fringes too (drawn last, so grey stacks are what they
-    were before colour casts were simulated)."""
+                bed: int | None = None,
+                colour: np.random.Generator | None = None) -> ScanParams:
+    """Everything the scanner does to one page; ``bed`` is the stack's background tone. A colour
+    scan has a colour cast and fringes too, drawn from ``colour``, a stream of their own (so
+    that everything else of a stack is what it was before colour casts were simulated)."""
     skew = rng.normal(0.0, profile.skew_sd_deg)
     if rng.random() < profile.skew_rare_rate:
         skew = float(np.sign(skew) or rng.choice([-1.0, 1.0])) * rng.uniform(*profile.skew_rare_deg)
@@ -172,13 +173,13 @@ def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
         jpeg_subsampling=str(rng.choice(profile.subsamplings)),
         tone=draw_tone(profile, rng, bed=bed),
     )
-    if not colour:
+    if colour is None:
         return params
-    cast = tuple(_uniform(rng, (1.0 - profile.colour_cast, 1.0 + profile.colour_cast))
+    cast = tuple(_uniform(colour, (1.0 - profile.colour_cast, 1.0 + profile.colour_cast))
                  for _ in range(3))
     return dataclasses.replace(
         params, tone=dataclasses.replace(params.tone, cast=cast),  # type: ignore[arg-type]
-        colour_fringe_px=_uniform(rng, (0.0, profile.colour_fringe_px)))
+        colour_fringe_px=_uniform(colour, (0.0, profile.colour_fringe_px)))
 
 
 def print_density(image: np.ndarray, toner: float) -> np.ndarray:
