@@ -67,9 +67,7 @@ def read_stamp(page: PageImage, registration: Registration, layout: Layout,
     """The stamp on a registered ballot page: measured on its colour copy, and decided."""
     if page.colour is None:
         return StampReading("cannot_tell", GREY_SCAN, colour=False)
-    scale = 1.0 / page.colour_scale
-    to_colour = np.diag([scale, scale, 1.0]) @ registration.matrix
-    m = measure_stamp(page.colour, to_colour, layout, page_layout, s)
+    m = measure_stamp(page.colour, to_colour_copy(page, registration), layout, page_layout, s)
     status, reason = stamp_status(m, s)
     return StampReading(status, reason, colour=m.spread > s.stamp_colour_min,
                         red_mm2=round(m.red_mm2, 1), elsewhere_mm2=round(m.elsewhere_mm2, 1),
@@ -107,6 +105,23 @@ def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: P
         spread=float(_percentile(spread, SPREAD_PERCENTILE)),
         paper=paper,  # type: ignore[arg-type]
         steps_px=tuple((round(dx, 3), round(dy, 3)) for dx, dy in steps))
+
+
+def header_view(planes: Planes, to_colour: np.ndarray, layout: Layout, page: PageLayout, *,
+                px_per_mm: float) -> np.ndarray:
+    """The page's header (:func:`header`) in colour, in layout coordinates at ``px_per_mm``,
+    the scanner's colour lines back in step: (H, W, 3) uint8 BGR, for a reviewer's eyes."""
+    band = header(layout, page)
+    size = (int(round(band.w * px_per_mm)), int(round(band.h * px_per_mm)))
+    steps = colour_steps(planes, to_colour, page.qr)
+    return cv2.merge(_resample(planes, to_colour @ _grid(px_per_mm, band.x, band.y), size,
+                               steps))
+
+
+def to_colour_copy(page: PageImage, registration: Registration) -> np.ndarray:
+    """Takes layout mm to pixels of ``page``'s colour copy (3 × 3)."""
+    scale = 1.0 / page.colour_scale
+    return np.diag([scale, scale, 1.0]) @ registration.matrix
 
 
 def header(layout: Layout, page: PageLayout) -> Rect:

@@ -115,15 +115,20 @@ conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_ty
               help="Number of voters summoned (for the quorum).")
 @click.option("--rules", default=DEFAULT_RULES, show_default=True,
               type=click.Choice(list(RULE_SETS)), help="Rule set of the count.")
+@click.option("--stamp", default="off", show_default=True, type=click.Choice(["off", "required"]),
+              help="With 'required', a ballot scanned in colour without the agency's red stamp "
+                   "goes to review as a sheet the committee did not issue. Scan in colour.")
 def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, date: dt.date,
-         place: str, summoned: int | None, rules: str) -> None:
+         place: str, summoned: int | None, rules: str, stamp: str) -> None:
     """Create a conference in the new folder DIR from its roster."""
     from tally.prepare import create_conference
 
     conference = create_conference(folder, roster=roster, org="\n".join(org_lines), title=title,
-                                   date=date, place=place, summoned=summoned, rules=rules)
+                                   date=date, place=place, summoned=summoned, rules=rules,
+                                   stamp=stamp)
     click.echo(f"Created the conference in {folder}: {len(conference.persons)} persons, "
-               f"rules {conference.rules}.")
+               f"rules {conference.rules}"
+               + (", stamp required (scan in colour)." if stamp == "required" else "."))
     click.echo(f"Next: tinnhiem print {folder} --copies N")
 
 
@@ -240,9 +245,9 @@ def simulate_review(folder: Path, truth: Path) -> None:
 def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
     """Read scanned ballots (PDF, TIFF, JPEG, PNG files or folders) into the conference."""
     from omr.load import open_scan
-    from tally.ballots import assemble
+    from tally.ballots import assemble, stamp_check
     from tally.resolve import holds_for_review
-    from tally.scan import default_jobs, expand, scan_stack
+    from tally.scan import default_jobs, expand, scan_stack, stamp_summary
     from tally.store import Store
 
     show = sys.stderr.isatty()
@@ -256,7 +261,8 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         summary = scan_stack(folder, list(inputs), jobs=jobs or default_jobs(), progress=bar.update)
     with Store.open(folder, readonly=True) as store:
         pages = store.pages()
-        rules = RULE_SETS[store.conference().rules]
+        conference = store.conference()
+    rules = RULE_SETS[conference.rules]
     ballots = assemble(pages)
     kinds: dict[str, int] = {}
     for page in pages:
@@ -290,6 +296,9 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
     if recorded:
         click.echo(f"Recorded, not for review under {rules.name}: "
                    + ", ".join(f"{k} {v}" for k, v in sorted(recorded.items())))
+    if conference.stamp == "required":
+        for line, warning in stamp_summary(stamp_check(ballots)):
+            click.echo(line, err=warning)
     unreadable = [p for p in pages if p.reading.kind == "unreadable"]
     for page in unreadable[:20]:
         click.echo(f"  unreadable: {page.file_name} page {page.page_index + 1}: {page.reading.reason}")
@@ -526,7 +535,7 @@ def status(folder: Path) -> None:
     click.echo(f"{conference.title}, {conference.date.isoformat()}")
     click.echo(f"Organisation: {' / '.join(conference.org_lines)}")
     click.echo(f"Persons: {len(conference.persons)}   Summoned: {conference.summoned or '-'}   "
-               f"Rules: {conference.rules}")
+               f"Rules: {conference.rules}   Stamp: {conference.stamp}")
     for b in batches:
         click.echo(f"Batch {b.code}: {b.copies} ballots × {b.pages} page(s), printed "
                    f"{b.printed_at}{', serials' if b.serials else ''} → {b.pdf_name}")

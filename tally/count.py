@@ -18,7 +18,7 @@ from pathlib import Path
 from ballotgen.conference import Conference, Person
 from ballotgen.errors import InputFileError
 from ballotgen.layout import LEVELS
-from tally.ballots import assemble
+from tally.ballots import StampCheck, assemble, stamp_check
 from tally.resolve import Resolved, resolve_all
 from tally.rules import RULE_SETS, RuleSet, Threshold
 from tally.store import Decision, Store, StoredPage
@@ -126,6 +126,7 @@ class Results:
     missing: tuple[str, ...]  # facts the committee has not entered yet (Vietnamese)
     open_ballots: tuple[OpenBallot, ...]
     noted: dict[str, int] = field(default_factory=dict)  # flags that changed no count, by flag
+    stamp: StampCheck | None = None  # the stamp check on the ballots received, when required
 
     @property
     def issued(self) -> int:
@@ -137,7 +138,10 @@ class Results:
         return not (self.problems or self.missing or self.open_ballots)
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        data = asdict(self)
+        if self.stamp is None:  # as results were before the stamp check: their fingerprints stand
+            del data["stamp"]
+        return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     def fingerprint(self, log_head: str) -> str:
         """A short hash of these results and the event log's last hash, printed on the minutes."""
@@ -147,8 +151,9 @@ class Results:
 
 def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved], *,
           attendance: Attendance, printed: int,
-          previous: dict[int, Fraction] | None = None) -> Results:
-    """Tally ``resolved`` ballots per person (rule 8) and check quorum and reconciliation."""
+          previous: dict[int, Fraction] | None = None, stamp: bool = False) -> Results:
+    """Tally ``resolved`` ballots per person (rule 8) and check quorum and reconciliation; with
+    ``stamp`` (the conference requires the stamp), say what the stamp check found."""
     received = [r for r in resolved if r.received]
     decided = [r for r in received if r.status is not None]
     open_ballots = tuple(
@@ -208,7 +213,8 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
                    excluded=sum(not r.received for r in resolved), persons=tuple(results),
                    quorum_met=quorum_met(rules, attendance), problems=tuple(problems),
                    missing=tuple(missing), open_ballots=open_ballots,
-                   noted=dict(Counter(f for r in received for f in r.noted)))
+                   noted=dict(Counter(f for r in received for f in r.noted)),
+                   stamp=stamp_check(r.ballot for r in received) if stamp else None)
 
 
 def tally_store(store: Store, attendance: Attendance, *,
@@ -231,7 +237,7 @@ def tally_of(conference: Conference, pages: list[StoredPage], decisions: list[De
     numbers = [p.number for p in conference.persons]
     resolved = resolve_all(assemble(pages), decisions, numbers, rules)
     return count(conference.persons, rules, resolved, attendance=attendance, printed=printed,
-                 previous=previous)
+                 previous=previous, stamp=conference.stamp == "required")
 
 
 def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]:

@@ -24,7 +24,7 @@ from ballotgen.conference import Conference
 from ballotgen.fonts import ballot_family
 from ballotgen.layout import LEVEL_LABELS, LEVELS
 from tally.count import Results
-from tally.report import BAND_LABELS, DRAFT, quorum_line, status_line
+from tally.report import BAND_LABELS, DRAFT, quorum_line, stamp_lines, status_line
 from tally.resolve import REASON_LABELS, VOID_REASONS
 from tally.rules import RULE_SETS
 
@@ -173,6 +173,8 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                     f"{void}" + (", trong đó:" if void else "."), s["body"]))
     for key, n in sorted(results.void.items()):
         story.append(_p(f"    + {VOID_REASONS[key]}: {n}", s["body"]))
+    for line in stamp_lines(results):
+        story.append(_p(f"- {line}", s["body"]))
     if results.noted.get("write_in"):
         story.append(_p(f"- Phiếu có ghi thêm tên hoặc chữ ngoài danh sách (phần ghi thêm không "
                         f"được tính, phiếu vẫn hợp lệ): {results.noted['write_in']}.", s["body"]))

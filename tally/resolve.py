@@ -32,6 +32,8 @@ REASON_LABELS = {
     "blank_ballot": "Phiếu trắng: không đánh dấu ô nào",
     "missing_page": "Thiếu trang của phiếu",
     "duplicate": "Cùng số sê-ri với phiếu khác: có thể quét trùng",
+    "missing_stamp": "Không có dấu treo của cơ quan: có thể không do Ban Kiểm phiếu phát ra",
+    "stamp_unclear": "Máy không xác định được có dấu treo hay không, cần xem",
     "manual": "Thành viên Ban Kiểm phiếu đánh dấu để xem lại",
 }
 
@@ -41,6 +43,7 @@ VOID_REASONS = {
     "blank_ballot": "Phiếu không đánh dấu ô nào (phiếu trắng)",
     "name_crossed": "Phiếu gạch tên người được lấy phiếu",
     "write_in": "Phiếu ghi thêm tên người ngoài danh sách",
+    "missing_stamp": "Phiếu không do Ban Kiểm phiếu phát ra (không có dấu treo)",
     "committee": "Phiếu Ban Kiểm phiếu xác định không hợp lệ",
 }
 ROW_INVALID_REASONS = {
@@ -94,12 +97,19 @@ def row_readings(ballot: Ballot) -> dict[int, tuple[str, tuple[str, ...]]]:
 
 
 def propose_ballot(ballot: Ballot, rules: RuleSet) -> str | None:
-    """What the rule set says the ballot is, from its flags; None when only a human can say."""
+    """What the rule set says the ballot is, from its flags; None when only a human can say.
+
+    A sheet without the agency's stamp (``missing_stamp``, with the conference's stamp check
+    on) is proposed as one the committee did not issue (rule 10: received, invalid for every
+    person); whether a stamp is there that the reader could not tell (``stamp_unclear``) only a
+    human can say."""
     flags = set(ballot.flags)
     if ballot.kind == "foreign":
         return "foreign"
-    if flags & {"unreadable", "duplicate", "missing_page"}:
+    if flags & {"unreadable", "duplicate", "missing_page", "stamp_unclear"}:
         return None
+    if "missing_stamp" in flags:
+        return "foreign"
     return "invalid" if whole_ballot_cause(ballot.flags, rules) else "genuine"
 
 
@@ -140,8 +150,9 @@ def propose_row(reading: str | None, flags: tuple[str, ...], rules: RuleSet) -> 
 
 
 def _void_reason(ballot: Ballot, rules: RuleSet, decision: str) -> str:
-    if decision == "foreign":
-        return "foreign"
+    if decision == "foreign":  # not issued: known by its code, or by the stamp it lacks
+        return "missing_stamp" if ballot.kind != "foreign" and \
+            "missing_stamp" in ballot.flags else "foreign"
     return whole_ballot_cause(ballot.flags, rules) or "committee"
 
 

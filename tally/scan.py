@@ -28,6 +28,7 @@ from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, read_page
 from omr.settings import ReaderSettings
 from omr.reading import PageReading
+from tally.ballots import StampCheck
 from tally.files import Partial, os_failure, sweep_partials
 from tally.store import Store
 
@@ -75,6 +76,19 @@ class ScanSummary:
         return self.blank_backs <= self.fronts
 
 
+def stamp_summary(check: StampCheck) -> list[tuple[str, bool]]:
+    """The scan summary's lines on the stamp check (a conference that requires the stamp), each
+    with whether it is a warning."""
+    lines = [(f"Stamp check: {check.checked} ballots scanned in colour checked for the agency's "
+              f"stamp: {check.missing} without it (missing_stamp), {check.unclear} the reader "
+              "could not tell (stamp_unclear).", False)]
+    if check.unchecked:
+        lines.append((f"warning: {check.unchecked} ballots were scanned in grey or black and "
+                      "white, where the red stamp cannot show: they were not checked for it. "
+                      "Scan them again in colour.", True))
+    return lines
+
+
 def reading_context(store: Store) -> Context:
     """What the reader must know of the conference, from its store."""
     layouts, batches, serials = {}, set(), set()
@@ -87,7 +101,8 @@ def reading_context(store: Store) -> Context:
             serials |= store.issued_serials(batch.code)
     key = store.secret() or None  # an audit archive holds no key: its codes verify by digest
     digests = frozenset() if key else frozenset(store.code_digests())
-    return Context(key, layouts, frozenset(batches), frozenset(serials), code_digests=digests)
+    return Context(key, layouts, frozenset(batches), frozenset(serials), code_digests=digests,
+                   stamp_required=store.conference().stamp == "required")
 
 
 def expand(inputs: list[Path]) -> list[Path]:

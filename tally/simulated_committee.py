@@ -3,7 +3,9 @@
 For demos and benchmarks only. It decides what a careful committee looking at the sheet would:
 the voter's intention where a human can see it (a scribbled-out correction), rule 5 otherwise
 (no mark or two marks: invalid), the ballot-level rules for blank ballots, crossed names and
-write-ins, and every row of a page the machine could not read. Its decisions are ordinary
+write-ins, and every row of a page the machine could not read. When the conference requires the
+agency's stamp, a sheet without it (an unstamped ballot, a grey photocopy) is one the committee
+did not issue: received, invalid for every person. Its decisions are ordinary
 decisions in the store, signed with a reviewer name that says they are simulated.
 """
 
@@ -22,7 +24,9 @@ from tally.store import Store
 REVIEWER = "Ban Kiểm phiếu mô phỏng (demo)"
 
 
-def _ballot_value(truth_ballot: dict, rules: RuleSet) -> str:
+def _ballot_value(truth_ballot: dict, rules: RuleSet, *, stamp_required: bool = False) -> str:
+    if stamp_required and truth_ballot.get("stamp") is False:
+        return "foreign"  # not issued by the committee (rule 10)
     return "invalid" if whole_ballot_cause(truth_ballot["flags"], rules) else "genuine"
 
 
@@ -39,6 +43,7 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
         truth = json.loads(Path(truth_path).read_text(encoding="utf-8"))
         pages = {(p["file"], p["index"]): p for p in truth["pages"]}
         ballots = {b["id"]: b for b in truth["ballots"]}
+        stamp_required = truth.get("stamp_check") == "required"
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputFileError(truth_path, f"is not a simulation's truth.json ({exc})") from exc
     decided = 0
@@ -54,14 +59,17 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
             if page is None:
                 continue  # not a page of this simulation
             if page["kind"] == "foreign":
-                photocopy = page.get("foreign_kind") == "photocopy"
-                items = [(None, "excluded" if photocopy else "foreign", "machine:simulated")]
+                # a photocopy is excluded as a second sheet of its ballot, unless the stamp it
+                # lacks shows it was never issued
+                copied = page.get("foreign_kind") == "photocopy" and not (
+                    stamp_required and "missing_stamp" in r.ballot.flags)
+                items = [(None, "excluded" if copied else "foreign", "machine:simulated")]
             elif page["kind"] != "ballot" or page["ballot_page"] > 1:
                 # a later page cut off from its first page: it belongs to that ballot
                 items = [(None, "excluded", "machine:simulated")]
             else:
                 truth_ballot = ballots[page["ballot"]]
-                value = _ballot_value(truth_ballot, rules)
+                value = _ballot_value(truth_ballot, rules, stamp_required=stamp_required)
                 items = [(None, value, "machine:simulated")]
                 if value == "genuine":
                     readings = row_readings(r.ballot)
@@ -77,11 +85,14 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
 def hand_count(truth: dict, persons: list[int], rules: RuleSet) -> dict[int, dict[str, int]]:
     """The count a careful committee reaches by hand from what the simulated voters did:
     person → cao, tin_nhiem, thap, invalid. Foreign sheets other than photocopies are received
-    and void; a photocopy of a ballot is a second sheet nobody can tell from the first."""
+    and void; a photocopy of a ballot is a second sheet nobody can tell from the first, unless
+    the conference requires the stamp, which a grey photocopy lacks (then it is void, as is an
+    unstamped ballot)."""
     counts = {n: {"cao": 0, "tin_nhiem": 0, "thap": 0, "invalid": 0} for n in persons}
-    copies = [f for f in truth["foreign"] if f["kind"] == "photocopy"]
+    stamp_required = truth.get("stamp_check") == "required"
+    copies = [] if stamp_required else [f for f in truth["foreign"] if f["kind"] == "photocopy"]
     for ballot in truth["ballots"]:
-        void = _ballot_value(ballot, rules) != "genuine"
+        void = _ballot_value(ballot, rules, stamp_required=stamp_required) != "genuine"
         times = 1 + sum(f["id"].endswith(f"-copy-of-{ballot['id']}") for f in copies)
         for row in ballot["rows"]:
             counts[row["person"]]["invalid" if void else _row_value(row)] += times
