@@ -103,20 +103,24 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                    fmt: str = "pdf", dpi: int | None = None, seed: int = 0,
                    mistakes: Mistakes = Mistakes(),
                    choices: list[dict[int, str | None]] | None = None,
-                   foreign: int = 0) -> dict:
+                   foreign: int = 0, mode: str | None = None) -> dict:
     """Fill ``voters`` ballots, scan them as ``profile`` would, write the stack into ``folder``.
 
+    ``mode`` ("colour", "grey" or "bw") overrides the one the profile would choose.
     Returns the truth (also written to ``folder/truth.json``).
     """
     if voters < 1:
         raise ValueError("at least one voter is needed")
+    if mode not in (None, "colour", "grey", "bw"):
+        raise ValueError(f"unknown scan mode {mode!r}")
     if voters > issued.batch.copies:
         raise ValueError(f"only {issued.batch.copies} ballots were printed in batch "
                          f"{issued.batch.code}; cannot simulate {voters} voters")
     scanner = PROFILES[profile]
     rng = np.random.default_rng(seed)
     dpi = dpi or int(rng.choice(scanner.dpis))
-    mode = str(rng.choice(scanner.modes))
+    drawn_mode = str(rng.choice(scanner.modes))  # drawn all the same: the stack stays the seed's
+    mode = mode or drawn_mode
     bed = int(rng.choice(scanner.bed_tones))
     plans = plan_ballots(issued.layout.persons, voters, rng, mistakes=mistakes, choices=choices)
     serials = list(issued.batch.serials or [])
