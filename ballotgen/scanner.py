@@ -261,12 +261,12 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(tone.bed,) * 3)
     if mode != "colour":
         out = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
-    elif fringe_px > 0:
-        _fringe(out, fringe_px)
     if rng.random() < profile.dark_edge_rate:
         _dark_edge(out, dpi, rng)
     _dust(out, profile.dust, dpi, rng)
     out = _lighting(out, profile.lighting, rng)
+    if mode == "colour" and fringe_px > 0:  # the sensor's lines see all of the above
+        _fringe(out, fringe_px)
     out = _noise(out, profile.noise_sd, rng)  # before the blur: sensor noise seen through optics
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(*profile.blur_sd_px) * dpi / 300.0)
     if mode == "bw":
