@@ -39,6 +39,8 @@ from omr.settings import ReaderSettings
 
 # How the page is looked at (not what is accepted: the limits are ReaderSettings).
 GRID_PX_PER_MM = 2.0  # the header is measured on this grid (a stamp's lines are 0.7 mm)
+EDGE_MM = 4.0  # the sheet's edges, where nothing is printed (layout.MARGIN_MM: 15 mm)
+SCAN_EDGE_PX = 4  # … and the scanned image's (pixels of the colour copy)
 SMOOTH_MM = 0.35  # colour smoothed over this (sd) before it is judged
 PAPER_PERCENTILE = 90  # each channel's paper: this percentile of the page (mostly paper)
 SPREAD_PERCENTILE = 99.9  # a page's colour: how far its channels differ at this percentile
@@ -89,12 +91,14 @@ def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: P
     area, band, g = page.stamp, header(layout, page), GRID_PX_PER_MM
     steps = colour_steps(planes, to_colour, page.qr)
     size = (int(round(band.w * g)), int(round(band.h * g)))
-    grid = _resample(planes, to_colour @ _grid(g, band.x, band.y), size, steps)
-    paper = tuple(max(_percentile(c, PAPER_PERCENTILE), 1) for c in grid)
+    grid_to_colour = to_colour @ _grid(g, band.x, band.y)
+    grid = _resample(planes, grid_to_colour, size, steps)
+    scanned = _on_scan_mask(grid_to_colour, size, planes[0].shape)
+    paper = tuple(max(_percentile(c, PAPER_PERCENTILE, scanned), 1) for c in grid)
     spread = cv2.subtract(cv2.max(cv2.max(grid[0], grid[1]), grid[2]),
                           cv2.min(cv2.min(grid[0], grid[1]), grid[2]))
     red = red_ink(grid, paper, px_per_mm=g, chroma_min=s.stamp_chroma_min,
-                  hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg))
+                  hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg)) & (scanned > 0)
     x0, y0, x1, y1 = (int(round((v - o) * g)) for v, o in ((area.x, band.x), (area.y, band.y),
                                                            (area.right, band.x),
                                                            (area.bottom, band.y)))
@@ -102,7 +106,7 @@ def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: P
     return StampMeasure(
         red_mm2=inside / g ** 2, elsewhere_mm2=(int(np.count_nonzero(red)) - inside) / g ** 2,
         on_scan=_on_scan(to_colour, area, planes[0].shape),
-        spread=float(_percentile(spread, SPREAD_PERCENTILE)),
+        spread=float(_percentile(spread, SPREAD_PERCENTILE, scanned)),
         paper=paper,  # type: ignore[arg-type]
         steps_px=tuple((round(dx, 3), round(dy, 3)) for dx, dy in steps))
 
@@ -126,9 +130,11 @@ def to_colour_copy(page: PageImage, registration: Registration) -> np.ndarray:
 
 def header(layout: Layout, page: PageLayout) -> Rect:
     """Where a stamp is looked for: the page's header, across the sheet, down to its table
-    (and at least the stamp area). A committee stamps the header; a stamp over the table or
-    below it is not looked for."""
-    return Rect(0.0, 0.0, layout.width, max(page.table.y, page.stamp.bottom))
+    (and at least the stamp area), but for a strip along the sheet's edges (``EDGE_MM``),
+    where the scanner's background shows beside a sheet askew. A committee stamps the header;
+    a stamp over the table or below it is not looked for."""
+    e = EDGE_MM
+    return Rect(e, e, layout.width - 2 * e, max(page.table.y, page.stamp.bottom) - e)
 
 
 def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float, chroma_min: float,
@@ -260,10 +266,24 @@ def _resample(planes: Planes, grid_to_colour: np.ndarray, size: tuple[int, int],
     return out[0], out[1], out[2]
 
 
-def _percentile(channel: np.ndarray, q: float) -> int:
-    """The ``q``-th percentile of an (H, W) uint8 image, from its histogram."""
-    counts = np.cumsum(cv2.calcHist([channel], [0], None, [256], [0, 256]).ravel())
-    return int(np.searchsorted(counts, q / 100.0 * counts[-1]))
+def _percentile(channel: np.ndarray, q: float, mask: np.ndarray | None = None) -> int:
+    """The ``q``-th percentile of an (H, W) uint8 image (where ``mask``), from its histogram."""
+    counts = np.cumsum(cv2.calcHist([channel], [0], mask, [256], [0, 256]).ravel())
+    return int(np.searchsorted(counts, q / 100.0 * counts[-1])) if counts[-1] else 0
+
+
+def _on_scan_mask(grid_to_colour: np.ndarray, size: tuple[int, int],
+                  shape: tuple[int, ...]) -> np.ndarray:
+    """Where a grid of ``size`` (W, H) lies on the scanned image (of ``shape``), at least
+    SCAN_EDGE_PX inside its edge (beyond it, the resampled planes repeat the edge): (H, W)
+    uint8, 255 on the scan."""
+    h, w = shape[:2]
+    e = SCAN_EDGE_PX
+    corners = np.array([[e, e], [w - 1 - e, e], [w - 1 - e, h - 1 - e], [e, h - 1 - e]], float)
+    polygon = _apply(np.linalg.inv(grid_to_colour), corners)
+    mask = np.zeros((size[1], size[0]), np.uint8)
+    cv2.fillConvexPoly(mask, np.round(polygon * 16).astype(np.int32), 255, cv2.LINE_8, 4)
+    return mask
 
 
 def _on_scan(to_colour: np.ndarray, area: Rect, shape: tuple[int, ...]) -> float:
