@@ -1,0 +1,395 @@
+"""The stamp check against simulated truth, on a tuning set and on a held-out set of seeds.
+
+    .venv/bin/python benchmarks/stamp.py [--stamped N] [--unstamped N] [--sets tune,heldout]
+                                         [--end-to-end N] [--jobs 2]
+
+The check (``omr/stamp.py``) must catch, on colour scans, every ballot that lacks the agency's
+red stamp (a sheet printed from the PDF and never issued) and every grey photocopy of a stamped
+one, and send at most 0.1 % of stamped ballots to review as ``missing_stamp``. A stamped ballot
+the reader cannot tell (``stamp_unclear``) goes to review too, proposed as nothing: it is
+counted apart.
+
+**Direct measurement** (the counts). Each page is the first sheet of one of two sample
+conferences, rendered at the profile's resolution and printed with its toner, stamped as the
+simulator stamps (shifted, turned, faint, unevenly pressed, four red inks), not stamped, or
+stamped and then photocopied in grey. It is scanned in colour by the profile's scanner (tones,
+colour cast, red-channel fringes, lighting, noise, blur, dust) and written as the profile's
+scanners write it (JPEG or PDF at the page's quality and chroma subsampling, TIFF with JPEG, PNG),
+decoded by the reader's own loader and its stamp read by the reader's own code
+(``omr.stamp.read_stamp``), with the transform the simulator used in place of the reader's
+registration (registering pages is what ``benchmarks/accuracy.py`` measures). Only the part of
+the sheet the check looks at is scanned: its header down to the table (``omr.stamp.header``)
+and a few millimetres of the table, in the page's real scan frame. The voter's marks, below it,
+are not drawn. That keeps thousands of pages affordable; nothing else of a page enters the check.
+
+**End to end** (``--end-to-end`` voters per profile, held-out seeds): colour stacks of every
+profile through ``tinnhiem``'s own pipeline (store and all) for a conference created with
+``--stamp required``, with one ballot in five unstamped and photocopies among the foreign
+sheets: every unstamped ballot and photocopy must come out flagged ``missing_stamp``, and the
+flags must be the truth's (``omr.evaluate``).
+
+The **tuning set** (seeds from 1) is where the limits were chosen: the benchmark also decides
+its pages again from their recorded measurements with a grid of the decision limits, and says
+where the shipped ones rank. The **held-out set** (seeds from 100,001) chooses nothing: quote
+only its figures. The held-out set needs thousands of stamped ballots: none flagged in 3,000
+bounds the rate below 0.1 % (95 %, the rule of three).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import dataclasses
+import datetime as dt
+import itertools
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pypdfium2 as pdfium
+
+from ballotgen import payload
+from ballotgen.conference import Conference
+from ballotgen.layout import Layout, build_layout
+from ballotgen.marks import Sheet
+from ballotgen.render import new_batch, render_pdf
+from ballotgen.roster import read_roster
+from ballotgen.scanfiles import StackWriter
+from ballotgen.scanner import PROFILES, draw_params, page_transform, photocopy, print_density, scan
+from ballotgen.simulate import COLOUR_STREAM, fill_page
+from ballotgen.voters import Mistakes, plan_ballots
+from omr.evaluate import evaluate
+from omr.load import PageImage, load_page, open_scan
+from omr.register import Registration
+from omr.settings import DEFAULT, ReaderSettings
+from omr.stamp import StampMeasure, header, read_stamp, stamp_status
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+SEED_BASE = {"tune": 0, "heldout": 100_000}
+KINDS = ("stamped", "unstamped", "photocopy")
+EXPECTED = {"stamped": "stamped", "unstamped": "not_stamped", "photocopy": "not_stamped"}
+KIND_SEEDS = {"stamped": 0, "unstamped": 40_000, "photocopy": 60_000}  # within a set's seeds
+FORMATS = {"clean": ("pdf", "tiff", "png"), "office": ("pdf", "jpeg", "tiff"),
+           "rough": ("tiff", "jpeg", "pdf"), "crooked": ("pdf", "jpeg", "tiff")}  # the first:
+#                                                                   the end-to-end stack's
+CONFERENCES = (  # (roster, organisation lines): the header's print differs
+    ("roster-small.csv", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN\nSỞ KẾ HOẠCH VÀ ĐẦU TƯ"),
+    ("roster-large.xlsx", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN"),
+)
+BAND_MARGIN_MM = 6.0  # scanned below the header: the table's top rule and a little more
+TARGET_FALSE = 0.001  # stamped ballots flagged missing_stamp, at most
+GRID = {"stamp_present_mm2": (15.0, 25.0, 40.0), "stamp_absent_mm2": (1.5, 3.0, 6.0),
+        "stamp_elsewhere_mm2": (8.0, 15.0, 30.0), "stamp_min_on_scan": (0.9, 0.95, 0.99)}
+
+
+# ------------------------------------------------------------------- one page, measured directly
+
+_WORKER: dict = {}
+
+
+def _conferences() -> list[tuple[Layout, bytes, bytes]]:
+    """The sample conferences' layouts and their printed first page (a one-copy PDF)."""
+    if "conferences" not in _WORKER:
+        out = []
+        for roster, org in CONFERENCES:
+            conference = Conference(org=org, title="Hội nghị lấy phiếu tín nhiệm năm 2026",
+                                    date=dt.date(2026, 12, 15), place="Bình An",
+                                    persons=read_roster(SAMPLES / roster), stamp="required")
+            layout = build_layout(conference)
+            key = payload.new_key()
+            out.append((layout, render_pdf(layout, new_batch(1), key), key))
+        _WORKER["conferences"] = out
+        _WORKER["rendered"] = {}
+        _WORKER["folder"] = Path(tempfile.mkdtemp(prefix="stamp-bench-"))
+        atexit.register(shutil.rmtree, _WORKER["folder"], True)
+    return _WORKER["conferences"]
+
+
+def _rendered(conf: int, dpi: int) -> np.ndarray:
+    """The first page of conference ``conf`` as printed, at ``dpi``: (H, W, 3) uint8 BGR."""
+    cache = _WORKER["rendered"]
+    if (conf, dpi) not in cache:
+        pdf = pdfium.PdfDocument(_conferences()[conf][1])
+        cache[(conf, dpi)] = np.ascontiguousarray(pdf[0].render(scale=dpi / 72).to_numpy())
+    return cache[(conf, dpi)]
+
+
+def measure_page(job: tuple[str, str, int]) -> dict:
+    """Simulate one first sheet (``kind`` of KINDS, seed ``seed``) and read its stamp."""
+    kind, profile_name, seed = job
+    conferences = _conferences()
+    rng = np.random.default_rng(seed)
+    conf = int(rng.integers(len(conferences)))
+    layout = conferences[conf][0]
+    page = layout.pages[0]
+    profile = PROFILES[profile_name]
+    dpi = int(rng.choice(profile.dpis))
+    fmt = str(rng.choice(FORMATS[profile_name]))
+    (plan,) = plan_ballots(layout.persons, 1, rng,
+                           mistakes=Mistakes(stamp=0.0 if kind == "unstamped" else 1.0))
+    plan = dataclasses.replace(plan, rows=(), crossed=(), write_in=None, signature=False,
+                               stray=0)  # all below the header: not scanned here
+    s = dpi / 25.4
+    printed = _rendered(conf, dpi)
+    h, w = printed.shape[:2]
+    band_px = int(np.ceil((header(layout, page).bottom + BAND_MARGIN_MM) * s))
+    sheet = Sheet(print_density(printed[:band_px], float(rng.uniform(*profile.toner))), dpi)
+    drawn = fill_page(sheet, page, plan, last=False)  # the stamp: within the band
+    band = photocopy(sheet.image, rng) if kind == "photocopy" else sheet.image
+    params = draw_params(profile, rng, bed=int(rng.choice(profile.bed_tones)),
+                         colour=np.random.default_rng([seed, 0, COLOUR_STREAM]))
+    matrix = page_transform((w, h), params, dpi, rng)
+    scanned, to_frame = _scan_band(band, (w, h), matrix, params, profile, dpi, rng)
+    folder = _WORKER["folder"]
+    with StackWriter(folder, fmt, stem=f"p{seed}") as writer:
+        name, _ = writer.add(scanned, dpi, jpeg_quality=params.jpeg_quality,
+                             jpeg_subsampling=params.jpeg_subsampling)
+    decoded = load_page(open_scan(folder / name), 0)
+    (folder / name).unlink()
+    registration = Registration(to_frame @ matrix @ np.diag([s, s, 1.0]), 4, 0.0,
+                                params.upside_down)
+    start = time.process_time()
+    reading = read_stamp(PageImage(decoded.image, decoded.dpi, decoded.colour,
+                                   decoded.colour_scale), registration, layout, page, DEFAULT)
+    seconds = time.process_time() - start
+    truth = drawn.get("stamp") or {}
+    return {"kind": kind, "profile": profile_name, "fmt": fmt, "dpi": dpi, "seed": seed,
+            "status": reading.status, "reason": reading.reason, "red_mm2": reading.red_mm2,
+            "elsewhere_mm2": reading.elsewhere_mm2, "on_scan": reading.on_scan,
+            "spread": reading.spread, "paper": reading.paper, "ms": seconds * 1000,
+            "in_area": truth.get("in_area"), "opacity": truth.get("opacity"),
+            "fade": truth.get("fade"), "ink": truth.get("ink"),
+            "subsampling": params.jpeg_subsampling, "quality": params.jpeg_quality,
+            "fringe_px": params.colour_fringe_px, "cast": params.tone.cast}
+
+
+def _scan_band(band: np.ndarray, size: tuple[int, int], matrix: np.ndarray, params, profile,
+               dpi: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Scan the top ``band`` of a sheet of ``size`` (W, H) as the whole sheet would be scanned
+    (``matrix``), keeping only the part of the scan frame that shows the band: the scan, and
+    the translation from the frame to it."""
+    w, h = size
+    corners = np.array([[0, 0, 1], [w, 0, 1], [w, band.shape[0], 1], [0, band.shape[0], 1]],
+                       float) @ matrix.T
+    xy = corners[:, :2] / corners[:, 2:]
+    x0, y0 = np.clip(np.floor(xy.min(axis=0)), 0, [w, h]).astype(int)
+    x1, y1 = np.clip(np.ceil(xy.max(axis=0)) + 1, 0, [w, h]).astype(int)
+    shift = np.array([[1.0, 0, -x0], [0, 1, -y0], [0, 0, 1]])
+    out_w, out_h = max(x1 - x0, 8), max(y1 - y0, 8)
+    canvas = np.full((max(out_h, band.shape[0]), max(out_w, w), 3), 255, np.uint8)
+    canvas[:band.shape[0], :w] = band
+    scanned = scan(canvas, profile, shift @ matrix, dpi, "colour", rng, tone=params.tone,
+                   fringe_px=params.colour_fringe_px)
+    return np.ascontiguousarray(scanned[:out_h, :out_w]), shift
+
+
+def jobs_of(name: str, stamped: int, unstamped: int) -> list[tuple[str, str, int]]:
+    """Every page of a set: each kind's pages spread over the profiles, one seed each."""
+    profiles = list(PROFILES)
+    jobs = []
+    for kind, count in (("stamped", stamped), ("unstamped", unstamped),
+                        ("photocopy", unstamped)):
+        base = SEED_BASE[name] + KIND_SEEDS[kind] + 1
+        jobs += [(kind, profiles[i % len(profiles)], base + i) for i in range(count)]
+    return jobs
+
+
+def run_direct(name: str, stamped: int, unstamped: int, jobs: int) -> list[dict]:
+    work = jobs_of(name, stamped, unstamped)
+    if jobs <= 1:
+        return [measure_page(j) for j in work]
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        return list(pool.map(measure_page, work, chunksize=16))
+
+
+# ------------------------------------------------------------------------------------ reporting
+
+def decide(record: dict, s: ReaderSettings) -> str:
+    """A page's status decided again from its recorded measurements with ``s``."""
+    m = StampMeasure(record["red_mm2"], record["elsewhere_mm2"], record["on_scan"],
+                     record["spread"], tuple(record["paper"]), ())  # type: ignore[arg-type]
+    return stamp_status(m, s)[0]
+
+
+def tally(records: list[dict], s: ReaderSettings | None = None) -> dict[str, Counter]:
+    """(kind, profile) and (kind, "all") → statuses counted."""
+    out: dict = {}
+    for r in records:
+        status = decide(r, s) if s is not None else r["status"]
+        for key in ((r["kind"], r["profile"]), (r["kind"], "all")):
+            out.setdefault(key, Counter())[status] += 1
+    return out
+
+
+def meets(counts: dict[str, Counter]) -> bool:
+    """Every unstamped ballot and photocopy caught (held for review on its stamp: flagged
+    missing_stamp, or stamp_unclear where the reader cannot tell, never accepted as stamped),
+    and at most TARGET_FALSE of the stamped ones flagged missing_stamp."""
+    caught = all(counts.get((k, "all"), Counter())["stamped"] == 0 for k in KINDS[1:])
+    stamped = counts.get(("stamped", "all"), Counter())
+    n = sum(stamped.values())
+    return caught and n > 0 and stamped["not_stamped"] <= TARGET_FALSE * n
+
+
+def report(name: str, records: list[dict], seconds: float) -> bool:
+    counts = tally(records)
+    print(f"\n== {name} set: {len(records)} first sheets scanned in colour, read in {seconds:.0f} s "
+          f"(settings {DEFAULT.fingerprint})")
+    print("caught: held for review on the stamp, as missing_stamp (+ as stamp_unclear)")
+    print(f"{'profile':8} {'unstamped caught':>22} {'photocopies caught':>22}  "
+          f"{'stamped → missing_stamp':>23} {'stamped → unclear':>18}")
+    for profile in (*PROFILES, "all"):
+        line = [f"{profile:8}"]
+        for kind in ("unstamped", "photocopy"):
+            c = counts.get((kind, profile), Counter())
+            n = sum(c.values())
+            caught = n - c["stamped"]
+            line.append(f"{caught:>5}/{n:<4} {_pct(caught, n):>7} (+{c['cannot_tell']:<2})")
+        c = counts.get(("stamped", profile), Counter())
+        n = sum(c.values())
+        line.append(f"{c['not_stamped']:>8}/{n:<5} {_pct(c['not_stamped'], n, 2):>8}")
+        line.append(f"{c['cannot_tell']:>5}/{n:<5} {_pct(c['cannot_tell'], n, 2):>6}")
+        print(" ".join(line))
+    for kind in KINDS:
+        red = np.array([r["red_mm2"] for r in records if r["kind"] == kind])
+        away = np.array([r["elsewhere_mm2"] for r in records if r["kind"] == kind])
+        if len(red):
+            print(f"red ink in the stamp area, {kind:9}: min {red.min():6.1f}  p1 "
+                  f"{np.percentile(red, 1):6.1f}  median {np.median(red):6.1f}  max {red.max():6.1f}"
+                  f"   elsewhere in the header: median {np.median(away):5.1f}  max "
+                  f"{away.max():6.1f} mm²")
+    ms = np.array([r["ms"] for r in records])
+    print(f"stamp measure, processor time per page: median {np.median(ms):.1f} ms, p95 "
+          f"{np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms (one process; machine shared)")
+    odd = [r for r in records if r["status"] != EXPECTED[r["kind"]]]
+    for r in odd[:15]:
+        print(f"  {r['kind']:9} {r['profile']:7} {r['fmt']:4} {r['dpi']} dpi seed {r['seed']}: "
+              f"{r['status']} ({r['red_mm2']} mm² in, {r['elsewhere_mm2']} out, on scan "
+              f"{r['on_scan']}; stamp in area {r['in_area']}, opacity {r['opacity']}, fade "
+              f"{r['fade']}, {r['ink']}) {r['reason'][:60]}")
+    if len(odd) > 15:
+        print(f"  … and {len(odd) - 15} more")
+    ok = meets(counts)
+    print(f"{name}: {'TARGETS MET' if ok else 'TARGETS NOT MET'} (every unstamped ballot and grey "
+          f"photocopy caught, ≤ {TARGET_FALSE:.1%} of stamped ballots flagged missing_stamp)")
+    flagged = sum(counts.get((k, "all"), Counter())["not_stamped"] for k in KINDS[1:])
+    total = sum(sum(counts.get((k, "all"), Counter()).values()) for k in KINDS[1:])
+    print(f"of the unstamped ballots and photocopies, {flagged}/{total} "
+          f"({_pct(flagged, total)}) flagged missing_stamp itself, the rest stamp_unclear")
+    return ok
+
+
+def _pct(k: int, n: int, digits: int = 1) -> str:
+    return f"{100 * k / n:.{digits}f} %" if n else "-"
+
+
+def tune(records: list[dict]) -> None:
+    """Decide the tuning set again with every candidate of GRID; print the best."""
+    results = []
+    for values in itertools.product(*GRID.values()):
+        candidate = dict(zip(GRID, values))
+        try:
+            settings = dataclasses.replace(DEFAULT, **candidate)
+        except ValueError:
+            continue
+        counts = tally(records, settings)
+        stamped = counts.get(("stamped", "all"), Counter())
+        missed = sum(counts.get((k, "all"), Counter())["stamped"] for k in KINDS[1:])
+        unflagged = sum(sum(c.values()) - c["not_stamped"]
+                        for c in (counts.get((k, "all"), Counter()) for k in KINDS[1:]))
+        results.append((not meets(counts), missed, stamped["not_stamped"],
+                        stamped["cannot_tell"] + unflagged, candidate))
+    results.sort(key=lambda r: r[:4])
+    shipped = {k: getattr(DEFAULT, k) for k in GRID}
+    print(f"\ntuning grid ({len(results)} candidates, decided again from recorded measurements):")
+    for failed, missed, false, unclear, candidate in results[:5]:
+        print(f"  {'meets' if not failed else 'fails'} targets, {missed} missed, {false} stamped "
+              f"flagged missing_stamp, {unclear} unclear: {candidate}"
+              + ("  ← shipped" if candidate == shipped else ""))
+    rank = next((i for i, r in enumerate(results) if r[4] == shipped), None)
+    print(f"shipped limits rank {rank + 1 if rank is not None else '-'} of {len(results)}: "
+          f"{shipped}")
+
+
+# ---------------------------------------------------------------------------------- end to end
+
+def end_to_end(voters: int, jobs: int, tmp: Path) -> bool:
+    """Colour stacks of every profile through tinnhiem's own pipeline (held-out seeds)."""
+    from tally.prepare import create_conference, print_ballots, simulate_vote
+    from tally.resolve import holds_for_review
+    from tally.rules import RULE_SETS
+    from tally.scan import scan_stack
+    from tally.store import Store
+
+    rules = RULE_SETS["qd96-2023"]
+    print(f"\n== end to end (held-out seeds, colour, stamp required, {voters} voters per profile, "
+          "one in five unstamped, photocopies among the foreign sheets)")
+    ok = True
+    for i, profile in enumerate(PROFILES):
+        seed = SEED_BASE["heldout"] + 90_000 + i
+        conf = tmp / f"e2e-{profile}"
+        create_conference(conf, roster=SAMPLES / CONFERENCES[i % 2][0], org=CONFERENCES[i % 2][1],
+                          title="Hội nghị", date=dt.date(2026, 12, 15), stamp="required")
+        print_ballots(conf, copies=voters)
+        out = tmp / f"e2e-{profile}-scans"
+        start = time.perf_counter()
+        truth = simulate_vote(conf, out, voters=voters, profile=profile, fmt=FORMATS[profile][0],
+                              seed=seed, rates={"stamp": 0.8}, foreign=8, mode="colour").truth
+        scan_stack(conf, [out], jobs=jobs)
+        with Store.open(conf) as store:
+            readings = {(p.file_name, p.page_index): p.reading for p in store.pages()}
+        ev = evaluate(truth, readings, holds=lambda f: holds_for_review(f, rules))
+        pages = {(p["file"], p["index"]): p for p in truth["pages"]}
+        must = [k for k, p in pages.items() if "missing_stamp" in p["flags"]]
+        caught = sum("missing_stamp" in readings[k].flags for k in must)
+        stamped = [k for k, p in pages.items() if p["kind"] == "ballot" and "stamp" in p
+                   and p["ballot_page"] == 1]
+        false = sum("missing_stamp" in readings[k].flags for k in stamped)
+        unclear = sum("stamp_unclear" in readings[k].flags for k in stamped)
+        good = caught == len(must) and not false and not ev.missed_flags and not ev.silent_errors
+        ok = ok and good
+        print(f"{profile:8} {truth['dpi']} dpi {truth['format']:4}: missing_stamp on {caught}/"
+              f"{len(must)} unstamped ballots and photocopies, on {false}/{len(stamped)} stamped "
+              f"ones ({unclear} unclear); missed flags {len(ev.missed_flags)}, silent errors "
+              f"{len(ev.silent_errors)}; {time.perf_counter() - start:.0f} s")
+        for line in (ev.missed_flags + ev.silent_errors)[:5]:
+            print("  !", line)
+    print(f"end to end: {'ALL CAUGHT' if ok else 'NOT ALL CAUGHT'}")
+    return ok
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stamped", type=int, default=0,
+                        help="stamped pages per set [default: 600 tuning, 3,000 held-out]")
+    parser.add_argument("--unstamped", type=int, default=0,
+                        help="unstamped pages, and as many photocopies, per set [default: 150 "
+                             "tuning, 300 held-out]")
+    parser.add_argument("--sets", default="tune,heldout")
+    parser.add_argument("--end-to-end", type=int, default=15, metavar="VOTERS",
+                        help="voters per profile in the end-to-end check (0: none)")
+    parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
+    args = parser.parse_args()
+    verdicts = {}
+    for name in args.sets.split(","):
+        stamped = args.stamped or (3000 if name == "heldout" else 600)
+        unstamped = args.unstamped or (300 if name == "heldout" else 150)
+        start = time.perf_counter()
+        records = run_direct(name, stamped, unstamped, args.jobs)
+        label = "held-out (quote these)" if name == "heldout" else "tuning"
+        verdicts[label] = report(label, records, time.perf_counter() - start)
+        if name == "tune":
+            tune(records)
+    if args.end_to_end:
+        with tempfile.TemporaryDirectory() as tmp:
+            verdicts["end to end"] = end_to_end(args.end_to_end, args.jobs, Path(tmp))
+    print("\n" + ", ".join(f"{k}: {'MET' if v else 'NOT MET'}" for k, v in verdicts.items()))
+
+
+if __name__ == "__main__":
+    main()
