@@ -23,10 +23,11 @@ and a few millimetres of the table, in the page's real scan frame. The voter's m
 are not drawn. That keeps thousands of pages affordable; nothing else of a page enters the check.
 
 **End to end** (``--end-to-end`` voters per profile, held-out seeds): colour stacks of every
-profile through ``tinnhiem``'s own pipeline (store and all) for a conference created with
-``--stamp required``, with one ballot in five unstamped and photocopies among the foreign
-sheets: every unstamped ballot and photocopy must come out flagged ``missing_stamp``, and the
-flags must be the truth's (``omr.evaluate``).
+profile of the 5-person conference through ``tinnhiem``'s own pipeline (store and all),
+created with ``--stamp required``, with three ballots in ten unstamped and a grey photocopy
+among the foreign sheets: every unstamped ballot and photocopy must be held for review on its
+stamp (or, read as unreadable, as a whole), and the other flags must be the truth's
+(``omr.evaluate``).
 
 The **tuning set** (seeds from 1) is where the limits were chosen: the benchmark also decides
 its pages again from their recorded measurements with a grid of the decision limits, and says
@@ -83,8 +84,10 @@ CONFERENCES = (  # (roster, organisation lines): the header's print differs
 )
 BAND_MARGIN_MM = 6.0  # scanned below the header: the table's top rule and a little more
 TARGET_FALSE = 0.001  # stamped ballots flagged missing_stamp, at most
-GRID = {"stamp_present_mm2": (15.0, 25.0, 40.0), "stamp_absent_mm2": (1.5, 3.0, 6.0),
-        "stamp_elsewhere_mm2": (8.0, 15.0, 30.0), "stamp_min_on_scan": (0.9, 0.95, 0.99)}
+E2E_STAMP_RATE = 0.7  # end to end: ballots stamped (the rest never issued) …
+E2E_FOREIGN = 4  # … and foreign sheets, one of each kind (a grey photocopy among them)
+GRID = {"stamp_present_mm2": (15.0, 25.0, 40.0, 60.0), "stamp_absent_mm2": (3.0, 8.0, 12.0),
+        "stamp_elsewhere_mm2": (8.0, 15.0, 30.0), "stamp_min_on_scan": (0.7, 0.8, 0.9, 0.95)}
 
 
 # ------------------------------------------------------------------- one page, measured directly
@@ -263,6 +266,13 @@ def report(name: str, records: list[dict], seconds: float) -> bool:
                   f"{np.percentile(red, 1):6.1f}  median {np.median(red):6.1f}  max {red.max():6.1f}"
                   f"   elsewhere in the header: median {np.median(away):5.1f}  max "
                   f"{away.max():6.1f} mm²")
+    share = np.array([r["in_area"] for r in records if r["kind"] == "stamped"])
+    if len(share):
+        low = [r for r in records if r["kind"] == "stamped" and r["in_area"] < 0.5]
+        print(f"stamps' share of ink in the stamp area (truth): min {share.min():.2f}, p1 "
+              f"{np.percentile(share, 1):.2f}, median {np.median(share):.2f}; under half in it: "
+              f"{len(low)}, read " + ", ".join(f"{k} {v}" for k, v in
+                                               Counter(r["status"] for r in low).items()))
     ms = np.array([r["ms"] for r in records])
     print(f"stamp measure, processor time per page: median {np.median(ms):.1f} ms, p95 "
           f"{np.percentile(ms, 95):.1f} ms, max {ms.max():.1f} ms (one process; machine shared)")
@@ -328,57 +338,76 @@ def end_to_end(voters: int, jobs: int, tmp: Path) -> bool:
 
     rules = RULE_SETS["qd96-2023"]
     print(f"\n== end to end (held-out seeds, colour, stamp required, {voters} voters per profile, "
-          "one in five unstamped, photocopies among the foreign sheets)")
+          f"{1 - E2E_STAMP_RATE:.0%} unstamped, {E2E_FOREIGN} foreign sheets with a photocopy)")
     ok = True
     for i, profile in enumerate(PROFILES):
         seed = SEED_BASE["heldout"] + 90_000 + i
         conf = tmp / f"e2e-{profile}"
-        create_conference(conf, roster=SAMPLES / CONFERENCES[i % 2][0], org=CONFERENCES[i % 2][1],
+        create_conference(conf, roster=SAMPLES / CONFERENCES[0][0], org=CONFERENCES[0][1],
                           title="Hội nghị", date=dt.date(2026, 12, 15), stamp="required")
         print_ballots(conf, copies=voters)
         out = tmp / f"e2e-{profile}-scans"
         start = time.perf_counter()
         truth = simulate_vote(conf, out, voters=voters, profile=profile, fmt=FORMATS[profile][0],
-                              seed=seed, rates={"stamp": 0.8}, foreign=8, mode="colour").truth
+                              seed=seed, rates={"stamp": E2E_STAMP_RATE}, foreign=E2E_FOREIGN,
+                              mode="colour").truth
         scan_stack(conf, [out], jobs=jobs)
         with Store.open(conf) as store:
             readings = {(p.file_name, p.page_index): p.reading for p in store.pages()}
         ev = evaluate(truth, readings, holds=lambda f: holds_for_review(f, rules))
         pages = {(p["file"], p["index"]): p for p in truth["pages"]}
         must = [k for k, p in pages.items() if "missing_stamp" in p["flags"]]
-        caught = sum("missing_stamp" in readings[k].flags for k in must)
+        flagged = sum("missing_stamp" in readings[k].flags for k in must)
+        unclear_must = sum("stamp_unclear" in readings[k].flags for k in must)
+        deferred = sum(readings[k].kind in ("unreadable", "foreign") for k in must)
+        held = sum(bool({"missing_stamp", "stamp_unclear", "unreadable", "foreign"}
+                        & set(readings[k].flags)) for k in must)
         stamped = [k for k, p in pages.items() if p["kind"] == "ballot" and "stamp" in p
                    and p["ballot_page"] == 1]
         false = sum("missing_stamp" in readings[k].flags for k in stamped)
         unclear = sum("stamp_unclear" in readings[k].flags for k in stamped)
-        good = caught == len(must) and not false and not ev.missed_flags and not ev.silent_errors
+        # A stamp the reader could not tell is held all the same (stamp_unclear): not missed.
+        missed = [m for m in ev.missed_flags if not (
+            m.endswith("missing_stamp not raised") or m.endswith("not flagged (read as ballot)"))
+            or not _held(m, readings)]
+        good = held == len(must) and not false and not missed and not ev.silent_errors
         ok = ok and good
-        print(f"{profile:8} {truth['dpi']} dpi {truth['format']:4}: missing_stamp on {caught}/"
-              f"{len(must)} unstamped ballots and photocopies, on {false}/{len(stamped)} stamped "
-              f"ones ({unclear} unclear); missed flags {len(ev.missed_flags)}, silent errors "
-              f"{len(ev.silent_errors)}; {time.perf_counter() - start:.0f} s")
-        for line in (ev.missed_flags + ev.silent_errors)[:5]:
+        print(f"{profile:8} {truth['dpi']} dpi {truth['format']:4}: {len(must)} unstamped ballots "
+              f"and photocopies: {flagged} missing_stamp, {unclear_must} stamp_unclear, "
+              f"{deferred} unreadable (a human sees them whole), {len(must) - held} accepted; "
+              f"{len(stamped)} stamped: {false} missing_stamp, {unclear} stamp_unclear; other "
+              f"missed flags {len(missed)}, silent errors {len(ev.silent_errors)}; "
+              f"{time.perf_counter() - start:.0f} s")
+        for line in (missed + ev.silent_errors)[:5]:
             print("  !", line)
     print(f"end to end: {'ALL CAUGHT' if ok else 'NOT ALL CAUGHT'}")
     return ok
 
 
+def _held(missed: str, readings: dict) -> bool:
+    """Whether the page a missed-flag line of omr.evaluate names is flagged stamp_unclear."""
+    where = missed.split(":", 1)[0]
+    file, _, index = where.rpartition("#")
+    reading = readings.get((file, int(index))) if index.isdigit() else None
+    return reading is not None and "stamp_unclear" in reading.flags
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stamped", type=int, default=0,
-                        help="stamped pages per set [default: 600 tuning, 3,000 held-out]")
+                        help="stamped pages per set [default: 400 tuning, 3,000 held-out]")
     parser.add_argument("--unstamped", type=int, default=0,
-                        help="unstamped pages, and as many photocopies, per set [default: 150 "
+                        help="unstamped pages, and as many photocopies, per set [default: 100 "
                              "tuning, 300 held-out]")
     parser.add_argument("--sets", default="tune,heldout")
-    parser.add_argument("--end-to-end", type=int, default=15, metavar="VOTERS",
+    parser.add_argument("--end-to-end", type=int, default=10, metavar="VOTERS",
                         help="voters per profile in the end-to-end check (0: none)")
     parser.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1))
     args = parser.parse_args()
     verdicts = {}
     for name in args.sets.split(","):
-        stamped = args.stamped or (3000 if name == "heldout" else 600)
-        unstamped = args.unstamped or (300 if name == "heldout" else 150)
+        stamped = args.stamped or (3000 if name == "heldout" else 400)
+        unstamped = args.unstamped or (300 if name == "heldout" else 100)
         start = time.perf_counter()
         records = run_direct(name, stamped, unstamped, args.jobs)
         label = "held-out (quote these)" if name == "heldout" else "tuning"

@@ -44,7 +44,6 @@ SCAN_EDGE_PX = 4  # … and the scanned image's (pixels of the colour copy)
 SMOOTH_MM = 0.35  # colour smoothed over this (sd) before it is judged
 PAPER_PERCENTILE = 90  # each channel's paper: this percentile of the page (mostly paper)
 SPREAD_PERCENTILE = 99.9  # a page's colour: how far its channels differ at this percentile
-ON_SCAN_SAMPLES = (12, 6)  # points across and down the stamp area checked to lie on the scan
 QR_MARGIN_MM = 1.0  # the colour lines' step is measured on the QR code and this much around it
 MAX_STEP_PX = 2.0  # a step found larger than this (pixels of the colour copy) is not a step
 
@@ -57,7 +56,7 @@ class StampMeasure:
     """Raw measurements of red ink on one page (see :func:`measure_stamp`)."""
 
     red_mm2: float  # red ink inside the stamp area
-    elsewhere_mm2: float  # red ink on the rest of the page
+    elsewhere_mm2: float  # red ink in the rest of the header (see header)
     on_scan: float  # share of the stamp area inside the scanned image, 0..1
     spread: float  # grey levels the page's channels differ by (0: a grey image stored as colour)
     paper: tuple[int, int, int]  # BGR of the page's paper (the scanner's cast and the tint)
@@ -103,9 +102,10 @@ def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: P
                                                            (area.right, band.x),
                                                            (area.bottom, band.y)))
     inside = int(np.count_nonzero(red[max(y0, 0):y1, max(x0, 0):x1]))
+    area_scanned = scanned[max(y0, 0):y1, max(x0, 0):x1]
     return StampMeasure(
         red_mm2=inside / g ** 2, elsewhere_mm2=(int(np.count_nonzero(red)) - inside) / g ** 2,
-        on_scan=_on_scan(to_colour, area, planes[0].shape),
+        on_scan=float(np.count_nonzero(area_scanned)) / max(area_scanned.size, 1),
         spread=float(_percentile(spread, SPREAD_PERCENTILE, scanned)),
         paper=paper,  # type: ignore[arg-type]
         steps_px=tuple((round(dx, 3), round(dy, 3)) for dx, dy in steps))
@@ -284,15 +284,6 @@ def _on_scan_mask(grid_to_colour: np.ndarray, size: tuple[int, int],
     mask = np.zeros((size[1], size[0]), np.uint8)
     cv2.fillConvexPoly(mask, np.round(polygon * 16).astype(np.int32), 255, cv2.LINE_8, 4)
     return mask
-
-
-def _on_scan(to_colour: np.ndarray, area: Rect, shape: tuple[int, ...]) -> float:
-    """The share of ``area`` (layout mm) that falls inside an image of ``shape``."""
-    nx, ny = ON_SCAN_SAMPLES
-    xs, ys = np.meshgrid(np.linspace(area.x, area.right, nx), np.linspace(area.y, area.bottom, ny))
-    x, y = _apply(to_colour, np.column_stack([xs.ravel(), ys.ravel()])).T
-    h, w = shape[:2]
-    return float(((x >= 0) & (x <= w - 1) & (y >= 0) & (y <= h - 1)).mean())
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
