@@ -22,6 +22,7 @@ SCANNER_WHITE = 246  # what a white scanner lid looks like beyond the sheet
 ECONOMY_JPEG = (50, 65)  # the quality of a scanner set to small files
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")  # JPEG chroma subsampling, as PIL names it
 HEAVY_TONER_SPREAD = 0.15  # toner above nominal by this much thickens print by a full pixel
+CHANNEL_GRAIN = 0.5  # a colour sensor's grain of its own in each channel, times the profile's
 
 
 @dataclass(frozen=True)
@@ -229,8 +230,8 @@ def page_transform(size_px: tuple[int, int], params: ScanParams, dpi: float,
 
 
 def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: float, mode: str,
-         rng: np.random.Generator, *, tone: PageTone | None = None,
-         fringe_px: float = 0.0) -> np.ndarray:
+         rng: np.random.Generator, *, tone: PageTone | None = None, fringe_px: float = 0.0,
+         colour: np.random.Generator | None = None) -> np.ndarray:
     """Scan a sheet image.
 
     Parameters
@@ -246,6 +247,9 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
         Its colour cast applies to a colour scan only.
     fringe_px : float
         In colour, how far (pixels) the red channel lags behind the others along the feed.
+    colour : Generator, optional
+        In colour, where each channel's own sensor grain is drawn from (a stream apart from
+        ``rng``, so a stack's other effects stay those of its seed).
 
     Returns
     -------
@@ -267,7 +271,8 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     out = _lighting(out, profile.lighting, rng)
     if mode == "colour" and fringe_px > 0:  # the sensor's lines see all of the above
         _fringe(out, fringe_px)
-    out = _noise(out, profile.noise_sd, rng)  # before the blur: sensor noise seen through optics
+    out = _noise(out, profile.noise_sd, rng,  # before the blur: sensor noise seen through optics
+                 colour if mode == "colour" else None)
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(*profile.blur_sd_px) * dpi / 300.0)
     if mode == "bw":
         return _dynamic_threshold(out, rng.uniform(0.78, 0.86))
@@ -355,13 +360,23 @@ def _lighting(image: np.ndarray, strength: float, rng: np.random.Generator) -> n
     return cv2.multiply(image, field, scale=1.0 / 255.0)
 
 
-def _noise(image: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """Add grain of ``sd`` grey levels, drawn at half resolution (sensor grain is not per pixel)."""
+def _noise(image: np.ndarray, sd: float, rng: np.random.Generator,
+           colour: np.random.Generator | None = None) -> np.ndarray:
+    """Add grain of ``sd`` grey levels, drawn at half resolution (sensor grain is not per pixel).
+
+    With ``colour`` (a colour scan), each channel's line of the sensor adds grain of its own,
+    CHANNEL_GRAIN of ``sd``, drawn from that generator: no colour sensor reads its three
+    channels identically."""
     h, w = image.shape[:2]
     half = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32) * sd
     grain = cv2.resize(half, (w, h), interpolation=cv2.INTER_NEAREST)
     if image.ndim == 3:
-        grain = cv2.merge([grain] * image.shape[2])
+        planes = [grain] * image.shape[2]
+        if colour is not None:
+            planes = [plane + cv2.resize(colour.standard_normal(half.shape, dtype=np.float32)
+                                         * (sd * CHANNEL_GRAIN), (w, h),
+                                         interpolation=cv2.INTER_NEAREST) for plane in planes]
+        grain = cv2.merge(planes)
     return cv2.add(image, grain, dtype=cv2.CV_8U)
 
 

@@ -78,7 +78,7 @@ STAMP_UNEVEN_RATE = 0.25  # … and how often one side barely touched the paper
 STAMP_UNEVEN_FADE = (0.3, 0.85)
 STAMP_INK_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # marks.STAMP_INKS in order
 STAMP_CLEARANCE_MM = 3.0  # a stamp stays this far from the edge, the discs, the code, the table
-COLOUR_STREAM = 19  # a colour page's cast and fringes: (seed, page of the stack, COLOUR_STREAM)
+COLOUR_STREAM = 19  # a colour page's cast, fringes and channel grain: (seed, page, COLOUR_STREAM)
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         params = draw_params(scanner, rng, bed=bed, colour=colour)
         matrix = page_transform((w, h), params, dpi, rng)
         scanned = scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone,
-                       fringe_px=params.colour_fringe_px)
+                       fringe_px=params.colour_fringe_px, colour=colour)
         name, index = writer.add(scanned, dpi, bw=mode == "bw", jpeg_quality=params.jpeg_quality,
                                  jpeg_subsampling=params.jpeg_subsampling)
         rows = [(r.person, r.boxes) for r in page.rows] if page else []

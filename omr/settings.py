@@ -252,13 +252,14 @@ class ReaderSettings:
     # and grey photocopies at most 2 mm² there and 2 mm² elsewhere. A fifth of the area off
     # the scan (a sheet askew, its corner cut) cannot hide a stamp 30 mm across, whose disc is
     # a quarter of the area, so the area's rest still shows it. A page whose colour channels
-    # never differ by more than ``stamp_colour_min`` grey levels holds no colour (a grey scan
-    # saved as colour).
+    # never differ by more than ``stamp_colour_min`` grey levels holds no colour: a grey scan
+    # saved as colour, whose channels are equal but for rounding (a colour sensor's channels
+    # each have grain of their own, so even a grey sheet scanned in colour shows more).
     stamp_present_mm2: float = 25.0
     stamp_absent_mm2: float = 8.0
     stamp_elsewhere_mm2: float = 15.0
     stamp_min_on_scan: float = 0.8
-    stamp_colour_min: float = 3.0
+    stamp_colour_min: float = 1.0
 
     def __post_init__(self) -> None:
         positive = ("ink_inset_mm", "box_inset_mm", "blob_darkness", "blot_min_mm",
