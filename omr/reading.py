@@ -46,6 +46,7 @@ class StampReading:
     colour: bool = True  # the page was scanned in colour (else it always cannot tell)
     red_mm2: float = 0.0  # red ink inside the stamp area
     elsewhere_mm2: float = 0.0  # red ink in the rest of its header (omr.stamp.header)
+    faint_mm2: float = 0.0  # faint red, or red ink, inside the stamp area
     on_scan: float = 1.0  # share of the stamp area inside the scanned image
     spread: float = 0.0  # grey levels by which the page's colour channels differ
     paper: tuple[int, ...] = ()  # BGR of the page's paper, as scanned (its cast and tint)

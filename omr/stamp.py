@@ -57,6 +57,7 @@ class StampMeasure:
 
     red_mm2: float  # red ink inside the stamp area
     elsewhere_mm2: float  # red ink in the rest of the header (see header)
+    faint_mm2: float  # … and inside the area, red too faint to be ink, or ink (a faint stamp)
     on_scan: float  # share of the stamp area inside the scanned image, 0..1
     spread: float  # grey levels the page's channels differ by (0: a grey image stored as colour)
     paper: tuple[int, int, int]  # BGR of the page's paper (the scanner's cast and the tint)
@@ -72,7 +73,8 @@ def read_stamp(page: PageImage, registration: Registration, layout: Layout,
     status, reason = stamp_status(m, s)
     return StampReading(status, reason, colour=m.spread > s.stamp_colour_min,
                         red_mm2=round(m.red_mm2, 1), elsewhere_mm2=round(m.elsewhere_mm2, 1),
-                        on_scan=round(m.on_scan, 3), spread=round(m.spread, 1), paper=m.paper)
+                        faint_mm2=round(m.faint_mm2, 1), on_scan=round(m.on_scan, 3),
+                        spread=round(m.spread, 1), paper=m.paper)
 
 
 def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: PageLayout,
@@ -96,15 +98,20 @@ def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: P
     paper = tuple(max(_percentile(c, PAPER_PERCENTILE, scanned), 1) for c in grid)
     spread = cv2.subtract(cv2.max(cv2.max(grid[0], grid[1]), grid[2]),
                           cv2.min(cv2.min(grid[0], grid[1]), grid[2]))
-    red = red_ink(grid, paper, px_per_mm=g, chroma_min=s.stamp_chroma_min,
-                  hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg)) & (scanned > 0)
+    level = red_ink(grid, paper, px_per_mm=g,
+                    chroma_min=(s.stamp_faint_chroma, s.stamp_chroma_min),
+                    hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg))
+    level[scanned == 0] = 0
     x0, y0, x1, y1 = (int(round((v - o) * g)) for v, o in ((area.x, band.x), (area.y, band.y),
                                                            (area.right, band.x),
                                                            (area.bottom, band.y)))
-    inside = int(np.count_nonzero(red[max(y0, 0):y1, max(x0, 0):x1]))
+    in_area = level[max(y0, 0):y1, max(x0, 0):x1]
+    inside = int(np.count_nonzero(in_area == 2))
     area_scanned = scanned[max(y0, 0):y1, max(x0, 0):x1]
     return StampMeasure(
-        red_mm2=inside / g ** 2, elsewhere_mm2=(int(np.count_nonzero(red)) - inside) / g ** 2,
+        red_mm2=inside / g ** 2,
+        elsewhere_mm2=(int(np.count_nonzero(level == 2)) - inside) / g ** 2,
+        faint_mm2=int(np.count_nonzero(in_area)) / g ** 2,
         on_scan=float(np.count_nonzero(area_scanned)) / max(area_scanned.size, 1),
         spread=float(_percentile(spread, SPREAD_PERCENTILE, scanned)),
         paper=paper,  # type: ignore[arg-type]
@@ -137,15 +144,16 @@ def header(layout: Layout, page: PageLayout) -> Rect:
     return Rect(e, e, layout.width - 2 * e, max(page.table.y, page.stamp.bottom) - e)
 
 
-def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float, chroma_min: float,
-            hue_deg: tuple[float, float]) -> np.ndarray:
-    """Where a page (its blue, green and red, (H, W) uint8 each, on a grid of ``px_per_mm``)
-    is red ink: (H, W) bool.
+def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float,
+            chroma_min: tuple[float, float], hue_deg: tuple[float, float]) -> np.ndarray:
+    """How red a page is (its blue, green and red, (H, W) uint8 each, on a grid of
+    ``px_per_mm``): (H, W) uint8, 2 where red ink, 1 where faintly red, 0 elsewhere.
 
     Each channel is divided by its ``paper``. A pixel's colour is its red-green component
     ``r - (g + b) / 2`` and its yellow-blue one ``(g - b) · √3 / 2`` (0 for any grey), smoothed
-    over ``SMOOTH_MM``. It is red ink when the colour is at least ``chroma_min`` strong and its
-    hue (0° red, +60° yellow, -60° magenta) lies within ``hue_deg``.
+    over ``SMOOTH_MM``. It is red when its hue (0° red, +60° yellow, -60° magenta) lies within
+    ``hue_deg``, faintly so when its colour is at least ``chroma_min[0]`` strong, red ink at
+    ``chroma_min[1]``.
     """
     b, g, r = channels
     pb, pg, pr = (float(v) for v in paper)
@@ -158,14 +166,16 @@ def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float, chrom
     red_green = cv2.GaussianBlur(red_green, (kernel, kernel), sigma)
     yellow_blue = cv2.GaussianBlur(yellow_blue, (kernel, kernel), sigma)
     low, high = (float(np.tan(np.deg2rad(h))) for h in hue_deg)
+    faint, ink = chroma_min
     # Only pixels red enough in the red-green component can pass (most of a page is not).
-    reach = chroma_min * min(np.cos(np.deg2rad(hue_deg[0])), np.cos(np.deg2rad(hue_deg[1])))
+    reach = faint * min(np.cos(np.deg2rad(hue_deg[0])), np.cos(np.deg2rad(hue_deg[1])))
     where = np.flatnonzero(red_green > reach)
     rg, yb = red_green.ravel()[where], yellow_blue.ravel()[where]
-    red = (rg * rg + yb * yb >= chroma_min * chroma_min) & (yb >= low * rg) & (yb <= high * rg)
-    mask = np.zeros(red_green.shape, bool)
-    mask.ravel()[where[red]] = True
-    return mask
+    strength = rg * rg + yb * yb
+    red = (strength >= faint * faint) & (yb >= low * rg) & (yb <= high * rg)
+    level = np.zeros(red_green.shape, np.uint8)
+    level.ravel()[where[red]] = 1 + (strength[red] >= ink * ink)
+    return level
 
 
 def colour_steps(planes: Planes, to_colour: np.ndarray,
@@ -207,8 +217,9 @@ def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[str, str]:
     """``stamped``, ``not_stamped`` or ``cannot_tell`` (with the reason) from ``m``.
 
     The stamp is there when the area holds ``stamp_present_mm2`` of red ink. It is not there
-    only when the area is on the scan and holds almost none (``stamp_absent_mm2``), and the
-    rest of the page no stamp either (``stamp_elsewhere_mm2``); anything between cannot tell.
+    only when the area is on the scan and holds almost none (``stamp_absent_mm2``), nor much
+    faint red (``stamp_faint_mm2``), and the rest of the header no stamp either
+    (``stamp_elsewhere_mm2``); anything between cannot tell.
     """
     if m.spread <= s.stamp_colour_min:
         return "cannot_tell", NO_COLOUR
@@ -220,6 +231,9 @@ def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[str, str]:
     if m.red_mm2 > s.stamp_absent_mm2:
         return "cannot_tell", (f"{m.red_mm2:.0f} mm² of red ink in the stamp area: too little "
                                "for a stamp, too much for none (a faint or shifted stamp?)")
+    if m.faint_mm2 > s.stamp_faint_mm2:
+        return "cannot_tell", (f"{m.faint_mm2:.0f} mm² of faint red in the stamp area (a stamp "
+                               "that barely left ink?)")
     if m.elsewhere_mm2 >= s.stamp_elsewhere_mm2:
         return "cannot_tell", (f"no stamp in its area, but {m.elsewhere_mm2:.0f} mm² of red ink "
                                "elsewhere on the page (a stamp put elsewhere?)")

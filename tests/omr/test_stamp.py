@@ -109,12 +109,16 @@ def test_a_faint_or_unevenly_pressed_stamp_is_stamped(issued, drawer, required, 
     assert reading.flags == ()
 
 
-def test_a_stamp_barely_there_is_never_read_as_missing(issued, drawer, required, tmp_path):
-    """A stamp too faint to measure as a stamp still leaves the reader unsure, not sure."""
-    faint = usual(issued, opacity=0.16, fade=0.6)
-    reading = read(scanned(tmp_path, voted(issued, drawer.sheet(), stamp=faint).image), required)
+@pytest.mark.parametrize("opacity", [0.16, 0.09, 0.07])
+def test_a_stamp_barely_there_is_never_read_as_missing(issued, drawer, required, tmp_path,
+                                                       opacity):
+    """A stamp too faint to measure as ink (a dry pad, pressed unevenly: a third of the
+    simulator's faintest) still leaves faint red: the reader is unsure, not sure it is none."""
+    faint = usual(issued, opacity=opacity, fade=0.6)
+    reading = read(scanned(tmp_path, voted(issued, drawer.sheet(), stamp=faint).image,
+                           quality=50), required)
     assert reading.stamp.status in ("stamped", "cannot_tell"), reading.stamp
-    assert "missing_stamp" not in reading.flags
+    assert "missing_stamp" not in reading.flags and reading.stamp.faint_mm2 > 40
 
 
 def test_a_shifted_stamp_is_stamped_when_enough_is_in_the_area_else_cannot_tell(
@@ -180,8 +184,8 @@ def test_a_scanners_colour_fringes_are_undone_not_taken_for_red(issued, drawer, 
     to_grid = to_colour @ _grid(GRID_PX_PER_MM, band.x, band.y)
     grid = _resample(page.colour, to_grid, size)
     red = red_ink(grid, reading.stamp.paper, px_per_mm=GRID_PX_PER_MM,
-                  chroma_min=DEFAULT.stamp_chroma_min,
-                  hue_deg=(DEFAULT.stamp_hue_min_deg, DEFAULT.stamp_hue_max_deg))
+                  chroma_min=(DEFAULT.stamp_faint_chroma, DEFAULT.stamp_chroma_min),
+                  hue_deg=(DEFAULT.stamp_hue_min_deg, DEFAULT.stamp_hue_max_deg)) == 2
     red &= _on_scan_mask(to_grid, size, page.colour[0].shape) > 0
     assert red.sum() / GRID_PX_PER_MM ** 2 > DEFAULT.stamp_elsewhere_mm2
 
