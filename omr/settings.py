@@ -246,18 +246,22 @@ class ReaderSettings:
     stamp_hue_max_deg: float = 30.0
     # Red from ``stamp_faint_chroma`` is faint red: a stamp that barely left ink (pressed with a
     # dry pad) is faint red over ``stamp_faint_mm2`` of the area, and the reader cannot tell,
-    # rather than say it is not there.
+    # rather than say it is not there. Either is red only where the red channel keeps
+    # ``stamp_red_min`` of the paper's (red ink takes little red: 0.65 for the darkest pad ink
+    # pressed fully); dark print takes it all, and whatever colour it shows is the scanner's (a
+    # channel clipped at the paper's white tints everything darker than the paper).
     stamp_faint_chroma: float = 0.04
-    stamp_faint_mm2: float = 40.0
+    stamp_faint_mm2: float = 20.0
+    stamp_red_min: float = 0.5
     # The ballot is stamped when its stamp area holds ``stamp_present_mm2`` of red ink, and not
     # stamped only when the area, at least ``stamp_min_on_scan`` of it on the scan, holds at
     # most ``stamp_absent_mm2`` and the rest of the header less than ``stamp_elsewhere_mm2`` (a
     # stamp put elsewhere); in between the reader cannot tell. On the tuning set (seeds 1-,
-    # benchmarks/stamp.py: 600 first sheets) stamped ones held 135-541 mm² in the area,
-    # unstamped ones and grey photocopies at most 2 mm² there and 3 mm² elsewhere; the limits
-    # are those of the grid that stand furthest (6×) from both. A fifth of the area off
-    # the scan (a sheet askew, its corner cut) cannot hide a stamp 30 mm across, whose disc is
-    # a quarter of the area, so the area's rest still shows it. A page whose colour channels
+    # benchmarks/stamp.py: 600 first sheets) stamped ones held 142-534 mm² in the area,
+    # unstamped ones and grey photocopies at most 1 mm² there (faint red: 1.2 mm²) and 4 mm²
+    # elsewhere; the limits are among those of the grid that stand furthest (5×) from both. A
+    # fifth of the area off the scan (a sheet askew, its corner cut) cannot hide a stamp 30 mm
+    # across, whose disc is a quarter of the area, so the area's rest still shows it. A page whose colour channels
     # never differ by more than ``stamp_colour_min`` grey levels holds no colour: a grey scan
     # saved as colour, whose channels are equal but for rounding (a colour sensor's channels
     # each have grain of their own, so even a grey sheet scanned in colour shows more).
@@ -289,7 +293,7 @@ class ReaderSettings:
                     "refine_reach_mm", "refine_tolerance_mm", "relocate_mm",
                     "stamp_chroma_min", "stamp_present_mm2", "stamp_absent_mm2",
                     "stamp_elsewhere_mm2", "stamp_min_on_scan", "stamp_colour_min",
-                    "stamp_faint_chroma", "stamp_faint_mm2")
+                    "stamp_faint_chroma", "stamp_faint_mm2", "stamp_red_min")
         for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin",
                                 "max_surround", "min_outline_contrast"):
             if not getattr(self, name) > 0:
@@ -347,7 +351,7 @@ class ReaderSettings:
             raise ValueError("reader settings must satisfy stamp_absent_mm2 < stamp_present_mm2")
         if not self.stamp_faint_chroma <= self.stamp_chroma_min:
             raise ValueError("reader settings must satisfy stamp_faint_chroma <= stamp_chroma_min")
-        for name in ("stamp_chroma_min", "stamp_min_on_scan"):
+        for name in ("stamp_chroma_min", "stamp_min_on_scan", "stamp_red_min"):
             if not getattr(self, name) <= 1.0:
                 raise ValueError(f"reader setting {name} must be at most 1")
 

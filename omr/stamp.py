@@ -42,7 +42,12 @@ GRID_PX_PER_MM = 2.0  # the header is measured on this grid (a stamp's lines are
 EDGE_MM = 4.0  # the sheet's edges, where nothing is printed (layout.MARGIN_MM: 15 mm)
 SCAN_EDGE_PX = 4  # … and the scanned image's (pixels of the colour copy)
 SMOOTH_MM = 0.35  # colour smoothed over this (sd) before it is judged
-PAPER_PERCENTILE = 90  # each channel's paper: this percentile of the page (mostly paper)
+PAPER_PERCENTILE = 90  # the page's paper, recorded: this percentile of each channel
+PAPER_WINDOW_MM = 10.0  # each pixel's paper: the brightest within this (a stamp's line: 0.7)
+PAPER_BLOCK_MM = 2.0  # … of the page averaged in blocks this wide: the scanner's grain out
+PRINT_DARK = 0.6  # print: green below this share of its paper (a stamp's ink keeps 0.75 or more
+#                   at the simulator's faintest, stamp_faint_chroma's faint red more still)
+PRINT_CLEAR_MM = 0.5  # faint red is looked for this far from dark print
 SPREAD_PERCENTILE = 99.9  # a page's colour: how far its channels differ at this percentile
 QR_MARGIN_MM = 1.0  # the colour lines' step is measured on the QR code and this much around it
 MAX_STEP_PX = 2.0  # a step found larger than this (pixels of the colour copy) is not a step
@@ -91,18 +96,20 @@ def measure_stamp(planes: Planes, to_colour: np.ndarray, layout: Layout, page: P
     """
     area, band, g = page.stamp, header(layout, page), GRID_PX_PER_MM
     steps = colour_steps(planes, to_colour, page.qr)
-    size = (int(round(band.w * g)), int(round(band.h * g)))
+    size = (round(band.w * g), round(band.h * g))
     grid_to_colour = to_colour @ _grid(g, band.x, band.y)
     grid = _resample(planes, grid_to_colour, size, steps)
     scanned = _on_scan_mask(grid_to_colour, size, planes[0].shape)
     paper = tuple(max(_percentile(c, PAPER_PERCENTILE, scanned), 1) for c in grid)
     spread = cv2.subtract(cv2.max(cv2.max(grid[0], grid[1]), grid[2]),
                           cv2.min(cv2.min(grid[0], grid[1]), grid[2]))
-    level = red_ink(grid, paper, px_per_mm=g,
+    paper_planes = local_paper(grid, px_per_mm=g)
+    level = red_ink(grid, paper_planes, px_per_mm=g,
                     chroma_min=(s.stamp_faint_chroma, s.stamp_chroma_min),
-                    hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg))
+                    hue_deg=(s.stamp_hue_min_deg, s.stamp_hue_max_deg), red_min=s.stamp_red_min)
     level[scanned == 0] = 0
-    x0, y0, x1, y1 = (int(round((v - o) * g)) for v, o in ((area.x, band.x), (area.y, band.y),
+    level[(level == 1) & near_print(grid[1], paper_planes[1], px_per_mm=g)] = 0
+    x0, y0, x1, y1 = (round((v - o) * g) for v, o in ((area.x, band.x), (area.y, band.y),
                                                            (area.right, band.x),
                                                            (area.bottom, band.y)))
     in_area = level[max(y0, 0):y1, max(x0, 0):x1]
@@ -123,7 +130,7 @@ def header_view(planes: Planes, to_colour: np.ndarray, layout: Layout, page: Pag
     """The page's header (:func:`header`) in colour, in layout coordinates at ``px_per_mm``,
     the scanner's colour lines back in step: (H, W, 3) uint8 BGR, for a reviewer's eyes."""
     band = header(layout, page)
-    size = (int(round(band.w * px_per_mm)), int(round(band.h * px_per_mm)))
+    size = (round(band.w * px_per_mm), round(band.h * px_per_mm))
     steps = colour_steps(planes, to_colour, page.qr)
     return cv2.merge(_resample(planes, to_colour @ _grid(px_per_mm, band.x, band.y), size,
                                steps))
@@ -144,23 +151,56 @@ def header(layout: Layout, page: PageLayout) -> Rect:
     return Rect(e, e, layout.width - 2 * e, max(page.table.y, page.stamp.bottom) - e)
 
 
-def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float,
-            chroma_min: tuple[float, float], hue_deg: tuple[float, float]) -> np.ndarray:
+def local_paper(channels: Planes, *, px_per_mm: float) -> Planes:
+    """Each channel's paper around every pixel: the brightest within PAPER_WINDOW_MM of the
+    page averaged over PAPER_BLOCK_MM (the scanner's grain averaged out), smoothed. Ink is darker
+    than its paper in every channel it absorbs, and no wider than a stamp's line. Local, because
+    lighting darkens a page unevenly and a channel whose gain lifts the paper past white clips
+    only where the page is brightest: divided by one paper for the page, such a channel would
+    leave a tint where the page is darker."""
+    h, w = channels[0].shape
+    step = max(1, round(PAPER_BLOCK_MM * px_per_mm))
+    small = (max(1, w // step), max(1, h // step))
+    size = 2 * int(PAPER_WINDOW_MM / PAPER_BLOCK_MM / 2) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+    return tuple(cv2.resize(cv2.GaussianBlur(cv2.dilate(cv2.resize(c, small,
+                                                                   interpolation=cv2.INTER_AREA),
+                                                        kernel), (0, 0), size / 4),
+                            (w, h), interpolation=cv2.INTER_LINEAR)
+                 for c in channels)  # type: ignore[return-value]
+
+
+def near_print(green: np.ndarray, paper: np.ndarray, *, px_per_mm: float) -> np.ndarray:
+    """Where a page (its green channel and that channel's local paper) is within
+    PRINT_CLEAR_MM of dark print: (H, W) bool. The edges of black print and of dust are tinted
+    by anything that treats the scanner's channels unequally (a channel clipped at the paper's
+    white, JPEG's colour): faintly red there is not a faint stamp."""
+    dark = cv2.compare(green, cv2.multiply(paper, PRINT_DARK), cv2.CMP_LT)
+    size = 2 * int(np.ceil(PRINT_CLEAR_MM * px_per_mm)) + 1
+    return cv2.dilate(dark, np.ones((size, size), np.uint8)) > 0
+
+
+def red_ink(channels: Planes, paper: Planes | tuple[int, ...], *, px_per_mm: float,
+            chroma_min: tuple[float, float], hue_deg: tuple[float, float],
+            red_min: float = 0.0) -> np.ndarray:
     """How red a page is (its blue, green and red, (H, W) uint8 each, on a grid of
     ``px_per_mm``): (H, W) uint8, 2 where red ink, 1 where faintly red, 0 elsewhere.
 
-    Each channel is divided by its ``paper``. A pixel's colour is its red-green component
+    Each channel is divided by its ``paper`` (one level each, or the local paper: planes like
+    the channels). A pixel's colour is its red-green component
     ``r - (g + b) / 2`` and its yellow-blue one ``(g - b) · √3 / 2`` (0 for any grey), smoothed
     over ``SMOOTH_MM``. It is red when its hue (0° red, +60° yellow, -60° magenta) lies within
-    ``hue_deg``, faintly so when its colour is at least ``chroma_min[0]`` strong, red ink at
-    ``chroma_min[1]``.
+    ``hue_deg`` and its red channel is at least ``red_min`` (of its paper: red ink takes little
+    red, dark print takes it all, and what colour dark print shows is the scanner's), faintly
+    so when its colour is at least ``chroma_min[0]`` strong, red ink at ``chroma_min[1]``.
     """
-    b, g, r = channels
-    pb, pg, pr = (float(v) for v in paper)
-    half_sqrt3 = float(np.sqrt(3.0) / 2)
-    red_green = cv2.scaleAdd(b.astype(np.float32), -0.5 / pb,
-                             cv2.addWeighted(r, 1 / pr, g, -0.5 / pg, 0.0, dtype=cv2.CV_32F))
-    yellow_blue = cv2.addWeighted(g, half_sqrt3 / pg, b, -half_sqrt3 / pb, 0.0, dtype=cv2.CV_32F)
+    if isinstance(paper[0], np.ndarray):
+        b, g, r = (cv2.divide(c, np.maximum(p, 1), dtype=cv2.CV_32F)
+                   for c, p in zip(channels, paper))
+    else:
+        b, g, r = (c.astype(np.float32) / float(max(p, 1)) for c, p in zip(channels, paper))
+    red_green = r - (g + b) * 0.5
+    yellow_blue = (g - b) * float(np.sqrt(3.0) / 2)
     sigma = SMOOTH_MM * px_per_mm
     kernel = 2 * int(np.ceil(3 * sigma)) + 1
     red_green = cv2.GaussianBlur(red_green, (kernel, kernel), sigma)
@@ -172,7 +212,8 @@ def red_ink(channels: Planes, paper: tuple[int, ...], *, px_per_mm: float,
     where = np.flatnonzero(red_green > reach)
     rg, yb = red_green.ravel()[where], yellow_blue.ravel()[where]
     strength = rg * rg + yb * yb
-    red = (strength >= faint * faint) & (yb >= low * rg) & (yb <= high * rg)
+    red = (strength >= faint * faint) & (yb >= low * rg) & (yb <= high * rg) & \
+        (r.ravel()[where] >= red_min)
     level = np.zeros(red_green.shape, np.uint8)
     level.ravel()[where[red]] = 1 + (strength[red] >= ink * ink)
     return level
