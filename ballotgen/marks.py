@@ -605,7 +605,7 @@ def stamp(sheet: Sheet, impression: Stamp, rng: np.random.Generator) -> None:
     def ink(direction: float, width_mm: float = STAMP_LINE_MM) -> Ink:
         return Ink(colour, float(impression.opacity * impression.pressure(direction)), width_mm)
 
-    arcs = int(round(360.0 / STAMP_ARC_DEG))
+    arcs = round(360.0 / STAMP_ARC_DEG)
     for radius in (r, r - 1.2, r * 0.62):
         for k in range(arcs):
             t = np.linspace(k, k + 1, 4) * 2 * np.pi / arcs

@@ -470,7 +470,7 @@ def _stamp_clear(page: PageLayout, start: tuple[float, float], wanted: tuple[flo
                  radius: float) -> tuple[float, float]:
     """The point nearest ``wanted`` on the way from ``start`` where a stamp of ``radius`` keeps
     STAMP_CLEARANCE_MM from the page's edge, its discs, its QR code and its table."""
-    width, height = page_size(page)
+    width = page_size(page)[0]
     gap = radius + STAMP_CLEARANCE_MM
 
     def clear(x: float, y: float) -> bool:

@@ -79,13 +79,13 @@ class ScanSummary:
 def stamp_summary(check: StampCheck) -> list[tuple[str, bool]]:
     """The scan summary's lines on the stamp check (a conference that requires the stamp), each
     with whether it is a warning."""
-    lines = [(f"Stamp check: {check.checked} ballots scanned in colour checked for the agency's "
-              f"stamp: {check.missing} without it (missing_stamp), {check.unclear} the reader "
-              "could not tell (stamp_unclear).", False)]
+    lines = [((f"Stamp check: {check.checked} ballots scanned in colour checked for the "
+               f"agency's stamp: {check.missing} without it (missing_stamp), {check.unclear} "
+               "the reader could not tell (stamp_unclear)."), False)]
     if check.unchecked:
-        lines.append((f"warning: {check.unchecked} ballots were scanned in grey or black and "
-                      "white, where the red stamp cannot show: they were not checked for it. "
-                      "Scan them again in colour.", True))
+        lines.append(((f"warning: {check.unchecked} ballots were scanned in grey or black and "
+                       "white, where the red stamp cannot show: they were not checked for it. "
+                       "Scan them again in colour."), True))
     return lines
 
 

@@ -69,7 +69,7 @@ class ImageCache:
             try:
                 view = stamp_view(load_page(open_scan(kept), page.page_index), self.ctx) \
                     if kept is not None and kept.exists() else None
-            except Exception:  # an undecodable page: nothing to show
+            except Exception:  # noqa: BLE001 - an undecodable page has nothing to show
                 view = None
             if view is None:
                 return None

@@ -6,18 +6,19 @@ audit; and the same stack under a conference with the check off, the default, un
 import json
 import re
 import shutil
+import sqlite3
 
 import cv2
 import numpy as np
 import pytest
 
 from tally.ballots import assemble
+from tally.committee import add_members
 from tally.count import Attendance, tally_store
+from tally.prepare import simulate_vote
 from tally.publish import MINUTES_FILE, OUTPUT_DIR
 from tally.resolve import REASON_LABELS, VOID_REASONS, ballot_id
 from tally.review.app import create_app
-from tally.committee import add_members
-from tally.prepare import simulate_vote
 from tally.rules import RULE_SETS
 from tally.simulated_committee import hand_count
 from tally.store import Store
@@ -134,7 +135,8 @@ def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, sta
                  "--committee", "Nguyễn Thị Lan:Trưởng ban")
     assert result.exit_code == 0, result.output
     checked = sum(1 for p in truth["pages"] if p["kind"] == "ballot") + 1
-    line = f"Kiểm tra dấu treo trên bản quét màu: {checked} phiếu; không có dấu treo: {missing} phiếu."
+    line = (f"Kiểm tra dấu treo trên bản quét màu: {checked} phiếu; không có dấu treo: "
+            f"{missing} phiếu.")
     assert line in result.output
     assert f"{VOID_REASONS['missing_stamp']}: {missing}" in result.output
     minutes = re.sub(r"\s+", " ", pdf_text(conf / OUTPUT_DIR / MINUTES_FILE))
@@ -176,7 +178,6 @@ def test_with_the_check_off_nothing_is_flagged_said_or_recorded_in_the_results(s
 def test_a_conference_stored_before_the_check_existed_opens_with_it_off(stacks, tmp_path):
     conf = tmp_path / "old"
     shutil.copytree(stacks["off"][0], conf)
-    import sqlite3
     db = sqlite3.connect(conf / "conference.sqlite")
     (data,) = db.execute("SELECT data FROM conference").fetchone()
     old = json.loads(data)
