@@ -58,6 +58,8 @@ class ScannerProfile:
     gamma: tuple[float, float] = (1.0, 1.0)
     black_level: tuple[float, float] = (0.0, 0.0)  # grey level the darkest ink comes out at
     bed_tones: tuple[int, ...] = (SCANNER_WHITE,)  # the lid or feeder background; one per stack
+    stain_rate: float = 0.0  # ballot sheets on stained, sand-grained paper (:func:`stained`)…
+    stain_darkness: tuple[float, float] = (0.1, 0.3)  # …this dark at the darkest grain
     # In colour only: each channel's gain off by up to this share (a colour cast: the lamp, the
     # sensor's white balance), and the red channel this many pixels behind the others along the
     # feed (the colour lines of a contact sensor out of step: fringes along print edges).
@@ -94,7 +96,7 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_economy_rate=0.4, subsamplings=("4:2:0",), toner=(0.5, 1.15),
                        gain=(0.88, 1.08), contrast=(0.85, 1.2), gamma=(0.8, 1.3),
                        black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60),
-                       colour_cast=0.12, colour_fringe_px=0.8),
+                       stain_rate=0.3, colour_cast=0.12, colour_fringe_px=0.8),
         ScannerProfile("crooked", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.0, skew_rare_deg=(4.0, 10.0), skew_rare_rate=1.0,
                        shift_mm=5.0, upside_down_rate=0.08, keystone_mm=0.8,
@@ -107,8 +109,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        colour_fringe_px=0.4),
     )
 }
-"""clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner,
-economy JPEG; crooked: office-like, but every sheet goes in 4–10° askew, so its corners (and often
+"""clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner and
+paper (stained, grained like sand), economy JPEG; crooked: office-like, but every sheet goes in 4–10° askew, so its corners (and often
 registration discs) fall off the scan area."""
 
 
@@ -327,6 +329,29 @@ def rows_cut(rows: list[tuple[int, tuple]], matrix: np.ndarray, size_px: tuple[i
     """
     return [person for person, boxes in rows
             if not all(rect_in_frame(b, matrix, size_px, dpi) for b in boxes)]
+
+
+STAIN_MM = 12.0  # stains are about this wide…
+GRAIN_MM = 1.0  # …and grained within at this scale, as fine as a pen's stroke
+
+
+def stained(sheet: np.ndarray, dpi: float, darkness: float, rng: np.random.Generator
+            ) -> np.ndarray:
+    """``sheet`` (H, W, 3) uint8 on stained paper: stains about STAIN_MM across over part of
+    the sheet, grained within at GRAIN_MM like sand, the darkest grains ``darkness`` of the
+    way to black. Each grain is as fine as a stroke and as dark as a light mark, so only its
+    texture tells it from ink (found on independent scans: augraphy's light stains)."""
+    h, w = sheet.shape[:2]
+    px_per_mm = dpi / MM_PER_INCH
+
+    def octave(mm: float) -> np.ndarray:
+        coarse = rng.random((int(h / px_per_mm / mm) + 2, int(w / px_per_mm / mm) + 2))
+        return cv2.resize(coarse.astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
+
+    stains = np.clip((octave(STAIN_MM) - 0.35) / 0.4, 0, 1)
+    field = stains * np.clip((octave(GRAIN_MM) - 0.3) / 0.7, 0, 1)
+    shade = (1.0 - darkness * np.clip(field, 0, 1))[..., None]
+    return np.clip(sheet.astype(np.float32) * shade, 0, 255).astype(np.uint8)
 
 
 def blank_back(front: np.ndarray, bleed: float, rng: np.random.Generator) -> np.ndarray:

@@ -42,7 +42,7 @@ from ballotgen.render import Batch, render_pdf
 from ballotgen.scanfiles import StackWriter
 from ballotgen.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
                                photocopy, points_in_frame, print_density, rect_in_frame, rows_cut,
-                               scan)
+                               scan, stained)
 from ballotgen.voters import BallotPlan, Mistakes, plan_ballots
 
 TRUTH_FILE = "truth.json"
@@ -148,6 +148,10 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
 
     def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None) -> dict:
         h, w = image.shape[:2]
+        stain = None  # the darkness of the paper's stains, if the sheet is stained
+        if page is not None and scanner.stain_rate and rng.random() < scanner.stain_rate:
+            stain = round(float(rng.uniform(*scanner.stain_darkness)), 3)
+            image = stained(image, dpi, stain, rng)
         colour = (np.random.default_rng([seed, len(truth["pages"]), COLOUR_STREAM])
                   if mode == "colour" else None)
         params = draw_params(scanner, rng, bed=bed, colour=colour)
@@ -158,7 +162,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                                  jpeg_subsampling=params.jpeg_subsampling)
         rows = [(r.person, r.boxes) for r in page.rows] if page else []
         return {"file": name, "index": index, "scan": {
-            **dataclasses.asdict(params), "matrix": np.round(matrix, 6).tolist(),
+            **dataclasses.asdict(params), "matrix": np.round(matrix, 6).tolist(), "stain": stain,
             "marks_in_frame": points_in_frame(marks_mm, issued.layout.mark_radius, matrix,
                                               (w, h), dpi),
             "rows_cut": rows_cut(rows, matrix, (w, h), dpi),

@@ -12,10 +12,11 @@ counted apart.
 **Direct measurement** (the counts). Each page is the first sheet of one of two sample
 conferences, rendered at the profile's resolution and printed with its toner, stamped as the
 simulator stamps (shifted, turned, faint, unevenly pressed, four red inks), not stamped, or
-stamped and then photocopied in grey. It is scanned in colour by the profile's scanner (tones,
-colour cast, red-channel fringes, lighting, noise, blur, dust) and written as the profile's
-scanners write it (JPEG or PDF at the page's quality and chroma subsampling, TIFF with JPEG, PNG),
-decoded by the reader's own loader and its stamp read by the reader's own code
+stamped and then photocopied in grey, on the profile's paper (stained, now and then, on
+``rough``). It is scanned in colour by the profile's scanner (tones, colour cast, red-channel
+fringes, lighting, noise, blur, dust) and written as the profile's scanners write it (JPEG or
+PDF at the page's quality and chroma subsampling, TIFF with JPEG, PNG), decoded by the
+reader's own loader and its stamp read by the reader's own code
 (``omr.stamp.read_stamp``), with the transform the simulator used in place of the reader's
 registration (registering pages is what ``benchmarks/accuracy.py`` measures). Only the part of
 the sheet the check looks at is scanned: its header down to the table (``omr.stamp.header``)
@@ -65,7 +66,8 @@ from ballotgen.marks import Sheet
 from ballotgen.render import Batch, render_pdf
 from ballotgen.roster import read_roster
 from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import PROFILES, draw_params, page_transform, photocopy, print_density, scan
+from ballotgen.scanner import (PROFILES, draw_params, page_transform, photocopy, print_density,
+                               scan, stained)
 from ballotgen.simulate import COLOUR_STREAM, fill_page
 from ballotgen.voters import Mistakes, plan_ballots
 from omr.evaluate import evaluate
@@ -151,6 +153,10 @@ def measure_page(job: tuple[str, str, int]) -> dict:
     sheet = Sheet(print_density(printed[:band_px], float(rng.uniform(*profile.toner))), dpi)
     drawn = fill_page(sheet, page, plan, last=False)  # the stamp: within the band
     band = photocopy(sheet.image, rng) if kind == "photocopy" else sheet.image
+    stain = None  # the paper's stains, as the simulator stains a profile's sheets
+    if profile.stain_rate and rng.random() < profile.stain_rate:
+        stain = round(float(rng.uniform(*profile.stain_darkness)), 3)
+        band = stained(band, dpi, stain, rng)
     colour = np.random.default_rng([seed, 0, COLOUR_STREAM])
     params = draw_params(profile, rng, bed=int(rng.choice(profile.bed_tones)), colour=colour)
     matrix = page_transform((w, h), params, dpi, rng)
@@ -177,7 +183,7 @@ def measure_page(job: tuple[str, str, int]) -> dict:
             "in_area": truth.get("in_area"), "opacity": truth.get("opacity"),
             "fade": truth.get("fade"), "ink": truth.get("ink"),
             "subsampling": params.jpeg_subsampling, "quality": params.jpeg_quality,
-            "fringe_px": params.colour_fringe_px, "cast": params.tone.cast}
+            "fringe_px": params.colour_fringe_px, "cast": params.tone.cast, "stain": stain}
 
 
 def _scan_band(band: np.ndarray, size: tuple[int, int], matrix: np.ndarray, params, profile,

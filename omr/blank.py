@@ -15,7 +15,7 @@ import numpy as np
 import zxingcpp
 
 from ballotgen.layout import MARK_RADIUS_MM
-from omr.qr import CORNER_CROP
+from omr.qr import CORNER_CROP, mirrored
 from omr.settings import DEFAULT, ReaderSettings
 
 # Resolutions and search strategy, not limits: every limit on ink is in ReaderSettings.
@@ -23,22 +23,14 @@ BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.bl
 ASSUMED_WIDTH_MM = 210.0  # without a resolution, the page is taken for A4 wide
 PAPER_PERCENTILE = 99.0  # the page's paper level: this percentile of its grey levels
 MAX_WHITE_GAIN = 16.0  # a paper level is raised to white by at most this factor (12 bits of 16)
-# What our print looks like at BLANK_PX_PER_MM (on the page brought to white):
-DISC_AREA_RANGE = (0.5, 1.6)  # a registration disc's area, as a share of the printed one's
-DISC_ASPECT_RANGE = (0.7, 1.4)  # its width / height
-DISC_MIN_FILL = 0.6  # its share of its bounding box (a solid disc fills π/4)
-MIN_DISCS = 2  # this many discs are our print (a sheet cut by the scan area keeps two)
-RULE_MIN_MM = 60.0  # a straight horizontal line this long is a rule of the printed table
-RULE_GAP_MM = 2.0  # lines closer than this are one rule (rows of a table are 8 mm or more apart)
-MIN_RULES = 3  # this many rules are the table (its top, below its header, below a row); the
-#                sheet's own edges, its shadow on the scanner, make two at most
+# What our print looks like (discs, rules) is told by ReaderSettings.blank_disc_* and
+# blank_rule_*; how the code is looked for is said here.
 STRETCH_PERCENTILES = (0.5, 99.5)  # a corner crop's grey levels stretched over this span
 MIN_STRETCH_SPAN = 8  # … unless they span fewer levels than this (nothing to see)
 # The code is looked for at half resolution on pages this fine (px per mm; 300 dpi is 11.8):
 # its modules (about 0.65 mm) still span 3.5 pixels or more, and zxing reads them 4 times
 # faster.
 QR_HALVE_PX_PER_MM = 11.0
-SQUARE_RATIO = 1.1  # an image this close to square does not tell which side is the short one
 
 
 def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) -> bool:
@@ -65,32 +57,30 @@ def is_blank(image: np.ndarray, dpi: float | None, s: ReaderSettings = DEFAULT) 
     # paper (toner saving, a dim scanner) is still print; a front showing through is not.
     low, high = percentiles_u8(smooth, (0.1, 99.0))
     contrast = float(np.clip(0.5 * (high - low), s.blank_min_contrast, s.blank_contrast))
-    dark = ((paper.astype(np.int16) - smooth) > contrast).astype(np.uint8)
+    dark = (cv2.subtract(paper, smooth) > contrast).view(np.uint8)  # paper >= smooth: exact
     count, labels, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     ink = ~_at_border(stats, dark.shape)[labels]
     m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
     inner = ink[m:-m, m:-m]
     if inner.size == 0 or float(inner.mean()) >= s.blank_ink_fraction:
         return False
-    return not shows_print(image, small, min_contrast=s.blank_min_contrast,
-                           margin_mm=s.blank_margin_mm)
+    return not shows_print(image, small, s)
 
 
-def shows_print(image: np.ndarray, small: np.ndarray, *, min_contrast: float,
-                margin_mm: float) -> bool:
+def shows_print(image: np.ndarray, small: np.ndarray, s: ReaderSettings = DEFAULT) -> bool:
     """Whether the page shows a ballot's print: a QR code in a corner (not mirrored), at least
-    ``MIN_DISCS`` registration discs or ``MIN_RULES`` rules of the table.
+    ``s.blank_min_discs`` registration discs or ``s.blank_min_rules`` rules of the table, at
+    least ``s.blank_min_contrast`` grey levels darker than the paper around them (rules are
+    looked for more than ``s.blank_margin_mm`` from the border, discs up to it).
 
     Parameters
     ----------
     image : (H, W) uint8, the page as scanned
     small : the page at BLANK_PX_PER_MM brought to white (:func:`white_normalised`)
-    min_contrast : grey levels below the paper around it that a disc or a rule must reach
-    margin_mm : how far from the border rules are looked for (discs are looked for up to it)
     """
     # The cheap tests on the small page first; the code is looked for only when they fail.
-    return _discs(small, min_contrast) >= MIN_DISCS or \
-        _rules(small, min_contrast, margin_mm) >= MIN_RULES or _code_in_corners(image)
+    return _discs(small, s) >= s.blank_min_discs or _rules(small, s) >= s.blank_min_rules \
+        or _code_in_corners(image)
 
 
 def white_normalised(image: np.ndarray) -> np.ndarray:
@@ -121,13 +111,20 @@ def _resampled(image: np.ndarray, dpi: float | None) -> np.ndarray:
 def percentiles_u8(image: np.ndarray, qs: tuple[float, ...]) -> list[float]:
     """``np.percentile(image, qs)`` (linear interpolation) of a uint8 image, from its histogram:
     no sort of half a million pixels."""
-    cumulative = np.cumsum(np.bincount(image.ravel(), minlength=256))
+    return histogram_percentiles(np.bincount(image.ravel(), minlength=256), qs)
+
+
+def histogram_percentiles(histogram: np.ndarray, qs: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, qs)`` (linear interpolation) of the values 0, 1, … counted by
+    ``histogram`` (not empty)."""
+    cumulative = np.cumsum(histogram)
+    size = int(cumulative[-1])
     out = []
     for q in qs:
-        rank = q / 100 * (image.size - 1)
+        rank = q / 100 * (size - 1)
         below = int(np.floor(rank))
         lo = int(np.searchsorted(cumulative, below, side="right"))
-        hi = int(np.searchsorted(cumulative, min(below + 1, image.size - 1), side="right"))
+        hi = int(np.searchsorted(cumulative, min(below + 1, size - 1), side="right"))
         out.append(lo + (rank - below) * (hi - lo))
     return out
 
@@ -144,38 +141,39 @@ def _at_border(stats: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _darker(small: np.ndarray, min_contrast: float) -> np.ndarray:
     """(H, W) uint8, 1 where ``small`` is ``min_contrast`` darker than the paper around it."""
     paper = cv2.dilate(small, np.ones((15, 15), np.uint8))
-    return ((paper.astype(np.int16) - small) > min_contrast).astype(np.uint8)
+    return (cv2.subtract(paper, small) > min_contrast).view(np.uint8)  # paper >= small: exact
 
 
-def _discs(small: np.ndarray, min_contrast: float) -> int:
+def _discs(small: np.ndarray, s: ReaderSettings) -> int:
     """How many solid dark discs of the registration marks' size ``small`` shows, away from
     its border (a disc cut by the scan area is not counted)."""
-    dark = _darker(small, min_contrast)
+    dark = _darker(small, s.blank_min_contrast)
     _, _, stats, _ = cv2.connectedComponentsWithStats(dark, connectivity=8)
     expected = np.pi * (MARK_RADIUS_MM * BLANK_PX_PER_MM) ** 2
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     area = stats[:, cv2.CC_STAT_AREA]
-    ok = (area >= DISC_AREA_RANGE[0] * expected) & (area <= DISC_AREA_RANGE[1] * expected) & \
-        (w >= DISC_ASPECT_RANGE[0] * h) & (w <= DISC_ASPECT_RANGE[1] * h) & \
-        (area >= DISC_MIN_FILL * w * h) & ~_at_border(stats, dark.shape)
+    ok = (area >= s.blank_disc_area_min * expected) & (area <= s.blank_disc_area_max * expected) \
+        & (w >= s.blank_disc_aspect_min * h) & (w <= s.blank_disc_aspect_max * h) & \
+        (area >= s.blank_disc_min_fill * w * h) & ~_at_border(stats, dark.shape)
     return int(ok.sum())
 
 
-def _rules(small: np.ndarray, min_contrast: float, margin_mm: float) -> int:
-    """How many straight horizontal lines at least RULE_MIN_MM long ``small`` shows more than
-    ``margin_mm`` from its border (not the edge of the sheet or its shadow), counting the lines
-    within RULE_GAP_MM of each other as one (a skewed rule breaks into pieces)."""
-    length = int(RULE_MIN_MM * BLANK_PX_PER_MM)
-    m = int(margin_mm * BLANK_PX_PER_MM)
+def _rules(small: np.ndarray, s: ReaderSettings) -> int:
+    """How many straight horizontal lines at least ``s.blank_rule_min_mm`` long ``small``
+    shows more than ``s.blank_margin_mm`` from its border (not the edge of the sheet or its
+    shadow), counting the lines within ``s.blank_rule_gap_mm`` of each other as one (a skewed
+    rule breaks into pieces)."""
+    length = int(s.blank_rule_min_mm * BLANK_PX_PER_MM)
+    m = int(s.blank_margin_mm * BLANK_PX_PER_MM)
     inner = small[m:-m, m:-m] if m > 0 else small
     if inner.shape[1] < length or inner.shape[0] < 1:
         return 0
-    dark = _darker(inner, min_contrast)
+    dark = _darker(inner, s.blank_min_contrast)
     lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, np.ones((1, length), np.uint8))
     rows = np.flatnonzero(lines.any(axis=1))
     if rows.size == 0:
         return 0
-    return int(1 + (np.diff(rows) > RULE_GAP_MM * BLANK_PX_PER_MM).sum())
+    return int(1 + (np.diff(rows) > s.blank_rule_gap_mm * BLANK_PX_PER_MM).sum())
 
 
 def _code_in_corners(image: np.ndarray) -> bool:
@@ -204,16 +202,8 @@ def _stretched(crop: np.ndarray) -> np.ndarray | None:
 
 
 def _mirrored(position: zxingcpp.Position, shape: tuple[int, int]) -> bool:
-    """Whether a symbol found in a page of ``shape`` (H, W) is mirrored: the front of a sheet
-    seen through its back.
-
-    zxing-cpp decodes a mirrored symbol as the transposed one, so its corners keep their turn;
-    but the code's top edge runs along the sheet's short side (portrait sheets), which is the
-    image's shorter side whichever way the sheet lay. Along the longer side, it is mirrored. On
-    an image nearly square (``SQUARE_RATIO``) this cannot be told, and the code counts."""
-    h, w = shape
-    if max(h, w) < SQUARE_RATIO * min(h, w):
-        return False
-    tl, tr = position.top_left, position.top_right
-    along_x = abs(tr.x - tl.x) >= abs(tr.y - tl.y)
-    return along_x != (h > w)
+    """Whether a symbol found at ``position`` in a page of ``shape`` (H, W) is mirrored
+    (:func:`omr.qr.mirrored`)."""
+    corners = np.array([[position.top_left.x, position.top_left.y],
+                        [position.top_right.x, position.top_right.y]], float)
+    return mirrored(corners, shape)

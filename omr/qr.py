@@ -68,18 +68,54 @@ def find_code(image: np.ndarray) -> CodeHit | None:
     ----------
     image : (H, W) uint8
     """
-    h, w = image.shape
-    cw, ch = int(w * CORNER_CROP[0]), int(h * CORNER_CROP[1])
-    crops = [(w - cw, 0), (0, h - ch), (0, 0), (w - cw, h - ch)]  # TR, BL, TL, BR
-    for x0, y0 in crops:
-        hit = _zxing(image[y0:y0 + ch, x0:x0 + cw], (x0, y0))
-        if hit:
-            return hit
+    hit = code_in_corners(image, CORNERS)
+    if hit:
+        return hit
     hit = _zxing(image, (0, 0))
     if hit:
         return hit
     hits = _pyzbar_codes(image)
     return hits[0] if hits else None
+
+
+CORNERS = ("top right", "bottom left", "top left", "bottom right")
+USUAL_CORNERS = CORNERS[:2]  # where the code is on an upright and on an upside-down page
+
+
+SQUARE_RATIO = 1.1  # an image this close to square does not tell which side is the short one
+
+
+def mirrored(corners: np.ndarray, shape: tuple[int, int]) -> bool:
+    """Whether a symbol found with ``corners`` (4, 2: top left, top right, …) in a page of
+    ``shape`` (H, W) is mirrored: the front of a sheet seen through its back.
+
+    zxing-cpp decodes a mirrored symbol as the transposed one, so its corners keep their turn;
+    but the code's top edge runs along the sheet's short side (portrait sheets), which is the
+    image's shorter side whichever way the sheet lay. Along the longer side, it is mirrored. On
+    an image nearly square (``SQUARE_RATIO``) this cannot be told, and the code counts."""
+    h, w = shape
+    if max(h, w) < SQUARE_RATIO * min(h, w):
+        return False
+    (tlx, tly), (trx, try_) = corners[0], corners[1]
+    along_x = abs(trx - tlx) >= abs(try_ - tly)
+    return along_x != (h > w)
+
+
+def code_in_corners(image: np.ndarray, corners: tuple[str, ...] = USUAL_CORNERS
+                    ) -> CodeHit | None:
+    """The ballot's QR code when zxing finds it, not mirrored, in one of the ``corners`` crops
+    (CORNER_CROP) of ``image`` (H, W) uint8, tried in that order; None otherwise. (A mirrored
+    code is the front of a sheet showing through its back.)"""
+    h, w = image.shape
+    cw, ch = int(w * CORNER_CROP[0]), int(h * CORNER_CROP[1])
+    origins = {"top right": (w - cw, 0), "bottom left": (0, h - ch), "top left": (0, 0),
+               "bottom right": (w - cw, h - ch)}
+    for corner in corners:
+        x0, y0 = origins[corner]
+        hit = _zxing(image[y0:y0 + ch, x0:x0 + cw], (x0, y0))
+        if hit and not (hit.corners is not None and mirrored(hit.corners, (h, w))):
+            return hit
+    return None
 
 
 def _pyzbar_codes(image: np.ndarray) -> list[CodeHit]:

@@ -12,7 +12,6 @@ import dataclasses
 import time
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
 
 from ballotgen import payload
@@ -20,13 +19,14 @@ from ballotgen.layout import Layout, PageLayout, Rect
 from omr.blank import is_blank
 from omr.decide import decide_row, name_level, page_model, row_flags
 from omr.load import PageImage
-from omr.qr import find_code
+from omr.qr import code_in_corners, find_code
 from omr.reading import PageReading, RowReading
-from omr.register import Registration, RegistrationFailure, register, warp
+from omr.register import Registration, RegistrationFailure, register
 from omr.register import PX_PER_MM
-from omr.score import (BoxScore, above_background, above_paper, blank_reference, box_score,
-                       darkness, find_outline, ink_levels, interior, new_ink_mm2,
-                       outline_correction, strike_ink_mm2, surround_darkness)
+from omr.score import (BoxScore, Texture, above_background, above_paper, blank_reference,
+                       box_score, find_outline, ink_levels, interior, new_ink_mm2,
+                       outline_correction, paper_texture, registered_darkness, strike_ink_mm2,
+                       surround_darkness)
 from omr.settings import DEFAULT, ReaderSettings
 from omr.stamp import read_stamp, stamp_flags
 
@@ -81,12 +81,17 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     if dark > s.dark_page_fraction:  # before the blank test: a uniform page shows no ink
         return _unreadable(f"the page is almost entirely dark ({dark:.0%} of it): the scanner's "
                            "lid open, a sheet face down, or a negative image", 0, {})
-    blank = is_blank(grey, page.dpi, s)
-    clock.lap("blank test")
-    if blank:
-        return PageReading("blank")
-    hit = find_code(grey)
+    # A ballot's code is almost always found at once where it is printed, and a page showing
+    # it is never blank: the blank test is for the pages where it is not found.
+    hit = code_in_corners(grey)
     clock.lap("QR code")
+    if hit is None:
+        blank = is_blank(grey, page.dpi, s)
+        clock.lap("blank test")
+        if blank:
+            return PageReading("blank")
+        hit = find_code(grey)
+        clock.lap("QR code")
     if hit is None:
         return _foreign("no ballot code found on the page")
     try:
@@ -112,10 +117,10 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     if isinstance(registration, RegistrationFailure):
         return _unreadable(registration.reason, registration.marks_found, ident)
     boxes = [box for row in page_layout.rows for box in row.boxes]
-    # Darkness takes its black from the discs: only those found, not white beyond the scan area.
-    inked = dataclasses.replace(page_layout, marks=registration.discs)
+    # Darkness takes its black from the discs found (not white beyond the scan area).
     paper = int(np.percentile(grey[::8, ::8], 90))  # beyond the scan: as the page's paper
-    dark = darkness(warp(grey, registration, layout, border=paper), layout, inked)
+    rows_mm = _rows_read(page_layout, layout, s)
+    dark = registered_darkness(grey, registration, layout, rows_mm=rows_mm, paper=paper)
     correction, agreeing = outline_correction(dark, boxes, layout.box_line,
                                               reach_mm=s.refine_reach_mm,
                                               tolerance_mm=s.refine_tolerance_mm)
@@ -127,7 +132,7 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     if correction is not None and _largest_shift_mm(correction, boxes) >= s.refine_min_mm:
         # resample once more, so names and free areas line up too
         registration = registration.refined(correction)
-        dark = darkness(warp(grey, registration, layout, border=paper), layout, inked)
+        dark = registered_darkness(grey, registration, layout, rows_mm=rows_mm, paper=paper)
         residual, agreeing = outline_correction(dark, boxes, layout.box_line,
                                                 reach_mm=s.refine_reach_mm,
                                                 tolerance_mm=s.refine_tolerance_mm)
@@ -164,14 +169,19 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                          in zip(page_layout.rows, shifts, surrounds)],
                         low=s.ink_low, high=s.ink_high, low_noise=s.ink_low_noise,
                         high_noise=s.ink_high_noise)
-    size = page.image.shape[1], page.image.shape[0]
+    on_scan = _on_scan(page_layout, registration, (page.image.shape[1], page.image.shape[0]))
 
-    def measure(box: Rect, shift: tuple[int, int], surround: float) -> BoxScore:
-        return _off_scan_if(box, registration, size) or box_score(
-            dark, box, shift, levels, s, outline_mm=layout.box_line, surround=surround)
+    def measure(box: Rect, shift: tuple[int, int], surround: float, seen: bool) -> BoxScore:
+        if not seen:  # a corner cut off by the scan area: its row is unclear
+            return BoxScore(0.0, 0.0, surround=1.0)
+        texture = paper_texture(dark, reference, box, shift, surround, s) \
+            if s.texture_ratio > 0 else Texture()
+        return box_score(dark, box, shift, levels, s, outline_mm=layout.box_line,
+                         surround=surround, texture=texture)
 
-    measured = [[measure(*box) for box in zip(row.boxes, row_shifts, row_surrounds)]
-                for row, row_shifts, row_surrounds in zip(page_layout.rows, shifts, surrounds)]
+    measured = [[measure(*box) for box in zip(row.boxes, row_shifts, row_surrounds, row_seen)]
+                for row, row_shifts, row_surrounds, row_seen
+                in zip(page_layout.rows, shifts, surrounds, on_scan)]
     if levels.noise > s.max_ink_noise:
         return _unreadable("the boxes do not line up with the page (their insides are as dark as "
                            "ink)", registration.marks_found, ident)
@@ -179,8 +189,10 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     names = [round(strike_ink_mm2(dark, reference, row.name_cell, stroke_mm=s.stroke_max_mm,
                                   min_stroke_mm=s.name_stroke_min_mm, band_mm=s.name_band_mm,
                                   ink_darkness=s.name_darkness, margin_mm=s.cell_margin_mm,
-                                  align_mm=s.align_reach_mm), 2)
-             for row in page_layout.rows]
+                                  align_mm=s.align_reach_mm, line_width_mm=s.name_line_width_mm,
+                                  line_max_deg=s.name_line_max_deg,
+                                  pieces=s.name_align_pieces, near=row_shifts[0]), 2)
+             for row, row_shifts in zip(page_layout.rows, shifts)]
     crossed_level = name_level(names, s)
     rows = []
     for row, boxes, name_ink in zip(page_layout.rows, measured, names):
@@ -198,7 +210,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             blot_mm2=_rounded([b.blot_mm2 for b in boxes], 2),  # type: ignore[arg-type]
             stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
             surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
-            outline=_rounded([b.outline or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]
+            outline=_rounded([b.outline or 0.0 for b in boxes], 3),  # type: ignore[arg-type]
+            texture=_rounded([b.texture for b in boxes], 3)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
@@ -223,6 +236,18 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
                        marks_found=registration.marks_found, rows=tuple(rows),
                        write_in_mm2=write_in, flags=tuple(sorted(flags)),
                        settings=s.to_dict(), calibration=calibration, stamp=stamp, **ident)
+
+
+def _rows_read(page_layout: PageLayout, layout: Layout, s: ReaderSettings
+               ) -> tuple[float, float]:
+    """From where to where (mm down the page) anything is read: the table's rows and the
+    write-in band below them."""
+    top = min((r.name_cell.y for r in page_layout.rows), default=page_layout.free.y)
+    band = write_in_band(page_layout, layout, s)
+    bottom = max([r.name_cell.bottom for r in page_layout.rows]
+                 + [b.bottom for r in page_layout.rows for b in r.boxes]
+                 + [band.bottom if band is not None else page_layout.free.y])
+    return top, bottom
 
 
 WRITE_IN_MIN_MM = 12.0  # the write-in band is never lower than a row with a written name
@@ -265,15 +290,20 @@ def _between(a: Rect, b: Rect) -> Rect:
 OFF_SCAN_MARGIN_PX = 2  # a box this close to the scan's edge counts as cut off
 
 
-def _off_scan_if(box: Rect, registration: Registration, size: tuple[int, int]) -> BoxScore | None:
-    """For a box not wholly inside the scanned image (a corner cut off by the scan area), the
-    measurement that says so: its surroundings are not paper, so its row is unclear. None for a
-    box on the scan."""
-    x, y = registration.corners_px(box).T
+def _on_scan(page_layout: PageLayout, registration: Registration, size: tuple[int, int]
+             ) -> list[list[bool]]:
+    """For every box of every row, whether it lies wholly inside the scanned image (W, H):
+    one whose corner the scan area cut off has no paper around it to be measured on."""
+    corners = np.array([[(b.x, b.y), (b.right, b.y), (b.right, b.bottom), (b.x, b.bottom)]
+                        for row in page_layout.rows for b in row.boxes], float)
+    if not len(corners):
+        return [[] for _ in page_layout.rows]
+    x, y = registration.points_px(corners.reshape(-1, 2)).reshape(-1, 4, 2).transpose(2, 0, 1)
     w, h = size
     m = OFF_SCAN_MARGIN_PX
-    inside = (x >= m).all() and (x <= w - 1 - m).all() and (y >= m).all() and (y <= h - 1 - m).all()
-    return None if inside else BoxScore(0.0, 0.0, surround=1.0)
+    inside = ((x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)).all(axis=1)
+    flat = iter(inside.tolist())
+    return [[next(flat) for _ in row.boxes] for row in page_layout.rows]
 
 
 def _emptiest(dark: np.ndarray, boxes: tuple, shifts: list[tuple[int, int]],

@@ -35,6 +35,7 @@ class RowReading:
     stroke_scores: tuple[float, ...] = ()  # mean darkness above each box's own background
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
     outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
+    texture: tuple[float, ...] = ()  # how dark the paper's grain gets around each box
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class StampReading:
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround", "outline", "blot_mm2")
+               "stroke_scores", "surround", "outline", "blot_mm2", "texture")
 
 
 @dataclass(frozen=True)

@@ -65,6 +65,10 @@ class Registration:
             rect.bottom + margin_mm
         return _apply(self.matrix, np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]))
 
+    def points_px(self, points_mm) -> np.ndarray:
+        """Where ``points_mm`` (layout mm) fall in the image: (N, 2) pixels."""
+        return _apply(self.matrix, np.asarray(points_mm, float).reshape(-1, 2))
+
     def refined(self, correction: np.ndarray) -> Registration:
         """This registration corrected by ``correction`` (2 × 3, registered pixels: where the
         layout's features were found in the page as first registered)."""
@@ -220,13 +224,16 @@ def _registration(matrix: np.ndarray, affine: np.ndarray, marks_found: int, resi
 
 
 def warp(image: np.ndarray, registration: Registration, layout: Layout, *,
-         border: int = 255) -> np.ndarray:
-    """The page resampled into layout coordinates at PX_PER_MM: (H, W) uint8. What lies beyond
-    the scan is filled with ``border`` (the page's paper, so the paper level nearby is not
-    taken for brighter than it is)."""
-    size = (int(round(layout.width * PX_PER_MM)), int(round(layout.height * PX_PER_MM)))
-    return cv2.warpPerspective(image, registration.to_registered(), size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=border)
+         border: int = 255, rows: tuple[int, int] | None = None) -> np.ndarray:
+    """The page resampled into layout coordinates at PX_PER_MM: (H, W) uint8, or only its
+    ``rows`` (first, end) of pixels. What lies beyond the scan is filled with ``border`` (the
+    page's paper, so the paper level nearby is not taken for brighter than it is)."""
+    width, height = int(round(layout.width * PX_PER_MM)), int(round(layout.height * PX_PER_MM))
+    top, end = rows if rows is not None else (0, height)
+    shift = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, -top], [0.0, 0.0, 1.0]])
+    return cv2.warpPerspective(image, shift @ registration.to_registered(), (width, end - top),
+                               flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                               borderValue=border)
 
 
 def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: float, *,

@@ -8,15 +8,17 @@ white: the printed outline of a box, the printed name and the table rules never 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
-from ballotgen.layout import Layout, PageLayout, Rect
+from ballotgen.layout import Layout, Rect
 from ballotgen.render import Batch, render_pdf
-from omr.register import PX_PER_MM
+from omr.blank import histogram_percentiles
+from omr.register import PX_PER_MM, Registration, warp
 from omr.settings import ReaderSettings
 
 PAPER_WINDOW_MM = 14  # paper level = brightest nearby within this window (wider than a filled box)
@@ -25,8 +27,10 @@ REFERENCE_GROW_MM = 0.25  # printed ink of the blank ballot is grown by this muc
 RANSAC_SEED = 0  # OpenCV's random generator is global: seeded before each fit, for repeatability
 
 
-def darkness(page: np.ndarray, layout: Layout, page_layout: PageLayout) -> np.ndarray:
-    """Normalised darkness (H, W) float32 in 0..1 of a registered page (H, W) uint8.
+def darkness(page: np.ndarray, black: float, out: np.ndarray | None = None) -> np.ndarray:
+    """Normalised darkness (H, W) float32 in 0..1 of a registered page (H, W) uint8 (or a band
+    of its rows) whose printed black is ``black`` (:func:`black_level`), written into ``out``
+    if given.
 
     A 3 × 3 median first removes scanner speckle (isolated pixels) but keeps pen strokes.
     """
@@ -34,27 +38,69 @@ def darkness(page: np.ndarray, layout: Layout, page_layout: PageLayout) -> np.nd
     small = cv2.resize(page, None, fx=1 / PX_PER_MM, fy=1 / PX_PER_MM, interpolation=cv2.INTER_AREA)
     kernel = np.ones((PAPER_WINDOW_MM, PAPER_WINDOW_MM), np.uint8)
     paper_small = cv2.GaussianBlur(cv2.dilate(small, kernel), (0, 0), 3)
-    paper = cv2.resize(paper_small, (page.shape[1], page.shape[0]),
-                       interpolation=cv2.INTER_LINEAR)
-    black = _black_level(page, layout, page_layout)
+    size = (page.shape[1], page.shape[0])
+    paper = cv2.resize(paper_small, size, interpolation=cv2.INTER_LINEAR)
     # (paper - page) / max(paper - black, 40), clipped to 0..1, in OpenCV's saturating
-    # arithmetic: one pass a step and no temporaries (a full page is 4 M pixels).
-    span = cv2.subtract(paper.astype(np.float32), black)
-    cv2.max(span, 40.0, dst=span)  # never divide by a tiny contrast
-    dark = cv2.divide(cv2.subtract(paper, page), span, dtype=cv2.CV_32F)
+    # arithmetic: one pass a step and no temporaries (a full page is 4 M pixels). The
+    # contrast is as smooth as the paper level, so its inverse is taken at 1 px/mm and
+    # interpolated (within 0.001 of dividing pixel by pixel, in a quarter less time).
+    inverse = 1.0 / np.maximum(paper_small.astype(np.float32) - black, 40.0)  # never tiny
+    inverse = cv2.resize(inverse, size, interpolation=cv2.INTER_LINEAR)
+    dark = cv2.multiply(cv2.subtract(paper, page), inverse, dst=out, dtype=cv2.CV_32F)
     return cv2.min(dark, 1.0, dst=dark)
 
 
-def _black_level(page: np.ndarray, layout: Layout, page_layout: PageLayout) -> float:
-    """Grey level of printed black: the median inside the registration discs."""
-    r = int(layout.mark_radius * PX_PER_MM * 0.6)
+# The paper level is the brightest nearby within PAPER_WINDOW_MM, then blurred (3 mm): a band
+# of rows this much wider on each side than what is read has the same darkness as the page.
+DARKNESS_MARGIN_MM = 2 * PAPER_WINDOW_MM
+
+
+def registered_darkness(image: np.ndarray, registration: Registration, layout: Layout, *,
+                        rows_mm: tuple[float, float], paper: int) -> np.ndarray:
+    """Darkness (:func:`darkness`) of the page registered to its layout (H, W) float32, for
+    the ``rows_mm`` that are read (from, to: the table and the free area below it), with
+    DARKNESS_MARGIN_MM more on each side; 0 elsewhere (the header is never read). Beyond the
+    scan is ``paper``."""
+    width, height = int(round(layout.width * PX_PER_MM)), int(round(layout.height * PX_PER_MM))
+    step = int(PX_PER_MM)  # rows aligned to the 1-mm grid of the paper level
+    top = max(int((rows_mm[0] - DARKNESS_MARGIN_MM) * PX_PER_MM) // step * step, 0)
+    bottom = min(int(np.ceil((rows_mm[1] + DARKNESS_MARGIN_MM) * PX_PER_MM)), height)
+    band = warp(image, registration, layout, border=paper, rows=(top, bottom))
+    out = np.zeros((height, width), np.float32)
+    darkness(band, black_level(image, registration, layout), out=out[top:bottom])
+    return out
+
+
+def black_level(image: np.ndarray, registration: Registration, layout: Layout) -> float:
+    """Grey level of printed black in ``image`` (the scan): the median inside the registration
+    discs found (``registration.discs``), 0.6 of their radius around their centres."""
     values = []
-    for x, y in page_layout.marks:
-        cx, cy = int(x * PX_PER_MM), int(y * PX_PER_MM)
-        patch = page[max(cy - r, 0):cy + r, max(cx - r, 0):cx + r]
+    scale = float(np.hypot(*registration.matrix[:2, 0])) / abs(registration.matrix[2, 2])
+    r = max(1, int(layout.mark_radius * scale * 0.6))
+    for x, y in registration.discs:
+        cx, cy = (int(round(v)) for v in registration.points_px([(x, y)])[0])
+        patch = image[max(cy - r, 0):max(cy + r, 0), max(cx - r, 0):max(cx + r, 0)]
         if patch.size:
             values.append(float(np.median(patch)))
     return float(np.median(values)) if values else 0.0
+
+
+def _median(values: np.ndarray) -> float:
+    """``np.median`` of a 1-D array, by partition only (a box's ring or outline: a few hundred
+    values, measured dozens of times a page)."""
+    n = len(values)
+    if n == 0:
+        return float("nan")
+    k = n // 2
+    if n % 2:
+        return float(np.partition(values, k)[k])
+    part = np.partition(values, (k - 1, k))
+    return float((part[k - 1] + part[k]) / 2)
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of a float32 array, by OpenCV (no temporary)."""
+    return float(cv2.mean(values)[0]) if values.size else float("nan")
 
 
 def _px(rect: Rect, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
@@ -88,6 +134,7 @@ class BoxScore:
     # Ink of blots, not in ink_mm2: small solid round shapes, broader than a pen's line (a drop
     # of ink, a splash of toner), which no voter's cross or tick is.
     blot_mm2: float = 0.0
+    texture: float = 0.0  # how dark the paper's grain gets around the box (Texture.level)
 
     @property
     def stroke_score(self) -> float:
@@ -101,6 +148,23 @@ class InkLevels:
     noise: float  # 99th percentile of darkness inside the page's emptiest boxes
     low: float
     high: float
+
+    def above_texture(self, texture: float, s: ReaderSettings) -> InkLevels:
+        """These levels for a box whose paper's grain reaches ``texture`` (``Texture.level``):
+        a component must reach ``s.texture_ratio`` times it, but never more than
+        ``s.texture_cap`` (or this page's own level, if higher)."""
+        high = min(max(self.high, s.texture_ratio * texture), max(s.texture_cap, self.high))
+        return self if high == self.high else InkLevels(self.noise, self.low, high)
+
+
+@dataclass(frozen=True)
+class Texture:
+    """The paper's own grain just around a box (:func:`paper_texture`), above its background:
+    how dark it gets (``level``, the TEXTURE_PERCENTILE) and its mean. Both near 0 on clean
+    paper; on a mottled sheet the level is 0.05-0.15 and the mean 0.01-0.04."""
+
+    level: float = 0.0
+    mean: float = 0.0
 
 
 def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[int, int] = (0, 0),
@@ -118,7 +182,7 @@ def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[i
     wx0, wy0 = max(x0 - margin, 0), max(y0 - margin, 0)
     window = dark[wy0:y0 + h + margin + 1, wx0:x0 + w + margin + 1]
     integral = cv2.integral(window.astype(np.float64))
-    dy, dx = np.mgrid[-pad:pad + 1, -pad:pad + 1].reshape(2, -1)
+    dy, dx = _offsets(pad)
     ax, ay = x0 - wx0 + dx - line, y0 - wy0 + dy - line  # outer corner of the ring per shift
     ok = (ax >= 0) & (ay >= 0) & (ax + w + 2 * line < integral.shape[1]) & \
         (ay + h + 2 * line < integral.shape[0])
@@ -134,6 +198,14 @@ def find_outline(dark: np.ndarray, box: Rect, line_mm: float, *, around: tuple[i
     contrast -= 0.002 * (np.abs(dx) + np.abs(dy))  # on a tie, prefer where we were told to look
     best = int(np.argmax(contrast))
     return (around[0] + int(dx[best]), around[1] + int(dy[best]))
+
+
+@functools.lru_cache(maxsize=8)
+def _offsets(pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every shift (dy, dx) within ``pad`` pixels either way, flattened (read only)."""
+    dy, dx = np.mgrid[-pad:pad + 1, -pad:pad + 1].reshape(2, -1)
+    dy.flags.writeable = dx.flags.writeable = False
+    return dy, dx
 
 
 def outline_correction(dark: np.ndarray, boxes: list[Rect], line_mm: float, *, reach_mm: float,
@@ -167,7 +239,9 @@ def interior(dark: np.ndarray, box: Rect, shift: tuple[int, int], inset_mm: floa
 
 def _ink_dark_mean(area: np.ndarray, darkness: float) -> float:
     """Mean of ``area`` counting only pixels darker than ``darkness`` (others as 0)."""
-    return float(np.where(area > darkness, area, 0.0).mean()) if area.size else 0.0
+    if not area.size:
+        return 0.0
+    return _mean(cv2.threshold(area, darkness, 0.0, cv2.THRESH_TOZERO)[1])
 
 
 def above_paper(area: np.ndarray, surround: float) -> np.ndarray:
@@ -192,7 +266,8 @@ def above_background(area: np.ndarray, *, stroke_mm: float, solid: float,
         return area
     k = max(3, int(round(stroke_mm * PX_PER_MM)) | 1)
     background = cv2.morphologyEx(area, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
-    if float(background.mean()) >= solid or float((area > fill).mean()) >= 0.5:
+    if _mean(background) >= solid or cv2.countNonZero((area > fill).view(np.uint8)) \
+            >= 0.5 * area.size:
         return area
     return area - background
 
@@ -208,7 +283,8 @@ def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, lo
 
 
 def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLevels,
-              s: ReaderSettings, *, outline_mm: float, surround: float) -> BoxScore:
+              s: ReaderSettings, *, outline_mm: float, surround: float,
+              texture: Texture = Texture()) -> BoxScore:
     """New ink inside ``box`` whose outline is at ``shift`` (pixels) from the layout.
 
     The limits are ``s``'s (:class:`~omr.settings.ReaderSettings`; ``outline_mm`` is the
@@ -218,7 +294,10 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     (``score``: a blob of ink shows there) and above the box's background (``stroke``). The
     ink area, its extent and where it enters the box are measured ``ink_inset_mm`` inside (so
     the printed outline never counts) and above the box's own background
-    (:func:`above_background`). A thin straight line right across the box
+    (:func:`above_background`); an ink component must stand out from the paper's ``texture``
+    around the box (:func:`paper_texture`, :meth:`InkLevels.above_texture`), and the mean
+    darkness above the background (``stroke``) is taken above the texture's mean. A thin
+    straight line right across the box
     (within ``line_sd_mm`` of a straight line, from one side to the opposite one) is measured
     apart, as ``line_mm2``, when it is as dark as a pen, and not at all when it is lighter than
     ``fold_darkness`` (a fold, a crease); blots (``blot_*``) apart, as ``blot_mm2``.
@@ -226,19 +305,22 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     outline = outline_darkness(dark, box, shift, outline_mm)
     whole = above_paper(interior(dark, box, shift, s.box_inset_mm), surround)
     if not whole.size:
-        return BoxScore(0.0, 0.0, surround=surround, outline=outline)
+        return BoxScore(0.0, 0.0, surround=surround, outline=outline, texture=texture.level)
     inner = above_paper(interior(dark, box, shift, s.ink_inset_mm), surround)
     if not inner.size:
         return BoxScore(_ink_dark_mean(whole, s.blob_darkness), 0.0, surround=surround,
-                        outline=outline)
+                        outline=outline, texture=texture.level)
     raw = _ink_dark_mean(whole, s.blob_darkness)
-    stroke = float(above_background(whole, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
-                                          fill=s.fill_darkness).mean())
+    stroke = max(_mean(above_background(whole, stroke_mm=s.stroke_max_mm,
+                                        solid=s.solid_darkness, fill=s.fill_darkness))
+                 - texture.mean, 0.0)
     inner = above_background(inner, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
                              fill=s.fill_darkness)
-    ink = _ink(inner, levels, speck_px=s.speck_mm2 * PX_PER_MM**2)
+    ink = _ink(inner, levels.above_texture(texture.level, s),
+               speck_px=s.speck_mm2 * PX_PER_MM**2)
     if ink is None:
-        return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline)
+        return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline,
+                        texture=texture.level)
     labels, with_lines = ink
     kept = _drop_lines_across(labels, with_lines, line_sd_mm=s.line_sd_mm)
     blots = _blots(labels, kept, s)
@@ -252,7 +334,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             line += float(pixels.sum()) / PX_PER_MM**2
     if not kept.any():
         return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke, surround=surround,
-                        outline=outline, blot_mm2=blot)
+                        outline=outline, blot_mm2=blot, texture=texture.level)
     mask = kept[labels]
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
@@ -274,7 +356,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             shallow[label] = _straight(xs, ys, s.spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
-                    surround, outline, blot)
+                    surround, outline, blot, texture.level)
 
 
 def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:
@@ -297,11 +379,50 @@ def surround_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> fl
     inset = int(round((SURROUND_MM[1] - SURROUND_MM[0]) * PX_PER_MM))
     h = outer.shape[0]
     if 2 * inset >= min(outer.shape):
-        return float(np.median(outer))
+        return _median(outer.ravel())
     ring = np.concatenate([outer[:inset].ravel(), outer[h - inset:].ravel(),
                            outer[inset:h - inset, :inset].ravel(),
                            outer[inset:h - inset, outer.shape[1] - inset:].ravel()])
-    return float(np.median(ring))
+    return _median(ring)
+
+
+TEXTURE_RING_MM = 2.5  # the paper's texture is looked at this far outside a box's outline
+TEXTURE_PERCENTILE = 95
+TEXTURE_MIN_PX = 64  # fewer paper pixels than this in the ring (a page's edge): not measured
+TEXTURE_STROKE_CLEARANCE_MM = 0.5  # … leaving out this much around strokes darker than texture
+
+
+def paper_texture(dark: np.ndarray, reference: Reference, box: Rect, shift: tuple[int, int],
+                  surround: float, s: ReaderSettings) -> Texture:
+    """The grain of the paper around ``box`` (found at ``shift``): darkness above the paper
+    (:func:`above_paper`, ``surround``) and above its background (an opening with a
+    ``s.stroke_max_mm`` square, as :func:`above_background`), in a ring from the box's printed
+    outline to TEXTURE_RING_MM outside it. Printed pixels (the outline, the table's rules) are
+    left out, and so are the pixels near ink darker than ``s.texture_cap`` (the strokes of a
+    mark overshooting its box or the next one's): what is left is paper. Nothing where the
+    ring is off the page."""
+    x0, y0, x1, y1 = _px(box, -TEXTURE_RING_MM)
+    window = interior(dark, box, shift, -TEXTURE_RING_MM)
+    h, w = window.shape
+    if (h, w) != (y1 - y0, x1 - x0) or y0 < 0 or x0 < 0:
+        return Texture()  # at the page's edge
+    window = above_paper(window, surround)
+    k = max(3, int(round(s.stroke_max_mm * PX_PER_MM)) | 1)
+    grain = window - cv2.morphologyEx(window, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    keep = ~reference.printed[y0:y1, x0:x1]
+    ring = int(round(TEXTURE_RING_MM * PX_PER_MM))
+    keep[ring:h - ring, ring:w - ring] = False  # the box itself
+    clear = 2 * int(round(TEXTURE_STROKE_CLEARANCE_MM * PX_PER_MM)) + 1
+    keep &= cv2.dilate((grain > s.texture_cap).astype(np.uint8),
+                       np.ones((clear, clear), np.uint8)) == 0
+    # In 1/255 steps, from a histogram of the paper's pixels: no sort, no copy.
+    histogram = cv2.calcHist([cv2.convertScaleAbs(grain, alpha=255)], [0],
+                             keep.view(np.uint8), [256], [0, 256]).ravel()
+    count = float(histogram.sum())
+    if count < TEXTURE_MIN_PX:
+        return Texture()
+    level = histogram_percentiles(histogram, (TEXTURE_PERCENTILE,))[0]
+    return Texture(level / 255, float(histogram @ np.arange(256)) / count / 255)
 
 
 def outline_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int],
@@ -319,7 +440,7 @@ def outline_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int],
         return 0.0  # at the page's edge: not seen
     sides = (dark[y0 - r:y0 + r + 1, x0:x1].max(axis=0), dark[y1 - r:y1 + r + 1, x0:x1].max(axis=0),
              dark[y0:y1, x0 - r:x0 + r + 1].max(axis=1), dark[y0:y1, x1 - r:x1 + r + 1].max(axis=1))
-    return float(np.median(np.concatenate(sides)))
+    return _median(np.concatenate(sides))
 
 
 def _blots(labels: np.ndarray, kept: np.ndarray, s: ReaderSettings) -> np.ndarray:
@@ -359,8 +480,10 @@ def _straight(xs: np.ndarray, ys: np.ndarray, line_sd_mm: float) -> bool:
     their main direction) of one straight line: a single stroke, not two at an angle."""
     if len(xs) < 3:
         return False
-    points = np.column_stack([xs, ys]).astype(np.float64)
-    minor = np.linalg.eigvalsh(np.cov(points, rowvar=False))[0]
+    x, y = xs - xs.mean(), ys - ys.mean()
+    n = len(xs) - 1  # the covariance of the points, as np.cov
+    sxx, syy, sxy = float(x @ x) / n, float(y @ y) / n, float(x @ y) / n
+    minor = (sxx + syy) / 2 - np.hypot((sxx - syy) / 2, sxy)  # its smaller eigenvalue
     return bool(np.sqrt(max(minor, 0.0)) < line_sd_mm * PX_PER_MM)
 
 
@@ -374,7 +497,7 @@ def _ink(area: np.ndarray, levels: InkLevels, *, speck_px: float
         return None
     count, labels, stats, _ = cv2.connectedComponentsWithStats(low, connectivity=8)
     strong = np.zeros(count, bool)
-    strong[np.unique(labels[area > levels.high])] = True
+    strong[labels[area > levels.high]] = True
     kept = strong & (stats[:, cv2.CC_STAT_AREA] >= speck_px)
     kept[0] = False
     return (labels, kept) if kept.any() else None
@@ -418,7 +541,9 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm
 
 def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_stroke_mm: float,
                    band_mm: float, stroke_mm: float, ink_darkness: float, margin_mm: float,
-                   align_mm: float) -> float:
+                   align_mm: float, line_width_mm: float = 0.0,
+                   line_max_deg: float = 0.0, pieces: int = 1,
+                   near: tuple[int, int] | None = None) -> float:
     """Area of new ink struck through the printed text of ``cell`` (a name).
 
     New ink is darker than ``ink_darkness`` above the cell's background (a stain is not ink)
@@ -426,11 +551,31 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     least ``min_stroke_mm`` long, joined through the printed letters it crosses (a line struck
     through a name runs over them, so its visible pieces are short), and within ``band_mm``
     above and below the printed text. A blot, a dot of toner or a splash is not a stroke; a
-    table rule that the scan bent into the cell lies outside the text."""
+    table rule that the scan bent into the cell lies outside the text. The print is matched to
+    the blank ballot's in ``pieces`` parts side by side (see :func:`_new_ink`).
+
+    With ``line_width_mm``, only the ink along the best straight line counts (at most
+    ``line_max_deg`` from the text's direction, :func:`ink_along_line`), and none unless it
+    spans ``min_stroke_mm`` along it: a stroke struck through a name is a line, while the
+    slivers a warped or blurred scan leaves along the letters' edges, and a blot that touches
+    a letter, are not.
+
+    ``near`` (pixels), where the print is expected (the nearest box's outline was found
+    there): when the cell shows no new ink at all there, the print is not matched (the match
+    is most of the work, and most names are untouched)."""
+    if near is not None:
+        there = _new_ink(dark, reference, cell, margin_mm=margin_mm, align_mm=0.0,
+                         stroke_mm=stroke_mm, ink_darkness=ink_darkness, shift=near)
+        if there is None or not there[0].any():
+            return 0.0
     found = _new_ink(dark, reference, cell, margin_mm=margin_mm, align_mm=align_mm,
                      stroke_mm=stroke_mm, ink_darkness=ink_darkness)
     if found is None:
         return 0.0
+    if pieces > 1 and found[0].any():  # new ink: matched in parts, is it still there?
+        found = _new_ink(dark, reference, cell, margin_mm=margin_mm, align_mm=align_mm,
+                         stroke_mm=stroke_mm, ink_darkness=ink_darkness, pieces=pieces)
+        assert found is not None  # the same area
     ink, printed, (x0, y0) = found
     h, w = ink.shape
     text_rows = np.flatnonzero(reference.darkness[y0:y0 + h, x0:x0 + w].max(axis=1) > 0.5)
@@ -442,27 +587,120 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     long[0] = False
     band = int(round(band_mm * PX_PER_MM))
     top, bottom = max(text_rows[0] - band, 0), text_rows[-1] + band + 1
-    return float((long[labels[top:bottom]] & ink[top:bottom]).sum()) / PX_PER_MM**2
+    struck = long[labels[top:bottom]] & ink[top:bottom]
+    if not line_width_mm:
+        return float(struck.sum()) / PX_PER_MM**2
+    if not struck.any():
+        return 0.0
+    ys, xs = np.nonzero(struck)
+    py, px = np.nonzero(printed[top:bottom])
+    return ink_along_line(xs, ys, px, py, width_px=line_width_mm * PX_PER_MM,
+                          max_deg=line_max_deg, min_span_px=min_stroke_mm * PX_PER_MM,
+                          max_gap_px=LINE_MAX_GAP_MM * PX_PER_MM) / PX_PER_MM**2
+
+
+LINE_STEP_DEG = 1.0  # the directions ink_along_line tries
+LINE_CANDIDATES = 3  # … and the bands with the most ink in each
+LINE_MAX_GAP_MM = 1.0  # a line struck through a name leaves no longer gap of ink and print
+
+
+def ink_along_line(xs: np.ndarray, ys: np.ndarray, print_xs: np.ndarray, print_ys: np.ndarray,
+                   *, width_px: float, max_deg: float, min_span_px: float,
+                   max_gap_px: float) -> float:
+    """How many of the ink pixels (xs, ys) lie along one straight line struck through print
+    (``print_xs``, ``print_ys``): the most found within a band ``width_px`` wide, at up to
+    ``max_deg`` from the horizontal, along a stretch of the band where ink and print leave no
+    gap longer than ``max_gap_px`` (a line's visible pieces are joined by the letters it
+    crosses; two blots at one height are not) and whose ink spans ``min_span_px``."""
+    best = 0
+    for deg in np.arange(-max_deg, max_deg + LINE_STEP_DEG / 2, LINE_STEP_DEG):
+        a = np.deg2rad(deg)
+        across = ys * np.cos(a) - xs * np.sin(a)
+        along = xs * np.cos(a) + ys * np.sin(a)
+        order = np.argsort(across)
+        across, along = across[order], along[order]
+        ends = np.searchsorted(across, across + width_px, side="right")
+        counts = ends - np.arange(len(across))
+        print_across = print_ys * np.cos(a) - print_xs * np.sin(a)
+        print_along = print_xs * np.cos(a) + print_ys * np.sin(a)
+        for start in np.argsort(counts)[::-1][:LINE_CANDIDATES]:
+            if counts[start] <= best:
+                break
+            low = across[start]
+            in_band = (print_across >= low) & (print_across <= low + width_px)
+            best = max(best, _joined_run(along[start:ends[start]], print_along[in_band],
+                                         min_span_px, max_gap_px))
+    return float(best)
+
+
+def _joined_run(ink: np.ndarray, printed: np.ndarray, min_span: float, max_gap: float) -> int:
+    """The most ink positions (along a line) in one stretch where ink and printed positions
+    leave no gap longer than ``max_gap``, and whose ink spans at least ``min_span`` (a blot
+    touching a word is joined to it, but short)."""
+    both = np.sort(np.concatenate([ink, printed]))
+    starts = both[np.concatenate([[0], np.flatnonzero(np.diff(both) > max_gap) + 1])]
+    runs = np.searchsorted(starts, ink, side="right") - 1
+    best = 0
+    for run in np.unique(runs):
+        mine = ink[runs == run]
+        if mine.max() - mine.min() >= min_span:
+            best = max(best, len(mine))
+    return best
 
 
 def _new_ink(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm: float,
-             align_mm: float, stroke_mm: float | None, ink_darkness: float
+             align_mm: float, stroke_mm: float | None, ink_darkness: float, pieces: int = 1,
+             shift: tuple[int, int] = (0, 0)
              ) -> tuple[np.ndarray, np.ndarray, tuple[int, int]] | None:
     """New ink inside ``rect`` less ``margin_mm``: (ink, printed, (x0, y0)), the (h, w) masks
     of new ink and of the blank ballot's grown print and the area's top left pixel; None for
-    an empty area. The scan is aligned to the blank ballot within ``align_mm`` (0: not), and
-    with ``stroke_mm`` taken above its background (:func:`above_background`)."""
+    an empty area. The scan is aligned to the blank ballot within ``align_mm`` (0: not), then
+    each of ``pieces`` side by side parts of the area again, within PIECE_REACH_MM of that (a
+    sheet bent or turned in the scanner moves the two ends of a line of text differently),
+    and with ``stroke_mm`` taken above its background (:func:`above_background`). Without
+    ``align_mm``, the scan is taken ``shift`` (pixels) from the blank ballot."""
     x0, y0, x1, y1 = _px(rect, margin_mm)
     x0, y0 = max(x0, 0), max(y0, 0)
     if x1 <= x0 or y1 <= y0:
         return None
-    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm) if align_mm else (0, 0)
+    dx, dy = _align(dark, reference.darkness, (x0, y0, x1, y1), align_mm) if align_mm else shift
+    if not (0 <= y0 + dy and 0 <= x0 + dx):
+        return None
     window = dark[y0 + dy:y1 + dy, x0 + dx:x1 + dx]
+    h, w = window.shape
+    if pieces > 1 and align_mm and (h, w) == (y1 - y0, x1 - x0):
+        window = window.copy()
+        reach = max(1, int(round(PIECE_REACH_MM * PX_PER_MM)))
+        edges = np.linspace(0, w, pieces + 1).astype(int)
+        for a, b in zip(edges, edges[1:]):
+            px, py = _align_near(dark, reference.darkness, (x0 + a, y0, x0 + b, y1), (dx, dy),
+                                 reach)
+            window[:, a:b] = dark[y0 + py:y1 + py, x0 + a + px:x0 + b + px]
     if stroke_mm is not None:
         window = above_background(window, stroke_mm=stroke_mm, solid=1.0)
-    h, w = window.shape
     printed = reference.printed[y0:y0 + h, x0:x0 + w]
     return (window > ink_darkness) & ~printed, printed, (x0, y0)
+
+
+PIECE_REACH_MM = 0.5  # each piece of a text is aligned again this far around the whole's shift
+
+
+def _align_near(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int],
+                around: tuple[int, int], reach: int) -> tuple[int, int]:
+    """Shift, within ``reach`` pixels of ``around``, of the scan that best matches the blank
+    ballot's print within ``bounds``; ``around`` itself where little is printed there or the
+    search would leave the page."""
+    x0, y0, x1, y1 = bounds
+    template = reference[y0:y1, x0:x1]
+    ax, ay = around
+    if template.std() < 0.05 or y0 + ay < reach or x0 + ax < reach:
+        return around
+    window = dark[y0 + ay - reach:y1 + ay + reach, x0 + ax - reach:x1 + ax + reach]
+    if window.shape != (template.shape[0] + 2 * reach, template.shape[1] + 2 * reach):
+        return around
+    match = cv2.matchTemplate(window, template, cv2.TM_CCOEFF_NORMED)
+    _, _, _, (bx, by) = cv2.minMaxLoc(match)
+    return (ax + bx - reach, ay + by - reach)
 
 
 def _align(dark: np.ndarray, reference: np.ndarray, bounds: tuple[int, int, int, int],

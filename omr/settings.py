@@ -17,12 +17,13 @@ Resolutions and search strategies are not limits and stay beside the code that u
 ``TABLE_COARSE_ROWS``, ``blank.BLANK_PX_PER_MM``): they say how the reader looks, not what it
 accepts. A recorded dict that lacks a limit takes its default, except where a later version
 added a limit that changed what older readers did: a version 3 dict reads with
-``refine_min_mm`` 0, as version 3 read. A version 4 dict or older takes today's stamp limits:
-those readers did not read the stamp, and no conference they read has the stamp check on, so
-the stamp read again raises no flag (``omr.stamp.stamp_flags``). Versions 1 and 2 were recorded
-only while this reader was being built (no conference was read with them), so their readings
-re-read with today's measurements; a dict from a newer reader, or naming a limit this one does
-not know, is refused rather than half understood.
+``refine_min_mm`` 0, as version 3 read, and versions 3 and 4 with ``texture_ratio`` and
+``name_line_width_mm`` 0 and ``name_align_pieces`` 1. A version 5 dict or older takes today's
+stamp limits: those readers did not read the stamp, and no conference they read has the stamp
+check on, so the stamp read again raises no flag (``omr.stamp.stamp_flags``).
+Versions 1 and 2 were recorded only while this reader was being built (no conference was read
+with them), so their readings re-read with today's measurements; a dict from a newer reader,
+or naming a limit this one does not know, is refused rather than half understood.
 """
 
 from __future__ import annotations
@@ -32,11 +33,16 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 5  # 2: the registration limits joined; 3: background, folds, names, write-ins;
+SETTINGS_VERSION = 6  # 2: the registration limits joined; 3: background, folds, names, write-ins;
 #                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
 #                       the paper around them, min_outline_contrast, names by strokes
 #                       through the printed text, the measuring limits of omr.score;
-#                       5: the red stamp (omr.stamp; earlier readers did not read it, and
+#                       5: ink stands out from the paper's texture around each box
+#                       (texture_ratio; versions 3 and 4 did not look: 0), and names are
+#                       crossed by ink along a line (name_line_width_mm; before: 0),
+#                       matched in parts (name_align_pieces; before: 1); the blank test's
+#                       limits on our print (blank_disc_*, blank_rule_*: as they were);
+#                       6: the red stamp (omr.stamp; earlier readers did not read it, and
 #                       their readings re-read with these defaults change no flag)
 
 
@@ -70,6 +76,18 @@ class ReaderSettings:
     ink_low_noise: float = 1.5
     ink_high_noise: float = 2.5
     speck_mm2: float = 0.1
+    # … and it must stand out from the paper's own texture around its box: a mottled, recycled
+    # or stained sheet has grey grain 1-3 mm across, which the background removal does not
+    # take away, and which is as dark as a light mark where it lies. Around each box (a ring
+    # out to ``score.TEXTURE_RING_MM``, print and the strokes of marks left out) the grain's
+    # 95th percentile is its texture; a component is ink only when some pixel of it passes
+    # ``texture_ratio`` times that (or the page's level, if higher). Ink darker than
+    # ``texture_cap`` is never taken for texture: no paper grain measured reached 0.35, a pen's
+    # stroke is 0.5 or more. On clean paper the texture is 0.01-0.03 and nothing changes. The
+    # ratio: a stain's grain inside a box reached 3.6 times its 95th percentile in the ring
+    # around (simulated stains at 150 dpi, tuning seeds); 2.5 left those boxes marks.
+    texture_ratio: float = 3.5
+    texture_cap: float = 0.35
     # A thin straight line right across a box, from one side to the opposite one, within
     # ``line_sd_mm`` (standard deviation) of a straight line, is a fold or a crease, not a mark.
     # A pen stroke is as thin, but a cross or tick is two strokes at an angle.
@@ -160,6 +178,17 @@ class ReaderSettings:
     name_stroke_min_mm: float = 5.0
     name_band_mm: float = 1.0
     name_darkness: float = 0.35
+    # … and of those, only the ink along one straight line (a band ``name_line_width_mm``
+    # wide, up to ``name_line_max_deg`` from the text's direction) spanning
+    # ``name_stroke_min_mm`` of it: the slivers a warped or blurred scan leaves along the
+    # letters' edges spread over the text's height (4-5 mm), and a blot touching a letter is
+    # short; a hand's line across a name sags by a millimetre at most.
+    name_line_width_mm: float = 2.0
+    name_line_max_deg: float = 20.0
+    # A name's print is matched to the blank ballot's in ``name_align_pieces`` parts side by
+    # side, each within half a millimetre of the whole's match: a sheet bent or turned in the
+    # scanner moves the two ends of a name differently, and the letters' edges would show.
+    name_align_pieces: int = 3
     # … on a page whose names all show new ink (bled print, a smear), the level rises to twice
     # the page's 25th percentile, up to 6 mm² (see decide.name_level).
     name_page_ratio: float = 2.0
@@ -182,6 +211,23 @@ class ReaderSettings:
     blank_margin_mm: float = 12.0
     blank_contrast: int = 90
     blank_min_contrast: int = 40  # … or half the page's own range, down to this (light print)
+    # A page without ink is still no blank back when it shows our print (at the blank test's
+    # 3 px/mm, brought to white): ``blank_min_discs`` registration discs (a sheet cut by the
+    # scan area keeps two), each ``blank_disc_area_min``-``_max`` of the printed disc's area,
+    # ``blank_disc_aspect_min``-``_max`` as wide as high and filling ``blank_disc_min_fill``
+    # of its bounding box (a disc fills π/4); or ``blank_min_rules`` straight horizontal lines
+    # ``blank_rule_min_mm`` long, lines closer than ``blank_rule_gap_mm`` counting as one (the
+    # table's top, below its header, below a row; a sheet's own edges and its shadow make two
+    # at most; rows are 8 mm or more apart); or a QR code, not mirrored.
+    blank_min_discs: int = 2
+    blank_disc_area_min: float = 0.5
+    blank_disc_area_max: float = 1.6
+    blank_disc_aspect_min: float = 0.7
+    blank_disc_aspect_max: float = 1.4
+    blank_disc_min_fill: float = 0.6
+    blank_min_rules: int = 3
+    blank_rule_min_mm: float = 60.0
+    blank_rule_gap_mm: float = 2.0
     # --- Dark pages: a sheet of paper as scanned is mostly light. A page with more than
     # ``dark_page_fraction`` of its pixels darker than ``dark_grey`` (of 255) is no blank back
     # but unreadable (an open lid, a sheet face down on a black background, a negative image).
@@ -290,19 +336,27 @@ class ReaderSettings:
                     "max_qr_disagreement_mm", "table_reach_mm", "table_fine_reach_mm",
                     "min_ring_contrast", "table_tolerance_mm", "min_table_agreeing",
                     "max_table_residual_mm", "disc_agreement_mm", "max_skew_no_corners_deg",
-                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm",
-                    "stamp_chroma_min", "stamp_present_mm2", "stamp_absent_mm2",
-                    "stamp_elsewhere_mm2", "stamp_min_on_scan", "stamp_colour_min",
-                    "stamp_faint_chroma", "stamp_faint_mm2", "stamp_red_min")
+                    "refine_reach_mm", "refine_tolerance_mm", "relocate_mm", "texture_cap",
+                    "blank_min_discs", "blank_disc_area_min", "blank_disc_aspect_min",
+                    "blank_disc_min_fill", "blank_min_rules", "blank_rule_min_mm",
+                    "blank_rule_gap_mm", "stamp_chroma_min", "stamp_present_mm2",
+                    "stamp_absent_mm2", "stamp_elsewhere_mm2", "stamp_min_on_scan",
+                    "stamp_colour_min", "stamp_faint_chroma", "stamp_faint_mm2",
+                    "stamp_red_min")
         for name in positive + ("spill_gap_mm2", "blank_margin_mm", "raw_score_margin",
                                 "max_surround", "min_outline_contrast"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
-        if not self.faint_score_margin >= 0:
-            raise ValueError("reader setting faint_score_margin must not be negative")
+        for name in ("faint_score_margin", "texture_ratio", "name_line_width_mm",
+                     "name_line_max_deg"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"reader setting {name} must not be negative")
+        if not (isinstance(self.name_align_pieces, int) and self.name_align_pieces >= 1):
+            raise ValueError("reader setting name_align_pieces must be a whole number, 1 or more")
         if not self.dark_grey < 255:
             raise ValueError("reader setting dark_grey must be below 255")
         for name in ("fold_darkness", "solid_darkness", "fill_darkness", "write_in_darkness",
+                     "texture_cap",
                      "signature_zone_from", "max_ink_noise", "dark_page_fraction"):
             if not getattr(self, name) <= 1.0:
                 raise ValueError(f"reader setting {name} must be at most 1")
@@ -320,6 +374,12 @@ class ReaderSettings:
         if not 0.0 <= self.min_outlines <= self.min_outlines_weak <= 1.0:
             raise ValueError("reader settings must satisfy "
                              "0 <= min_outlines <= min_outlines_weak <= 1")
+        if not (self.blank_disc_area_min <= self.blank_disc_area_max
+                and self.blank_disc_aspect_min <= 1.0 <= self.blank_disc_aspect_max
+                and self.blank_disc_min_fill <= 1.0):
+            raise ValueError("reader settings must satisfy blank_disc_area_min <= "
+                             "blank_disc_area_max, blank_disc_aspect_min <= 1 <= "
+                             "blank_disc_aspect_max and blank_disc_min_fill <= 1")
         if not self.mark_area_min <= self.mark_area_max:
             raise ValueError("reader settings must satisfy mark_area_min <= mark_area_max")
         if not self.mark_aspect_min <= 1.0 <= self.mark_aspect_max:
@@ -372,6 +432,10 @@ class ReaderSettings:
         values = {k: v for k, v in d.items() if k in known}
         if version == 3:  # resampled after every correction, however small
             values.setdefault("refine_min_mm", 0.0)
+        if version in (3, 4):  # the paper's texture was not looked at, nor names' lines
+            values.setdefault("texture_ratio", 0.0)
+            values.setdefault("name_line_width_mm", 0.0)
+            values.setdefault("name_align_pieces", 1)
         return cls(**values)
 
     @property

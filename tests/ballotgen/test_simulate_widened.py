@@ -12,7 +12,8 @@ from PIL import Image, JpegImagePlugin
 from ballotgen.layout import LEVELS
 from ballotgen.marks import Sheet, ink_contrast
 from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import PROFILES, PageTone, draw_params, print_density, tone_curve
+from ballotgen.scanner import (PROFILES, PageTone, draw_params, print_density, stained,
+                               tone_curve)
 from ballotgen.simulate import _Renderer, fill_page, page_size, simulate_stack, style_ink
 from ballotgen.voters import (FAINT_CONTRAST, MARK_STYLES, SIGNATURE_PLACES, Mistakes, RowPlan,
                               plan_ballots)
@@ -153,6 +154,25 @@ def test_the_rough_profile_sometimes_skews_up_to_10_degrees():
     skews = np.abs([draw_params(PROFILES["rough"], rng).skew_deg for _ in range(2000)])
     assert skews.max() <= 10.0 and skews.max() > 8.0
     assert 0.02 < (skews > 4.5).mean() < 0.12
+
+
+def test_the_rough_profile_puts_some_ballots_on_stained_grained_paper(issued, tmp_path):
+    """Stains grained like sand (found on independent scans) on some ballot sheets, never on
+    backs or foreign sheets; the grain is as fine as a stroke and as dark as a light mark."""
+    truth = simulate_stack(issued, tmp_path, voters=12, profile="rough", fmt="png", dpi=150,
+                           seed=3)
+    stains = [p["scan"]["stain"] for p in truth["pages"] if p["kind"] == "ballot"]
+    assert 0 < sum(s is not None for s in stains) < len(stains)
+    assert all(0.1 <= s <= 0.3 for s in stains if s is not None)
+    assert all(p["scan"]["stain"] is None for p in truth["pages"] if p["kind"] != "ballot")
+    sheet = np.full((600, 600, 3), 255, np.uint8)
+    grain = stained(sheet, 300, 0.3, np.random.default_rng(1))[..., 0].astype(float)
+    assert 255 - grain.min() >= 0.25 * 255  # as dark as a light mark somewhere
+    assert (grain < 250).mean() > 0.05  # over a part of the sheet, not all of it
+    assert (grain < 250).mean() < 0.7
+    # fine: neighbouring millimetres differ (a stain alone would be smooth)
+    step = int(300 / 25.4)
+    assert np.abs(np.diff(grain[::step, ::step], axis=1)).max() > 30
 
 
 # -------------------------------------------------------------------------- per-page tones

@@ -201,6 +201,22 @@ def test_settings_of_version_3_resample_after_every_correction_as_version_3_did(
     assert ReaderSettings.from_dict(DEFAULT.to_dict()) == DEFAULT
 
 
+def test_settings_of_versions_3_and_4_read_without_the_papers_texture_as_they_did():
+    """Version 5 added the texture of the paper around a box and names crossed along a line
+    matched in parts; a version 4 record re-reads as version 4 read."""
+    old = {k: v for k, v in DEFAULT.to_dict().items()
+           if k not in ("texture_ratio", "name_line_width_mm", "name_align_pieces")}
+    for version in (3, 4):
+        settings = ReaderSettings.from_dict({**old, "version": version})
+        assert settings.texture_ratio == 0.0 and settings.name_line_width_mm == 0.0
+        assert settings.name_align_pieces == 1
+    assert ReaderSettings.from_dict({**old, "version": 5}) == DEFAULT
+    with pytest.raises(ValueError, match="name_align_pieces"):
+        dataclasses.replace(DEFAULT, name_align_pieces=0)
+    with pytest.raises(ValueError, match="texture_ratio"):
+        dataclasses.replace(DEFAULT, texture_ratio=-1.0)
+
+
 @pytest.mark.parametrize("skew", [0.0, 8.0])
 def test_a_correction_too_small_to_resample_for_reads_as_resampling_would(issued, renderers,
                                                                         skew):
