@@ -370,10 +370,13 @@ def tune(records: list[dict]) -> None:
               f"flagged missing_stamp, {unclear} unclear, margin {-wide:.1f}×: {candidate}"
               + ("  ← shipped" if candidate == shipped else ""))
     rank = next((i for i, r in enumerate(results) if r[5] == shipped), None)
-    best = [r for r in results if r[:5] == results[0][:5]]
+    best = [r for r in results if r[:4] == results[0][:4]]  # the targets, and fewest reviews
+    ours = next((r for r in results if r[5] == shipped), None)
     among = any(r[5] == shipped for r in best)
-    print(f"{len(best)} candidates tie for the best; the shipped limits "
-          + ("are among them" if among else
+    print(f"{len(best)} candidates meet the targets with the fewest pages sent to review "
+          f"({results[0][3]} unclear); the shipped limits "
+          + (f"are among them, with a margin of {-ours[4]:.1f}× (the widest: "
+             f"{-results[0][4]:.1f}×)" if among and ours else
              f"rank {rank + 1 if rank is not None else '-'} of {len(results)}") + f": {shipped}")
 
 

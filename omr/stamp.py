@@ -6,8 +6,9 @@ issued ballot lacks it, and so does a sheet printed from the PDF but never issue
 scan can show it: a grey or black-and-white scan always *cannot tell*, and says so.
 
 Red is told against the page's own paper. Each channel of the page is divided by the paper's
-(the page's bright part), so a scanner's colour cast and the paper's tint cancel and what remains
-is the colour of the ink: black print and pencil have none, a blue pen is blue, the stamp red.
+around each pixel (:func:`local_paper`), so a scanner's colour cast, uneven lighting and the
+paper's tint cancel and what remains is the colour of the ink: black print and pencil have
+none, a blue pen is blue, the stamp red.
 Two things a scanner does would make black print look coloured at its edges, and are undone
 first. A contact sensor reads its red, green and blue lines one after the other as the sheet
 moves: the channels are out of step by a fraction of a pixel along the feed, which leaves a red
@@ -16,8 +17,9 @@ measured on the page's QR code (black print only, always on the scan of a ballot
 and each channel resampled back into step. What is left, and JPEG's subsampled colour, is
 smoothed over ``SMOOTH_MM`` before it is judged.
 
-The whole header is looked at, so a stamp put elsewhere in it is seen.
-:func:`measure_stamp` returns raw measurements; :func:`stamp_status` turns them into
+The whole header is looked at (:func:`header`), so a stamp put elsewhere in it is seen, and
+faint red beside red ink, so a stamp that barely left ink is seen too. :func:`measure_stamp`
+returns raw measurements; :func:`stamp_status` turns them into
 ``stamped``, ``not_stamped`` or ``cannot_tell`` against the reader's settings: a stamp that is
 there but shifted, partly off the area or faint is ``stamped`` when enough of its ink is in the
 area, and ``cannot_tell`` otherwise, never ``not_stamped``. :func:`stamp_flags` says what the
@@ -277,7 +279,7 @@ def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[str, str]:
                                "that barely left ink?)")
     if m.elsewhere_mm2 >= s.stamp_elsewhere_mm2:
         return "cannot_tell", (f"no stamp in its area, but {m.elsewhere_mm2:.0f} mm² of red ink "
-                               "elsewhere on the page (a stamp put elsewhere?)")
+                               "elsewhere in the header (a stamp put elsewhere?)")
     return "not_stamped", ""
 
 
