@@ -11,7 +11,8 @@ The two sets are kept apart. The **tuning set** (seeds from 1) is where the read
 chosen: here the benchmark also decides every page again, from its stored measurements, with a grid
 of candidate settings, and says which candidates meet the targets with the fewest reviews, and
 whether the shipped settings (``omr/settings.py``) are among them. The **held-out set** (seeds from
-100,001) is never used for choosing anything: quote only its figures.
+200,001; ``--heldout-range``) is never used for choosing anything: quote only its figures. (The
+first range, from 100,001, showed a silent error on stained paper and so chose a limit.)
 
 Per set and profile it prints:
 - silent errors (a row read wrongly on a page nobody is asked to look at): the target is zero;
@@ -48,7 +49,10 @@ from tally.store import Store
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 ROSTER_SMALL, ROSTER_LARGE = SAMPLES / "roster-small.csv", SAMPLES / "roster-large.xlsx"
+# Seeds of each set start after these. A held-out run whose failure informed a limit is no
+# longer held out: the next report uses the next held-out range (``--heldout-range``).
 SEED_BASE = {"tune": 0, "heldout": 100_000}
+HELDOUT_RANGE = 100_000  # the n-th held-out range starts at n times this (n = 1, 2, …)
 RATES = {"blank_row": 0.02, "multi_mark": 0.02, "correction": 0.02, "crossed_name": 0.03,
          "write_in": 0.03, "blank_ballot": 0.01, "signature": 0.4, "stray": 0.3}
 RULES = RULE_SETS["qd96-2023"]
@@ -205,7 +209,12 @@ def main() -> None:
     parser.add_argument("--ballots", type=int, default=1400, help="ballots per set (about)")
     parser.add_argument("--sets", default="tune,heldout")
     parser.add_argument("--jobs", type=int, default=default_jobs())
+    parser.add_argument("--heldout-range", type=int, default=2,
+                        help="which range of held-out seeds (1: from 100,001, used up on "
+                             "2026-12-02 when its stained pages set texture_peak_ratio; 2: from "
+                             "200,001)")
     args = parser.parse_args()
+    SEED_BASE["heldout"] = args.heldout_range * HELDOUT_RANGE
     verdicts = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.sets.split(","):

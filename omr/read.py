@@ -211,7 +211,8 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
             surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
             outline=_rounded([b.outline or 0.0 for b in boxes], 3),  # type: ignore[arg-type]
-            texture=_rounded([b.texture for b in boxes], 3)))  # type: ignore[arg-type]
+            texture=_rounded([b.texture for b in boxes], 3),  # type: ignore[arg-type]
+            peak=_rounded([b.peak or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,

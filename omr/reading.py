@@ -36,6 +36,7 @@ class RowReading:
     surround: tuple[float, ...] = ()  # darkness just outside each box (1: off the scan)
     outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
     texture: tuple[float, ...] = ()  # how dark the paper's grain gets around each box
+    peak: tuple[float, ...] = ()  # the darkest pixel of each box's ink (0: no ink)
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class StampReading:
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround", "outline", "blot_mm2", "texture")
+               "stroke_scores", "surround", "outline", "blot_mm2", "texture", "peak")
 
 
 @dataclass(frozen=True)

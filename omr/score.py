@@ -135,6 +135,7 @@ class BoxScore:
     # of ink, a splash of toner), which no voter's cross or tick is.
     blot_mm2: float = 0.0
     texture: float = 0.0  # how dark the paper's grain gets around the box (Texture.level)
+    peak: float | None = None  # the darkest pixel of its ink (None: no ink, or not measured)
 
     @property
     def stroke_score(self) -> float:
@@ -336,6 +337,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
         return BoxScore(raw, 0.0, line_mm2=line, stroke=stroke, surround=surround,
                         outline=outline, blot_mm2=blot, texture=texture.level)
     mask = kept[labels]
+    peak = float(inner[mask].max())
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
     area = float(mask.sum()) / PX_PER_MM**2
@@ -356,7 +358,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             shallow[label] = _straight(xs, ys, s.spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
-                    surround, outline, blot, texture.level)
+                    surround, outline, blot, texture.level, peak)
 
 
 def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:

