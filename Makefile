@@ -12,7 +12,7 @@ COMMITTEE := --committee "Nguyễn Thị Lan:Trưởng ban" --committee "Đỗ V
 MEMBERS := --member "Nguyễn Thị Lan:Trưởng ban" --member "Đỗ Văn Minh:Thành viên" \
   --member "Hoàng Thu Trang:Thành viên"
 
-.PHONY: demo test setup system-packages test-packages benchmark clean
+.PHONY: demo test lint setup system-packages test-packages benchmark clean
 
 demo: setup
 	rm -rf $(DEMO)
@@ -58,9 +58,15 @@ demo: setup
 	@echo "Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/"
 	@echo "  and log in with a code from $(DEMO)/ubnd-ma-thanh-vien.txt to record decisions)"
 
+# The whole suite, one worker per core (CI: 2 cores); 'slow' end-to-end tests included.
 test: setup
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_PACKAGES)"
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The checks CI runs before the tests (.ci/run), and pre-commit before each commit.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 benchmark: setup
 	$(BIN)/python benchmarks/print_speed.py
@@ -78,7 +84,7 @@ $(VENV)/.installed: pyproject.toml | system-packages
 	  || { echo "error: Python 3.11 or newer is needed (PYTHON=$(PYTHON))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
 	touch $@
 
 system-packages:

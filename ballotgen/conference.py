@@ -44,7 +44,8 @@ class Conference:
         The organisation holding the vote, printed top-left. Several lines are separated by
         newlines, parent bodies first: "ỦY BAN NHÂN DÂN TỈNH BÌNH AN\nSỞ TÀI CHÍNH".
     title : str
-        The conference, e.g. "Hội nghị lấy phiếu tín nhiệm đối với cán bộ lãnh đạo, quản lý năm 2026".
+        The conference, e.g. "Hội nghị lấy phiếu tín nhiệm đối với cán bộ lãnh đạo, quản lý năm
+        2026".
     date : datetime.date
     persons : tuple of Person
         Sorted by number; numbers and (name, position) pairs are unique.

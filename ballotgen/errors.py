@@ -2,7 +2,7 @@
 
 Each user-facing failure is one exception class carrying an :class:`ExitCode` and a message that
 names the file (and row or page) and says what to do. Library code raises them; only the command
-line (``tally/cli.py``) catches them, prints the message and exits with the code.
+line (``tally.cli``) catches them, prints the message and exits with the code.
 """
 
 from __future__ import annotations

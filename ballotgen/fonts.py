@@ -1,4 +1,5 @@
-"""The serif face of the ballots and minutes: Times New Roman when installed, else Liberation Serif 2.
+"""The serif face of the ballots and minutes: Times New Roman when installed, else Liberation
+Serif 2.
 
 Liberation Serif 2 is metrically identical to Times New Roman, so the layout (and its hash) is the
 same whichever is used. It is looked for on the system first, then taken from the copy bundled in
@@ -24,7 +25,7 @@ PT_TO_MM = 25.4 / 72.0
 BUNDLED_DIR = Path(__file__).with_name("fonts")
 FACES = ("regular", "bold", "italic")
 
-_FONT_DIRS = (
+FONT_DIRS = (  # where installed fonts are looked for, in this order
     Path("/usr/share/fonts/truetype/msttcorefonts"),
     Path("/usr/share/fonts/truetype/liberation2"),
     Path("/usr/share/fonts/TTF"),
@@ -71,7 +72,7 @@ class FontFamily:
 
     def check_glyphs(self, text: str, face: str = "regular") -> None:
         """Raise FontError if a character of ``text`` has no glyph in ``face``."""
-        cmap = _cmap(self.files[FACES.index(face)])
+        cmap = glyphs(self.files[FACES.index(face)])
         for ch in text:
             if ord(ch) not in cmap and not ch.isspace():
                 raise FontError(
@@ -81,13 +82,14 @@ class FontFamily:
                 )
 
 
-@functools.lru_cache(maxsize=None)
-def _cmap(path: Path) -> frozenset[int]:
+@functools.cache
+def glyphs(path: Path) -> frozenset[int]:
+    """The code points the font file ``path`` has a glyph for."""
     return frozenset(TTFont(f"cmap-{path.name}", str(path)).face.charToGlyph)
 
 
 def _find_file(names: str) -> Path | None:
-    for directory in _FONT_DIRS:
+    for directory in FONT_DIRS:
         for name in names.split("|"):
             for candidate in (directory / name, directory / name.lower()):
                 if candidate.is_file():

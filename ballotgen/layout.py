@@ -3,8 +3,8 @@
 Coordinates are millimetres from the **top-left** corner of the sheet, x to the right and y down,
 as in an image. ``render`` draws the PDF from a :class:`Layout`; the reader learns from the same
 value where every registration mark, box, name cell and free area is. A layout is serialisable
-(:meth:`Layout.to_json`) and has a short :attr:`Layout.hash` over its geometry and persons, which the
-QR code carries so a ballot printed from another layout is recognised.
+(:meth:`Layout.to_json`) and has a short :attr:`Layout.hash` over its geometry and persons,
+which the QR code carries so a ballot printed from another layout is recognised.
 
 Page plan (A4 portrait)::
 
@@ -31,22 +31,20 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass
 
+from ballotgen import wording
 from ballotgen.conference import PAPER_SIZES_MM, Conference, Person
-from ballotgen.fonts import PT_TO_MM, FontFamily, ballot_family
+from ballotgen.fonts import FontFamily, ballot_family
+from ballotgen.text import Text, TextBlocks, rounded
 
 LAYOUT_VERSION = 1
-
-LEVELS = ("cao", "tin_nhiem", "thap")
-"""The three levels, in box order left to right."""
-LEVEL_LABELS = {"cao": "Tín nhiệm cao", "tin_nhiem": "Tín nhiệm", "thap": "Tín nhiệm thấp"}
 
 # Geometry, millimetres. Printers cannot print the outer ~5 mm, so nothing goes there.
 MARK_INSET_MM = 10.0  # registration mark centre from each edge
 MARK_RADIUS_MM = 3.0  # solid discs: rotation-invariant, unlike any box, tick or QR module
 MARGIN_MM = 15.0  # left and right edge of the content
 TOP_MM = 13.0  # top of the header block
-QR_SIZE_MM = 26.0  # QR symbol with its 4-module quiet zone
-QR_QUIET_MODULES = 4
+QR_SIZE_MM = 26.0  # QR symbol with its quiet zone
+QR_QUIET_MODULES = 4  # the quiet zone, in modules, on each side of the symbol
 STAMP_WIDTH_MM = 88.0  # top-left area for the organisation and the red stamp (dấu treo)
 COLUMN_WIDTHS_MM = (12.0, 50.0, 67.0, 17.0, 17.0, 17.0)  # STT, name, position, 3 levels = 180
 BOX_MM = 7.5  # marking box side: large enough to mark by hand
@@ -68,15 +66,6 @@ BODY_PT = 12.0
 POSITION_PT = 10.5
 HEADER_PT = 11.0
 SMALL_PT = 10.0
-LINE_SPACING = 1.15
-
-INSTRUCTION = (
-    "Đánh dấu X vào một ô tương ứng với mức độ tín nhiệm đối với từng người được lấy phiếu; "
-    "mỗi người chỉ đánh dấu vào một ô."
-)
-SIGNATURE_NOTE = "Người ghi phiếu có thể ký tên hoặc không ký tên."
-TITLE = "PHIẾU TÍN NHIỆM"
-CONTINUED = "(tiếp theo)"
 
 
 @dataclass(frozen=True)
@@ -102,18 +91,6 @@ class Rect:
 
 
 @dataclass(frozen=True)
-class Text:
-    """One line of text. ``y`` is the baseline; ``x`` the left end, centre or right end by ``align``."""
-
-    text: str
-    x: float
-    y: float
-    size_pt: float
-    face: str = "regular"  # regular | bold | italic
-    align: str = "left"  # left | centre | right
-
-
-@dataclass(frozen=True)
 class Row:
     """The row of one person on one page."""
 
@@ -121,7 +98,7 @@ class Row:
     rect: Rect
     name_cell: Rect
     position_cell: Rect
-    boxes: tuple[Rect, Rect, Rect]  # in LEVELS order
+    boxes: tuple[Rect, Rect, Rect]  # in LEVELS order (ballotgen.vocabulary)
 
 
 @dataclass(frozen=True)
@@ -178,7 +155,7 @@ class Layout:
 def _page_from_dict(d: dict) -> PageLayout:
     return PageLayout(
         index=d["index"],
-        marks=tuple(tuple(m) for m in d["marks"]),  # type: ignore[misc]
+        marks=tuple(tuple(m) for m in d["marks"]),
         qr=Rect(**d["qr"]),
         code_label=Text(**d["code_label"]),
         stamp=Rect(**d["stamp"]),
@@ -197,92 +174,15 @@ def _page_from_dict(d: dict) -> PageLayout:
     )
 
 
+def qr_module_mm(qr: Rect, modules: int) -> float:
+    """The side (mm) of one module of a QR symbol of ``modules`` modules drawn in the zone
+    ``qr``, which holds the symbol and its quiet zone of QR_QUIET_MODULES on each side."""
+    return qr.w / (modules + 2 * QR_QUIET_MODULES)
+
+
 # --------------------------------------------------------------------------------------------
-# Building a layout
-
-
-def line_height_mm(size_pt: float) -> float:
-    return size_pt * LINE_SPACING * PT_TO_MM
-
-
-def wrap(text: str, width_mm: float, size_pt: float, face: str, family: FontFamily) -> list[str]:
-    """Greedy word wrap of ``text`` into lines no wider than ``width_mm``.
-
-    A single word wider than the line is broken between characters, so nothing ever overflows.
-    """
-    lines: list[str] = []
-    current = ""
-    for word in text.split():
-        candidate = f"{current} {word}" if current else word
-        if family.width_mm(candidate, size_pt, face) <= width_mm:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        current = ""
-        for ch in word:  # only reached by a word longer than the line, or the next word
-            if current and family.width_mm(current + ch, size_pt, face) > width_mm:
-                lines.append(current)
-                current = ""
-            current += ch
-    if current:
-        lines.append(current)
-    return lines or [""]
-
-
-def balanced_wrap(text: str, width_mm: float, size_pt: float, face: str,
-                  family: FontFamily) -> list[str]:
-    """Wrap into as few lines as :func:`wrap`, but at the narrowest width that allows it, so a
-    centred title has lines of similar length instead of a lone word on its last line."""
-    count = len(wrap(text, width_mm, size_pt, face, family))
-    widest_word = max(family.width_mm(word, size_pt, face) for word in text.split())
-    low, high = min(width_mm, max(width_mm / 2, widest_word)), width_mm  # never split a word
-    while high - low > 0.5:
-        mid = (low + high) / 2
-        if len(wrap(text, mid, size_pt, face, family)) <= count:
-            high = mid
-        else:
-            low = mid
-    return wrap(text, high, size_pt, face, family)
-
-
-class _Builder:
-    """Collects the texts of one page while the layout is computed."""
-
-    def __init__(self, family: FontFamily) -> None:
-        self.family = family
-        self.texts: list[Text] = []
-
-    def block(self, text: str, x: float, top: float, width: float, size_pt: float, *,
-              face: str = "regular", align: str = "left") -> float:
-        """Wrap ``text`` into a block whose top is ``top``; return the block's bottom."""
-        self.family.check_glyphs(text, face)
-        lh = line_height_mm(size_pt)
-        anchor = {"left": x, "centre": x + width / 2, "right": x + width}[align]
-        lines = wrap(text, width, size_pt, face, self.family)
-        if align == "centre" and len(lines) > 1:
-            lines = balanced_wrap(text, width, size_pt, face, self.family)
-        for i, line in enumerate(lines):
-            self.texts.append(Text(line, _r(anchor), _r(top + i * lh + _baseline(size_pt)),
-                                   size_pt, face, align))
-        return top + len(lines) * lh
-
-    def block_height(self, text: str, width: float, size_pt: float, face: str = "regular") -> float:
-        return len(wrap(text, width, size_pt, face, self.family)) * line_height_mm(size_pt)
-
-
-def _baseline(size_pt: float) -> float:
-    """Offset from the top of a line box to its baseline, centring the letters in the box."""
-    return line_height_mm(size_pt) / 2 + 0.33 * size_pt * PT_TO_MM
-
-
-def _r(value: float) -> float:
-    """Round to a micrometre so the JSON, and so the hash, is stable."""
-    return round(value, 3)
-
-
-def _rect(x: float, y: float, w: float, h: float) -> Rect:
-    return Rect(_r(x), _r(y), _r(w), _r(h))
+# Building a layout: the table's columns, the rows' heights, pagination, then each page's header,
+# table and foot.
 
 
 def build_layout(conference: Conference, *, family: FontFamily | None = None) -> Layout:
@@ -295,110 +195,82 @@ def build_layout(conference: Conference, *, family: FontFamily | None = None) ->
     """
     family = family or ballot_family()
     width, height = PAPER_SIZES_MM[conference.paper]
-    content_w = width - 2 * MARGIN_MM
+    columns = _columns(width)
     # The first page has the full header; continuation sheets a compact one (no date, instruction).
-    headers = []
-    for first in (True, False):
-        builder = _Builder(family)
-        headers.append((_header(builder, conference, width, first=first), builder.texts))
-
-    # Table header row and the height of every person's row.
-    cols = [MARGIN_MM]
-    for w in COLUMN_WIDTHS_MM:
-        cols.append(cols[-1] + w)
-    assert abs(cols[-1] - (width - MARGIN_MM)) < 1e-6, "column widths must fill the content width"
-    measure = _Builder(family)
-    header_labels = ("STT", "Họ và tên", "Chức vụ", *(LEVEL_LABELS[lv] for lv in LEVELS))
-    head_h = max(ROW_MIN_MM, 2 * CELL_PAD_MM + max(
-        measure.block_height(label, w - 2 * CELL_PAD_MM, HEADER_PT, "bold")
-        for label, w in zip(header_labels, COLUMN_WIDTHS_MM)))
+    headers = [_header(TextBlocks(family), conference, width, first=first)
+               for first in (True, False)]
+    measure = TextBlocks(family)
+    head_h = _table_header_height(measure)
     row_heights = [_row_height(measure, p) for p in conference.persons]
+    first_rows = [header.bottom + TABLE_GAP_MM + head_h for header in headers]
+    chunks = paginate(row_heights, first_rows, bottom=height - FOOTER_MM - FREE_MIN_MM,
+                      last_bottom=height - FOOTER_MM - SIGNATURE_BLOCK_MM)
+    pages = tuple(
+        _page(family, conference, index, len(chunks), chunk, headers[min(index, 1)], columns,
+              head_h, row_heights, width, height)
+        for index, chunk in enumerate(chunks))
+    return Layout(
+        version=LAYOUT_VERSION, paper=conference.paper, width=width, height=height,
+        mark_radius=MARK_RADIUS_MM, box_line=BOX_LINE_MM, persons=conference.persons,
+        pages=pages,
+    )
 
-    def first_row_y(page_index: int) -> float:
-        return headers[min(page_index, 1)][0] + TABLE_GAP_MM + head_h
 
-    bottom_mid = height - FOOTER_MM - FREE_MIN_MM
-    bottom_last = height - FOOTER_MM - SIGNATURE_BLOCK_MM
-    if first_row_y(0) + max(row_heights) > bottom_last:
-        raise ValueError("a single row is taller than a page")  # impossible with sane rosters
+def paginate(row_heights: list[float], first_rows: list[float], *, bottom: float,
+             last_bottom: float) -> list[list[int]]:
+    """Which rows go on which page: the indexes of ``row_heights``, page by page.
 
-    # Paginate: a page takes rows while they fit; the last page keeps room for the signature.
+    A page takes rows while they fit above ``bottom`` (every page keeps a free area below its
+    table); the last page must end above ``last_bottom`` (room for the signature), so the rows
+    that would not leave that room go on another page. ``first_rows``: where the first row of
+    the first page, and of every later page, starts (their headers differ).
+
+    Raises
+    ------
+    ValueError
+        A single row is taller than a page (impossible with sane rosters).
+    """
+    def top(page: int) -> float:
+        return first_rows[min(page, len(first_rows) - 1)]
+
+    if top(0) + max(row_heights) > last_bottom:
+        raise ValueError("a single row is taller than a page")
     chunks: list[list[int]] = []
-    remaining = list(range(len(conference.persons)))
+    remaining = list(range(len(row_heights)))
     while remaining:
-        top = first_row_y(len(chunks))
-        if top + sum(row_heights[i] for i in remaining) <= bottom_last:
+        y = top(len(chunks))
+        if y + sum(row_heights[i] for i in remaining) <= last_bottom:
             chunks.append(remaining)
             break
-        y, take = top, 0
-        while take < len(remaining) - 1 and y + row_heights[remaining[take]] <= bottom_mid:
+        take = 0
+        while take < len(remaining) - 1 and y + row_heights[remaining[take]] <= bottom:
             y += row_heights[remaining[take]]
             take += 1
         chunks.append(remaining[:take])
         remaining = remaining[take:]
-
-    pages = []
-    for index, chunk in enumerate(chunks):
-        header_bottom, header_texts = headers[min(index, 1)]
-        table_top = header_bottom + TABLE_GAP_MM
-        page = _Builder(family)
-        page.texts = list(header_texts)
-        for label, x0, x1 in zip(header_labels, cols, cols[1:]):
-            h = page.block_height(label, x1 - x0 - 2 * CELL_PAD_MM, HEADER_PT, "bold")
-            page.block(label, x0 + CELL_PAD_MM, table_top + (head_h - h) / 2,
-                       x1 - x0 - 2 * CELL_PAD_MM, HEADER_PT, face="bold", align="centre")
-        rows, rule_y, y = [], [table_top, table_top + head_h], table_top + head_h
-        for i in chunk:
-            rows.append(_row(page, conference.persons[i], cols, y, row_heights[i]))
-            y += row_heights[i]
-            rule_y.append(y)
-        table = _rect(MARGIN_MM, table_top, content_w, y - table_top)
-        last = index == len(chunks) - 1
-        footer_top = height - FOOTER_MM
-        signature = None
-        if last:
-            sig_top = footer_top - SIGNATURE_BLOCK_MM + 2.0
-            page.block(SIGNATURE_NOTE, width - MARGIN_MM - SIGNATURE_WIDTH_MM, sig_top,
-                       SIGNATURE_WIDTH_MM, SMALL_PT, face="italic", align="centre")
-            signature = _rect(width - MARGIN_MM - SIGNATURE_WIDTH_MM, sig_top,
-                              SIGNATURE_WIDTH_MM, footer_top - sig_top)
-        if len(chunks) > 1:
-            page.block(f"Trang {index + 1}/{len(chunks)}", MARGIN_MM, height - FOOTER_MM + 3.0,
-                       content_w, SMALL_PT, align="centre")
-        free_right = signature.x - 2.0 if signature else width - MARGIN_MM
-        pages.append(PageLayout(
-            index=index,
-            marks=_marks(width, height),
-            qr=_rect(width - MARGIN_MM - QR_SIZE_MM, TOP_MM - 1.0, QR_SIZE_MM, QR_SIZE_MM),
-            code_label=Text("", _r(width - MARGIN_MM - QR_SIZE_MM / 2),
-                            _r(TOP_MM - 1.0 + QR_SIZE_MM + 2.5), 8.0, "regular", "centre"),
-            stamp=_rect(MARGIN_MM, TOP_MM - 3.0, STAMP_WIDTH_MM, 36.0),
-            table=table,
-            column_x=tuple(_r(x) for x in cols),
-            rule_y=tuple(_r(v) for v in rule_y),
-            rows=tuple(rows),
-            texts=tuple(page.texts),
-            free=_rect(MARGIN_MM, table.bottom + 2.0, free_right - MARGIN_MM,
-                       footer_top - table.bottom - 2.0),
-            signature=signature,
-        ))
-
-    return Layout(
-        version=LAYOUT_VERSION, paper=conference.paper, width=width, height=height,
-        mark_radius=MARK_RADIUS_MM, box_line=BOX_LINE_MM, persons=conference.persons,
-        pages=tuple(pages),
-    )
+    return chunks
 
 
-def _marks(width: float, height: float) -> tuple[tuple[float, float], ...]:
-    near_x, far_x = MARK_INSET_MM, width - MARK_INSET_MM
-    near_y, far_y = MARK_INSET_MM, height - MARK_INSET_MM
-    return ((near_x, near_y), (far_x, near_y), (near_x, far_y), (far_x, far_y))
+def _columns(width: float) -> list[float]:
+    """x of every vertical rule of the table, left to right."""
+    cols = [MARGIN_MM]
+    for w in COLUMN_WIDTHS_MM:
+        cols.append(cols[-1] + w)
+    assert abs(cols[-1] - (width - MARGIN_MM)) < 1e-6, "column widths must fill the content width"
+    return cols
 
 
-def _header(b: _Builder, conference: Conference, width: float, *, first: bool) -> float:
+@dataclass(frozen=True)
+class _Header:
+    """The texts above a page's table, and where they end."""
+
+    bottom: float
+    texts: tuple[Text, ...]
+
+
+def _header(b: TextBlocks, conference: Conference, width: float, *, first: bool) -> _Header:
     """Lay out the organisation, title and conference (and on the first page the date and the
-    instruction); return the bottom of the header."""
+    instruction)."""
     content_w = width - 2 * MARGIN_MM
     y = TOP_MM
     lines = conference.org_lines
@@ -407,29 +279,98 @@ def _header(b: _Builder, conference: Conference, width: float, *, first: bool) -
         y = b.block(line, MARGIN_MM, y, STAMP_WIDTH_MM, ORG_PT, face=face, align="centre")
     qr_bottom = TOP_MM - 1.0 + QR_SIZE_MM + 4.0  # below the code label
     y = max(y + 4.0, qr_bottom)
-    title = TITLE if first else f"{TITLE} {CONTINUED}"
-    y = b.block(title, MARGIN_MM, y, content_w, TITLE_PT, face="bold", align="centre")
+    y = b.block(wording.title(first=first), MARGIN_MM, y, content_w, TITLE_PT, face="bold",
+                align="centre")
     y = b.block(conference.title, MARGIN_MM + 10.0, y + 1.0, content_w - 20.0, SUBTITLE_PT,
                 face="bold", align="centre")
-    if not first:
-        return y
-    date = conference.date
-    when = f"ngày {date.day:02d} tháng {date.month:02d} năm {date.year}"
-    dated = f"{conference.place}, {when}" if conference.place else when.capitalize()
-    y = b.block(dated, MARGIN_MM, y + 1.0, content_w, BODY_PT, face="italic", align="centre")
-    return b.block(INSTRUCTION, MARGIN_MM, y + 3.0, content_w, BODY_PT, face="italic")
+    if first:
+        y = b.block(wording.date_line(conference.date, conference.place), MARGIN_MM, y + 1.0,
+                    content_w, BODY_PT, face="italic", align="centre")
+        y = b.block(wording.INSTRUCTION, MARGIN_MM, y + 3.0, content_w, BODY_PT, face="italic")
+    return _Header(y, tuple(b.texts))
 
 
-def _row_height(b: _Builder, person: Person) -> float:
-    name_h = b.block_height(person.name, COLUMN_WIDTHS_MM[1] - 2 * CELL_PAD_MM, BODY_PT)
-    pos_h = b.block_height(person.position, COLUMN_WIDTHS_MM[2] - 2 * CELL_PAD_MM, POSITION_PT)
-    return _r(max(ROW_MIN_MM, max(name_h, pos_h) + 2 * CELL_PAD_MM))
+def _table_header_height(b: TextBlocks) -> float:
+    return max(ROW_MIN_MM, 2 * CELL_PAD_MM + max(
+        b.height(label, w - 2 * CELL_PAD_MM, HEADER_PT, "bold")
+        for label, w in zip(wording.COLUMN_HEADINGS, COLUMN_WIDTHS_MM)))
 
 
-def _row(b: _Builder, person: Person, cols: list[float], y: float, h: float) -> Row:
+def _table_header(b: TextBlocks, columns: list[float], top: float, head_h: float) -> None:
+    """The column headings, centred in the header row of the table."""
+    for label, x0, x1 in zip(wording.COLUMN_HEADINGS, columns, columns[1:]):
+        h = b.height(label, x1 - x0 - 2 * CELL_PAD_MM, HEADER_PT, "bold")
+        b.block(label, x0 + CELL_PAD_MM, top + (head_h - h) / 2, x1 - x0 - 2 * CELL_PAD_MM,
+                HEADER_PT, face="bold", align="centre")
+
+
+def _page(family: FontFamily, conference: Conference, index: int, count: int, chunk: list[int],
+          header: _Header, columns: list[float], head_h: float, row_heights: list[float],
+          width: float, height: float) -> PageLayout:
+    """Page ``index`` of ``count``, holding the rows of the persons ``chunk``."""
+    content_w = width - 2 * MARGIN_MM
+    table_top = header.bottom + TABLE_GAP_MM
+    b = TextBlocks(family, list(header.texts))
+    _table_header(b, columns, table_top, head_h)
+    rows, rule_y, y = [], [table_top, table_top + head_h], table_top + head_h
+    for i in chunk:
+        rows.append(_row(b, conference.persons[i], columns, y, row_heights[i]))
+        y += row_heights[i]
+        rule_y.append(y)
+    table = _rect(MARGIN_MM, table_top, content_w, y - table_top)
+    footer_top = height - FOOTER_MM
+    signature = _signature(b, width, footer_top) if index == count - 1 else None
+    if count > 1:
+        b.block(wording.page_number(index, count), MARGIN_MM, height - FOOTER_MM + 3.0,
+                content_w, SMALL_PT, align="centre")
+    free_right = signature.x - 2.0 if signature else width - MARGIN_MM
+    return PageLayout(
+        index=index,
+        marks=_marks(width, height),
+        qr=_rect(width - MARGIN_MM - QR_SIZE_MM, TOP_MM - 1.0, QR_SIZE_MM, QR_SIZE_MM),
+        code_label=Text("", rounded(width - MARGIN_MM - QR_SIZE_MM / 2),
+                        rounded(TOP_MM - 1.0 + QR_SIZE_MM + 2.5), 8.0, "regular", "centre"),
+        stamp=_rect(MARGIN_MM, TOP_MM - 3.0, STAMP_WIDTH_MM, 36.0),
+        table=table,
+        column_x=tuple(rounded(x) for x in columns),
+        rule_y=tuple(rounded(v) for v in rule_y),
+        rows=tuple(rows),
+        texts=tuple(b.texts),
+        free=_rect(MARGIN_MM, table.bottom + 2.0, free_right - MARGIN_MM,
+                   footer_top - table.bottom - 2.0),
+        signature=signature,
+    )
+
+
+def _signature(b: TextBlocks, width: float, footer_top: float) -> Rect:
+    """The note that voters may sign, and the area below it (last page only)."""
+    top = footer_top - SIGNATURE_BLOCK_MM + 2.0
+    left = width - MARGIN_MM - SIGNATURE_WIDTH_MM
+    b.block(wording.SIGNATURE_NOTE, left, top, SIGNATURE_WIDTH_MM, SMALL_PT, face="italic",
+            align="centre")
+    return _rect(left, top, SIGNATURE_WIDTH_MM, footer_top - top)
+
+
+def _rect(x: float, y: float, w: float, h: float) -> Rect:
+    return Rect(rounded(x), rounded(y), rounded(w), rounded(h))
+
+
+def _marks(width: float, height: float) -> tuple[tuple[float, float], ...]:
+    near_x, far_x = MARK_INSET_MM, width - MARK_INSET_MM
+    near_y, far_y = MARK_INSET_MM, height - MARK_INSET_MM
+    return ((near_x, near_y), (far_x, near_y), (near_x, far_y), (far_x, far_y))
+
+
+def _row_height(b: TextBlocks, person: Person) -> float:
+    name_h = b.height(person.name, COLUMN_WIDTHS_MM[1] - 2 * CELL_PAD_MM, BODY_PT)
+    pos_h = b.height(person.position, COLUMN_WIDTHS_MM[2] - 2 * CELL_PAD_MM, POSITION_PT)
+    return rounded(max(ROW_MIN_MM, max(name_h, pos_h) + 2 * CELL_PAD_MM))
+
+
+def _row(b: TextBlocks, person: Person, cols: list[float], y: float, h: float) -> Row:
     def centred_block(text: str, col: int, size_pt: float, align: str = "left") -> None:
         inner_w = cols[col + 1] - cols[col] - 2 * CELL_PAD_MM
-        block_h = b.block_height(text, inner_w, size_pt)
+        block_h = b.height(text, inner_w, size_pt)
         b.block(text, cols[col] + CELL_PAD_MM, y + (h - block_h) / 2, inner_w, size_pt, align=align)
 
     centred_block(str(person.number), 0, BODY_PT, "centre")

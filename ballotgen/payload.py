@@ -33,7 +33,7 @@ MAX_PAGES = 99
 DIGEST_SALT = b"tinnhiem ballot code verification"
 DIGEST_ITERATIONS = 5_000  # PBKDF2-HMAC-SHA256 rounds: about 3 ms per code
 
-_B32 = "[A-Z2-7]{%d}" % TOKEN_CHARS
+_B32 = f"[A-Z2-7]{{{TOKEN_CHARS}}}"
 _PATTERN = re.compile(
     rf"^{FORMAT_VERSION}-(?P<batch>{_B32})-(?P<page>\d\d)-(?P<pages>\d\d)-(?P<layout>{_B32})"
     rf"(?:-(?P<serial>{_B32}))?-(?P<mac>{_B32})$"

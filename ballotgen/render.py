@@ -17,7 +17,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen import payload
 from ballotgen.fonts import FontFamily, ballot_family
-from ballotgen.layout import GRID_LINE_MM, QR_QUIET_MODULES, Layout, PageLayout, Rect, Text
+from ballotgen.layout import GRID_LINE_MM, QR_QUIET_MODULES, Layout, PageLayout, Rect, qr_module_mm
+from ballotgen.text import Text
 
 OUTER_LINE_MM = 0.5
 QR_ERROR_LEVEL = "Q"  # 25 % of the symbol may be lost (ink, stamp, fold) and it still reads
@@ -127,8 +128,7 @@ def _draw_qr(canvas: Canvas, layout: Layout, page: PageLayout, text: str, label:
              family: FontFamily) -> None:
     """Draw the QR symbol as one vector path (no seams between modules) and its label."""
     matrix = qr_modules(text)
-    n = len(matrix)
-    module = page.qr.w / (n + 2 * QR_QUIET_MODULES)
+    module = qr_module_mm(page.qr, len(matrix))
     x0 = page.qr.x + QR_QUIET_MODULES * module
     y0 = page.qr.y + QR_QUIET_MODULES * module
     path = canvas.beginPath()
@@ -150,8 +150,3 @@ def qr_modules(text: str) -> np.ndarray:
     """
     symbol = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level=QR_ERROR_LEVEL)
     return np.asarray(symbol.to_image(scale=1, add_quiet_zones=False)) < 128
-
-
-def qr_version(text: str) -> int:
-    """The QR version (size: 17 + 4 × version modules) ``text`` is drawn with."""
-    return (len(qr_modules(text)) - 17) // 4

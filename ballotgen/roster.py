@@ -1,13 +1,13 @@
 """Read a roster (the persons on the ballot) from CSV or XLSX, as offices keep them.
 
-Accepted: CSV in UTF-8 (with or without BOM) or UTF-16 with BOM (Excel's "Unicode text"), delimited
-by comma, semicolon or tab; or an Excel workbook (.xlsx, first sheet). The header row may be preceded
-by title rows; headers are matched without regard to case, accents or spacing, in Vietnamese
-(``STT``, ``Họ và tên``, ``Chức vụ``) or English (``No``, ``Full name``, ``Position``). Without an
-``STT`` column the persons are numbered in file order.
+Accepted: CSV in UTF-8 (with or without BOM) or UTF-16 with BOM (Excel's "Unicode text"),
+delimited by comma, semicolon or tab; or an Excel workbook (.xlsx, first sheet). The header row
+may be preceded by title rows; headers are matched without regard to case, accents or spacing,
+in Vietnamese (``STT``, ``Họ và tên``, ``Chức vụ``) or English (``No``, ``Full name``,
+``Position``). Without an ``STT`` column the persons are numbered in file order.
 
-Everything else is refused with a :class:`~ballotgen.errors.RosterError` that names the file and row.
-The file type is recognised by its bytes, never by its extension.
+Everything else is refused with a :class:`~ballotgen.errors.RosterError` that names the file and
+row. The file type is recognised by its bytes, never by its extension.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import csv
 import io
 import unicodedata
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ballotgen.conference import Person
@@ -37,7 +37,8 @@ MAX_ROWS = 10 * MAX_PERSONS  # rows read at most, titles and blank rows included
 _HEADERS: dict[str, frozenset[str]] = {
     "number": frozenset({"stt", "tt", "sott", "sothutu", "so", "no", "number", "nr", ""}),
     "name": frozenset({"hovaten", "hoten", "hotendaydu", "ten", "fullname", "name"}),
-    "position": frozenset({"chucvu", "chucdanh", "chucvuchucdanh", "position", "title", "jobtitle"}),
+    "position": frozenset({"chucvu", "chucdanh", "chucvuchucdanh", "position", "title",
+                           "jobtitle"}),
 }
 _LABELS = {"number": "STT", "name": "Họ và tên", "position": "Chức vụ"}
 
@@ -86,7 +87,8 @@ def _rows_from_bytes(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_rows(path, data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputFileError(path, "is an old Excel 97-2003 workbook (.xls)", remedy=_SAVE_AS_REMEDY)
+        raise InputFileError(path, "is an old Excel 97-2003 workbook (.xls)",
+                             remedy=_SAVE_AS_REMEDY)
     for magic, kind in _OTHER_KINDS:
         if data.startswith(magic):
             raise InputFileError(path, f"is {kind}, not a roster", remedy=_SAVE_AS_REMEDY)
@@ -133,9 +135,9 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
         raise InputFileError(path, f"is not valid CSV ({exc})", remedy=_SAVE_AS_REMEDY) from exc
 
 
-def _at_most(path: Path, rows) -> list[tuple[int, list[str]]]:
+def _at_most(path: Path, rows: Iterable[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
     """The rows of ``rows``, refused when there are more than MAX_ROWS."""
-    out = []
+    out: list[tuple[int, list[str]]] = []
     for row in rows:
         if len(out) == MAX_ROWS:
             raise RosterError(path, f"has more than {MAX_ROWS} rows: not a roster (at most "
@@ -168,8 +170,9 @@ def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
     except InputFileError:
         raise
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
-        raise InputFileError(path, f"cannot be opened as an Excel workbook ({exc})",
-                             remedy="Open it in Excel or LibreOffice, save it again as .xlsx.") from exc
+        raise InputFileError(
+            path, f"cannot be opened as an Excel workbook ({exc})",
+            remedy="Open it in Excel or LibreOffice, save it again as .xlsx.") from exc
     try:
         sheet = workbook.worksheets[0]
         return _at_most(path, ((i, [_cell_text(value) for value in row])
@@ -224,7 +227,8 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[P
     for row_number, cells in rows[header_index + 1 :]:
         if not any(cell.strip() for cell in cells):
             continue
-        fields = {name: nfc(cells[col]) if col < len(cells) else "" for name, col in columns.items()}
+        fields = {name: nfc(cells[col]) if col < len(cells) else ""
+                  for name, col in columns.items()}
         number = _parse_number(path, row_number, fields.get("number"), default=len(persons) + 1)
         for field_name in ("name", "position"):
             if not fields[field_name]:

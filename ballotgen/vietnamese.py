@@ -8,8 +8,8 @@ ballot would be a disaster, so we refuse it and say how to convert the file.
 The check is a whitelist: after NFC, every character of a name or position must be a letter of the
 Vietnamese alphabet (with its tones), an ASCII letter, digit or space, or a common punctuation mark.
 Two patterns catch the legacy text whose characters happen to be Vietnamese letters too:
-an accented capital inside a lower-case word (TCVN3 ``NguyÔn``), and an ``a``/``e`` directly followed
-by an accented vowel (VNI ``Nguyeãn``, ``Vaên``), which no Vietnamese syllable contains.
+an accented capital inside a lower-case word (TCVN3 ``NguyÔn``), and an ``a``/``e`` directly
+followed by an accented vowel (VNI ``Nguyeãn``, ``Vaên``), which no Vietnamese syllable contains.
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ def encoding_problem(text: str) -> str | None:
             return f"capital {text[i]!r} inside the word {_word_at(text, i)!r}"
     for match in _VNI_PAIR.finditer(text):
         if match.group(1).lower() in _TONED_VOWELS:
-            return f"no Vietnamese word contains {match.group(0)!r} ({_word_at(text, match.start())!r})"
+            word = _word_at(text, match.start())
+            return f"no Vietnamese word contains {match.group(0)!r} ({word!r})"
     return None
 
 

@@ -35,13 +35,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ballotgen.scanfiles import FORMATS
-from ballotgen.scanner import PROFILES
+from ballotgen.vocabulary import PageKind
 from omr.decide import name_level, replay_rows, row_flags
-from omr.evaluate import Evaluation, evaluate
 from omr.reading import PageReading
 from omr.settings import DEFAULT, ReaderSettings
-from tally.prepare import create_conference, print_ballots, simulate_vote
+from rehearsal.evaluate import Evaluation, evaluate
+from rehearsal.scanfiles import FORMATS
+from rehearsal.scanner import PROFILES
+from rehearsal.vote import simulate_vote
+from tally.prepare import create_conference, print_ballots
 from tally.resolve import holds_for_review
 from tally.rules import RULE_SETS
 from tally.scan import default_jobs, scan_stack
@@ -130,7 +132,7 @@ def evaluations(stacks: list[Stack], settings: ReaderSettings | None = None
 
 def replay(reading: PageReading, s: ReaderSettings) -> PageReading:
     """``reading`` decided again from its stored measurements with ``s``."""
-    decided = replay_rows(reading.rows, s) if reading.kind == "ballot" else None
+    decided = replay_rows(reading.rows, s) if reading.kind == PageKind.BALLOT else None
     if decided is None:
         return reading
     level = name_level([r.name_ink_mm2 for r in reading.rows], s)

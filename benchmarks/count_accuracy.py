@@ -19,13 +19,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from rehearsal.committee import hand_count, resolve_from_truth
+from rehearsal.vote import simulate_vote
 from tally.count import Attendance
 from tally.minutes import Member
-from tally.prepare import create_conference, print_ballots, simulate_vote
+from tally.prepare import create_conference, print_ballots
 from tally.publish import CSV_FILE, publish
 from tally.rules import RULE_SETS
 from tally.scan import default_jobs, scan_stack
-from tally.simulated_committee import hand_count, resolve_from_truth
 from tally.store import Store
 
 ROSTER = Path(__file__).resolve().parent.parent / "samples" / "roster-small.csv"

@@ -6,12 +6,13 @@
 
 Creates a 14-person conference (invented names, ``benchmarks/independent/roster-14.csv``),
 prints genuine ballots with the project's ``print_ballots``, fills and scans them with
-``benchmarks/independent`` (its own mark model and scanner, nothing from ``ballotgen``'s
-simulator), scans them into the conference with ``tally.scan.scan_stack`` and compares with
-the truth by ``omr.evaluate``. The first set has voters who mark every row correctly (X of every
-kind, ticks, fills, light pencil; signatures, stray dots, the odd write-in); ``--mistakes`` adds
-a second set with voters' mistakes at high rates. Prints silent errors, missed flags, the correctly
-marked ballot pages sent to review, and the rows misread (all flagged) by what was drawn.
+``benchmarks/independent`` (its own mark model and scanner, nothing from the simulator in
+``rehearsal``), scans them into the conference with ``tally.scan.scan_stack`` and compares with
+the truth by ``rehearsal.evaluate``. The first set has voters who mark every row correctly (X of
+every kind, ticks, fills, light pencil; signatures, stray dots, the odd write-in);
+``--mistakes`` adds a second set with voters' mistakes at high rates. Prints silent errors,
+missed flags, the correctly marked ballot pages sent to review, and the rows misread (all
+flagged) by what was drawn.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.independent.corpus import build_set  # noqa: E402
 from benchmarks.independent.plans import CORRECT, MISTAKES, Rates  # noqa: E402
 from benchmarks.independent.scanner import augraphy_available  # noqa: E402
-from omr.evaluate import Evaluation, evaluate  # noqa: E402
+from rehearsal.evaluate import Evaluation, evaluate  # noqa: E402
 from tally.resolve import holds_for_review  # noqa: E402
 from tally.rules import RULE_SETS  # noqa: E402
 from tally.scan import scan_stack  # noqa: E402
@@ -69,7 +70,8 @@ def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: flo
            files: int, file_errors: list, out=print) -> None:
     pages = truth["pages"]
     scan = [p["scan"] for p in pages]
-    stacks = ", ".join(f"{s['name']} {s['dpi']} dpi {s['mode']} {s['fmt']}" for s in truth["stacks"])
+    stacks = ", ".join(f"{s['name']} {s['dpi']} dpi {s['mode']} {s['fmt']}"
+                       for s in truth["stacks"])
     out(f"\n== {label}: {truth['voters']} ballots, seed {truth['seed']}, "
         f"{len(pages)} pages in {files} files; made in {made:.0f} s, read in {read:.0f} s "
         f"({1000 * read / max(1, len(pages)):.0f} ms a page)")
@@ -82,9 +84,10 @@ def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: flo
         f"{sum(not s['code_readable'] for s in scan)}")
     if file_errors:
         out(f"   file errors: {file_errors[:3]}")
-    kinds = Counter(r.kind for r in readings.values())
+    kinds = Counter(str(r.kind) for r in readings.values())
     out(f"   pages read as: {dict(kinds)}")
-    out(f"   rows {ev.rows}; silent errors {len(ev.silent_errors)}; missed flags {len(ev.missed_flags)}")
+    out(f"   rows {ev.rows}; silent errors {len(ev.silent_errors)}; "
+        f"missed flags {len(ev.missed_flags)}")
     rate = len(ev.falsely_flagged) / ev.clean_pages if ev.clean_pages else 0.0
     out(f"   correctly marked ballot pages flagged: {len(ev.falsely_flagged)} of {ev.clean_pages} "
         f"({rate:.1%})")
@@ -163,9 +166,11 @@ def main() -> None:
         print(line, flush=True)
         lines.append(line)
 
-    out(f"independent scans, {dt.datetime.now().isoformat(timespec='seconds')}, reader at: {commit}")
+    out(f"independent scans, {dt.datetime.now().isoformat(timespec='seconds')}, "
+        f"reader at: {commit}")
     if use_aug and not augraphy_available():
-        out("augraphy is not installed (pip install -e '.[bench]'): using own paper and scanner effects")
+        out("augraphy is not installed (pip install -e '.[bench]'): using own paper and scanner "
+            "effects")
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.out or Path(tmp)

@@ -29,8 +29,9 @@ def main() -> None:
 
     start = time.perf_counter()
     persons = read_roster(ROSTER)
-    conference = Conference(org="ỦY BAN NHÂN DÂN TỈNH BÌNH AN", title="Hội nghị lấy phiếu tín nhiệm",
-                            date=dt.date(2026, 12, 15), persons=persons)
+    conference = Conference(org="ỦY BAN NHÂN DÂN TỈNH BÌNH AN",
+                            title="Hội nghị lấy phiếu tín nhiệm", date=dt.date(2026, 12, 15),
+                            persons=persons)
     layout = build_layout(conference)
     setup_s = time.perf_counter() - start
     key = payload.new_key()

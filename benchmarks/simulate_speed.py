@@ -19,9 +19,9 @@ from ballotgen.conference import Conference
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch
 from ballotgen.roster import read_roster
-from ballotgen.scanfiles import FORMATS
-from ballotgen.scanner import PROFILES
-from ballotgen.simulate import Issued, simulate_stack
+from rehearsal.scanfiles import FORMATS
+from rehearsal.scanner import PROFILES
+from rehearsal.simulate import Issued, simulate_stack
 
 ROSTER = Path(__file__).resolve().parent.parent / "samples" / "roster-small.csv"
 
@@ -35,7 +35,8 @@ def main() -> None:
                             date=dt.date(2026, 12, 15), persons=read_roster(ROSTER))
     issued = Issued(conference, build_layout(conference), new_batch(args.voters), payload.new_key())
     print(f"{args.voters} voters, {len(conference.persons)}-person ballot")
-    print(f"{'profile':8} {'format':6} {'dpi':>4} {'mode':6} {'pages':>5} {'s/page':>7} {'MB/page':>8}")
+    print(f"{'profile':8} {'format':6} {'dpi':>4} {'mode':6} {'pages':>5} {'s/page':>7} "
+          f"{'MB/page':>8}")
     worst = 0.0
     for profile in PROFILES:
         for fmt in FORMATS:

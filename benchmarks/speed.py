@@ -24,7 +24,8 @@ import cv2
 
 from omr.load import load_page, open_scan
 from omr.read import read_page
-from tally.prepare import create_conference, print_ballots, simulate_vote
+from rehearsal.vote import simulate_vote
+from tally.prepare import create_conference, print_ballots
 from tally.scan import default_jobs, expand, reading_context, scan_stack
 from tally.store import Store
 

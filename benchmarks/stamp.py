@@ -62,19 +62,26 @@ import pypdfium2 as pdfium
 from ballotgen import payload
 from ballotgen.conference import Conference
 from ballotgen.layout import Layout, build_layout
-from ballotgen.marks import Sheet
 from ballotgen.render import Batch, render_pdf
 from ballotgen.roster import read_roster
-from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import (PROFILES, draw_params, page_transform, photocopy, print_density,
-                               scan, stained)
-from ballotgen.simulate import COLOUR_STREAM, fill_page
-from ballotgen.voters import Mistakes, plan_ballots
-from omr.evaluate import evaluate
 from omr.load import PageImage, load_page, open_scan
 from omr.register import Registration
 from omr.settings import DEFAULT, ReaderSettings
 from omr.stamp import StampMeasure, header, read_stamp, stamp_status
+from rehearsal.evaluate import evaluate
+from rehearsal.marks import Sheet
+from rehearsal.scanfiles import StackWriter
+from rehearsal.scanner import (
+    PROFILES,
+    draw_params,
+    page_transform,
+    photocopy,
+    print_density,
+    scan,
+    stained,
+)
+from rehearsal.simulate import COLOUR_STREAM, fill_page
+from rehearsal.voters import Mistakes, plan_ballots
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEED_BASE = {"tune": 0, "heldout": 100_000}
@@ -384,7 +391,8 @@ def tune(records: list[dict]) -> None:
 
 def end_to_end(voters: int, jobs: int, tmp: Path) -> bool:
     """Colour stacks of every profile through tinnhiem's own pipeline (held-out seeds)."""
-    from tally.prepare import create_conference, print_ballots, simulate_vote
+    from rehearsal.vote import simulate_vote
+    from tally.prepare import create_conference, print_ballots
     from tally.resolve import holds_for_review
     from tally.rules import RULE_SETS
     from tally.scan import scan_stack

@@ -49,8 +49,9 @@ def review_screenshots(out: Path) -> None:
     from playwright.sync_api import sync_playwright
     from waitress import create_server
 
+    from rehearsal.vote import simulate_vote
     from tally.committee import add_members
-    from tally.prepare import create_conference, print_ballots, simulate_vote
+    from tally.prepare import create_conference, print_ballots
     from tally.review.app import create_app
     from tally.scan import scan_stack
 

@@ -15,7 +15,7 @@ import numpy as np
 import zxingcpp
 
 from ballotgen.layout import MARK_RADIUS_MM
-from omr.qr import CORNER_CROP, mirrored
+from omr.qr import CORNER_CROP, QR_CODES, mirrored
 from omr.settings import DEFAULT, ReaderSettings
 
 # Resolutions and search strategy, not limits: every limit on ink is in ReaderSettings.
@@ -187,7 +187,7 @@ def _code_in_corners(image: np.ndarray) -> bool:
         crop = _stretched(image[y0:y0 + ch, x0:x0 + cw])
         if crop is None:
             continue
-        for code in zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.QRCode):
+        for code in zxingcpp.read_barcodes(crop, formats=QR_CODES):
             if code.valid and not _mirrored(code.position, image.shape):
                 return True
     return False

@@ -34,33 +34,13 @@ How a mark is decided
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from enum import StrEnum
 
 import numpy as np
 
-from ballotgen.layout import LEVELS
+from ballotgen.vocabulary import LEVELS, ROW_FLAG_OF, BoxStatus, Flag, RowValue
 from omr.score import BoxScore
 from omr.settings import DEFAULT, ReaderSettings
 
-
-class BoxStatus(StrEnum):
-    MARK = "mark"
-    UNCLEAR = "unclear"
-    EMPTY = "empty"
-
-
-class RowValue(StrEnum):
-    """What a row reads as: a level (LEVELS), or one of the three readings a human must see."""
-
-    CAO = "cao"
-    TIN_NHIEM = "tin_nhiem"
-    THAP = "thap"
-    BLANK = "blank"
-    MULTI = "multi"
-    UNCLEAR = "unclear"
-
-
-assert tuple(v.value for v in RowValue)[:3] == LEVELS
 
 @dataclass(frozen=True)
 class PageModel:
@@ -124,8 +104,9 @@ def faint_on_grain(peak: float | None, texture: float, s: ReaderSettings = DEFAU
     """True for ink whose darkest pixel (``peak``) does not stand out from the paper's grain
     around the box (``texture``, ``score.Texture.level``) by ``s.texture_peak_ratio``: a
     stain's grain, darker inside a box than around it, or a mark on paper so grained that it
-    cannot be told from it (however dark: grain on a stained sheet reached a pen's darkness). Such a box is never a mark, only unclear; and
-    since it has a mark's ink, the row never reads as the mark beside it (a human looks).
+    cannot be told from it (however dark: grain on a stained sheet reached a pen's darkness).
+    Such a box is never a mark, only unclear; and since it has a mark's ink, the row never reads
+    as the mark beside it (a human looks).
     Readings that did not record the peak (None) are not tested."""
     if peak is None or not s.texture_peak_ratio:
         return False
@@ -220,10 +201,6 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
                                  ), spilt
 
 
-ROW_FLAGS = {RowValue.BLANK: ("blank_row",), RowValue.MULTI: ("multi_mark",),
-             RowValue.UNCLEAR: ("unclear_mark",)}
-
-
 def name_level(name_inks: list[float], s: ReaderSettings = DEFAULT) -> float:
     """New ink over a printed name from which it is struck through, on this page.
 
@@ -239,16 +216,18 @@ def name_level(name_inks: list[float], s: ReaderSettings = DEFAULT) -> float:
 
 
 def row_flags(reading: str, name_ink_mm2: float, s: ReaderSettings = DEFAULT, *,
-              name_crossed_mm2: float | None = None) -> tuple[str, ...]:
+              name_crossed_mm2: float | None = None) -> tuple[Flag, ...]:
     """The row's flags; ``name_crossed_mm2`` is the page's :func:`name_level`."""
-    flags = ROW_FLAGS.get(reading, ())  # type: ignore[call-overload]
+    flag = ROW_FLAG_OF.get(reading)  # type: ignore[call-overload]
+    flags: tuple[Flag, ...] = (flag,) if flag else ()
     level = s.name_crossed_mm2 if name_crossed_mm2 is None else name_crossed_mm2
     if name_ink_mm2 >= level:
-        flags += ("name_crossed",)
+        flags += (Flag.NAME_CROSSED,)
     return flags
 
 
-def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], ...] | None:
+def replay_rows(rows: tuple,
+                s: ReaderSettings) -> tuple[tuple[BoxStatus | RowValue, ...], ...] | None:
     """Decide again, with ``s``, the stored rows (``RowReading``) of one page from their raw
     measurements: statuses and reading per row, as ``(statuses..., reading)``.
 
@@ -267,7 +246,7 @@ def replay_rows(rows: tuple, s: ReaderSettings) -> tuple[tuple[BoxStatus, ...], 
                      r.blot_mm2 or zeros, r.texture or zeros, r.peak or nothing)]
              for r in rows]
     model = page_model(boxes, s)
-    out = []
+    out: list[tuple[BoxStatus | RowValue, ...]] = []
     for row, r in zip(boxes, rows):
         statuses, reading, _ = decide_row(row, model, s, spill=r.spill_mm2 or zeros)
         out.append((*statuses, reading))

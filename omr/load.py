@@ -175,7 +175,7 @@ def load_page(scan: ScanFile, index: int) -> PageImage:
     """
     try:
         if scan.kind == "pdf":
-            return _pdf_page(scan.path, index)
+            return pdf_page(scan.path, index)
         with Image.open(scan.path) as image:
             if scan.kind == "tiff":
                 image.seek(index)
@@ -323,7 +323,7 @@ class _pdf:
         self.document.close()
 
 
-def _pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
+def pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
     """Page ``index`` of the PDF at ``path``: its scanned image when that is exactly the page as
     drawn (and ``extract``), else the page rendered at its images' resolution."""
     with _pdf(path) as document:
@@ -346,7 +346,8 @@ def _pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
         scale = 1.0
         if any(_in_colour(image) for image in images):  # rendered once more, small, in colour
             small = render_page(page, colour_size(size), colour=True)
-            colour, scale = tuple(cv2.split(small)), size[0] / small.shape[1]
+            blue, green, red = cv2.split(small)
+            colour, scale = (blue, green, red), size[0] / small.shape[1]
         return PageImage(render_page(page, size), float(dpi), colour, scale)
 
 

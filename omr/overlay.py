@@ -13,10 +13,12 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ballotgen.layout import Rect
+from ballotgen.layout import Layout, PageLayout, Rect
+from ballotgen.vocabulary import PageKind
 from omr.load import PageImage
 from omr.read import Context, Located, locate, signature_zone
-from omr.register import PX_PER_MM, warp
+from omr.reading import PageReading
+from omr.register import PX_PER_MM, Registration, warp
 from omr.stamp import header_view, to_colour_copy
 
 REVIEW_PX_PER_MM = 5.0  # 1050 px across an A4 page: boxes and names are easy to read
@@ -30,11 +32,39 @@ class ReviewImage:
     px_per_mm: float
 
 
-def review_image(page: PageImage, ctx: Context) -> ReviewImage:
-    """``page`` as the reviewer should see it (see the module docstring)."""
+@dataclass(frozen=True)
+class Placed:
+    """Where a page lies: the transform of its layout page onto the image."""
+
+    layout: Layout
+    page_layout: PageLayout
+    registration: Registration
+
+
+def place(page: PageImage, ctx: Context, reading: PageReading | None = None) -> Placed | None:
+    """Where ``page`` lies, from the transform its ``reading`` kept when it was read; a page
+    whose reading kept none (not a ballot page, or read by an earlier version) is registered
+    again. None when it cannot be placed (foreign, unreadable, blank)."""
+    if reading is not None and reading.kind == PageKind.BALLOT and reading.transform and \
+            reading.page and reading.layout_hash in ctx.layouts:
+        layout = ctx.layouts[reading.layout_hash]
+        matrix = np.array(reading.transform, dtype=float).reshape(3, 3)
+        registration = Registration(matrix, reading.marks_found,
+                                    reading.registration_error_mm or 0.0, reading.upside_down)
+        return Placed(layout, layout.pages[reading.page - 1], registration)
     located = locate(page, ctx)
     if isinstance(located, Located):
-        registered = warp(page.image, located.registration, located.layout)
+        return Placed(located.layout, located.page_layout, located.registration)
+    return None
+
+
+def review_image(page: PageImage, ctx: Context,
+                 reading: PageReading | None = None) -> ReviewImage:
+    """``page`` as the reviewer should see it (see the module docstring), placed with its
+    ``reading``'s transform when it kept one."""
+    placed = place(page, ctx, reading)
+    if placed is not None:
+        registered = warp(page.image, placed.registration, placed.layout)
         scale = REVIEW_PX_PER_MM / PX_PER_MM
         image = cv2.resize(registered, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         return ReviewImage(image, True, REVIEW_PX_PER_MM)
@@ -45,17 +75,18 @@ def review_image(page: PageImage, ctx: Context) -> ReviewImage:
     return ReviewImage(np.ascontiguousarray(image), False, w * scale / 210.0)
 
 
-def stamp_view(page: PageImage, ctx: Context) -> np.ndarray | None:
+def stamp_view(page: PageImage, ctx: Context,
+               reading: PageReading | None = None) -> np.ndarray | None:
     """The header of a ballot page scanned in colour, registered, at REVIEW_PX_PER_MM: (H, W, 3)
     uint8 BGR, so the reviewer sees the red stamp (or its absence); None for a page without
-    colour or that cannot be registered."""
+    colour or that cannot be placed (see :func:`place`)."""
     if page.colour is None:
         return None
-    located = locate(page, ctx)
-    if not isinstance(located, Located):
+    placed = place(page, ctx, reading)
+    if placed is None:
         return None
-    return header_view(page.colour, to_colour_copy(page, located.registration), located.layout,
-                       located.page_layout, px_per_mm=REVIEW_PX_PER_MM)
+    return header_view(page.colour, to_colour_copy(page, placed.registration), placed.layout,
+                       placed.page_layout, px_per_mm=REVIEW_PX_PER_MM)
 
 
 def box_crop(image: np.ndarray, px_per_mm: float, box: Rect, *,
@@ -71,24 +102,26 @@ def box_crop(image: np.ndarray, px_per_mm: float, box: Rect, *,
 SIGNATURE_MARGIN_MM = 2.0  # masked around the signature area: a signature overruns its box
 
 
-def mask_signature(page: PageImage, ctx: Context) -> tuple[np.ndarray, bool]:
+def mask_signature(page: PageImage, ctx: Context,
+                   reading: PageReading | None = None) -> tuple[np.ndarray, bool]:
     """``page`` with the places voters sign painted white, and whether there were any.
 
     A signature identifies the voter; exports can leave it out. Voters sign in the signature
     area and anywhere in the lower part of the last page, so the whole signature zone the
     reader ignores is masked (``read.signature_zone``), and the page reads the same after. It
-    is found by registering the page, so it is masked wherever the sheet lay on the scanner.
+    is placed with the transform the page's ``reading`` kept (or by registering it again), so
+    it is masked wherever the sheet lay on the scanner.
     """
-    located = locate(page, ctx)
-    if not isinstance(located, Located) or located.page_layout.signature is None:
+    placed = place(page, ctx, reading)
+    if placed is None or placed.page_layout.signature is None:
         return page.image, False
     masked = page.image.copy()
-    zone = signature_zone(located.page_layout, located.layout, ctx.settings)
+    zone = signature_zone(placed.page_layout, placed.layout, ctx.settings)
     # The signature area with a margin (a signature overruns its box); the zone as it is (its
     # sides are the content margins, clear of the registration discs).
-    for r, m in ((located.page_layout.signature, SIGNATURE_MARGIN_MM), (zone, 0.0)):
+    for r, m in ((placed.page_layout.signature, SIGNATURE_MARGIN_MM), (zone, 0.0)):
         if r is None:
             continue
-        polygon = located.registration.corners_px(r, m).round().astype(np.int32)
+        polygon = placed.registration.corners_px(r, m).round().astype(np.int32)
         cv2.fillPoly(masked, [polygon], 255)
     return masked, True

@@ -13,28 +13,6 @@ import numpy as np
 import zxingcpp
 
 
-def decode_qr(image: np.ndarray) -> list[str]:
-    """Texts of the QR codes found in ``image``.
-
-    Parameters
-    ----------
-    image : (H, W) uint8
-        A grey image (a whole page or a crop), any orientation.
-
-    Returns
-    -------
-    list of str
-        Decoded texts, possibly empty; zxing-cpp's if it found any, else pyzbar's.
-    """
-    if image.ndim != 2 or image.dtype != np.uint8:
-        raise ValueError(f"expected a (H, W) uint8 image, got {image.shape} {image.dtype}")
-    if image.size == 0 or int(image.max()) == int(image.min()):
-        return []  # blank or constant: nothing to find
-    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
-    texts = [b.text for b in found if b.valid]
-    return texts or [hit.text for hit in _pyzbar_codes(image)]
-
-
 @functools.lru_cache(maxsize=1)
 def _pyzbar():  # noqa: ANN202 - returns pyzbar.decode or None
     try:
@@ -57,6 +35,7 @@ class CodeHit:
     side_px: float | None = None
 
 
+QR_CODES = zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)  # what zxing-cpp looks for
 CORNER_CROP = (0.45, 0.3)  # width and height fractions of the page searched first in each corner
 
 
@@ -141,7 +120,7 @@ def _zxing(crop: np.ndarray, offset: tuple[int, int]) -> CodeHit | None:
     if crop.size == 0 or int(crop.max()) == int(crop.min()):
         return None
     for barcode in zxingcpp.read_barcodes(np.ascontiguousarray(crop),
-                                          formats=zxingcpp.BarcodeFormat.QRCode):
+                                          formats=QR_CODES):
         if barcode.valid:
             p = barcode.position
             corners = np.array([[p.top_left.x, p.top_left.y], [p.top_right.x, p.top_right.y],

@@ -16,17 +16,30 @@ import numpy as np
 
 from ballotgen import payload
 from ballotgen.layout import Layout, PageLayout, Rect
+from ballotgen.vocabulary import BoxStatus, Flag, PageKind
 from omr.blank import is_blank
 from omr.decide import decide_row, name_level, page_model, row_flags
 from omr.load import PageImage
 from omr.qr import code_in_corners, find_code
 from omr.reading import PageReading, RowReading
-from omr.register import Registration, RegistrationFailure, register
-from omr.register import PX_PER_MM
-from omr.score import (BoxScore, Texture, above_background, above_paper, blank_reference,
-                       box_score, find_outline, ink_levels, interior, new_ink_mm2,
-                       outline_correction, paper_texture, registered_darkness, strike_ink_mm2,
-                       surround_darkness)
+from omr.register import PX_PER_MM, Registration, RegistrationFailure, register
+from omr.score import (
+    BoxScore,
+    Texture,
+    above_background,
+    above_paper,
+    blank_reference,
+    box_score,
+    find_outline,
+    ink_levels,
+    interior,
+    new_ink_mm2,
+    outline_correction,
+    paper_texture,
+    registered_darkness,
+    strike_ink_mm2,
+    surround_darkness,
+)
 from omr.settings import DEFAULT, ReaderSettings
 from omr.stamp import read_stamp, stamp_flags
 
@@ -77,9 +90,10 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
 def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReading:
     s = ctx.settings
     grey = page.image
-    dark = dark_share(grey, s)
-    if dark > s.dark_page_fraction:  # before the blank test: a uniform page shows no ink
-        return _unreadable(f"the page is almost entirely dark ({dark:.0%} of it): the scanner's "
+    dark_part = dark_share(grey, s)
+    if dark_part > s.dark_page_fraction:  # before the blank test: a uniform page shows no ink
+        return _unreadable(f"the page is almost entirely dark ({dark_part:.0%} of it): the "
+                           "scanner's "
                            "lid open, a sheet face down, or a negative image", 0, {})
     # A ballot's code is almost always found at once where it is printed, and a page showing
     # it is never blank: the blank test is for the pages where it is not found.
@@ -89,7 +103,7 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         blank = is_blank(grey, page.dpi, s)
         clock.lap("blank test")
         if blank:
-            return PageReading("blank")
+            return PageReading(PageKind.BLANK)
         hit = find_code(grey)
         clock.lap("QR code")
     if hit is None:
@@ -146,7 +160,8 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     return Located(ident, layout, page_layout, registration, dark)
 
 
-def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None) -> PageReading:
+def read_page(page: PageImage, ctx: Context, *,
+              timings: dict[str, float] | None = None) -> PageReading:
     """Everything the reader can tell about one page. ``timings``, if given, receives the
     seconds spent in each stage (for benchmarks)."""
     located = locate(page, ctx, timings=timings)
@@ -204,15 +219,15 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
             row.person, _rounded([b.score for b in boxes], 4),  # type: ignore[arg-type]
             _rounded([b.extent_mm for b in boxes], 2), statuses, reading,  # type: ignore[arg-type]
             name_ink, row_flags(reading, name_ink, s, name_crossed_mm2=crossed_level),
-            ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),  # type: ignore[arg-type]
-            spill_mm2=_rounded(list(spill), 2),  # type: ignore[arg-type]
-            line_mm2=_rounded([b.line_mm2 for b in boxes], 2),  # type: ignore[arg-type]
-            blot_mm2=_rounded([b.blot_mm2 for b in boxes], 2),  # type: ignore[arg-type]
-            stroke_scores=_rounded([b.stroke_score for b in boxes], 4),  # type: ignore[arg-type]
-            surround=_rounded([b.surround for b in boxes], 3),  # type: ignore[arg-type]
-            outline=_rounded([b.outline or 0.0 for b in boxes], 3),  # type: ignore[arg-type]
-            texture=_rounded([b.texture for b in boxes], 3),  # type: ignore[arg-type]
-            peak=_rounded([b.peak or 0.0 for b in boxes], 3)))  # type: ignore[arg-type]
+            ink_mm2=_rounded([b.ink_mm2 for b in boxes], 2),
+            spill_mm2=_rounded(list(spill), 2),
+            line_mm2=_rounded([b.line_mm2 for b in boxes], 2),
+            blot_mm2=_rounded([b.blot_mm2 for b in boxes], 2),
+            stroke_scores=_rounded([b.stroke_score for b in boxes], 4),
+            surround=_rounded([b.surround for b in boxes], 3),
+            outline=_rounded([b.outline or 0.0 for b in boxes], 3),
+            texture=_rounded([b.texture for b in boxes], 3),
+            peak=_rounded([b.peak or 0.0 for b in boxes], 3)))
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,
@@ -221,22 +236,25 @@ def read_page(page: PageImage, ctx: Context, *, timings: dict[str, float] | None
     clock.lap("scores and new ink")
     # In a row at least one box is empty; if most rows have none, the boxes are not where
     # registration put them (their printed outlines are being measured as ink).
-    if rows and sum("empty" not in r.statuses for r in rows) > len(rows) / 2:
-        return _unreadable("the boxes do not line up with the page", registration.marks_found, ident)
+    if rows and sum(BoxStatus.EMPTY not in r.statuses for r in rows) > len(rows) / 2:
+        return _unreadable("the boxes do not line up with the page", registration.marks_found,
+                           ident)
     flags = {f for r in rows for f in r.flags}
     if write_in >= s.write_in_mm2:
-        flags.add("write_in")
+        flags.add(Flag.WRITE_IN)
     stamp = read_stamp(page, registration, layout, page_layout, s)
     flags.update(stamp_flags(stamp, required=ctx.stamp_required, first_page=ident["page"] == 1))
     clock.lap("stamp")
     calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
                    "ink_high": round(levels.high, 4), **model.to_dict(),
                    "name_crossed_mm2": round(crossed_level, 2)}
-    return PageReading("ballot", upside_down=registration.upside_down,
+    return PageReading(PageKind.BALLOT, upside_down=registration.upside_down,
                        registration_error_mm=registration.residual_mm,
                        marks_found=registration.marks_found, rows=tuple(rows),
                        write_in_mm2=write_in, flags=tuple(sorted(flags)),
-                       settings=s.to_dict(), calibration=calibration, stamp=stamp, **ident)
+                       settings=s.to_dict(), calibration=calibration,
+                       transform=tuple(float(v) for v in registration.matrix.ravel()),
+                       stamp=stamp, **ident)
 
 
 def _rows_read(page_layout: PageLayout, layout: Layout, s: ReaderSettings
@@ -302,7 +320,7 @@ def _on_scan(page_layout: PageLayout, registration: Registration, size: tuple[in
     x, y = registration.points_px(corners.reshape(-1, 2)).reshape(-1, 4, 2).transpose(2, 0, 1)
     w, h = size
     m = OFF_SCAN_MARGIN_PX
-    inside = ((x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)).all(axis=1)
+    inside = np.asarray(((x >= m) & (x <= w - 1 - m) & (y >= m) & (y <= h - 1 - m)).all(axis=1))
     flat = iter(inside.tolist())
     return [[next(flat) for _ in row.boxes] for row in page_layout.rows]
 
@@ -344,12 +362,13 @@ class _Clock:
 
 
 def _unreadable(reason: str, marks_found: int, ident: dict) -> PageReading:
-    return PageReading("unreadable", reason=reason, marks_found=marks_found, flags=("unreadable",),
-                       **ident)
+    return PageReading(PageKind.UNREADABLE, reason=reason, marks_found=marks_found,
+                       flags=(Flag.UNREADABLE,), **ident)
 
 
 def _foreign(reason: str, **ident: object) -> PageReading:
-    return PageReading("foreign", reason=reason, flags=("foreign",), **ident)  # type: ignore[arg-type]
+    return PageReading(PageKind.FOREIGN, reason=reason, flags=(Flag.FOREIGN,),
+                       **ident)  # type: ignore[arg-type]
 
 
 DARK_SAMPLE_STEP = 8  # the dark test looks at every 8th pixel of every 8th row

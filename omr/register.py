@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ballotgen.layout import Layout, PageLayout, Rect
+from ballotgen.layout import QR_QUIET_MODULES, Layout, PageLayout, Rect, qr_module_mm
 from ballotgen.render import qr_modules
 from omr.qr import CodeHit
 from omr.settings import ReaderSettings
@@ -145,9 +145,10 @@ def _disc_fit(found_mm: list, found_px: list, page: PageLayout, code: CodeHit,
     n = len(found_mm)
     with_qr = n == 3 and code.corners is not None
     if with_qr:  # the QR code's three finder-pattern corners join the discs
+        assert code.corners is not None  # with_qr says so
         found_mm = found_mm + _qr_finder_corners_mm(page, code.text)
         found_px = found_px + [tuple(p) for p in code.corners[[0, 1, 3]]]
-    src, dst = np.float64(found_mm), np.float64(found_px)
+    src, dst = np.asarray(found_mm, np.float64), np.asarray(found_px, np.float64)
     affine, residual_px = _affine_fit(src, dst)
     if n == 4 or with_qr:
         matrix = cv2.findHomography(src, dst, 0)[0]
@@ -180,7 +181,8 @@ def _table_fit(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHi
         return f"the printed table cannot be placed: only {share:.0%} of its outlines agree"
     src, dst = table.layout_mm, table.image_px
     affine, residual_px = _affine_fit(src, dst)
-    placed = _apply(np.vstack([affine, [0.0, 0.0, 1.0]]), np.float64(discs_mm).reshape(-1, 2))
+    placed = _apply(np.vstack([affine, [0.0, 0.0, 1.0]]),
+                    np.asarray(discs_mm, np.float64).reshape(-1, 2))
     agree = [np.hypot(*(p - px)) / scale < s.disc_agreement_mm for p, px in zip(placed, discs_px)]
     discs = [mm for mm, ok in zip(discs_mm, agree) if ok]
     if discs:  # the discs found where the table puts them join the fit
@@ -255,7 +257,8 @@ def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: 
     _, binary = cv2.threshold(window, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
     # Detach speckle and thin strokes touching the disc; the disc itself survives the opening.
     k = max(3, int(radius_px / 3) | 1)
-    binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
+    binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN,
+                              cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
     count, _, stats, centroids = cv2.connectedComponentsWithStats(binary, connectivity=8)
     expected_area = np.pi * radius_px**2
     best, best_distance = None, np.inf
@@ -314,8 +317,8 @@ def _rotated(matrix: np.ndarray, degrees: float, centre: tuple[float, float]) ->
 def _qr_finder_corners_mm(page: PageLayout, text: str) -> list[tuple[float, float]]:
     """Layout positions of the QR symbol's top-left, top-right and bottom-left corners."""
     modules = len(qr_modules(text))
-    module = page.qr.w / (modules + 8)
-    x0, y0 = page.qr.x + 4 * module, page.qr.y + 4 * module
+    module = qr_module_mm(page.qr, modules)
+    x0, y0 = page.qr.x + QR_QUIET_MODULES * module, page.qr.y + QR_QUIET_MODULES * module
     size = modules * module
     return [(x0, y0), (x0 + size, y0), (x0, y0 + size)]
 

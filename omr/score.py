@@ -47,7 +47,7 @@ def darkness(page: np.ndarray, black: float, out: np.ndarray | None = None) -> n
     inverse = 1.0 / np.maximum(paper_small.astype(np.float32) - black, 40.0)  # never tiny
     inverse = cv2.resize(inverse, size, interpolation=cv2.INTER_LINEAR)
     dark = cv2.multiply(cv2.subtract(paper, page), inverse, dst=out, dtype=cv2.CV_32F)
-    return cv2.min(dark, 1.0, dst=dark)
+    return cv2.min(dark, 1.0, dst=dark)  # type: ignore[call-overload]  # (stubs: no scalars)
 
 
 # The paper level is the brightest nearby within PAPER_WINDOW_MM, then blurred (3 mm): a band
@@ -105,7 +105,8 @@ def _mean(values: np.ndarray) -> float:
 
 def _px(rect: Rect, inset_mm: float = 0.0) -> tuple[int, int, int, int]:
     """(x0, y0, x1, y1) pixel bounds of ``rect`` shrunk by ``inset_mm``."""
-    return (int(round((rect.x + inset_mm) * PX_PER_MM)), int(round((rect.y + inset_mm) * PX_PER_MM)),
+    return (int(round((rect.x + inset_mm) * PX_PER_MM)),
+            int(round((rect.y + inset_mm) * PX_PER_MM)),
             int(round((rect.right - inset_mm) * PX_PER_MM)),
             int(round((rect.bottom - inset_mm) * PX_PER_MM)))
 
@@ -532,7 +533,8 @@ def new_ink_mm2(dark: np.ndarray, reference: Reference, rect: Rect, *, margin_mm
         ex0, ey0, ex1, ey1 = _px(exclude)
         ink[max(ey0 - y0, 0):max(ey1 - y0, 0), max(ex0 - x0, 0):max(ex1 - x0, 0)] = False
     if handwriting and ink.any():
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), 8)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8),
+                                                                   connectivity=8)
         w = ink.shape[1]
         across = (stats[:, cv2.CC_STAT_LEFT] == 0) \
             & (stats[:, cv2.CC_STAT_LEFT] + stats[:, cv2.CC_STAT_WIDTH] >= w)
@@ -583,7 +585,8 @@ def strike_ink_mm2(dark: np.ndarray, reference: Reference, cell: Rect, *, min_st
     text_rows = np.flatnonzero(reference.darkness[y0:y0 + h, x0:x0 + w].max(axis=1) > 0.5)
     if not ink.any() or not text_rows.size:
         return 0.0
-    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink | printed).astype(np.uint8), 8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats((ink | printed).astype(np.uint8),
+                                                               connectivity=8)
     long = np.maximum(stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]) \
         >= min_stroke_mm * PX_PER_MM
     long[0] = False
@@ -752,12 +755,13 @@ def blank_reference(layout: Layout, page_index: int) -> Reference:
 _REFERENCE_KEY = bytes(32)  # the reference ballot's QR code is never looked at
 
 
-def _render_reference(layout: Layout, page_index: int) -> np.ndarray:
+def _render_reference(layout: Layout, page_index: int) -> Reference:
     pdf = render_pdf(layout, Batch("AAAAAAAAAA", 1, None), _REFERENCE_KEY)
     document = pdfium.PdfDocument(pdf)
     grey = document[page_index].render(scale=PX_PER_MM * 25.4 / 72, grayscale=True).to_numpy()
     size = (int(round(layout.width * PX_PER_MM)), int(round(layout.height * PX_PER_MM)))
-    grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA) if grey.shape[::-1] != size else grey
+    if grey.shape[::-1] != size:
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
     grow = int(round(REFERENCE_GROW_MM * PX_PER_MM)) * 2 + 1
     printed = cv2.dilate((grey < 200).astype(np.uint8), np.ones((grow, grow), np.uint8))
     return Reference((1.0 - grey.astype(np.float32) / 255.0), printed.astype(bool))

@@ -6,7 +6,7 @@ page with exactly the limits it was first read with, and a change of limits can 
 past readings (the raw measurements are stored too).
 
 The ink and decision limits were chosen on simulated stacks of one set of seeds
-(``benchmarks/accuracy.py --tune``) and are reported on another (see the README's accuracy
+(``benchmarks/accuracy.py --sets tune``) and are reported on another (see the README's accuracy
 section); the registration limits follow from the printed layout and from what paper and
 scanners do to it. What each limit means, and why it has its value, is said beside it. Units are
 in the names: ``_mm`` millimetres of the sheet, ``_mm2`` square millimetres, ``_deg`` degrees,

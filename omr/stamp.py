@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from ballotgen.layout import Layout, PageLayout, Rect
+from ballotgen.vocabulary import Flag, StampStatus
 from omr.load import PageImage, Planes
 from omr.reading import StampReading
 from omr.register import Registration
@@ -75,7 +76,7 @@ def read_stamp(page: PageImage, registration: Registration, layout: Layout,
                page_layout: PageLayout, s: ReaderSettings) -> StampReading:
     """The stamp on a registered ballot page: measured on its colour copy, and decided."""
     if page.colour is None:
-        return StampReading("cannot_tell", GREY_SCAN, colour=False)
+        return StampReading(StampStatus.CANNOT_TELL, GREY_SCAN, colour=False)
     m = measure_stamp(page.colour, to_colour_copy(page, registration), layout, page_layout, s)
     status, reason = stamp_status(m, s)
     return StampReading(status, reason, colour=m.spread > s.stamp_colour_min,
@@ -177,7 +178,7 @@ def near_print(green: np.ndarray, paper: np.ndarray, *, px_per_mm: float) -> np.
     PRINT_CLEAR_MM of dark print: (H, W) bool. The edges of black print and of dust are tinted
     by anything that treats the scanner's channels unequally (a channel clipped at the paper's
     white, JPEG's colour): faintly red there is not a faint stamp."""
-    dark = cv2.compare(green, cv2.multiply(paper, PRINT_DARK), cv2.CMP_LT)
+    dark = (green.astype(np.float32) < paper.astype(np.float32) * PRINT_DARK).astype(np.uint8)
     size = 2 * int(np.ceil(PRINT_CLEAR_MM * px_per_mm)) + 1
     return cv2.dilate(dark, np.ones((size, size), np.uint8)) > 0
 
@@ -196,11 +197,13 @@ def red_ink(channels: Planes, paper: Planes | tuple[int, ...], *, px_per_mm: flo
     red, dark print takes it all, and what colour dark print shows is the scanner's), faintly
     so when its colour is at least ``chroma_min[0]`` strong, red ink at ``chroma_min[1]``.
     """
+    balanced: list[np.ndarray]
     if isinstance(paper[0], np.ndarray):
-        b, g, r = (cv2.divide(c, np.maximum(p, 1), dtype=cv2.CV_32F)
-                   for c, p in zip(channels, paper))
+        balanced = [np.asarray(cv2.divide(c, np.maximum(p, 1), dtype=cv2.CV_32F))
+                    for c, p in zip(channels, paper)]
     else:
-        b, g, r = (c.astype(np.float32) / float(max(p, 1)) for c, p in zip(channels, paper))
+        balanced = [c.astype(np.float32) / float(max(p, 1)) for c, p in zip(channels, paper)]
+    b, g, r = balanced
     red_green = r - (g + b) * 0.5
     yellow_blue = (g - b) * float(np.sqrt(3.0) / 2)
     sigma = SMOOTH_MM * px_per_mm
@@ -256,7 +259,7 @@ def colour_steps(planes: Planes, to_colour: np.ndarray,
     return steps[0], steps[1]
 
 
-def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[str, str]:
+def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[StampStatus, str]:
     """``stamped``, ``not_stamped`` or ``cannot_tell`` (with the reason) from ``m``.
 
     The stamp is there when the area holds ``stamp_present_mm2`` of red ink. It is not there
@@ -264,27 +267,28 @@ def stamp_status(m: StampMeasure, s: ReaderSettings) -> tuple[str, str]:
     faint red (``stamp_faint_mm2``), and the rest of the header no stamp either
     (``stamp_elsewhere_mm2``); anything between cannot tell.
     """
+    cannot = StampStatus.CANNOT_TELL
     if m.spread <= s.stamp_colour_min:
-        return "cannot_tell", NO_COLOUR
+        return cannot, NO_COLOUR
     if m.red_mm2 >= s.stamp_present_mm2:
-        return "stamped", ""
+        return StampStatus.STAMPED, ""
     if m.on_scan < s.stamp_min_on_scan:
-        return "cannot_tell", (f"only {m.on_scan:.0%} of the stamp area is on the scan, with "
-                               f"{m.red_mm2:.0f} mm² of red ink")
+        return cannot, (f"only {m.on_scan:.0%} of the stamp area is on the scan, with "
+                        f"{m.red_mm2:.0f} mm² of red ink")
     if m.red_mm2 > s.stamp_absent_mm2:
-        return "cannot_tell", (f"{m.red_mm2:.0f} mm² of red ink in the stamp area: too little "
-                               "for a stamp, too much for none (a faint or shifted stamp?)")
+        return cannot, (f"{m.red_mm2:.0f} mm² of red ink in the stamp area: too little for a "
+                        "stamp, too much for none (a faint or shifted stamp?)")
     if m.faint_mm2 > s.stamp_faint_mm2:
-        return "cannot_tell", (f"{m.faint_mm2:.0f} mm² of faint red in the stamp area (a stamp "
-                               "that barely left ink?)")
+        return cannot, (f"{m.faint_mm2:.0f} mm² of faint red in the stamp area (a stamp that "
+                        "barely left ink?)")
     if m.elsewhere_mm2 >= s.stamp_elsewhere_mm2:
-        return "cannot_tell", (f"no stamp in its area, but {m.elsewhere_mm2:.0f} mm² of red ink "
-                               "elsewhere in the header (a stamp put elsewhere?)")
-    return "not_stamped", ""
+        return cannot, (f"no stamp in its area, but {m.elsewhere_mm2:.0f} mm² of red ink "
+                        "elsewhere in the header (a stamp put elsewhere?)")
+    return StampStatus.NOT_STAMPED, ""
 
 
 def stamp_flags(stamp: StampReading | None, *, required: bool,
-                first_page: bool) -> tuple[str, ...]:
+                first_page: bool) -> tuple[Flag, ...]:
     """The flags the conference's stamp check raises for a page whose stamp reads ``stamp``.
 
     Only with the check ``required``, and only on a ballot's first sheet, where the agency's
@@ -296,9 +300,9 @@ def stamp_flags(stamp: StampReading | None, *, required: bool,
     """
     if not required or not first_page or stamp is None or not stamp.colour:
         return ()
-    if stamp.status == "not_stamped":
-        return ("missing_stamp",)
-    return ("stamp_unclear",) if stamp.status == "cannot_tell" else ()
+    if stamp.status == StampStatus.NOT_STAMPED:
+        return (Flag.MISSING_STAMP,)
+    return (Flag.STAMP_UNCLEAR,) if stamp.status == StampStatus.CANNOT_TELL else ()
 
 
 def _grid(px_per_mm: float, x0_mm: float, y0_mm: float) -> np.ndarray:

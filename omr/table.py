@@ -79,8 +79,10 @@ def find_table(image: np.ndarray, page: PageLayout, box_line_mm: float, guess: n
         for rect in outlines:
             local = Rect(rect.x - ox, rect.y - oy, rect.w, rect.h)
             centre = np.array(local.centre) * PX_PER_MM - 0.5
-            around = (0, 0) if model is None else \
-                tuple(int(v) for v in np.round(model[:, :2] @ centre + model[:, 2] - centre))
+            around = (0, 0)
+            if model is not None:
+                dx, dy = np.round(model[:, :2] @ centre + model[:, 2] - centre)
+                around = (int(dx), int(dy))
             shift, contrast = _find_outline(integral, local, line_mm, around, reach)
             if contrast >= min_contrast:  # else nothing printed here: beyond the scan area,
                 layout_px.append(centre)  # covered, or under heavy ink
@@ -91,7 +93,8 @@ def find_table(image: np.ndarray, page: PageLayout, box_line_mm: float, guess: n
         if len(layout_px) < 3:
             return None, np.zeros(len(layout_px), bool)
         cv2.setRNGSeed(RANSAC_SEED)  # the same page always reads the same, whatever came before
-        model, inliers = cv2.estimateAffine2D(np.float64(layout_px), np.float64(found_px),
+        model, inliers = cv2.estimateAffine2D(np.asarray(layout_px, np.float64),
+                                              np.asarray(found_px, np.float64),
                                               method=cv2.RANSAC, maxIters=2000,
                                               ransacReprojThreshold=tolerance_mm * PX_PER_MM)
         if model is None or inliers is None:
@@ -114,8 +117,9 @@ def find_table(image: np.ndarray, page: PageLayout, box_line_mm: float, guess: n
     if model is None:
         return None
     image_from_region = np.linalg.inv(region_from_image)
-    found = np.column_stack([np.float64(dst)[keep], np.ones(int(keep.sum()))]) @ image_from_region.T
-    layout_mm = (np.float64(src)[keep] + 0.5) / PX_PER_MM + (ox, oy)
+    found = np.column_stack([np.asarray(dst, np.float64)[keep], np.ones(int(keep.sum()))]) \
+        @ image_from_region.T
+    layout_mm = (np.asarray(src, np.float64)[keep] + 0.5) / PX_PER_MM + (ox, oy)
     searched = len(coarse) + len(others) + len(cells)
     return TablePoints(layout_mm, found[:, :2] / found[:, 2:3], float(keep.sum()) / searched,
                        searched)

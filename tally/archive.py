@@ -32,7 +32,15 @@ from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_opened, audit_store
 from tally.export import csv_text, readings_csv
-from tally.files import Partial, os_failure, private_temp_folder, refuse_existing, sweep_partials
+from tally.files import (
+    Partial,
+    copy_hashed,
+    file_sha256,
+    os_failure,
+    private_temp_folder,
+    refuse_existing,
+    sweep_partials,
+)
 from tally.publish import OUTPUT_DIR
 from tally.scan import reading_context
 from tally.store import SCANS_DIR, STORE_FILE, Store
@@ -51,8 +59,10 @@ class ArchiveResult:
     masked_pages: int
 
 
-def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -> ArchiveResult:
-    """Write the audit archive of the conference in ``folder`` to ``output`` (never overwritten).
+def export_audit(folder: Path, output: Path | None = None, *,
+                 mask_signatures: bool = False) -> ArchiveResult:
+    """Write the audit archive of the conference in ``folder`` to ``output`` (never overwritten;
+    by default ``DIR/audit-DATE.zip``, dated today).
 
     The store is only read (a folder on a read-only medium can be exported) and its snapshot is
     taken and sealed in memory: no copy of it, secret key included, is ever written anywhere,
@@ -60,9 +70,9 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
     The archive is written whole under a hidden partial name and renamed into place; a partial
     a killed export left is removed by the next one.
     """
-    output = Path(output)
-    refuse_existing(output)
     folder = Path(folder)
+    output = Path(output) if output else folder / f"audit-{dt.date.today().isoformat()}.zip"
+    refuse_existing(output)
     entries: dict[str, bytes | Path] = {}
     masked = 0
     with Store.open(folder, readonly=True) as store:
@@ -73,11 +83,13 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
             ctx = reading_context(store)
             for page in store.pages(superseded=True):
                 kept = store.kept_file(page.file_sha256)
+                if kept is None:  # a page of a file the store does not know: nothing to mask
+                    continue
                 try:
                     image = load_page(open_scan(kept), page.page_index)
                 except Exception:  # noqa: BLE001 - an undecodable page has nothing to mask
                     continue
-                pixels, done = mask_signature(image, ctx)
+                pixels, done = mask_signature(image, ctx, page.reading)
                 masked += done
                 ok, png = cv2.imencode(".png", pixels)
                 entries[f"{MASKED_DIR}/{page.file_sha256}-{page.page_index}.png"] = png.tobytes()
@@ -98,7 +110,7 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
             for e in store.events()).encode("utf-8")
 
     hashes = {name: _sha256(data) for name, data in entries.items()}
-    manifest = {"format": FORMAT, "created": dt.datetime.now(dt.timezone.utc).isoformat(
+    manifest = {"format": FORMAT, "created": dt.datetime.now(dt.UTC).isoformat(
         timespec="seconds"), "masked_signatures": mask_signatures, "files": hashes}
     sweep_partials(output.parent, [output.name])
     with Partial(output) as partial:
@@ -118,14 +130,7 @@ def export_audit(folder: Path, output: Path, *, mask_signatures: bool = False) -
 
 
 def _sha256(data: bytes | Path) -> str:
-    digest = hashlib.sha256()
-    if isinstance(data, Path):
-        with open(data, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                digest.update(chunk)
-    else:
-        digest.update(data)
-    return digest.hexdigest()
+    return file_sha256(data) if isinstance(data, Path) else hashlib.sha256(data).hexdigest()
 
 
 def _decisions_csv(store: Store) -> str:
@@ -180,7 +185,8 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
             listed = manifest.get("files", {})
             names = set(z.namelist()) - {MANIFEST}
             for name in sorted(names - set(listed)):
-                problems.append(Difference(f"archive {name}", "an entry the manifest does not list"))
+                problems.append(Difference(f"archive {name}",
+                                           "an entry the manifest does not list"))
             for name, expected in listed.items():
                 path = PurePosixPath(name)
                 if path.is_absolute() or ".." in path.parts or name not in names:
@@ -190,20 +196,17 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
                 if info.file_size > MAX_ENTRY_BYTES:
                     problems.append(Difference(f"archive {name}", "too large to be ours"))
                     continue
-                digest = hashlib.sha256()
                 if name == STORE_FILE:
                     image = z.read(info)
-                    digest.update(image)
+                    sha = hashlib.sha256(image).hexdigest()
                 else:
                     target = folder / path
                     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
                     with z.open(info) as src, open(target, "wb") as dst:
-                        for chunk in iter(lambda: src.read(1 << 20), b""):
-                            digest.update(chunk)
-                            dst.write(chunk)
-                if digest.hexdigest() != expected:
+                        sha = copy_hashed(src, dst)
+                if sha != expected:
                     problems.append(Difference(f"archive {name}", "content differs from the "
-                                               "manifest", expected[:16], digest.hexdigest()[:16]))
+                                               "manifest", expected[:16], sha[:16]))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise InputFileError(archive, f"cannot be read as an audit archive ({exc})") from exc
     if image is None:

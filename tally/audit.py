@@ -20,7 +20,6 @@ on with the rest.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,13 +27,16 @@ from fractions import Fraction
 from pathlib import Path
 
 from ballotgen.conference import Conference
+from ballotgen.vocabulary import Flag
 from omr.load import ScanFile
 from omr.reading import PageReading
 from tally.count import Attendance, Results, tally_of
 from tally.documents import check_documents
+from tally.files import file_sha256
+from tally.fingerprint import fingerprint as fingerprint_of
 from tally.publish import OUTPUT_DIR
-from tally.scan import HASH_CHUNK, reading_context, read_pages
-from tally.store import Decision, Event, StoredPage, Store, codes_sha256, reading_hash
+from tally.scan import Task, read_pages, reading_context
+from tally.store import Decision, Event, EventKind, Store, StoredPage, codes_sha256, reading_hash
 
 
 @dataclass(frozen=True)
@@ -103,7 +105,8 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     pages = [p for p in every_page if p.file_sha256 not in superseded]
 
     ctx = reading_context(store)
-    tasks, task_pages = [], []
+    tasks: list[Task] = []
+    task_pages: list[StoredPage] = []
     for page in every_page:
         source = images(page) if images else (
             (sources[page.file_sha256], page.page_index)
@@ -115,10 +118,11 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
         task_pages.append(page)
     reread: dict[int, PageReading] = {}
     recorded_stamps = 0
-    for page, (_, _, image_sha, reading) in zip(task_pages, read_pages(tasks, ctx, jobs)):
-        if images is None and image_sha != page.image_sha256:
+    for page, result in zip(task_pages, read_pages(tasks, ctx, jobs)):
+        if images is None and result.image_sha256 != page.image_sha256:
             diff(Difference(_where(page), "the decoded image differs from the one read",
-                            page.image_sha256 or "", image_sha or ""))
+                            page.image_sha256 or "", result.image_sha256 or ""))
+        reading = result.reading
         if _stamp_unseen(page.reading, reading):  # a masked page, kept in grey
             reading = _with_stamp_of(page.reading, reading)
             recorded_stamps += 1
@@ -157,13 +161,10 @@ def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str
         if kept is None or not kept.is_file():
             report.differences.append(Difference(record.name, "the kept scan file is missing"))
             continue
-        digest = hashlib.sha256()
-        with open(kept, "rb") as f:
-            for chunk in iter(lambda: f.read(HASH_CHUNK), b""):
-                digest.update(chunk)
-        if digest.hexdigest() != record.sha256:
+        sha = file_sha256(kept)
+        if sha != record.sha256:
             report.differences.append(Difference(record.name, "the kept scan file was replaced",
-                                                 record.sha256, digest.hexdigest()))
+                                                 record.sha256, sha))
             continue
         sources[record.sha256] = ScanFile(kept, record.kind or "", record.pages)
     report.checked["files"] = len(sources)
@@ -174,7 +175,7 @@ def _check_code_digests(store: Store, events: list[Event], report: AuditReport) 
     """The ballot codes' verification values are those recorded when the batch was printed
     (without the key, an archive's pages are checked against them)."""
     for event in events:
-        logged = event.data.get("codes_sha256") if event.kind == "ballots_printed" else None
+        logged = event.data.get("codes_sha256") if event.kind == EventKind.BALLOTS_PRINTED else None
         if logged is None:  # printed before verification values were recorded
             continue
         stored = codes_sha256(store.code_digests(event.data["batch"]))
@@ -184,11 +185,12 @@ def _check_code_digests(store: Store, events: list[Event], report: AuditReport) 
                 "are not those recorded when it was printed", logged[:16], stored[:16]))
 
 
-def _check_stamp_setting(conference: Conference, events: list[Event], report: AuditReport) -> None:
+def _check_stamp_setting(conference: Conference, events: list[Event],
+                         report: AuditReport) -> None:
     """The conference's stamp check is the one it was created with (a store created before the
     setting existed has it off)."""
     for event in events:
-        if event.kind == "conference_created":
+        if event.kind == EventKind.CONFERENCE_CREATED:
             created = event.data.get("stamp", "off")
             if created != conference.stamp:
                 report.differences.append(Difference(
@@ -205,14 +207,14 @@ def _stamp_unseen(stored: PageReading, now: PageReading) -> bool:
 
 def _with_stamp_of(stored: PageReading, now: PageReading) -> PageReading:
     """``now`` with the stamp (and its flags) as ``stored`` read it."""
-    stamp_flags = {"missing_stamp", "stamp_unclear"}
+    stamp_flags = {Flag.MISSING_STAMP, Flag.STAMP_UNCLEAR}
     flags = {f for f in now.flags if f not in stamp_flags} | (set(stored.flags) & stamp_flags)
     return dataclasses.replace(now, stamp=stored.stamp, flags=tuple(sorted(flags)))
 
 
 def _check_pages_against_log(pages: list[StoredPage], events: list[Event],
                              report: AuditReport) -> None:
-    logged = {(e.data["file"], e.data["page"]): e for e in events if e.kind == "page_read"}
+    logged = {(e.data["file"], e.data["page"]): e for e in events if e.kind == EventKind.PAGE_READ}
     for page in pages:
         event = logged.pop((page.file_sha256, page.page_index), None)
         if event is None:
@@ -232,7 +234,7 @@ def _check_pages_against_log(pages: list[StoredPage], events: list[Event],
 
 def _check_decisions_against_log(decisions: list[Decision], events: list[Event],
                                  report: AuditReport) -> None:
-    logged = {e.data["id"]: e for e in events if e.kind == "decision"}
+    logged = {e.data["id"]: e for e in events if e.kind == EventKind.DECISION}
     for d in decisions:
         event = logged.pop(d.id, None)
         record = {"ballot": d.ballot, "person": d.person, "value": d.value, "before": d.before,
@@ -276,16 +278,17 @@ def compare_readings(stored: PageReading, now: PageReading) -> list[Difference]:
 def _check_superseded(store: Store, events: list[Event], report: AuditReport) -> dict[str, int]:
     """Files superseded by their complete version, with the seq of the event that says so;
     the store and the log must agree on them."""
-    logged = {e.data.get("file"): e for e in events if e.kind == "file_superseded"}
+    logged = {e.data.get("file"): e for e in events if e.kind == EventKind.FILE_SUPERSEDED}
     stored = store.superseded()
     for file, by in stored.items():
         event = logged.get(file)
         if event is None or event.data.get("by") != by:
             report.differences.append(Difference(f"file {file[:12]}…", "superseded in the store "
                                                  "but not so in the log", "", by[:12]))
-    for file in set(logged) - set(stored):
-        report.differences.append(Difference(f"file {str(file)[:12]}…", "superseded in the log "
-                                             f"(event {logged[file].seq}) but not in the store"))
+    for only_logged in set(logged) - set(stored):
+        report.differences.append(Difference(
+            f"file {str(only_logged)[:12]}…", "superseded in the log "
+            f"(event {logged[only_logged].seq}) but not in the store"))
     return {file: e.seq for file, e in logged.items() if file in stored}
 
 
@@ -293,9 +296,10 @@ def _as_of(seq: int, events: list[Event], pages: list[StoredPage],
            decisions: list[Decision]) -> tuple[list[StoredPage], list[Decision]]:
     """The pages and decisions recorded before event ``seq`` (less the pages of files
     superseded before it)."""
-    page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events if e.kind == "page_read"}
-    decision_seq = {e.data["id"]: e.seq for e in events if e.kind == "decision"}
-    gone = {e.data["file"] for e in events if e.kind == "file_superseded" and e.seq < seq}
+    page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events
+                if e.kind == EventKind.PAGE_READ}
+    decision_seq = {e.data["id"]: e.seq for e in events if e.kind == EventKind.DECISION}
+    gone = {e.data["file"] for e in events if e.kind == EventKind.FILE_SUPERSEDED and e.seq < seq}
     return ([p for p in pages if page_seq.get((p.file_sha256, p.page_index), 0) < seq
              and p.file_sha256 not in gone],
             [d for d in decisions if decision_seq.get(d.id, 0) < seq])
@@ -315,7 +319,7 @@ def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event]
     found = False
     recomputed = {}
     for i, event in enumerate(events):
-        if event.kind != "tally_produced" or event.damaged:
+        if event.kind != EventKind.TALLY_PRODUCED or event.damaged:
             continue
         before = events[i - 1].hash if i else ""
         where = f"tally of {event.at}"
@@ -327,7 +331,7 @@ def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event]
         results = tally_of(report.conference, then_pages, then_decisions, printed=printed,
                            attendance=attendance, previous=history)
         recomputed[event.seq] = results
-        now = results.fingerprint(event.data["log_head"])
+        now = fingerprint_of(results, event.data["log_head"])
         if now != event.data["fingerprint"]:
             report.differences.append(Difference(where, "its results cannot be reproduced",
                                                  event.data["fingerprint"], now))
@@ -345,7 +349,7 @@ def _check_reread_results(report: AuditReport, pages: list[StoredPage],
                           reread: dict[int, PageReading], decisions: list[Decision],
                           printed: int, events: list[Event]) -> None:
     """The latest tally's results with every page as the current reader reads it."""
-    tallies = [e for e in events if e.kind == "tally_produced"]
+    tallies = [e for e in events if e.kind == EventKind.TALLY_PRODUCED]
     if not tallies:
         return
     attendance, history = _tally_inputs(tallies[-1])

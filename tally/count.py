@@ -1,25 +1,24 @@
-"""The count: resolved ballots → per-person results, bands, quorum and reconciliation (rules 1, 8–10).
+"""The count: resolved ballots → per-person results, bands, quorum and reconciliation (rules 1
+and 8–10).
 
 Pure functions on values; :func:`tally_store` gathers the values from a store. Every comparison
-with a threshold is exact integer arithmetic; percentages are only for display.
+with a threshold is exact integer arithmetic; percentages are only for display. What the count
+finds besides numbers is typed (:class:`Missing`, the discrepancies, the notes); the Vietnamese
+sentences that say it are in :mod:`tally.sentences`, and the canonical form of the results and
+their fingerprint in :mod:`tally.fingerprint`.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
-import json
+import enum
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from fractions import Fraction
-from pathlib import Path
 
 from ballotgen.conference import Conference, Person
-from ballotgen.errors import InputFileError
-from ballotgen.layout import LEVELS
-from tally.ballots import StampCheck, assemble, stamp_check
-from tally.resolve import Resolved, resolve_all
+from ballotgen.vocabulary import LEVELS, BallotStatus, Flag, Level, RowInvalidReason, VoidReason
+from tally.ballots import StampCheck, stamp_check
+from tally.resolve import Resolved, resolve_stack
 from tally.rules import RULE_SETS, RuleSet, Threshold
 from tally.store import Decision, Store, StoredPage
 
@@ -34,7 +33,8 @@ def percent(count: int, denominator: int) -> str:
 
 @dataclass(frozen=True)
 class Attendance:
-    """What the committee enters: summoned and present voters, ballots issued and counted by hand."""
+    """What the committee enters: summoned and present voters, ballots issued, and ballots
+    counted by hand."""
 
     summoned: int | None = None
     present: int | None = None
@@ -56,7 +56,8 @@ def quorum_met(rules: RuleSet, attendance: Attendance) -> bool | None:
     return attendance.present * q.denominator >= q.numerator * attendance.summoned
 
 
-def band(rules: RuleSet, low: int, denominator: int, previous: Fraction | None = None) -> int | None:
+def band(rules: RuleSet, low: int, denominator: int,
+         previous: Fraction | None = None) -> int | None:
     """Band 2, band 1 or None for ``low`` of ``denominator`` (rule 9), by exact comparison.
 
     A rule set whose band 1 needs several years (``annual-2013``) compares ``previous``, last
@@ -78,6 +79,51 @@ def _share_reached(threshold: Threshold, share: Fraction) -> bool:
     return share >= threshold.fraction if threshold.inclusive else share > threshold.fraction
 
 
+class Missing(enum.Enum):
+    """A fact the committee has not entered yet (the count is a draft until it has)."""
+
+    PRESENT = "present"  # voters present (--present)
+    SUMMONED = "summoned"  # voters summoned (--summoned)
+    COUNTED = "counted"  # ballots counted by hand from the box (--counted)
+    HISTORY = "history"  # last year's shares, for a rule set that needs them (--history)
+
+
+@dataclass(frozen=True)
+class ReceivedOverIssued:
+    """More ballots came back than were handed out (rule 10)."""
+
+    received: int
+    issued: int
+
+
+@dataclass(frozen=True)
+class ScannedNotCounted:
+    """The sheets scanned are not the number the committee counted by hand (rule 10)."""
+
+    scanned: int
+    counted: int
+
+
+Discrepancy = ReceivedOverIssued | ScannedNotCounted
+
+
+@dataclass(frozen=True)
+class BandDependsOnDenominator:
+    """``nq96-2023``: the band over total deputies is not the band over ballots received."""
+
+    low: int
+    deputies: int
+    received: int
+
+
+@dataclass(frozen=True)
+class NoPreviousYear:
+    """``annual-2013``: band 1 may be reached, but last year's share is not known."""
+
+
+Note = BandDependsOnDenominator | NoPreviousYear
+
+
 @dataclass(frozen=True)
 class PersonResult:
     """One person's line of the minutes (rule 8), with the band."""
@@ -89,16 +135,17 @@ class PersonResult:
     received: int
     valid: int
     invalid: int
-    levels: dict[str, int]  # LEVELS → count
+    levels: dict[Level, int]
     denominator: int  # of the percentages and the band: received, or total deputies (nq96)
     band: int | None
     band_over_received: int | None  # nq96: the band if the denominator were ballots received
     previous_low: str | None  # annual-2013: last year's low share in percent, if given
-    note: str = ""  # e.g. the band depends on the denominator, last year's result is missing
-    invalid_reasons: dict[str, int] = field(default_factory=dict)
+    note: Note | None = None
+    invalid_reasons: dict[RowInvalidReason, int] = field(default_factory=dict)
 
-    def percent(self, level: str, denominator: int | None = None) -> str:
-        return percent(self.levels[level], self.denominator if denominator is None else denominator)
+    def percent(self, level: Level | str, denominator: int | None = None) -> str:
+        return percent(self.levels[level],  # type: ignore[index]
+                       self.denominator if denominator is None else denominator)
 
 
 @dataclass(frozen=True)
@@ -106,7 +153,7 @@ class OpenBallot:
     number: int
     file: str
     page: int  # 1-based page of the file
-    reasons: tuple[str, ...]
+    reasons: tuple[Flag, ...]
 
 
 @dataclass(frozen=True)
@@ -118,14 +165,14 @@ class Results:
     printed: int
     received: int  # sheets from the box: every ballot not excluded by the committee
     counted: int  # ballots counted (some rows may still be invalid)
-    void: dict[str, int]  # whole ballots invalid, by VOID_REASONS key
+    void: dict[VoidReason, int]  # whole ballots invalid, by reason
     excluded: int  # scans the committee excluded (a sheet scanned twice, not a ballot)
     persons: tuple[PersonResult, ...]
     quorum_met: bool | None
-    problems: tuple[str, ...]  # reconciliation problems to resolve (Vietnamese)
-    missing: tuple[str, ...]  # facts the committee has not entered yet (Vietnamese)
+    problems: tuple[Discrepancy, ...]  # numbers that do not reconcile, to resolve
+    missing: tuple[Missing, ...]  # facts the committee has not entered yet
     open_ballots: tuple[OpenBallot, ...]
-    noted: dict[str, int] = field(default_factory=dict)  # flags that changed no count, by flag
+    noted: dict[Flag, int] = field(default_factory=dict)  # flags that changed no count
     stamp: StampCheck | None = None  # the stamp check on the ballots received, when required
 
     @property
@@ -136,17 +183,6 @@ class Results:
     def final(self) -> bool:
         """Only a complete, reconciled count makes final minutes; otherwise they are a draft."""
         return not (self.problems or self.missing or self.open_ballots)
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        if self.stamp is None:  # as results were before the stamp check: their fingerprints stand
-            del data["stamp"]
-        return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-    def fingerprint(self, log_head: str) -> str:
-        """A short hash of these results and the event log's last hash, printed on the minutes."""
-        digest = hashlib.sha256(f"{self.to_json()}\n{log_head}".encode("utf-8")).hexdigest()
-        return "-".join(digest[i:i + 4] for i in range(0, 16, 4)).upper()
 
 
 def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved], *,
@@ -159,7 +195,7 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
     open_ballots = tuple(
         OpenBallot(r.ballot.number, r.ballot.pages[0].file_name, r.ballot.pages[0].page_index + 1,
                    r.reasons) for r in received if r.status is None)
-    void = Counter(r.void_reason for r in decided if r.status == "void")
+    void = Counter(r.void_reason for r in decided if r.status == BallotStatus.VOID)
     n_received = len(received)
     issued = attendance.issued
     deputies = attendance.summoned
@@ -168,48 +204,48 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
         outcomes = [row for r in decided for row in r.rows if row.person == person.number]
         levels = {level: sum(o.level == level for o in outcomes) for level in LEVELS}
         reasons = Counter(o.reason for o in outcomes if o.level is None)
-        low = levels["thap"]
+        low = levels[Level.THAP]
         denominator = n_received
         prev = previous.get(person.number) if previous else None
-        note = ""
+        note: Note | None = None
         over_received = band(rules, low, n_received, prev)
         if rules.percent_denominator == "deputies":
             denominator = deputies or 0
             person_band = band(rules, low, denominator, prev) if deputies else None
             if deputies and person_band != over_received:
-                note = (f"Mức phụ thuộc vào mẫu số: tín nhiệm thấp {percent(low, deputies)}% "
-                        f"tổng số đại biểu, {percent(low, n_received)}% số phiếu thu về")
+                note = BandDependsOnDenominator(low, deputies, n_received)
         else:
             person_band = over_received
         if rules.band1_years > 1 and prev is None and rules.band1.reached(low, n_received) \
                 and person_band is None:
-            note = "Thiếu kết quả năm trước để xác định mức 1"
+            note = NoPreviousYear()
         results.append(PersonResult(
             person.number, person.name, person.position,
             issued=issued if issued is not None else printed, received=n_received,
             valid=sum(levels.values()), invalid=sum(reasons.values()), levels=levels,
             denominator=denominator, band=person_band, band_over_received=over_received,
             previous_low=percent(prev.numerator, prev.denominator)
-            if prev is not None else None, note=note, invalid_reasons=dict(reasons)))
+            if prev is not None else None, note=note,
+            invalid_reasons=dict(reasons)))  # type: ignore[arg-type]
 
     issued_n = issued if issued is not None else printed
-    problems = []
+    problems: list[Discrepancy] = []
     if n_received > issued_n:
-        problems.append(f"Số phiếu thu về ({n_received}) nhiều hơn số phiếu phát ra ({issued_n}).")
+        problems.append(ReceivedOverIssued(n_received, issued_n))
     if attendance.counted is not None and attendance.counted != n_received:
-        problems.append(f"Số phiếu quét được ({n_received}) khác số phiếu Ban Kiểm phiếu đếm "
-                        f"({attendance.counted}).")
+        problems.append(ScannedNotCounted(n_received, attendance.counted))
     missing = []
     if attendance.present is None:
-        missing.append("Chưa nhập số người có mặt (--present).")
+        missing.append(Missing.PRESENT)
     if attendance.summoned is None:
-        missing.append("Chưa nhập số người được triệu tập (--summoned).")
+        missing.append(Missing.SUMMONED)
     if attendance.counted is None:
-        missing.append("Chưa nhập số phiếu Ban Kiểm phiếu đếm được trong hòm phiếu (--counted).")
+        missing.append(Missing.COUNTED)
     if rules.band1_years > 1 and previous is None:
-        missing.append("Chưa có kết quả năm trước (--history).")
+        missing.append(Missing.HISTORY)
     return Results(rules.name, attendance, printed, n_received,
-                   counted=sum(r.status == "counted" for r in decided), void=dict(void),
+                   counted=sum(r.status == BallotStatus.COUNTED for r in decided),
+                   void=dict(void),  # type: ignore[arg-type]
                    excluded=sum(not r.received for r in resolved), persons=tuple(results),
                    quorum_met=quorum_met(rules, attendance), problems=tuple(problems),
                    missing=tuple(missing), open_ballots=open_ballots,
@@ -230,48 +266,9 @@ def tally_of(conference: Conference, pages: list[StoredPage], decisions: list[De
              printed: int, attendance: Attendance,
              previous: dict[int, Fraction] | None = None) -> Results:
     """Count ``pages`` (in stack order) with ``decisions`` (oldest first)."""
-    rules = RULE_SETS[conference.rules]
     if attendance.summoned is None:
         attendance = Attendance(conference.summoned, attendance.present, attendance.issued,
                                 attendance.counted)
-    numbers = [p.number for p in conference.persons]
-    resolved = resolve_all(assemble(pages), decisions, numbers, rules)
-    return count(conference.persons, rules, resolved, attendance=attendance, printed=printed,
-                 previous=previous, stamp=conference.stamp == "required")
-
-
-def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]:
-    """Last year's low-confidence share per person (``annual-2013``), from a CSV file.
-
-    Columns: ``STT`` and either ``Tỷ lệ tín nhiệm thấp (%)`` (e.g. ``72.5``) or the counts
-    ``Tín nhiệm thấp`` and ``Phiếu thu về``. Shares are kept as exact fractions.
-
-    Raises
-    ------
-    InputFileError
-        The file cannot be read, a column is missing, a number is malformed, or a person is unknown.
-    """
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"cannot be read as UTF-8 CSV ({exc})") from exc
-    rows = list(csv.DictReader(io.StringIO(text)))
-    known = {p.number for p in persons}
-    previous: dict[int, Fraction] = {}
-    for line, row in enumerate(rows, start=2):
-        row = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
-        try:
-            number = int(row["stt"])
-            if row.get("tỷ lệ tín nhiệm thấp (%)"):
-                share = Fraction(row["tỷ lệ tín nhiệm thấp (%)"].replace(",", ".")) / 100
-            else:
-                share = Fraction(int(row["tín nhiệm thấp"]), int(row["phiếu thu về"]))
-        except (KeyError, ValueError, ZeroDivisionError) as exc:
-            raise InputFileError(path, f"row {line}: needs STT and either 'Tỷ lệ tín nhiệm thấp (%)'"
-                                       f" or 'Tín nhiệm thấp' and 'Phiếu thu về' ({exc})") from exc
-        if number not in known:
-            raise InputFileError(path, f"row {line}: no person number {number} in this conference")
-        if not 0 <= share <= 1:
-            raise InputFileError(path, f"row {line}: a share must be between 0 and 100 %")
-        previous[number] = share
-    return previous
+    return count(conference.persons, RULE_SETS[conference.rules],
+                 resolve_stack(conference, pages, decisions), attendance=attendance,
+                 printed=printed, previous=previous, stamp=conference.stamp == "required")

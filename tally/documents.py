@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from tally.count import Results
 from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, OUTPUT_FILES, XLSX_FILE
 from tally.report import results_csv
-from tally.store import Event
+from tally.store import Event, EventKind
 
 if TYPE_CHECKING:
     from tally.audit import AuditReport
@@ -35,7 +35,7 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
     documents that come from different tallies. ``recomputed``: each tally's results, by seq."""
     from tally.audit import Difference
 
-    tallies = [e for e in events if e.kind == "tally_produced"]
+    tallies = [e for e in events if e.kind == EventKind.TALLY_PRODUCED]
     written: dict[tuple[str, str], list[Event]] = {}  # one document may be of several tallies
     for tally in tallies:
         for name, sha in tally.data.get("outputs", {}).items():

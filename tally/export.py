@@ -12,10 +12,15 @@ import csv
 import io
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
-from ballotgen.layout import LEVELS
+from ballotgen.vocabulary import LEVELS, ROW_FLAG_OF, Flag, PageKind
 from tally.ballots import assemble
+from tally.files import write_private
 from tally.store import Store
+
+READINGS_FILE = "readings.csv"
 
 # A spreadsheet program reads a cell starting with one of these as a formula (OWASP, "CSV
 # injection"); such a text is written with a leading apostrophe, which makes it text.
@@ -43,8 +48,10 @@ def csv_text(header: Iterable[object], rows: Iterable[Iterable[object]]) -> str:
         writer.writerow([safe_cell("" if cell is None else cell) for cell in row])
     return out.getvalue()
 
-READINGS_COLUMNS = ["file", "page_index", "ballot", "ballot_page", "person", "reading", "flagged",
-                    "reasons", *(f"score_{level}" for level in LEVELS)]
+
+READINGS_COLUMNS = ["file", "page_index", "ballot", "ballot_page", "person", "reading",
+                    "flagged", "reasons", *(f"score_{level}" for level in LEVELS)]
+ROW_FLAGS = frozenset({*ROW_FLAG_OF.values(), Flag.NAME_CROSSED})  # a row's own flags
 
 
 def readings_csv(store: Store) -> str:
@@ -59,13 +66,29 @@ def readings_csv(store: Store) -> str:
         ballot_flags = set(ballot.flags) if ballot else set()
         where = [page.file_name, page.page_index, ballot.number if ballot else "", r.page or ""]
         if not r.rows:
-            reasons = sorted(ballot_flags | set(r.flags)) or ([r.kind] if r.kind == "blank" else [])
+            reasons: list[str] = sorted(ballot_flags | set(r.flags)) or \
+                ([r.kind] if r.kind == PageKind.BLANK else [])
             lines.append([*where, "", r.kind, int(bool(ballot_flags or r.flags)),
                           ";".join(reasons), "", "", ""])
             continue
         for row in r.rows:
-            reasons = sorted(set(row.flags) | (ballot_flags - {"blank_row", "multi_mark",
-                                                               "unclear_mark", "name_crossed"}))
+            reasons = sorted(set(row.flags) | (ballot_flags - ROW_FLAGS))
             lines.append([*where, row.person, row.reading, int(bool(ballot_flags)),
                           ";".join(reasons), *(f"{s:.4f}" for s in row.scores)])
     return csv_text(READINGS_COLUMNS, lines)
+
+
+@dataclass(frozen=True)
+class ReadingsExport:
+    path: Path
+    rows: int  # ballot rows and pages without rows, below the header
+
+
+def export_readings(folder: Path, output: Path | None = None) -> ReadingsExport:
+    """Write :func:`readings_csv` of the conference in ``folder`` to ``output`` (by default
+    ``DIR/readings.csv``), owner-only, replacing an earlier export. The store is only read."""
+    with Store.open(folder, readonly=True) as store:
+        text = readings_csv(store)
+    path = Path(output) if output else Path(folder) / READINGS_FILE
+    write_private(path, text.encode("utf-8"), overwrite=True)
+    return ReadingsExport(path, text.count("\n") - 1)

@@ -16,12 +16,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 
 from ballotgen.errors import (
     DiskFullError,
@@ -35,6 +38,7 @@ PARTIAL_SUFFIX = ".partial"
 LEGACY_TEMP_CHARS = 8  # earlier versions wrote ``.NAME-XXXXXXXX`` (tempfile.mkstemp's names)
 TEMP_DIR_PREFIX = "tinnhiem-"  # our folders in the system temp folder (only ever scan images)
 
+HASH_CHUNK = 1 << 20  # files are read and hashed a megabyte at a time
 REMEDY_NO_SPACE = ("Free space on that disk (or move the folder to a larger one) and run the "
                    "command again. Everything stored before is intact: do not restore a backup.")
 REMEDY_READ_ONLY = ("Copy the conference folder to a writable disk and run the command there. "
@@ -45,6 +49,32 @@ REMEDY_PERMISSION = ("Run tinnhiem as the owner of the folder, or give the permi
 REMEDY_OUTPUT = "Check the folder exists, is writable and has free space."
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
+
+
+def file_sha256(path: Path, *, limit: int | None = None) -> str:
+    """SHA-256 (hex) of the file (of its first ``limit`` bytes): the one way every file is
+    hashed. Opened without blocking, and refused unless regular: a FIFO put in its place never
+    hangs the scan."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        digest = hashlib.sha256()
+        left = limit
+        while chunk := f.read(HASH_CHUNK if left is None else min(HASH_CHUNK, left)):
+            digest.update(chunk)
+            if left is not None:
+                left -= len(chunk)
+    return digest.hexdigest()
+
+
+def copy_hashed(source: IO[bytes], target: IO[bytes]) -> str:
+    """Copy ``source`` to ``target`` by chunks; return the SHA-256 (hex) of what was copied."""
+    digest = hashlib.sha256()
+    while chunk := source.read(HASH_CHUNK):
+        digest.update(chunk)
+        target.write(chunk)
+    return digest.hexdigest()
 
 
 def refuse_existing(path: Path) -> None:
@@ -229,7 +259,7 @@ def sweep_partials(folder: Path, names: Iterable[str] | None = None) -> list[Pat
     """Remove the partials in ``folder`` (of the files ``names`` only, if given) whose writer
     is gone, and those an earlier version left (``.NAME-XXXXXXXX``). Returns those removed."""
     wanted = set(names) if names is not None else None
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(Path(folder).iterdir())
     except OSError:
@@ -325,7 +355,7 @@ def sweep_folders(prefix: str, *, parent: Path | None = None,
     """Remove our folders ``prefix`` + 8 random characters in ``parent`` (by default the system
     temp folder) whose user is gone, and that hold only files named in ``holds_only`` if given
     (so that nobody's own folder of a like name is ever touched). Returns those removed."""
-    removed = []
+    removed: list[Path] = []
     base = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     try:
         entries = [p for p in base.iterdir() if p.name.startswith(prefix) and

@@ -10,27 +10,35 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table,
-                                TableStyle)
-from xml.sax.saxutils import escape
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
+from ballotgen import wording
 from ballotgen.conference import Conference
 from ballotgen.fonts import ballot_family
-from ballotgen.layout import LEVEL_LABELS, LEVELS
+from ballotgen.vocabulary import LEVELS, Flag, Level
 from tally.count import Results
 from tally.report import BAND_LABELS, DRAFT, quorum_line, stamp_lines, status_line
-from tally.resolve import REASON_LABELS, VOID_REASONS
 from tally.rules import RULE_SETS
+from tally.sentences import missing_text, note_text, problem_text
 
 CHART_PERSONS = 20  # persons per chart: a chart stays readable on a page
 COPIES_TEXT = "Biên bản được lập thành 03 bản có giá trị như nhau."
-LEVEL_COLOURS = {"thap": "#b2182b", "tin_nhiem": "#92c5de", "cao": "#2166ac"}
+LEVEL_COLOURS = {Level.THAP: "#b2182b", Level.TIN_NHIEM: "#92c5de", Level.CAO: "#2166ac"}
 INVALID_COLOUR = "#d9d9d9"
 
 
@@ -93,11 +101,11 @@ def chart_png(results: Results, first: int = 0, count: int = CHART_PERSONS) -> b
         labels = [f"{p.number}. {p.name}" for p in persons]
         ys = range(len(persons))[::-1]
         left = [0.0] * len(persons)
-        for level in ("thap", "tin_nhiem", "cao"):
+        for level in LEVELS[::-1]:  # low confidence from the left
             shares = [p.levels[level] / p.denominator if p.denominator else 0 for p in persons]
             ax.barh(ys, shares, left=left, color=LEVEL_COLOURS[level], height=0.62,
-                    hatch="///" if level == "thap" else None, edgecolor="white", linewidth=0.3,
-                    label=LEVEL_LABELS[level])
+                    hatch="///" if level == Level.THAP else None, edgecolor="white",
+                    linewidth=0.3, label=level.label)
             left = [a + b for a, b in zip(left, shares)]
         rest = [max(0.0, 1 - x) for x in left]
         ax.barh(ys, rest, left=left, color=INVALID_COLOUR, height=0.62,
@@ -138,9 +146,8 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                 ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
     story += [header, Spacer(1, 3 * mm)]
-    date = conference.date
-    when = f"ngày {date.day:02d} tháng {date.month:02d} năm {date.year}"
-    story.append(_p(f"{conference.place}, {when}" if conference.place else when.capitalize(),
+    when = wording.long_date(conference.date)
+    story.append(_p(wording.date_line(conference.date, conference.place),
                     ParagraphStyle("dated", s["italic_centre"], alignment=2)))
     if draft:
         story.append(_p(f"{DRAFT} — CHƯA PHẢI KẾT QUẢ CHÍNH THỨC", s["title"]))
@@ -158,7 +165,8 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
 
     story.append(_p("I. THÀNH PHẦN", s["heading"]))
     unknown = "....."
-    story.append(_p(f"- Số người được triệu tập: {a.summoned if a.summoned is not None else unknown}"
+    summoned = a.summoned if a.summoned is not None else unknown
+    story.append(_p(f"- Số người được triệu tập: {summoned}"
                     f"; có mặt: {a.present if a.present is not None else unknown}; vắng mặt: "
                     f"{a.absent if a.absent is not None else unknown}.", s["body"]))
     story.append(_p(f"- {quorum_line(results)}",
@@ -172,12 +180,13 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
     story.append(_p(f"- Số phiếu hợp lệ: {results.counted}; số phiếu không hợp lệ (cả phiếu): "
                     f"{void}" + (", trong đó:" if void else "."), s["body"]))
     for key, n in sorted(results.void.items()):
-        story.append(_p(f"    + {VOID_REASONS[key]}: {n}", s["body"]))
+        story.append(_p(f"    + {key.label}: {n}", s["body"]))
     for line in stamp_lines(results):
         story.append(_p(f"- {line}", s["body"]))
-    if results.noted.get("write_in"):
+    if results.noted.get(Flag.WRITE_IN):
         story.append(_p(f"- Phiếu có ghi thêm tên hoặc chữ ngoài danh sách (phần ghi thêm không "
-                        f"được tính, phiếu vẫn hợp lệ): {results.noted['write_in']}.", s["body"]))
+                        f"được tính, phiếu vẫn hợp lệ): {results.noted[Flag.WRITE_IN]}.",
+                        s["body"]))
     if results.excluded:
         story.append(_p(f"- Bản quét Ban Kiểm phiếu không tính (quét trùng, không phải phiếu): "
                         f"{results.excluded}.", s["body"]))
@@ -185,7 +194,7 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                     "dấu nhiều ô) được tính vào số phiếu không hợp lệ của người đó (mục III).",
                     s["small"]))
     for problem in results.problems:
-        story.append(_p(f"Vấn đề cần giải quyết: {problem}", s["alert"]))
+        story.append(_p(f"Vấn đề cần giải quyết: {problem_text(problem)}", s["alert"]))
 
     story.append(_p("III. KẾT QUẢ ĐỐI VỚI TỪNG NGƯỜI", s["heading"]))
     story.append(_person_table(results, s))
@@ -204,11 +213,13 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
         story.append(_p("Không có người nào thuộc Mức 1 hoặc Mức 2.", s["body"]))
     for p in banded:
         story.append(_p(f"- {p.number}. {p.name} ({p.position}): {BAND_LABELS[p.band]}, "
-                        f"{p.levels['thap']} phiếu tín nhiệm thấp ({p.percent('thap')}%).",
+                        f"{p.levels[Level.THAP]} phiếu tín nhiệm thấp "
+                        f"({p.percent(Level.THAP)}%).",
                         s["body"]))
     for p in results.persons:
         if p.note:
-            story.append(_p(f"Ghi chú — {p.number}. {p.name}: {p.note}.", s["small"]))
+            story.append(_p(f"Ghi chú — {p.number}. {p.name}: {note_text(p.note)}.",
+                            s["small"]))
 
     story.append(_p("V. BIỂU ĐỒ", s["heading"]))
     for first in range(0, len(results.persons), CHART_PERSONS):
@@ -222,10 +233,10 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
         story.append(_p("CÒN PHẢI XỬ LÝ TRƯỚC KHI CÓ KẾT QUẢ CHÍNH THỨC", s["heading"]))
         story.append(_p(status_line(results), s["alert"]))
         for item in results.missing:
-            story.append(_p(f"- {item}", s["body"]))
+            story.append(_p(f"- {missing_text(item)}", s["body"]))
         for b in results.open_ballots:
             story.append(_p(f"- Phiếu {b.number} ({b.file}, trang {b.page}): "
-                            + "; ".join(REASON_LABELS[r] for r in b.reasons), s["body"]))
+                            + "; ".join(r.label for r in b.reasons), s["body"]))
 
     story.append(Spacer(1, 4 * mm))
     story.append(_p(f"Việc kiểm phiếu kết thúc lúc {made_at:%H} giờ {made_at:%M} cùng ngày. "
@@ -263,7 +274,7 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
 def _person_table(results: Results, s: dict[str, ParagraphStyle]) -> Table:
     head = ["STT", "Họ và tên", "Chức vụ", "Phát ra", "Thu về", "Hợp lệ", "Không hợp lệ"]
     for level in LEVELS:
-        head += [LEVEL_LABELS[level], ""]
+        head += [level.label, ""]
     head.append("Mức")
     sub = [""] * 7 + ["Phiếu", "%"] * 3 + [""]
     data = [[_p(h, s["head"]) for h in head], [_p(h, s["head"]) for h in sub]]

@@ -13,15 +13,20 @@ from pathlib import Path
 
 from ballotgen import payload
 from ballotgen.conference import STAMP_CHECKS, Conference
-from ballotgen.errors import ConferenceError, InputFileError, RequestError
+from ballotgen.errors import RequestError
 from ballotgen.fonts import ballot_family
 from ballotgen.layout import build_layout
-from ballotgen.render import Batch, new_batch, render_pdf
-from ballotgen.simulate import Issued, simulate_stack
-from ballotgen.voters import Mistakes, read_votes
+from ballotgen.render import new_batch, render_pdf
 from ballotgen.roster import read_roster
-from tally.files import (Partial, os_failure, partial_target, refuse_existing, sync_folder,
-                         take_abandoned)
+from tally.files import (
+    Partial,
+    file_sha256,
+    os_failure,
+    partial_target,
+    refuse_existing,
+    sync_folder,
+    take_abandoned,
+)
 from tally.rules import RULE_SETS
 from tally.store import BatchRecord, Store
 
@@ -34,12 +39,12 @@ def create_conference(folder: Path, *, roster: Path, org: str, title: str, date:
     Everything is checked before anything is written; the folder appears complete or not at all.
     """
     if rules not in RULE_SETS:
-        raise ConferenceError(f"unknown rule set {rules!r}",
+        raise RequestError(f"unknown rule set {rules!r}",
                               remedy=f"Use one of: {', '.join(RULE_SETS)}.")
     persons = read_roster(roster)
     if stamp not in STAMP_CHECKS:
-        raise ConferenceError(f"unknown stamp check {stamp!r}",
-                              remedy=f"Use one of: {', '.join(STAMP_CHECKS)}.")
+        raise RequestError(f"unknown stamp check {stamp!r}",
+                           remedy=f"Use one of: {', '.join(STAMP_CHECKS)}.")
     conference = Conference(org=org, title=title, date=date, place=place, summoned=summoned,
                             rules=rules, persons=persons, stamp=stamp)
     build_layout(conference)  # a missing glyph or an impossible layout fails here, not at print
@@ -133,7 +138,8 @@ def finish_interrupted_prints(store: Store, folders: set[Path],
                 final = entry.with_name(target[0])
                 record = batches.get(code)
                 if record is not None and not final.exists() and \
-                        record.pdf_sha256 == _sha256_of(entry) and record.pdf_name == final.name:
+                        record.pdf_sha256 == file_sha256(entry) and \
+                        record.pdf_name == final.name:
                     os.replace(entry, final)
                     sync_folder(folder)
                     completed.append((record, final))
@@ -144,64 +150,3 @@ def finish_interrupted_prints(store: Store, folders: set[Path],
             finally:
                 os.close(fd)
     return completed
-
-
-def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def issued_ballots(store: Store) -> Issued:
-    """The latest printed batch of the conference, with the exact layout it was printed from."""
-    batches = store.batches()
-    if not batches:
-        raise ConferenceError(f"{store.folder}: no ballots have been printed yet",
-                              remedy=f"Print them first: tinnhiem print {store.folder} --copies N")
-    record = batches[-1]
-    layout = store.layout(record.layout_hash)
-    assert layout is not None  # recorded with the batch
-    serials = tuple(sorted(store.issued_serials(record.code))) or None
-    return Issued(store.conference(), layout, Batch(record.code, record.copies, serials),
-                  store.secret())
-
-
-@dataclass(frozen=True)
-class SimulationResult:
-    folder: Path
-    truth: dict
-
-
-def simulate_vote(folder: Path, output: Path, *, voters: int | None, votes: Path | None = None,
-                  profile: str = "office", fmt: str = "pdf", dpi: int | None = None,
-                  seed: int = 0, rates: dict[str, float] | None = None,
-                  foreign: int = 0, mode: str | None = None) -> SimulationResult:
-    """Simulate ``voters`` filling in the conference's latest printed ballots and the scanner's
-    output, written into the new folder ``output`` with ``truth.json`` beside the scans."""
-    output = Path(output)
-    if output.exists() and (not output.is_dir() or any(output.iterdir())):
-        raise RequestError(f"{output}: already exists and is not empty",
-                           remedy="Choose a new folder for the simulated scans.")
-    with Store.open(folder, readonly=True) as store:
-        issued = issued_ballots(store)
-    choices = read_votes(votes, issued.layout.persons) if votes else None
-    if choices is not None and voters is not None and voters != len(choices):
-        raise InputFileError(votes, f"has {len(choices)} voters but --voters says {voters}",
-                             remedy="Leave out --voters, or make them agree.")
-    count = len(choices) if choices is not None else voters
-    if not count:
-        raise RequestError("how many voters?", remedy="Give --voters N or --votes FILE.")
-    if count > issued.batch.copies:
-        raise RequestError(f"only {issued.batch.copies} ballots were printed (batch "
-                           f"{issued.batch.code}) for {count} voters",
-                           remedy="Print more ballots, or simulate fewer voters.")
-    try:
-        mistakes = Mistakes().with_overrides(rates or {})
-    except ValueError as exc:
-        raise RequestError(f"--rate: {exc}") from None
-    truth = simulate_stack(issued, output, voters=count, profile=profile, fmt=fmt, dpi=dpi,
-                           seed=seed, mistakes=mistakes, choices=choices, foreign=foreign,
-                           mode=mode)
-    return SimulationResult(output, truth)

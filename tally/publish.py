@@ -22,6 +22,9 @@ from pathlib import Path
 from ballotgen.conference import Conference
 from tally.count import Attendance, Results, tally_store
 from tally.files import Partial, locked_folder, sweep_partials
+from tally.fingerprint import fingerprint as fingerprint_of
+from tally.fingerprint import results_sha256
+from tally.history import read_history
 from tally.minutes import Member, minutes_pdf
 from tally.report import results_csv, results_xlsx
 from tally.store import LogMovedError, Store
@@ -42,13 +45,23 @@ class Published:
     files: tuple[Path, ...]
 
 
-def publish(folder: Path, attendance: Attendance, *, members: list[Member],
-            output: Path | None = None, previous: dict[int, Fraction] | None = None,
+def publish(folder: Path, attendance: Attendance, *, members: list[Member] | None = None,
+            output: Path | None = None, history: Path | None = None,
+            previous: dict[int, Fraction] | None = None,
             now: dt.datetime | None = None) -> Published:
     """Count the conference in ``folder``, record the tally, and write the minutes,
-    ``results.xlsx`` and ``results.csv`` (see the module docstring for the order)."""
+    ``results.xlsx`` and ``results.csv`` (see the module docstring for the order).
+
+    ``members`` sign the minutes (by default the committee given to the conference; without
+    one, the minutes leave lines to fill in by hand). Last year's shares (``annual-2013``) are
+    ``previous``, or read from the CSV file ``history``.
+    """
     out = Path(output) if output else Path(folder) / OUTPUT_DIR
     with Store.open(folder) as store, locked_folder(out):  # one tally at a time writes ``out``
+        if members is None:
+            members = [Member(m.name, m.role) for m in store.members()]
+        if history is not None:
+            previous = read_history(history, store.conference().persons)
         sweep_partials(out, OUTPUT_FILES)  # what a killed tally left
         for attempt in range(COUNT_ATTEMPTS):
             try:
@@ -64,7 +77,7 @@ def _count_and_write(store: Store, out: Path, attendance: Attendance, *, members
                      previous: dict[int, Fraction] | None, made_at: dt.datetime) -> Published:
     conference, results = tally_store(store, attendance, previous=previous)
     head = store.log_head()
-    fingerprint = results.fingerprint(head)
+    fingerprint = fingerprint_of(results, head)
     documents = {
         CSV_FILE: results_csv(results),
         XLSX_FILE: results_xlsx(conference, results, fingerprint),
@@ -79,7 +92,7 @@ def _count_and_write(store: Store, out: Path, attendance: Attendance, *, members
             partials.append(partial)
         store.record_tally(fingerprint=fingerprint, log_head=head, final=results.final,
                            received=results.received,
-                           results_sha256=hashlib.sha256(results.to_json().encode()).hexdigest(),
+                           results_sha256=results_sha256(results),
                            attendance=dataclasses.asdict(results.attendance),
                            history={n: str(share) for n, share in (previous or {}).items()},
                            outputs={name: hashlib.sha256(data).hexdigest()

@@ -9,12 +9,13 @@ import io
 
 import pandas as pd
 
+from ballotgen import wording
 from ballotgen.conference import Conference
-from ballotgen.layout import LEVEL_LABELS, LEVELS
+from ballotgen.vocabulary import LEVELS, Level, RowInvalidReason
 from tally.count import Results
 from tally.export import csv_text
-from tally.resolve import REASON_LABELS, ROW_INVALID_REASONS, VOID_REASONS
 from tally.rules import RULE_SETS
+from tally.sentences import missing_text, note_text, problem_text
 
 DRAFT = "DỰ THẢO"
 BAND_LABELS = {1: "Mức 1", 2: "Mức 2", None: ""}
@@ -43,6 +44,7 @@ def quorum_line(results: Results) -> str:
                 else "Chưa xác định được tỷ lệ người có mặt (thiếu số liệu).")
     verdict = "đạt" if results.quorum_met else "KHÔNG ĐẠT"
     q = RULE_SETS[results.rules].quorum
+    assert q is not None  # quorum_met is None without a quorum rule
     return (f"Có mặt {a.present}/{a.summoned} người được triệu tập: {verdict} tỷ lệ tối thiểu "
             f"{q.numerator}/{q.denominator}.")
 
@@ -73,23 +75,23 @@ def results_frame(results: Results) -> pd.DataFrame:
                "Số phiếu phát ra": p.issued, "Số phiếu thu về": p.received,
                "Số phiếu hợp lệ": p.valid, "Số phiếu không hợp lệ": p.invalid}
         for level in LEVELS:
-            row[f"{LEVEL_LABELS[level]} (số phiếu)"] = p.levels[level]
-            row[f"{LEVEL_LABELS[level]} (%)"] = p.percent(level)
+            row[f"{level.label} (số phiếu)"] = p.levels[level]
+            row[f"{level.label} (%)"] = p.percent(level)
         if deputies:
             row["Tổng số đại biểu"] = p.denominator
-            row["Tín nhiệm thấp (% số phiếu thu về)"] = p.percent("thap", p.received)
+            row["Tín nhiệm thấp (% số phiếu thu về)"] = p.percent(Level.THAP, p.received)
             row["Mức (theo số phiếu thu về)"] = BAND_LABELS[p.band_over_received]
         if p.previous_low is not None:
             row["Tín nhiệm thấp năm trước (%)"] = p.previous_low
         row["Mức"] = BAND_LABELS[p.band]
-        row["Ghi chú"] = p.note
+        row["Ghi chú"] = note_text(p.note)
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def invalid_frame(results: Results) -> pd.DataFrame:
     """The invalid-ballot breakdown: whole ballots by reason, then invalid rows per person."""
-    rows = [{"Loại": "Cả phiếu", "STT": "", "Họ và tên": "", "Lý do": VOID_REASONS[key],
+    rows = [{"Loại": "Cả phiếu", "STT": "", "Họ và tên": "", "Lý do": key.label,
              "Số phiếu": n} for key, n in sorted(results.void.items())]
     if results.excluded:
         rows.append({"Loại": "Không tính", "STT": "", "Họ và tên": "",
@@ -97,9 +99,9 @@ def invalid_frame(results: Results) -> pd.DataFrame:
                      "Số phiếu": results.excluded})
     for p in results.persons:
         for key, n in sorted(p.invalid_reasons.items()):
-            if key != "void":
+            if key != RowInvalidReason.VOID:
                 rows.append({"Loại": "Từng người", "STT": p.number, "Họ và tên": p.name,
-                             "Lý do": ROW_INVALID_REASONS[key], "Số phiếu": n})
+                             "Lý do": key.label, "Số phiếu": n})
     return pd.DataFrame(rows, columns=["Loại", "STT", "Họ và tên", "Lý do", "Số phiếu"])
 
 
@@ -114,8 +116,8 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
     """``results.xlsx``: a results sheet and an invalid-ballot sheet, headed and formatted."""
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    heading = [conference.title, f"{conference.place + ', ' if conference.place else ''}"
-               f"ngày {conference.date.strftime('%d/%m/%Y')} — {RULE_SETS[results.rules].title}",
+    heading = [conference.title, f"{wording.short_date_line(conference.date, conference.place)}"
+               f" — {RULE_SETS[results.rules].title}",
                status_line(results), quorum_line(results), f"Mã kiểm tra: {fingerprint}"]
     top = len(heading) + 1
     buffer = io.BytesIO()
@@ -137,7 +139,8 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
                     for cell in column[1:]:
                         if isinstance(cell.value, str) and cell.value != "-":
                             cell.value, cell.number_format = float(cell.value), "0.00"
-                width = max([len(header) // 2 + 2] + [len(str(c.value or "")) + 2 for c in column[1:]])
+                width = max([len(header) // 2 + 2] +
+                            [len(str(c.value or "")) + 2 for c in column[1:]])
                 sheet.column_dimensions[column[0].column_letter].width = min(max(width, 8), 40)
             sheet.freeze_panes = sheet.cell(row=top + 2, column=4 if name == "Kết quả" else 1)
     return buffer.getvalue()
@@ -156,7 +159,7 @@ def terminal_table(results: Results) -> str:
     out = ["  ".join(cell.ljust(w) if i == 1 else cell.rjust(w)
                      for i, (cell, w) in enumerate(zip(row, widths))) for row in lines]
     out.insert(1, "-" * len(out[0]))
-    notes = [f"  * {p.number}. {p.note}" for p in results.persons if p.note]
+    notes = [f"  * {p.number}. {note_text(p.note)}" for p in results.persons if p.note]
     return "\n".join(out + notes)
 
 
@@ -165,16 +168,16 @@ def summary_lines(results: Results) -> list[str]:
     void = sum(results.void.values())
     lines = [status_line(results),
              f"Phiếu phát ra {results.issued}, thu về {results.received}, hợp lệ {results.counted},"
-             f" không hợp lệ {void}" + (f", không tính {results.excluded}" if results.excluded else "")
-             + ".",
+             f" không hợp lệ {void}"
+             + (f", không tính {results.excluded}" if results.excluded else "") + ".",
              quorum_line(results)]
-    lines += [f"  {VOID_REASONS[k]}: {n}" for k, n in sorted(results.void.items())]
+    lines += [f"  {k.label}: {n}" for k, n in sorted(results.void.items())]
     lines += stamp_lines(results)
-    lines += [f"Vấn đề: {p}" for p in results.problems]
-    lines += [f"Thiếu: {m}" for m in results.missing]
+    lines += [f"Vấn đề: {problem_text(p)}" for p in results.problems]
+    lines += [f"Thiếu: {missing_text(m)}" for m in results.missing]
     for b in results.open_ballots[:20]:
         lines.append(f"Chưa xử lý: phiếu {b.number} ({b.file}, trang {b.page}): "
-                     + "; ".join(REASON_LABELS[r] for r in b.reasons))
+                     + "; ".join(r.label for r in b.reasons))
     if len(results.open_ballots) > 20:
         lines.append(f"… và {len(results.open_ballots) - 20} phiếu khác chưa xử lý.")
     return lines

@@ -11,55 +11,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ballotgen.layout import LEVELS
-from tally.ballots import Ballot
-from tally.rules import RuleSet
-from tally.store import Decision
-
-ROW_CHOICES = (*LEVELS, "invalid")
-BALLOT_CHOICES = ("genuine", "invalid", "foreign", "excluded")
-MANUAL_FLAG = "flagged"  # a ballot-level decision: a reviewer wants this ballot looked at
-
-# Why a ballot waits for a reviewer, in plain Vietnamese (review page, minutes, terminal).
-REASON_LABELS = {
-    "blank_row": "Có dòng không đánh dấu ô nào",
-    "multi_mark": "Có dòng đánh dấu từ hai ô trở lên",
-    "unclear_mark": "Có dấu không rõ, cần xem",
-    "name_crossed": "Có tên bị gạch",
-    "write_in": "Có ghi thêm tên hoặc chữ ngoài danh sách",
-    "foreign": "Không phải phiếu do Ban Kiểm phiếu phát hành (mã không đúng)",
-    "unreadable": "Máy không đọc được trang này",
-    "blank_ballot": "Phiếu trắng: không đánh dấu ô nào",
-    "missing_page": "Thiếu trang của phiếu",
-    "duplicate": "Cùng số sê-ri với phiếu khác: có thể quét trùng",
-    "missing_stamp": "Không có dấu treo của cơ quan: có thể không do Ban Kiểm phiếu phát ra",
-    "stamp_unclear": "Máy không xác định được có dấu treo hay không, cần xem",
-    "manual": "Thành viên Ban Kiểm phiếu đánh dấu để xem lại",
-}
-
-# Why a whole ballot is void, and why one row is; the words the minutes use.
-VOID_REASONS = {
-    "foreign": "Phiếu không do Ban Kiểm phiếu phát hành",
-    "blank_ballot": "Phiếu không đánh dấu ô nào (phiếu trắng)",
-    "name_crossed": "Phiếu gạch tên người được lấy phiếu",
-    "write_in": "Phiếu ghi thêm tên người ngoài danh sách",
-    "missing_stamp": "Phiếu không do Ban Kiểm phiếu phát ra (không có dấu treo)",
-    "committee": "Phiếu Ban Kiểm phiếu xác định không hợp lệ",
-}
-ROW_INVALID_REASONS = {
-    "blank_row": "Không đánh dấu ô nào",
-    "multi_mark": "Đánh dấu từ hai ô trở lên",
-    "name_crossed": "Gạch tên",
-    "committee": "Ban Kiểm phiếu xác định không hợp lệ",
-    "void": "Cả phiếu không hợp lệ",
-}
+from ballotgen.conference import Conference
+from ballotgen.vocabulary import (
+    LEVELS,
+    BallotChoice,
+    BallotState,
+    BallotStatus,
+    Flag,
+    Level,
+    PageKind,
+    RowChoice,
+    RowInvalidReason,
+    RowValue,
+    VoidReason,
+)
+from tally.ballots import Ballot, assemble
+from tally.rules import RULE_SETS, RuleSet
+from tally.store import Decision, Store, StoredPage
 
 
 @dataclass(frozen=True)
 class RowOutcome:
     person: int
-    level: str | None  # a LEVELS value when the row is valid
-    reason: str | None  # a ROW_INVALID_REASONS key when it is not
+    level: Level | None  # when the row is valid
+    reason: RowInvalidReason | None  # when it is not
 
 
 @dataclass(frozen=True)
@@ -67,13 +42,13 @@ class Resolved:
     """What one ballot of the stack counts for, now."""
 
     ballot: Ballot
-    state: str  # "accepted" (no flag), "open" (waits for a reviewer), "resolved"
-    status: str | None  # "counted", "void" or "excluded"; None while open
-    void_reason: str | None  # a VOID_REASONS key when void
+    state: BallotState
+    status: BallotStatus | None  # None while open
+    void_reason: VoidReason | None  # when void
     rows: tuple[RowOutcome, ...]  # one per person when counted or void; () otherwise
     open_rows: tuple[int, ...]  # persons still to decide on a ballot declared genuine
-    reasons: tuple[str, ...]  # the flags that hold it for review, and "manual" when flagged by hand
-    noted: tuple[str, ...] = ()  # flags recorded and reported that cannot change a count here
+    reasons: tuple[Flag, ...]  # the flags that hold it for review, and MANUAL when flagged by hand
+    noted: tuple[Flag, ...] = ()  # flags recorded and reported that cannot change a count here
 
     @property
     def id(self) -> int:
@@ -82,7 +57,7 @@ class Resolved:
     @property
     def received(self) -> bool:
         """A sheet from the box: counted or void, or not yet decided (not excluded)."""
-        return self.status != "excluded"
+        return self.status != BallotStatus.EXCLUDED
 
 
 def ballot_id(ballot: Ballot) -> int:
@@ -90,13 +65,13 @@ def ballot_id(ballot: Ballot) -> int:
     return ballot.pages[0].id
 
 
-def row_readings(ballot: Ballot) -> dict[int, tuple[str, tuple[str, ...]]]:
+def row_readings(ballot: Ballot) -> dict[int, tuple[RowValue, tuple[Flag, ...]]]:
     """Person → (the reader's row reading, the row's flags), over every page of the ballot."""
     return {row.person: (row.reading, row.flags)
             for page in ballot.pages for row in page.reading.rows}
 
 
-def propose_ballot(ballot: Ballot, rules: RuleSet) -> str | None:
+def propose_ballot(ballot: Ballot, rules: RuleSet) -> BallotChoice | None:
     """What the rule set says the ballot is, from its flags; None when only a human can say.
 
     A sheet without the agency's stamp (``missing_stamp``, with the conference's stamp check
@@ -104,16 +79,17 @@ def propose_ballot(ballot: Ballot, rules: RuleSet) -> str | None:
     person); whether a stamp is there that the reader could not tell (``stamp_unclear``) only a
     human can say."""
     flags = set(ballot.flags)
-    if ballot.kind == "foreign":
-        return "foreign"
-    if flags & {"unreadable", "duplicate", "missing_page", "stamp_unclear"}:
+    if ballot.kind == PageKind.FOREIGN:
+        return BallotChoice.FOREIGN
+    if flags & {Flag.UNREADABLE, Flag.DUPLICATE, Flag.MISSING_PAGE, Flag.STAMP_UNCLEAR}:
         return None
-    if "missing_stamp" in flags:
-        return "foreign"
-    return "invalid" if whole_ballot_cause(ballot.flags, rules) else "genuine"
+    if Flag.MISSING_STAMP in flags:
+        return BallotChoice.FOREIGN
+    return BallotChoice.INVALID if whole_ballot_cause(ballot.flags, rules) else \
+        BallotChoice.GENUINE
 
 
-def holds_for_review(flag: str, rules: RuleSet) -> bool:
+def holds_for_review(flag: Flag, rules: RuleSet) -> bool:
     """Whether ``flag`` can change some person's count under ``rules``.
 
     Only such flags hold a ballot for the committee; the others are recorded, shown on the
@@ -122,69 +98,78 @@ def holds_for_review(flag: str, rules: RuleSet) -> bool:
     below the table is a name, a signature or a smudge changes nothing. Under ``qd262-2014`` a
     write-in voids the ballot, so a human must confirm it.
     """
-    if flag == "write_in":
+    if flag == Flag.WRITE_IN:
         return rules.write_in == "ballot_invalid"
     return True
 
 
-def whole_ballot_cause(flags: tuple[str, ...] | list[str], rules: RuleSet) -> str | None:
+def whole_ballot_cause(flags: tuple[Flag, ...] | list[Flag],
+                       rules: RuleSet) -> VoidReason | None:
     """The flag that voids a whole ballot under ``rules`` (rules 4 and 7), or None."""
-    if "blank_ballot" in flags:
-        return "blank_ballot"
-    if "name_crossed" in flags and rules.crossed_name == "ballot":
-        return "name_crossed"
-    if "write_in" in flags and rules.write_in == "ballot_invalid":
-        return "write_in"
+    if Flag.BLANK_BALLOT in flags:
+        return VoidReason.BLANK_BALLOT
+    if Flag.NAME_CROSSED in flags and rules.crossed_name == "ballot":
+        return VoidReason.NAME_CROSSED
+    if Flag.WRITE_IN in flags and rules.write_in == "ballot_invalid":
+        return VoidReason.WRITE_IN
     return None
 
 
-def propose_row(reading: str | None, flags: tuple[str, ...], rules: RuleSet) -> str | None:
+def propose_row(reading: RowValue | None, flags: tuple[Flag, ...],
+                rules: RuleSet) -> RowChoice | None:
     """The rule-5 outcome of a row as read: its level, ``invalid``, or None if a human must say."""
-    if "name_crossed" in flags and rules.crossed_name == "row":
-        return "invalid"
+    if Flag.NAME_CROSSED in flags and rules.crossed_name == "row":
+        return RowChoice.INVALID
     if reading in LEVELS:
-        return reading
-    if reading in ("blank", "multi"):
-        return "invalid"
+        return RowChoice(reading)
+    if reading in (RowValue.BLANK, RowValue.MULTI):
+        return RowChoice.INVALID
     return None  # unclear, or no reading (a page the machine could not read)
 
 
-def _void_reason(ballot: Ballot, rules: RuleSet, decision: str) -> str:
-    if decision == "foreign":  # not issued: known by its code, or by the stamp it lacks
-        return "missing_stamp" if ballot.kind != "foreign" and \
-            "missing_stamp" in ballot.flags else "foreign"
-    return whole_ballot_cause(ballot.flags, rules) or "committee"
+def _void_reason(ballot: Ballot, rules: RuleSet, decision: BallotChoice) -> VoidReason:
+    if decision == BallotChoice.FOREIGN:  # not issued: known by its code, or by the stamp
+        return VoidReason.MISSING_STAMP if ballot.kind != PageKind.FOREIGN and \
+            Flag.MISSING_STAMP in ballot.flags else VoidReason.FOREIGN
+    return whole_ballot_cause(ballot.flags, rules) or VoidReason.COMMITTEE
 
 
-def _row_reason(reading: str | None, flags: tuple[str, ...], rules: RuleSet) -> str:
-    if "name_crossed" in flags and rules.crossed_name == "row":
-        return "name_crossed"
-    return {"blank": "blank_row", "multi": "multi_mark"}.get(reading or "", "committee")
+_INVALID_AS_READ = {RowValue.BLANK: RowInvalidReason.BLANK_ROW,
+                    RowValue.MULTI: RowInvalidReason.MULTI_MARK}
+
+
+def _row_reason(reading: RowValue | None, flags: tuple[Flag, ...],
+                rules: RuleSet) -> RowInvalidReason:
+    if Flag.NAME_CROSSED in flags and rules.crossed_name == "row":
+        return RowInvalidReason.NAME_CROSSED
+    return _INVALID_AS_READ.get(reading, RowInvalidReason.COMMITTEE)  # type: ignore[arg-type]
 
 
 def resolve(ballot: Ballot, decisions: list[Decision], persons: list[int],
             rules: RuleSet) -> Resolved:
-    """What ``ballot`` counts for, given its decisions (oldest first) and the conference's persons."""
+    """What ``ballot`` counts for, given its decisions (oldest first) and the conference's
+    persons."""
     ballot_decisions = [d for d in decisions if d.person is None]
-    manual = any(d.value == MANUAL_FLAG for d in ballot_decisions)
+    manual = any(d.value == BallotChoice.FLAGGED for d in ballot_decisions)
     held = tuple(f for f in ballot.flags if holds_for_review(f, rules))
     noted = tuple(f for f in ballot.flags if not holds_for_review(f, rules))
-    reasons = held + (("manual",) if manual else ())
-    latest = ballot_decisions[-1].value if ballot_decisions else None
-    row_decisions = {d.person: d.value for d in decisions if d.person is not None}
+    reasons = held + ((Flag.MANUAL,) if manual else ())
+    latest = BallotChoice(ballot_decisions[-1].value) if ballot_decisions else None
+    row_decisions = {d.person: RowChoice(d.value) for d in decisions if d.person is not None}
     readings = row_readings(ballot)
+    open_, resolved = BallotState.OPEN, BallotState.RESOLVED
 
     if reasons:  # a reviewer must have said what the ballot is; "genuine" counts its rows
-        if latest is None or latest == MANUAL_FLAG:
-            return Resolved(ballot, "open", None, None, (), (), reasons, noted)
-        if latest == "excluded":
-            return Resolved(ballot, "resolved", "excluded", None, (), (), reasons, noted)
-        if latest in ("foreign", "invalid"):
-            rows = tuple(RowOutcome(p, None, "void") for p in persons)
-            return Resolved(ballot, "resolved", "void", _void_reason(ballot, rules, latest), rows,
-                            (), reasons, noted)
+        if latest is None or latest == BallotChoice.FLAGGED:
+            return Resolved(ballot, open_, None, None, (), (), reasons, noted)
+        if latest == BallotChoice.EXCLUDED:
+            return Resolved(ballot, resolved, BallotStatus.EXCLUDED, None, (), (), reasons, noted)
+        if latest in (BallotChoice.FOREIGN, BallotChoice.INVALID):
+            rows = tuple(RowOutcome(p, None, RowInvalidReason.VOID) for p in persons)
+            return Resolved(ballot, resolved, BallotStatus.VOID,
+                            _void_reason(ballot, rules, latest), rows, (), reasons, noted)
 
-    rows, open_rows = [], []
+    outcomes, open_rows = [], []
     for person in persons:
         reading, flags = readings.get(person, (None, ()))
         value = row_decisions.get(person)
@@ -192,17 +177,20 @@ def resolve(ballot: Ballot, decisions: list[Decision], persons: list[int],
             value = propose_row(reading, flags, rules)
         if value is None:
             open_rows.append(person)
-        elif value == "invalid":
-            rows.append(RowOutcome(person, None, _row_reason(reading, flags, rules)))
+        elif value == RowChoice.INVALID:
+            outcomes.append(RowOutcome(person, None, _row_reason(reading, flags, rules)))
         else:
-            rows.append(RowOutcome(person, value, None))
+            outcomes.append(RowOutcome(person, Level(value), None))
     if open_rows:
-        return Resolved(ballot, "open", None, None, (), tuple(open_rows), reasons, noted)
-    state = "resolved" if reasons else "accepted"
-    if all(r.reason == "blank_row" for r in rows):  # rule 7: a blank ballot is void for everyone
-        rows = [RowOutcome(r.person, None, "void") for r in rows]
-        return Resolved(ballot, state, "void", "blank_ballot", tuple(rows), (), reasons, noted)
-    return Resolved(ballot, state, "counted", None, tuple(rows), (), reasons, noted)
+        return Resolved(ballot, open_, None, None, (), tuple(open_rows), reasons, noted)
+    state = resolved if reasons else BallotState.ACCEPTED
+    if all(r.reason == RowInvalidReason.BLANK_ROW for r in outcomes):
+        # rule 7: a blank ballot is void for everyone
+        void = tuple(RowOutcome(r.person, None, RowInvalidReason.VOID) for r in outcomes)
+        return Resolved(ballot, state, BallotStatus.VOID, VoidReason.BLANK_BALLOT, void, (),
+                        reasons, noted)
+    return Resolved(ballot, state, BallotStatus.COUNTED, None, tuple(outcomes), (), reasons,
+                    noted)
 
 
 def resolve_all(ballots: list[Ballot], decisions: list[Decision], persons: list[int],
@@ -211,3 +199,17 @@ def resolve_all(ballots: list[Ballot], decisions: list[Decision], persons: list[
     for d in decisions:
         by_ballot.setdefault(d.ballot, []).append(d)
     return [resolve(b, by_ballot.get(ballot_id(b), []), persons, rules) for b in ballots]
+
+
+def resolve_stack(conference: Conference, pages: list[StoredPage],
+                  decisions: list[Decision]) -> list[Resolved]:
+    """What every ballot of ``pages`` (in stack order) counts for under the conference's rule
+    set, given ``decisions`` (oldest first)."""
+    return resolve_all(assemble(pages), decisions, [p.number for p in conference.persons],
+                       RULE_SETS[conference.rules])
+
+
+def resolved_ballots(store: Store) -> list[Resolved]:
+    """What every ballot in ``store`` counts for now: the one view of the stack that the
+    count, the review, the scan summary, the status and the exports share."""
+    return resolve_stack(store.conference(), store.pages(), store.decisions())

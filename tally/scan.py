@@ -18,28 +18,71 @@ import secrets
 import shutil
 import stat
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ballotgen.errors import ConferenceError, InputFileError
+from ballotgen.vocabulary import Flag, PageKind
 from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, read_page
-from omr.settings import ReaderSettings
 from omr.reading import PageReading
-from tally.ballots import StampCheck
-from tally.files import Partial, os_failure, sweep_partials
-from tally.store import Store
+from omr.settings import ReaderSettings
+from tally.ballots import StampCheck, stamp_check
+from tally.files import HASH_CHUNK, Partial, file_sha256, os_failure, sweep_partials
+from tally.resolve import holds_for_review, resolve_stack
+from tally.rules import RULE_SETS
+from tally.store import Store, StoredPage
 
-HASH_CHUNK = 1 << 20
-NOT_DECODED = ("page cannot be decoded", "reader error")  # reasons given here, not by the reader
+NOT_DECODED = "page cannot be decoded"  # the reason of a page the loader could not decode
+READER_ERROR = "reader error"  # … of a page the reader failed on (a bug: the page is kept)
 # A file is read once its size and modification time have stood still this long: a scanner (or
 # a copy over the network) still writing it changes them more often than that.
 STABLE_SECONDS = 1.0
 STABLE_WAIT_SECONDS = 30.0  # how long a scan waits for a file still being written
 STABLE_POLL_SECONDS = 0.2
 STILL_WRITTEN = "is still being written; scan it again once the scanner has finished"
+
+
+@dataclass(frozen=True)
+class StackSummary:
+    """What the conference's store holds after a scan: every page and ballot, of every run."""
+
+    rules: str  # the rule set that says which flags hold a ballot for review
+    pages: dict[PageKind, int]  # pages by kind
+    ballots: int
+    accepted: int  # ballots with no flag that can change a count
+    held: dict[Flag, int]  # flagged ballots by the flags that hold them for review
+    recorded: dict[Flag, int]  # flags recorded that cannot change a count under the rules
+    unreadable: tuple[tuple[str, int, str], ...]  # (file, page, reason), 1-based pages
+    stamp: StampCheck | None = None  # what the stamp check found, when the conference has it
+
+    @property
+    def flagged(self) -> int:
+        return self.ballots - self.accepted
+
+
+def stack_summary(store: Store, pages: list[StoredPage]) -> StackSummary:
+    """:class:`StackSummary` of ``store``, whose pages (in stack order) are ``pages``."""
+    conference = store.conference()
+    rules = RULE_SETS[conference.rules]
+    ballots = [r.ballot for r in resolve_stack(conference, pages, store.decisions())]
+    held: Counter[Flag] = Counter()
+    recorded: Counter[Flag] = Counter()
+    accepted = 0
+    for ballot in ballots:
+        holding = [f for f in ballot.flags if holds_for_review(f, rules)]
+        accepted += not holding
+        held.update(holding)
+        recorded.update(f for f in ballot.flags if f not in holding)
+    return StackSummary(
+        rules.name, dict(Counter(p.reading.kind for p in pages)), len(ballots), accepted,
+        dict(held), dict(recorded),
+        tuple((p.file_name, p.page_index + 1, p.reading.reason) for p in pages
+              if p.reading.kind == PageKind.UNREADABLE),
+        stamp_check(ballots) if conference.stamp == "required" else None)
 
 
 @dataclass
@@ -50,9 +93,10 @@ class ScanSummary:
     file_errors: list[tuple[str, str]] = field(default_factory=list)  # (file, problem)
     # Every unreadable page of the files given, whatever the reason: (file, page, reason).
     page_errors: list[tuple[str, int, str]] = field(default_factory=list)
-    kinds: dict[str, int] = field(default_factory=dict)  # pages of the files given, by kind
+    kinds: dict[PageKind, int] = field(default_factory=dict)  # pages of the files given
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, what it is): no file
     superseded: list[tuple[str, int]] = field(default_factory=list)  # (file, incomplete pages)
+    stack: StackSummary | None = None  # the whole store after the scan
 
     @property
     def needs_attention(self) -> bool:
@@ -61,12 +105,12 @@ class ScanSummary:
     @property
     def blank_backs(self) -> int:
         """Pages of the files given that were taken as blank duplex backs."""
-        return self.kinds.get("blank", 0)
+        return self.kinds.get(PageKind.BLANK, 0)
 
     @property
     def fronts(self) -> int:
         """Pages of the files given that were not blank (each sheet has at most one back)."""
-        return sum(n for kind, n in self.kinds.items() if kind != "blank")
+        return sum(n for kind, n in self.kinds.items() if kind != PageKind.BLANK)
 
     @property
     def blank_backs_fit(self) -> bool:
@@ -177,22 +221,6 @@ def _not_a_file(path: Path) -> str | None:
     return "not a regular file"
 
 
-def file_sha256(path: Path, *, limit: int | None = None) -> str:
-    """SHA-256 of the file (of its first ``limit`` bytes). Opened without blocking, and refused
-    unless regular: a FIFO put in its place never hangs the scan."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with open(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        digest = hashlib.sha256()
-        left = limit
-        while chunk := f.read(HASH_CHUNK if left is None else min(HASH_CHUNK, left)):
-            digest.update(chunk)
-            if left is not None:
-                left -= len(chunk)
-    return digest.hexdigest()
-
-
 def settled(path: Path) -> os.stat_result | None:
     """The status of ``path`` once its size and modification time have stood still for
     STABLE_SECONDS (waiting up to STABLE_WAIT_SECONDS), or None if it is still being written."""
@@ -210,12 +238,14 @@ def settled(path: Path) -> os.stat_result | None:
 
 
 def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
-               progress: Callable[[int], None] | None = None) -> ScanSummary:
+               progress: Callable[[int], None] | None = None,
+               started: Callable[[int], None] | None = None) -> ScanSummary:
     """Ingest and read every page of ``inputs`` into the conference in ``folder``.
 
     The files of this call are one scan *run*: their pages are assembled into ballots among
     themselves, so another station scanning into the same conference at the same time does not
-    interleave with them.
+    interleave with them. ``started`` is told how many pages will be read, once the files are
+    ingested; ``progress`` is told of each page read.
     """
     summary = ScanSummary()
     run = secrets.token_hex(RUN_ID_BYTES)
@@ -230,38 +260,43 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
         given: list[str] = []  # the files' hashes, in the order given
         for path in files:
             summary.files += 1
-            task = _ingest(store, path, summary, run)
+            task = ingest_file(store, path, summary, run)
             if task is not None:
                 sha, scan, pending = task
                 given.append(sha)
                 tasks += [(sha, scan, i) for i in pending]
-        for sha, index, image_sha, reading in read_pages(tasks, ctx, jobs):
-            store.record_page(sha, index, image_sha, reading)
+        if started:
+            started(len(tasks))
+        for result in read_pages(tasks, ctx, jobs):
+            store.record_page(result.file_sha256, result.index, result.image_sha256,
+                              result.reading)
             summary.pages_read += 1
             if progress:
                 progress(1)
-        _account(store, given, summary)
+        pages = store.pages()
+        _account(pages, given, summary)
+        summary.stack = stack_summary(store, pages)
     return summary
 
 
 RUN_ID_BYTES = 8
 
 
-def _account(store: Store, given: list[str], summary: ScanSummary) -> None:
+def _account(stored: list[StoredPage], given: list[str], summary: ScanSummary) -> None:
     """Count the pages of the files ``given`` by kind, and list the unreadable ones (pages of a
-    file superseded by its complete version no longer count)."""
+    file superseded by its complete version no longer count): ``stored`` are the store's."""
     order = {sha: i for i, sha in enumerate(dict.fromkeys(given))}
-    pages = sorted((p for p in store.pages() if p.file_sha256 in order),
+    pages = sorted((p for p in stored if p.file_sha256 in order),
                    key=lambda p: (order[p.file_sha256], p.page_index))
     for page in pages:
         kind = page.reading.kind
         summary.kinds[kind] = summary.kinds.get(kind, 0) + 1
-        if kind == "unreadable":
+        if kind == PageKind.UNREADABLE:
             summary.page_errors.append((page.file_name, page.page_index + 1, page.reading.reason))
 
 
-def _ingest(store: Store, path: Path, summary: ScanSummary,
-            run: str) -> tuple[str, ScanFile, list[int]] | None:
+def ingest_file(store: Store, path: Path, summary: ScanSummary,
+                run: str) -> tuple[str, ScanFile, list[int]] | None:
     """Record ``path`` (once), keep a copy of a scan by hash, and return the pages still to
     read. A file still being written is left for a later scan, unrecorded."""
     try:
@@ -343,37 +378,53 @@ def _init_worker(ctx: Context) -> None:
     _CONTEXT = ctx
 
 
+@dataclass(frozen=True)
+class PageResult:
+    """What reading one page gave: the reading, and the hash of the page's decoded pixels."""
+
+    file_sha256: str
+    index: int  # 0-based page of the file
+    image_sha256: str | None  # None: the page could not be decoded
+    reading: PageReading
+
+    @property
+    def decoded(self) -> bool:
+        return self.image_sha256 is not None
+
+
 def read_one(scan: ScanFile, index: int, ctx: Context) -> tuple[str | None, PageReading]:
-    """Decode and read one page; whatever goes wrong becomes an ``unreadable`` reading."""
+    """Decode and read one page; whatever goes wrong becomes an ``unreadable`` reading. Returns
+    the SHA-256 of the decoded pixels (None when the page could not be decoded) and the
+    reading."""
     try:
         page = load_page(scan, index)
     except InputFileError as exc:
         problem = exc.problem.removeprefix(f"page {index + 1}: ")  # the page is said already
-        return None, PageReading("unreadable", reason=f"{NOT_DECODED[0]}: {problem}",
-                                 flags=("unreadable",))
+        return None, PageReading(PageKind.UNREADABLE, reason=f"{NOT_DECODED}: {problem}",
+                                 flags=(Flag.UNREADABLE,))
     image_sha = hashlib.sha256(page.image.tobytes() + repr(page.image.shape).encode()).hexdigest()
     try:
         return image_sha, read_page(page, ctx)
     except Exception as exc:  # a bug must not lose the page: it is stored and flagged
-        return image_sha, PageReading("unreadable", reason=f"{NOT_DECODED[1]}: {type(exc).__name__}: "
-                                      f"{exc}", flags=("unreadable",))
+        return image_sha, PageReading(PageKind.UNREADABLE,
+                                      reason=f"{READER_ERROR}: {type(exc).__name__}: {exc}",
+                                      flags=(Flag.UNREADABLE,))
 
 
 Task = tuple[str, ScanFile, int] | tuple[str, ScanFile, int, dict]
 
 
-def _task(args: Task) -> tuple[str, int, str | None, PageReading]:
+def _task(args: Task) -> PageResult:
     sha, scan, index, *settings = args
     assert _CONTEXT is not None
     ctx = _CONTEXT
     if settings and settings[0]:  # re-read with the settings the page was first read with
         ctx = dataclasses.replace(ctx, settings=ReaderSettings.from_dict(settings[0]))
     image_sha, reading = read_one(scan, index, ctx)
-    return sha, index, image_sha, reading
+    return PageResult(sha, index, image_sha, reading)
 
 
-def read_pages(tasks: list[Task], ctx: Context,
-               jobs: int) -> Iterator[tuple[str, int, str | None, PageReading]]:
+def read_pages(tasks: list[Task], ctx: Context, jobs: int) -> Iterator[PageResult]:
     """Readings of ``tasks`` (sha, file, page index[, reader settings as recorded]) in order; in
     ``jobs`` processes when more than one."""
     if jobs <= 1 or len(tasks) < 2:

@@ -1,9 +1,12 @@
 """The conference store: one SQLite file per conference, the only owner of SQL.
 
-A conference folder holds ``conference.sqlite`` (and, later, scanned images named by hash). The
-folder is readable by its owner only. The schema evolves through numbered migrations recorded in
-``PRAGMA user_version``. Every change is one transaction that also appends to the event log, whose
-entries each carry the hash of the one before, so an edit or deletion anywhere breaks the chain.
+A conference folder holds ``conference.sqlite`` and, once scans are read, ``images/`` (every
+scan file ingested, named by its SHA-256); the commands add the printed PDFs, ``ket-qua/`` (the
+minutes and spreadsheets), ``review-cache/`` (the review page's images, made again when deleted)
+and the exports. The folder is readable by its owner only. The schema evolves through numbered
+migrations recorded in ``PRAGMA user_version``. Every change is one transaction that also appends
+to the event log, whose entries each carry the hash of the one before, so an edit or deletion
+anywhere breaks the chain.
 """
 
 from __future__ import annotations
@@ -20,22 +23,36 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ballotgen import payload
 from ballotgen.conference import Conference
-from ballotgen.errors import (ConferenceError, DamagedStoreError, DiskFullError, NoPermissionError,
-                              ReadOnlyError, TinnhiemError)
+from ballotgen.errors import (
+    ConferenceError,
+    DamagedStoreError,
+    DiskFullError,
+    NoPermissionError,
+    ReadOnlyError,
+    RequestError,
+    TinnhiemError,
+)
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
+from ballotgen.vocabulary import BallotChoice, RowChoice
 from omr.reading import PageReading
-from tally.files import (REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder,
-                         os_failure)
+from tally.files import REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder, os_failure
 
 STORE_FILE = "conference.sqlite"
 STORE_FILES = frozenset(STORE_FILE + suffix for suffix in ("", "-wal", "-shm", "-journal"))
 SCANS_DIR = "images"  # ingested scan files, named <sha256>.<kind>
 GENESIS_HASH = "0" * 64
+
+
+def _sql_values(vocabulary: type[StrEnum]) -> str:
+    """The values of a vocabulary as an SQL list: ``'genuine', 'invalid', …``."""
+    return ", ".join(f"'{member.value}'" for member in vocabulary)
+
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the conference, its secret, printed batches, issued serials, the event log.
@@ -100,15 +117,17 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: review. Decisions are appended beside the readings, never edited; a ballot is known by
     # the id of its first page. Locks keep two reviewers off the same ballot (not history: they
-    # expire and are not in the event log).
-    """
+    # expire and are not in the event log). The values a decision may take are the vocabularies'
+    # (ballotgen.vocabulary); a value added to them needs a migration of its own, since stores
+    # made before keep the CHECK they were made with.
+    f"""
     CREATE TABLE decisions (
         id INTEGER PRIMARY KEY,
         ballot INTEGER NOT NULL REFERENCES pages(id),
         person INTEGER,              -- NULL: the ballot as a whole
         value TEXT NOT NULL CHECK (
-            (person IS NULL AND value IN ('genuine', 'invalid', 'foreign', 'excluded', 'flagged'))
-            OR (person IS NOT NULL AND value IN ('cao', 'tin_nhiem', 'thap', 'invalid'))),
+            (person IS NULL AND value IN ({_sql_values(BallotChoice)}))
+            OR (person IS NOT NULL AND value IN ({_sql_values(RowChoice)}))),
         before TEXT NOT NULL,        -- what stood before: the machine's proposal or a decision
         reviewer TEXT NOT NULL CHECK (length(trim(reviewer)) > 0),
         note TEXT NOT NULL DEFAULT '',
@@ -195,11 +214,25 @@ class StoredPage:
     reading: PageReading
 
 
+class EventKind(StrEnum):
+    """What an event of the log records (``events.kind``)."""
+
+    CONFERENCE_CREATED = "conference_created"
+    BALLOTS_PRINTED = "ballots_printed"
+    MEMBER_ADDED = "member_added"
+    MEMBER_CODES_ISSUED = "member_codes_issued"
+    FILE_INGESTED = "file_ingested"
+    FILE_SUPERSEDED = "file_superseded"
+    PAGE_READ = "page_read"
+    DECISION = "decision"
+    TALLY_PRODUCED = "tally_produced"
+
+
 @dataclass(frozen=True)
 class Event:
     seq: int
     at: str
-    kind: str
+    kind: str  # an EventKind's value (or whatever a damaged event holds)
     data: dict  # {} when damaged
     prev_hash: str
     hash: str
@@ -213,7 +246,7 @@ class Decision:
     id: int
     ballot: int  # id of the ballot's first page
     person: int | None
-    value: str
+    value: BallotChoice | RowChoice  # a BallotChoice on the ballot, a RowChoice on a row
     before: str
     reviewer: str
     note: str
@@ -243,7 +276,7 @@ def event_hash(prev_hash: str, at: str, kind: str, data: str) -> str:
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Store:
@@ -294,7 +327,7 @@ class Store:
         with cls(staging, _create(staging / STORE_FILE)) as store, store._transaction() as db:
             db.execute("INSERT INTO conference (id, data, secret) VALUES (1, ?, ?)",
                        (conference.to_json(), secret))
-            _append_event(db, "conference_created", {
+            _append_event(db, EventKind.CONFERENCE_CREATED, {
                 "persons": len(conference.persons), "rules": conference.rules,
                 "date": conference.date.isoformat(), "stamp": conference.stamp})
 
@@ -317,7 +350,7 @@ class Store:
         _check_store_file(folder, path)
         db = _open_read_only(path) if readonly else _open_for_writing(path)
         try:
-            version = _schema_version(path, db)
+            version = schema_version(path, db)
             if readonly and version < len(MIGRATIONS):
                 db = _migrated_in_memory(db, version)
             elif not readonly:
@@ -346,7 +379,7 @@ class Store:
         data[WAL_HEADER_BYTES] = ROLLBACK_FORMAT  # a WAL store's image, read without its WAL
         try:
             db.deserialize(bytes(data))
-            version = _schema_version(path, db)
+            version = schema_version(path, db)
             _migrate(db, version)
             store = cls(folder, db)
             store._check_conference()
@@ -436,8 +469,8 @@ class Store:
         digests = _code_digests(batch, layout, self.secret())
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash, layout,"
-                " pdf_name, pdf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO batches (code, printed_at, copies, pages, serials, layout_hash,"
+                " layout, pdf_name, pdf_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (batch.code, _now(), batch.copies, len(layout.pages), int(bool(batch.serials)),
                  layout.hash, layout.to_json(), pdf_name, pdf_sha256))
             if batch.serials:
@@ -445,7 +478,7 @@ class Store:
                                [(s, batch.code, i + 1) for i, s in enumerate(batch.serials)])
             db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
                            [(d, batch.code) for d in digests])
-            _append_event(db, "ballots_printed", {
+            _append_event(db, EventKind.BALLOTS_PRINTED, {
                 "batch": batch.code, "copies": batch.copies, "pages": len(layout.pages),
                 "layout_hash": layout.hash, "serials": bool(batch.serials),
                 "pdf_sha256": pdf_sha256, "codes_sha256": codes_sha256(digests)})
@@ -484,6 +517,7 @@ class Store:
                     record = Batch(batch.code, batch.copies,
                                    tuple(sorted(self.issued_serials(batch.code))) or None)
                     layout = self.layout(batch.layout_hash)
+                    assert layout is not None  # recorded with its batch
                     db.executemany("INSERT INTO code_digests (digest, batch) VALUES (?, ?)",
                                    [(d, batch.code) for d in _code_digests(record, layout, key)])
         self._db.execute("PRAGMA secure_delete = ON")  # erased content is overwritten
@@ -501,7 +535,7 @@ class Store:
 
         Raises
         ------
-        ConferenceError
+        RequestError
             A name is already a member's. Nothing is recorded then.
         """
         added = []
@@ -511,10 +545,11 @@ class Store:
                     cursor = db.execute("INSERT INTO members (name, role, code_sha256) VALUES"
                                         " (?, ?, ?)", (name, role, code_sha256))
                 except sqlite3.IntegrityError:
-                    raise ConferenceError(f"{name}: already a member of the committee",
-                                          remedy="Give each member once.") from None
+                    raise RequestError(f"{name}: already a member of the committee",
+                                       remedy="Give each member once.") from None
+                assert cursor.lastrowid is not None  # a row was inserted
                 added.append(Member(cursor.lastrowid, name, role))
-                _append_event(db, "member_added", {"id": cursor.lastrowid, "name": name,
+                _append_event(db, EventKind.MEMBER_ADDED, {"id": cursor.lastrowid, "name": name,
                                                    "role": role})
         return added
 
@@ -539,7 +574,7 @@ class Store:
             for member_id, code_sha256 in codes.items():
                 db.execute("UPDATE members SET code_sha256 = ? WHERE id = ?",
                            (code_sha256, member_id))
-            _append_event(db, "member_codes_issued", {"members": sorted(codes)})
+            _append_event(db, EventKind.MEMBER_CODES_ISSUED, {"members": sorted(codes)})
 
     # ---------------------------------------------------------------- scanned files and pages
 
@@ -570,8 +605,8 @@ class Store:
                        (sha256, name, size, kind, pages, error, _now(), run))
             # Like the order of ingestion, the run is not logged (a scan run again after a kill
             # is another run); an audit sees any change to either in the tallies it recomputes.
-            _append_event(db, "file_ingested", {"sha256": sha256, "pages": pages, "kind": kind,
-                                                "error": error})
+            _append_event(db, EventKind.FILE_INGESTED, {"sha256": sha256, "pages": pages,
+                                                        "kind": kind, "error": error})
 
     def record_superseded(self, incomplete: str, complete: str) -> bool:
         """Record that the file ``incomplete`` was the start of ``complete``, read while the
@@ -581,7 +616,7 @@ class Store:
                 return False
             db.execute("INSERT INTO superseded (file, by_file, at) VALUES (?, ?, ?)",
                        (incomplete, complete, _now()))
-            _append_event(db, "file_superseded", {"file": incomplete, "by": complete})
+            _append_event(db, EventKind.FILE_SUPERSEDED, {"file": incomplete, "by": complete})
         return True
 
     def superseded(self) -> dict[str, str]:
@@ -598,16 +633,16 @@ class Store:
         """Store one page's reading in its own transaction; False if it was stored already."""
         with self._transaction() as db:
             try:
-                db.execute("INSERT INTO pages (file_sha256, page_index, image_sha256, kind, flagged,"
-                           " reading, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                db.execute("INSERT INTO pages (file_sha256, page_index, image_sha256, kind,"
+                           " flagged, reading, read_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (sha256, page_index, image_sha256, reading.kind, int(reading.flagged),
                             reading.to_json(), _now()))
             except sqlite3.IntegrityError:
                 return False
-            _append_event(db, "page_read", {"file": sha256, "page": page_index, "kind": reading.kind,
-                                            "image_sha256": image_sha256,
-                                            "reading_sha256": reading_hash(reading),
-                                            "flags": list(reading.flags)})
+            _append_event(db, EventKind.PAGE_READ, {
+                "file": sha256, "page": page_index, "kind": reading.kind,
+                "image_sha256": image_sha256, "reading_sha256": reading_hash(reading),
+                "flags": list(reading.flags)})
         return True
 
     def page(self, page_id: int) -> StoredPage | None:
@@ -669,17 +704,17 @@ class Store:
 
         Raises
         ------
-        ConferenceError
+        DecisionError
             ``ballot`` is not the id of a stored page, a value is not a decision, or the
             reviewer has no name. Nothing is recorded then.
         """
         if not reviewer.strip():
-            raise ConferenceError(f"ballot {ballot}: a decision needs the reviewer's name")
+            raise DecisionError(f"ballot {ballot}: a decision needs the reviewer's name")
         at = _now()
         ids = []
         with self._transaction() as db:
             if not db.execute("SELECT 1 FROM pages WHERE id = ?", (ballot,)).fetchone():
-                raise ConferenceError(f"ballot {ballot}: no such ballot in this conference")
+                raise DecisionError(f"ballot {ballot}: no such ballot in this conference")
             for person, value, before in items:
                 try:
                     cursor = db.execute(
@@ -687,19 +722,35 @@ class Store:
                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (ballot, person, value, before,
                                                           reviewer.strip(), note, at))
                 except sqlite3.IntegrityError as exc:
-                    raise ConferenceError(f"ballot {ballot}: {value!r} is not a decision for "
-                                          f"{'the ballot' if person is None else 'a row'}"
-                                          f" ({exc})") from exc
+                    raise DecisionError(f"ballot {ballot}: {value!r} is not a decision for "
+                                        f"{'the ballot' if person is None else 'a row'}"
+                                        f" ({exc})") from exc
+                assert cursor.lastrowid is not None  # a row was inserted
                 ids.append(cursor.lastrowid)
-                _append_event(db, "decision", {"id": cursor.lastrowid, "ballot": ballot,
+                _append_event(db, EventKind.DECISION, {"id": cursor.lastrowid, "ballot": ballot,
                                                "person": person, "value": value, "before": before,
                                                "reviewer": reviewer.strip(), "note": note})
         return ids
 
     def decisions(self) -> list[Decision]:
-        """Every decision, oldest first."""
+        """Every decision, oldest first.
+
+        Raises
+        ------
+        DamagedStoreError
+            A stored value is not a decision (the store's own check was defeated).
+        """
         rows = self._db.execute(f"SELECT {_DECISION_COLUMNS} FROM decisions ORDER BY id")
-        return [Decision(*row) for row in rows.fetchall()]
+        return [self._decision(*row) for row in rows.fetchall()]
+
+    def _decision(self, id_: int, ballot: int, person: int | None, value: str,
+                  *rest: str) -> Decision:
+        try:
+            typed = BallotChoice(value) if person is None else RowChoice(value)
+        except ValueError:
+            raise DamagedStoreError(f"{self.path}: decision {id_} holds {value!r}, which is not "
+                                    "a decision", remedy=REMEDY_RESTORE) from None
+        return Decision(id_, ballot, person, typed, *rest)
 
     def claim(self, candidates: list[int], *, session: str, reviewer: str,
               now: float) -> int | None:
@@ -761,15 +812,15 @@ class Store:
             if (row[0] if row else GENESIS_HASH) != log_head:
                 raise LogMovedError(f"{self.path}: something was recorded while the count was "
                                     "being made", remedy="Run the command again.")
-            _append_event(db, "tally_produced", {
+            _append_event(db, EventKind.TALLY_PRODUCED, {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
                 "received": received, "results_sha256": results_sha256,
                 "attendance": attendance, "history": history or {}, "outputs": outputs or {}})
 
     def last_attendance(self) -> dict[str, int | None]:
         """The attendance entered at the latest ``tinnhiem tally`` (empty if none yet)."""
-        row = self._db.execute("SELECT data FROM events WHERE kind = 'tally_produced'"
-                               " ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self._db.execute("SELECT data FROM events WHERE kind = ? ORDER BY seq DESC LIMIT 1",
+                               (EventKind.TALLY_PRODUCED,)).fetchone()
         try:
             return json.loads(row[0]).get("attendance", {}) if row else {}
         except (ValueError, AttributeError) as exc:
@@ -817,6 +868,11 @@ def _code_digests(batch: Batch, layout: Layout, key: bytes) -> list[str]:
 
 class LogMovedError(ConferenceError):
     """The log moved on while results were being counted from it."""
+
+
+class DecisionError(RequestError):
+    """A decision that cannot be recorded: no such ballot, a value that is no decision, or no
+    reviewer's name. A request to correct, not a damaged folder."""
 
 
 # ---------------------------------------------------------------------- the file and its connection
@@ -933,25 +989,29 @@ class _Cursor(sqlite3.Cursor):
     """A cursor whose SQLite errors are reported by cause (see :func:`store_failure`)."""
 
     def _failure(self, exc: sqlite3.Error) -> BaseException:
-        return store_failure(self.connection.path, exc) or exc
+        connection = self.connection
+        assert isinstance(connection, _Connection)  # made by _Connection.cursor
+        return store_failure(connection.path, exc) or exc
 
-    def execute(self, sql: str, parameters=()) -> _Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters=()) -> _Cursor:
         try:
             return super().execute(sql, parameters)
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
 
-    def executemany(self, sql: str, parameters) -> _Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters) -> _Cursor:
         try:
             return super().executemany(sql, parameters)
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
 
-    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+    def executescript(self, script: str) -> _Cursor:
         try:
-            return super().executescript(script)
+            cursor = super().executescript(script)
         except sqlite3.Error as exc:
             raise self._failure(exc) from exc
+        assert isinstance(cursor, _Cursor)  # itself
+        return cursor
 
     def fetchone(self):
         try:
@@ -978,15 +1038,17 @@ class _Connection(sqlite3.Connection):
     path: Path
 
     def cursor(self, factory=_Cursor) -> _Cursor:  # type: ignore[override]
-        return super().cursor(factory)
+        cursor = super().cursor(factory)
+        assert isinstance(cursor, _Cursor)
+        return cursor
 
-    def execute(self, sql: str, parameters=()) -> _Cursor:  # type: ignore[override]
+    def execute(self, sql: str, parameters=()) -> _Cursor:
         return self.cursor().execute(sql, parameters)
 
-    def executemany(self, sql: str, parameters) -> _Cursor:  # type: ignore[override]
+    def executemany(self, sql: str, parameters) -> _Cursor:
         return self.cursor().executemany(sql, parameters)
 
-    def executescript(self, script: str) -> _Cursor:  # type: ignore[override]
+    def executescript(self, script: str) -> _Cursor:
         return self.cursor().executescript(script)
 
 
@@ -1057,7 +1119,15 @@ def _first_read(db: _Connection) -> _Connection:
     return db
 
 
-def _schema_version(path: Path, db: sqlite3.Connection) -> int:
+def schema_version(path: Path, db: sqlite3.Connection) -> int:
+    """The schema of the store at ``path`` open as ``db``, once it is known to be one this
+    version can read.
+
+    Raises
+    ------
+    DamagedStoreError, ConferenceError
+        No schema (an empty database), or a newer one than this version knows.
+    """
     (version,) = db.execute("PRAGMA user_version").fetchone()
     if version == 0:
         raise DamagedStoreError(f"{path}: holds no conference (an empty database)",
@@ -1180,7 +1250,7 @@ def _event(row: tuple) -> Event:
                  _text(prev_hash), _text(hash_), damaged)
 
 
-def _append_event(db: sqlite3.Connection, kind: str, data: dict) -> None:
+def _append_event(db: sqlite3.Connection, kind: EventKind, data: dict) -> None:
     """Append to the event log inside the caller's transaction, after checking that the event
     it follows is intact (the whole chain was checked when the store was opened)."""
     row = db.execute(_RAW_EVENTS + " ORDER BY seq DESC LIMIT 1").fetchone()

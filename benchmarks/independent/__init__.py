@@ -6,6 +6,6 @@ verify) and the layout geometry (where the boxes are). Everything a reader could
 made here, from scratch: the voters' plans (``plans``), the hand marks (``pen``: Bezier strokes
 with pressure, ballpoint skips and pencil grain, several hands per style) and the scanner and paper
 (``scanner``: augraphy when installed, own skew, crop, gain, noise, binarisation and JPEG).
-Nothing here imports ``ballotgen.marks``, ``ballotgen.scanner``, ``ballotgen.simulate`` or
-``ballotgen.voters``; the truth it writes has the format ``omr.evaluate`` reads.
+Nothing here imports ``rehearsal.marks``, ``rehearsal.scanner``, ``rehearsal.simulate`` or
+``rehearsal.voters``; the truth it writes has the format ``rehearsal.evaluate`` reads.
 """

@@ -32,8 +32,17 @@ from tally.store import Store
 from . import handmarks as hm
 from .pen import Canvas, Hand
 from .plans import BallotPlan, Rates, page_flags, plan_ballots, rates_dict
-from .scanner import (PdfWriter, Stack, augraphy_available, choose_feed, code_readable, draw_stack,
-                      encode, scan_sheet, visible)
+from .scanner import (
+    PdfWriter,
+    Stack,
+    augraphy_available,
+    choose_feed,
+    code_readable,
+    draw_stack,
+    encode,
+    scan_sheet,
+    visible,
+)
 
 HERE = Path(__file__).resolve().parent
 ROSTER = HERE / "roster-14.csv"
@@ -86,8 +95,9 @@ def _style_hand(style: str, hand: Hand, rng: np.random.Generator, boost: int) ->
     if boost >= ATTEMPTS - 1:  # the last filling: firm ink whatever the style
         return replace(hand.heavy(rng), colour=h.colour)
     if boost:  # a later filling of a sheet whose mark the scan lost: press harder
-        h = replace(h, pressure=min(1.0, h.pressure + 0.2 * boost), width_mm=h.width_mm + 0.1 * boost,
-                    skips=h.skips / (1 + boost), grain=h.grain / (1 + boost))
+        h = replace(h, pressure=min(1.0, h.pressure + 0.2 * boost),
+                    width_mm=h.width_mm + 0.1 * boost, skips=h.skips / (1 + boost),
+                    grain=h.grain / (1 + boost))
     return h
 
 
@@ -116,8 +126,9 @@ def _inside(points: np.ndarray, box, px: float, inset_mm: float = 0.6) -> np.nda
     return points[keep]
 
 
-def fill_sheet(blank: np.ndarray, page: PageLayout, plan: BallotPlan, *, last: bool, height_mm: float,
-               rng: np.random.Generator, boost: int = 0) -> tuple[np.ndarray, list[tuple]]:
+def fill_sheet(blank: np.ndarray, page: PageLayout, plan: BallotPlan, *, last: bool,
+               height_mm: float, rng: np.random.Generator,
+               boost: int = 0) -> tuple[np.ndarray, list[tuple]]:
     """Draw what the voter does on one page. Returns the sheet and, for every inked box, its
     ``(person, box index, box rect, ink pixels inside the box)``."""
     canvas = Canvas(blank.copy(), PAPER_DPI)
@@ -169,7 +180,8 @@ def _stray(canvas: Canvas, page: PageLayout, rng: np.random.Generator, height_mm
         x = float(rng.choice([rng.uniform(3, 13), rng.uniform(197, 207)]))
         y = rng.uniform(20, height_mm - 20)
         if rng.random() < 0.5:
-            hm.dot(canvas, x, y, rng.uniform(1.5, 3.0), (0.5, 0.47, 0.44), rng.uniform(0.2, 0.45), blur_mm=1.0)
+            hm.dot(canvas, x, y, rng.uniform(1.5, 3.0), (0.5, 0.47, 0.44), rng.uniform(0.2, 0.45),
+                   blur_mm=1.0)
         else:
             hm.dot(canvas, x, y, rng.uniform(0.15, 0.6), black, rng.uniform(0.6, 0.95))
         return
@@ -252,7 +264,7 @@ def build_set(folder: Path, *, ballots: int, rates: Rates, seed: int, jobs: int 
             jobs_list.append((plan, page_index, stacks[-1], seed))
     truth: dict = {
         "version": TRUTH_VERSION, "generator": "benchmarks/independent",
-        "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "seed": seed, "batch": batch, "layout_hash": layout.hash,
         "voters": ballots, "rates": rates_dict(rates), "rasteriser": rasteriser,
         "effects": "augraphy" if use_augraphy else "own (augraphy not installed)",
@@ -279,7 +291,8 @@ def build_set(folder: Path, *, ballots: int, rates: Rates, seed: int, jobs: int 
                     files.append(scans / name)
                 writers[name].add(data, stack.dpi, stack.mode == "bw")
             else:
-                name, index = f"{stack.name}-{n + 1:04d}.{'png' if stack.mode == 'bw' else 'jpg'}", 0
+                suffix = "png" if stack.mode == "bw" else "jpg"
+                name, index = f"{stack.name}-{n + 1:04d}.{suffix}", 0
                 (scans / name).write_bytes(data)
                 files.append(scans / name)
             persons = {r.person for r in layout.pages[page_index].rows}

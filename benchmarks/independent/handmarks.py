@@ -17,7 +17,8 @@ from .pen import Canvas, Hand, draw, hand_line, hand_path
 
 def _frame(box, hand: Hand, rng: np.random.Generator, size: float, centre_sd: float = 0.35):
     """A function mapping (u, v) in [-0.5, 0.5] box units to page mm, scaled, slanted, offset."""
-    cx, cy = box.x + box.w / 2 + rng.normal(0, centre_sd), box.y + box.h / 2 + rng.normal(0, centre_sd)
+    cx = box.x + box.w / 2 + rng.normal(0, centre_sd)
+    cy = box.y + box.h / 2 + rng.normal(0, centre_sd)
     ang = math.radians(hand.slant_deg + rng.normal(0, 4))
     ca, sa = math.cos(ang), math.sin(ang)
     sx = box.w * size * rng.uniform(0.9, 1.1)
@@ -43,7 +44,8 @@ def cross(canvas: Canvas, box, hand: Hand, rng: np.random.Generator, *, size: fl
         out.append(draw(canvas, hand_line(a, b, hand, rng), hand, rng))
         if retrace:  # pressed hard and gone over twice
             off = rng.normal(0, 0.15, 2)
-            out.append(draw(canvas, hand_line(np.add(a, off), np.add(b, off), hand, rng), hand, rng))
+            line = hand_line(np.add(a, off), np.add(b, off), hand, rng)
+            out.append(draw(canvas, line, hand, rng))
     return out
 
 

@@ -55,7 +55,8 @@ class Hand:
         return Hand(colour=INKS[kind], width_mm=width * rng.uniform(0.75, 1.3),
                     pressure=rng.uniform(0.7, 1.0), tremor_mm=rng.uniform(0.02, 0.12),
                     bow=rng.uniform(0.0, 0.08), size=rng.uniform(0.75, 1.1),
-                    slant_deg=rng.normal(0, 8), skips=rng.uniform(0.0, 1.2) if "ball" in kind else 0.0)
+                    slant_deg=rng.normal(0, 8),
+                    skips=rng.uniform(0.0, 1.2) if "ball" in kind else 0.0)
 
     def light(self, rng: np.random.Generator) -> Hand:
         """The same hand barely pressing."""
@@ -79,7 +80,8 @@ class Canvas:
         self.dpi = dpi
         self.px = dpi / 25.4
 
-    def composite(self, alpha: np.ndarray, x0: int, y0: int, colour: tuple[float, float, float]) -> None:
+    def composite(self, alpha: np.ndarray, x0: int, y0: int,
+                  colour: tuple[float, float, float]) -> None:
         """Multiply the page under ``alpha`` (placed at pixel ``x0, y0``) by the ink colour."""
         h, w = self.image.shape[:2]
         ax0, ay0 = max(0, -x0), max(0, -y0)
@@ -171,7 +173,8 @@ def _font(size_px: int) -> ImageFont.ImageFont:
 def bezier(p0, p1, p2, p3, n: int) -> np.ndarray:
     t = np.linspace(0.0, 1.0, n)[:, None]
     p0, p1, p2, p3 = (np.asarray(p, float) for p in (p0, p1, p2, p3))
-    return ((1 - t) ** 3) * p0 + 3 * ((1 - t) ** 2) * t * p1 + 3 * (1 - t) * t * t * p2 + t ** 3 * p3
+    return (((1 - t) ** 3) * p0 + 3 * ((1 - t) ** 2) * t * p1 + 3 * (1 - t) * t * t * p2
+            + t ** 3 * p3)
 
 
 def hand_line(a, b, hand: Hand, rng: np.random.Generator) -> np.ndarray:

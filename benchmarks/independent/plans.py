@@ -1,6 +1,6 @@
 """What each voter does (pure data), and the truth a correct reader must report.
 
-The truth has the format ``omr.evaluate`` reads: every ballot's rows with ``intended``,
+The truth has the format ``rehearsal.evaluate`` reads: every ballot's rows with ``intended``,
 ``expected`` (a level, ``blank`` or ``multi``), ``flags``, ``style``, ``marked`` (box indexes
 with a valid-looking mark) and ``scribbled`` (a box whose mark was scribbled out: ink, so the
 row reads ``multi``), and per page the flags whose ink is on that page.
@@ -109,7 +109,8 @@ def plan_ballots(persons: list[int], count: int, rates: Rates, rng: np.random.Ge
         usual = str(rng.choice(STYLES, p=STYLE_WEIGHTS))
         rows = []
         for p in persons:
-            style = usual if rng.random() < rates.own_style else str(rng.choice(STYLES, p=STYLE_WEIGHTS))
+            style = usual if rng.random() < rates.own_style else \
+                str(rng.choice(STYLES, p=STYLE_WEIGHTS))
             if blank or rng.random() < rates.blank_row:
                 rows.append(RowPlan(p, None, [], style))
                 continue
@@ -123,10 +124,12 @@ def plan_ballots(persons: list[int], count: int, rates: Rates, rng: np.random.Ge
                                     scribbled=int(rng.choice(others))))
             else:
                 rows.append(RowPlan(p, LEVELS[chosen], [chosen], style))
+        crossed = [int(rng.choice(persons))] if not blank and rng.random() < rates.crossed_name \
+            else []
+        write_in = str(rng.choice(WRITE_INS)) if not blank and rng.random() < rates.write_in \
+            else None
         plans.append(BallotPlan(
-            voter=first_voter + k, rows=rows,
-            crossed=[int(rng.choice(persons))] if not blank and rng.random() < rates.crossed_name else [],
-            write_in=str(rng.choice(WRITE_INS)) if not blank and rng.random() < rates.write_in else None,
+            voter=first_voter + k, rows=rows, crossed=crossed, write_in=write_in,
             signature=bool(rng.random() < rates.signature),
             stray=int(rng.integers(1, 5)) if rng.random() < rates.stray else 0,
             stamp=bool(rng.random() < rates.stamp), seed=int(rng.integers(2**31))))

@@ -49,7 +49,8 @@ class Stack:
 def draw_stack(name: str, rng: np.random.Generator) -> Stack:
     mode = str(rng.choice(["grey", "colour", "bw"], p=[0.45, 0.35, 0.2]))
     # black-and-white at 150 dpi loses light marks outright: offices scan bw at 200 dpi or more
-    dpis, weights = ([200, 300], [0.5, 0.5]) if mode == "bw" else ([150, 200, 240, 300], [0.2, 0.35, 0.1, 0.35])
+    dpis, weights = ([200, 300], [0.5, 0.5]) if mode == "bw" else \
+        ([150, 200, 240, 300], [0.2, 0.35, 0.1, 0.35])
     dpi = int(rng.choice(dpis, p=weights))
     fmt = str(rng.choice(["pdf", "png"] if mode == "bw" else ["pdf", "jpeg"], p=[0.6, 0.4]))
     background = int(rng.choice([250, 235, 60])) if rng.random() < 0.6 else 255
@@ -90,7 +91,8 @@ def feed_matrix(angle_deg: float, shift_mm, feed_scale: float, paper_dpi: float,
     s = out_dpi / paper_dpi
     a = math.radians(angle_deg)
     cx, cy = size_mm[0] / 2 * paper_dpi / 25.4, size_mm[1] / 2 * paper_dpi / 25.4
-    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) @ np.diag([1.0, feed_scale])
+    rot = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]]) @ \
+        np.diag([1.0, feed_scale])
     lin = rot * s
     out_c = np.array([cx * s + shift_mm[0] * out_dpi / 25.4, cy * s + shift_mm[1] * out_dpi / 25.4])
     t = out_c - lin @ np.array([cx, cy])
@@ -102,33 +104,39 @@ def _apply(m: np.ndarray, pts: np.ndarray) -> np.ndarray:
 
 
 def choose_feed(keep_mm: list, marks_mm: list, paper_dpi: float, out_dpi: float,
-                rng: np.random.Generator, *, corner_cut_rate: float = 0.05) -> tuple[np.ndarray, PageScan]:
+                rng: np.random.Generator, *,
+                corner_cut_rate: float = 0.05) -> tuple[np.ndarray, PageScan]:
     """Draw a skew and shift that keep every rectangle of ``keep_mm`` (table, QR) inside the scan
     area; some sheets at larger skews are shifted so that a corner, with its registration disc,
     falls outside it."""
     s_in, s_out = paper_dpi / 25.4, out_dpi / 25.4
     frame = np.array([A4_MM[0] * s_out, A4_MM[1] * s_out])
-    corners = np.array([[r.x - 1.5, r.y - 1.5] for r in keep_mm] + [[r.right + 1.5, r.y - 1.5] for r in keep_mm]
+    corners = np.array([[r.x - 1.5, r.y - 1.5] for r in keep_mm]
+                       + [[r.right + 1.5, r.y - 1.5] for r in keep_mm]
                        + [[r.x - 1.5, r.bottom + 1.5] for r in keep_mm]
                        + [[r.right + 1.5, r.bottom + 1.5] for r in keep_mm]) * s_in
     discs = np.array(marks_mm) * s_in
     want_cut = rng.random() < corner_cut_rate
     for attempt in range(200):
-        angle = _angle(rng) if not want_cut or attempt > 150 else float(rng.uniform(4.5, 8) * rng.choice([-1, 1]))
+        angle = _angle(rng) if not want_cut or attempt > 150 else \
+            float(rng.uniform(4.5, 8) * rng.choice([-1, 1]))
         shift = (float(rng.normal(0, 1.5)), float(rng.normal(0, 1.5)))
         if want_cut and attempt <= 150:
             shift = (float(rng.uniform(-6, 6)), float(rng.uniform(-6, 6)))
         scale = float(rng.uniform(0.99, 1.01))
         m = feed_matrix(angle, shift, scale, paper_dpi, out_dpi)
         c = _apply(m, corners)
-        if (c < 1.0 * s_out).any() or (c[:, 0] > frame[0] - s_out).any() or (c[:, 1] > frame[1] - s_out).any():
+        if (c < 1.0 * s_out).any() or (c[:, 0] > frame[0] - s_out).any() or \
+                (c[:, 1] > frame[1] - s_out).any():
             continue
         d = _apply(m, discs)
         r = 3.2 * s_out
-        inside = int(((d[:, 0] > r) & (d[:, 1] > r) & (d[:, 0] < frame[0] - r) & (d[:, 1] < frame[1] - r)).sum())
+        inside = int(((d[:, 0] > r) & (d[:, 1] > r) & (d[:, 0] < frame[0] - r)
+                      & (d[:, 1] < frame[1] - r)).sum())
         if want_cut and attempt <= 150 and inside == 4:
             continue
-        return m, PageScan(angle_deg=round(angle, 3), shift_mm=(round(shift[0], 2), round(shift[1], 2)),
+        return m, PageScan(angle_deg=round(angle, 3),
+                           shift_mm=(round(shift[0], 2), round(shift[1], 2)),
                            feed_scale=round(scale, 4), corner_cut=inside < 4, gain=1.0, offset=0.0,
                            gamma=1.0, lamp=0.0, noise_sd=0.0, jpeg_quality=0, marks_in_frame=inside)
     raise RuntimeError("no feed keeps the table inside the scan area")
@@ -157,15 +165,18 @@ def _aug_effects(rng: np.random.Generator) -> list[tuple[str, object]]:
     maybe(0.25, "ColorPaper", lambda: a.ColorPaper(hue_range=(15, 40), saturation_range=(5, 25)))
     maybe(0.35, "BrightnessTexturize", lambda: a.BrightnessTexturize(texturize_range=(0.94, 0.99),
                                                                      deviation=0.03))
-    maybe(0.2, "NoiseTexturize", lambda: a.NoiseTexturize(sigma_range=(2, 4), turbulence_range=(2, 5)))
+    maybe(0.2, "NoiseTexturize", lambda: a.NoiseTexturize(sigma_range=(2, 4),
+                                                           turbulence_range=(2, 5)))
     # scanner and handling
     maybe(0.15, "Folding", lambda: a.Folding(fold_count=int(rng.integers(1, 3)), fold_noise=0.0,
-                                             gradient_width=(0.1, 0.2), gradient_height=(0.002, 0.005)))
+                                             gradient_width=(0.1, 0.2),
+                                             gradient_height=(0.002, 0.005)))
     maybe(0.15, "DirtyDrum", lambda: a.DirtyDrum(line_width_range=(1, 2), line_concentration=0.05,
                                                  noise_intensity=0.1, noise_value=(150, 220)))
     maybe(0.08, "Stains", lambda: a.Stains(stains_type="light", stains_blend_alpha=0.25))
-    maybe(0.06, "ShadowCast", lambda: a.ShadowCast(shadow_side=str(rng.choice(["left", "right", "top", "bottom"])),
-                                                   shadow_opacity_range=(0.1, 0.25)))
+    maybe(0.06, "ShadowCast", lambda: a.ShadowCast(
+        shadow_side=str(rng.choice(["left", "right", "top", "bottom"])),
+        shadow_opacity_range=(0.1, 0.25)))
     maybe(0.1, "SubtleNoise", lambda: a.SubtleNoise(subtle_range=int(rng.integers(4, 12))))
     return pick
 
@@ -199,14 +210,15 @@ def own_effects(image: np.ndarray, rng: np.random.Generator, px_per_mm: float) -
 
 
 def scan_sheet(sheet_rgb: np.ndarray, paper_dpi: float, stack: Stack, matrix: np.ndarray,
-               info: PageScan, rng: np.random.Generator, *, use_augraphy: bool = True) -> np.ndarray:
+               info: PageScan, rng: np.random.Generator, *,
+               use_augraphy: bool = True) -> np.ndarray:
     """Scan one sheet: returns the page image as the scanner's software hands it over, before
     encoding (BGR for colour, grey otherwise, 0/255 grey for bw)."""
     s = stack.dpi / paper_dpi
     blurred = cv2.GaussianBlur(sheet_rgb, (0, 0), max(0.5, 0.45 / s) * rng.uniform(0.9, 1.3))
     size = (int(round(A4_MM[0] / 25.4 * stack.dpi)), int(round(A4_MM[1] / 25.4 * stack.dpi)))
-    out = cv2.warpAffine(blurred, matrix, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
-                         borderValue=(stack.background,) * 3)
+    out = cv2.warpAffine(blurred, matrix, size, flags=cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_CONSTANT, borderValue=(stack.background,) * 3)
     bgr = np.ascontiguousarray(out[:, :, ::-1])
     if use_augraphy and _aug is not None:
         seed = int(rng.integers(2**31))
@@ -303,7 +315,8 @@ def code_readable(grey: np.ndarray, qr_px_out: np.ndarray) -> bool:
     x0, y0 = np.maximum(qr_px_out.min(axis=0).astype(int) - 20, 0)
     x1, y1 = qr_px_out.max(axis=0).astype(int) + 20
     crop = np.ascontiguousarray(grey[y0:y1, x0:x1])
-    return bool(crop.size) and bool(zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.QRCode))
+    return bool(crop.size) and \
+        bool(zxingcpp.read_barcodes(crop, formats=zxingcpp.BarcodeFormat.QRCode))
 
 
 class PdfWriter:
@@ -346,7 +359,8 @@ class PdfWriter:
         draw = f"q {w_pt:.3f} 0 0 {h_pt:.3f} 0 0 cm /Im0 Do Q".encode()
         self._obj(content, f"<< /Length {len(draw)} >>".encode(), draw)
         self._obj(page, (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {w_pt:.3f} {h_pt:.3f}] "
-                         f"/Resources << /XObject << /Im0 {image} 0 R >> >> /Contents {content} 0 R >>")
+                         f"/Resources << /XObject << /Im0 {image} 0 R >> >> "
+                         f"/Contents {content} 0 R >>")
                   .encode())
         self.pages.append(page)
 
@@ -358,6 +372,6 @@ class PdfWriter:
         self.f.write(f"xref\n0 {len(self.offsets) + 1}\n0000000000 65535 f \n".encode())
         for off in self.offsets:
             self.f.write(f"{off:010d} 00000 n \n".encode())
-        self.f.write(f"trailer\n<< /Size {len(self.offsets) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-                     .encode())
+        self.f.write(f"trailer\n<< /Size {len(self.offsets) + 1} /Root 1 0 R >>\n"
+                     f"startxref\n{xref}\n%%EOF\n".encode())
         self.f.close()

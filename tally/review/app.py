@@ -24,34 +24,67 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from flask import (Flask, Response, abort, flash, g, make_response, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Flask,
+    Response,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
-from ballotgen.layout import LEVEL_LABELS, LEVELS
+from ballotgen.vocabulary import (
+    LEVELS,
+    MACHINE,
+    NOT_READ_LABEL,
+    RESOLUTIONS,
+    BallotChoice,
+    BallotState,
+    BallotStatus,
+    Flag,
+    Level,
+    PageKind,
+    RowChoice,
+    RowValue,
+    labels,
+)
 from omr.settings import DEFAULT as SETTINGS
-from tally.count import Attendance, tally_store
-from tally.report import BAND_LABELS, quorum_line, status_line
 from tally.committee import member_for_code, normalise_code
-from tally.resolve import REASON_LABELS
+from tally.report import BAND_LABELS, quorum_line, status_line
 from tally.review.guard import IdConverter, host_allowed, safe_next, same_origin
 from tally.review.images import ImageCache
-from tally.review.model import (HISTOGRAM_TOP, MACHINE, FormError, ballot_view,
-                                decisions_from_form, gallery_boxes, histogram, snapshot)
-from tally.rules import RULE_SETS
+from tally.review.model import (
+    HISTOGRAM_TOP,
+    FormError,
+    ballot_view,
+    box_rect,
+    conference_results,
+    decisions_from_form,
+    flag_decision,
+    gallery_boxes,
+    histogram,
+    snapshot,
+)
 from tally.review.sessions import LoginThrottle, Sessions
 from tally.scan import reading_context
+from tally.sentences import problem_text
 from tally.store import Member, Store
 
-ROW_LABELS = {**LEVEL_LABELS, "invalid": "Không hợp lệ"}
-BALLOT_LABELS = {"genuine": "Phiếu hợp lệ", "invalid": "Cả phiếu không hợp lệ",
-                 "foreign": "Phiếu lạ (không do Ban Kiểm phiếu phát hành)",
-                 "excluded": "Không tính (quét trùng, không phải phiếu)",
-                 "flagged": "Đánh dấu để xem lại"}
-READING_LABELS = {**LEVEL_LABELS, "blank": "Không đánh dấu", "multi": "Nhiều ô",
-                  "unclear": "Không rõ", None: "Máy không đọc được"}
-STATE_LABELS = {"accepted": "Máy đã đọc, không cần xem", "open": "Chờ xử lý",
-                "resolved": "Đã xử lý"}
+LEVEL_LABELS = labels(Level)
+ROW_LABELS = labels(RowChoice)
+BALLOT_LABELS = labels(BallotChoice)
+READING_LABELS: dict[str | None, str] = {value: value.label for value in RowValue}
+READING_LABELS[None] = NOT_READ_LABEL
+STATE_LABELS = labels(BallotState)
+REASON_LABELS = labels(Flag)
+BALLOT_KEYS = {BallotChoice.GENUINE: "H", BallotChoice.INVALID: "K", BallotChoice.FOREIGN: "L",
+               BallotChoice.EXCLUDED: "T"}  # the keyboard shortcut of each resolution
 ERRORS = {400: "Yêu cầu không hợp lệ", 403: "Không được phép", 404: "Không tìm thấy",
           405: "Không được phép", 409: "Phiếu đang được người khác xử lý",
           429: "Thử lại sau", 500: "Lỗi của phần mềm"}
@@ -83,9 +116,12 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         LEVELS=LEVELS, LEVEL_LABELS=LEVEL_LABELS, ROW_LABELS=ROW_LABELS,
         BALLOT_LABELS=BALLOT_LABELS, READING_LABELS=READING_LABELS, REASON_LABELS=REASON_LABELS,
         STATE_LABELS=STATE_LABELS, BAND_LABELS=BAND_LABELS, SETTINGS=SETTINGS,
+        RESOLUTIONS=RESOLUTIONS, BALLOT_KEYS=BALLOT_KEYS, ROW_CHOICES=tuple(RowChoice),
+        BallotChoice=BallotChoice, BallotStatus=BallotStatus, Flag=Flag,
         MACHINE=MACHINE, form_nonce=lambda: sessions.new_nonce(session.get("sid", "")))
     app.jinja_env.filters["log1p"] = math.log1p
-    app.jinja_env.filters["reasons"] = lambda reasons: "; ".join(REASON_LABELS[r] for r in reasons)
+    app.jinja_env.filters["reasons"] = lambda reasons: "; ".join(r.label for r in reasons)
+    app.jinja_env.filters["problem_text"] = problem_text
 
     @app.before_request
     def guard():
@@ -209,7 +245,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         return render_template("queue.html", snap=snap, open=snap.open(), holders=holders,
                                me=lock_owner(g.member) if g.member else None,
                                counts=snap.reason_counts(), flagged=flagged,
-                               done=sum(r.state == "resolved" for r in flagged))
+                               done=sum(r.state == BallotState.RESOLVED for r in flagged))
 
     @app.route("/tiep")
     @member_required
@@ -305,8 +341,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         if not first_submit():
             return _again(ballot)
         note = " ".join(request.form.get("note", "").split())[:MAX_NOTE_CHARS]
-        before = view.decided or MACHINE + (view.proposal or "none")
-        g.store.record_decisions(ballot, [(None, "flagged", before)], reviewer=g.member.name,
+        g.store.record_decisions(ballot, [flag_decision(view)], reviewer=g.member.name,
                                  note=note)
         flash("Đã đánh dấu phiếu để xem lại.")
         return redirect(url_for("ballot", ballot=ballot))
@@ -326,14 +361,9 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
     @app.route("/o/<id:page>/<id:person>/<level>.png")
     def box_image(page: int, person: int, level: str):
         stored = _page(page)
-        if level not in LEVELS or stored.reading.kind != "ballot":
+        box = box_rect(g.store, stored, person, level)
+        if box is None:
             abort(404)
-        layout = g.store.layout(stored.reading.layout_hash or "")
-        rows = [r for r in layout.pages[stored.reading.page - 1].rows if r.person == person] \
-            if layout and stored.reading.page else []
-        if not rows:
-            abort(404)
-        box = rows[0].boxes[LEVELS.index(level)]
         return Response(images.crop_png(g.store, stored, box), mimetype="image/png")
 
     def _page(page_id: int):
@@ -353,11 +383,10 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
 
     @app.route("/ket-qua")
     def results():
-        attendance = g.store.last_attendance()
-        conference, results = tally_store(g.store, Attendance(**attendance))
-        return render_template("results.html", conference=conference, results=results,
-                               deputies=RULE_SETS[results.rules].percent_denominator == "deputies",
-                               status=status_line(results), quorum=quorum_line(results))
+        shown = conference_results(g.store)
+        return render_template("results.html", shown=shown, conference=shown.conference,
+                               results=shown.results, status=status_line(shown.results),
+                               quorum=quorum_line(shown.results))
 
     app.extensions["tinnhiem_images"] = images
     return app
@@ -370,7 +399,7 @@ def warm(folder: Path, images: ImageCache, stop: threading.Event) -> None:
             for page in store.pages():
                 if stop.is_set():
                     return
-                if page.reading.kind == "ballot":
+                if page.reading.kind == PageKind.BALLOT:
                     images.page(store, page)
     except Exception:  # the pages are made on demand anyway
         pass

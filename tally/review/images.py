@@ -1,6 +1,7 @@
 """Review images of stored pages, made once and kept beside the store (owner-only).
 
-Registering a page takes a tenth of a second, so each page's review image is kept in
+A ballot page is placed with the transform its reading kept (it is not registered again), but
+decoding and resampling it still take a while, so each page's review image is kept in
 ``DIR/review-cache`` as a lossless PNG named by the page's id; the gallery cuts its box crops from
 them. The cache holds nothing the store does not: deleting it only costs time.
 """
@@ -18,7 +19,7 @@ from ballotgen.layout import Rect
 from omr.load import load_page, open_scan
 from omr.overlay import ReviewImage, box_crop, review_image, stamp_view
 from omr.read import Context
-from tally.store import StoredPage, Store
+from tally.store import Store, StoredPage
 
 CACHE_DIR = "review-cache"
 JPEG_QUALITY = 85
@@ -67,8 +68,8 @@ class ImageCache:
                 return path.read_bytes()
             kept = store.kept_file(page.file_sha256)
             try:
-                view = stamp_view(load_page(open_scan(kept), page.page_index), self.ctx) \
-                    if kept is not None and kept.exists() else None
+                view = stamp_view(load_page(open_scan(kept), page.page_index), self.ctx,
+                                  page.reading) if kept is not None and kept.exists() else None
             except Exception:  # noqa: BLE001 - an undecodable page has nothing to show
                 view = None
             if view is None:
@@ -82,7 +83,8 @@ class ImageCache:
         if kept is None or not kept.exists():
             return _placeholder()
         try:
-            return review_image(load_page(open_scan(kept), page.page_index), self.ctx)
+            return review_image(load_page(open_scan(kept), page.page_index), self.ctx,
+                                page.reading)
         except Exception:  # a page the reader could not even decode: show a placeholder
             return _placeholder()
 

@@ -12,14 +12,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ballotgen.conference import Conference, Person
-from ballotgen.layout import LEVELS, Layout, PageLayout, Rect
-from tally.ballots import Ballot, assemble
-from tally.resolve import (BALLOT_CHOICES, ROW_CHOICES, Resolved, propose_ballot,
-                           propose_row, resolve_all, row_readings)
+from ballotgen.layout import Layout, PageLayout, Rect, Row
+from ballotgen.vocabulary import (
+    LEVELS,
+    MACHINE,
+    RESOLUTIONS,
+    BallotChoice,
+    BallotState,
+    BoxStatus,
+    Flag,
+    Level,
+    PageKind,
+    RowChoice,
+    RowValue,
+)
+from omr.reading import RowReading
+from tally.ballots import Ballot
+from tally.count import Attendance, Results, tally_store
+from tally.resolve import Resolved, propose_ballot, propose_row, resolve_stack, row_readings
 from tally.rules import RULE_SETS, RuleSet
-from tally.store import Decision, StoredPage, Store
-
-MACHINE = "machine:"  # prefix of a 'before' that is the machine's proposal, not a decision
+from tally.store import Decision, Store, StoredPage
 
 
 class FormError(ValueError):
@@ -40,12 +52,12 @@ class Snapshot:
         return {r.id: r for r in self.resolved}
 
     def open(self) -> list[Resolved]:
-        return [r for r in self.resolved if r.state == "open"]
+        return [r for r in self.resolved if r.state == BallotState.OPEN]
 
     def flagged(self) -> list[Resolved]:
         return [r for r in self.resolved if r.reasons]
 
-    def reason_counts(self) -> Counter[str]:
+    def reason_counts(self) -> Counter[Flag]:
         """Open ballots by reason (a ballot with two reasons counts under both)."""
         return Counter(reason for r in self.open() for reason in r.reasons)
 
@@ -62,38 +74,38 @@ class Snapshot:
 
 
 def snapshot(store: Store) -> Snapshot:
+    """The ballots of ``store`` as :func:`tally.resolve.resolved_ballots` has them, with the
+    decisions they were resolved with."""
     conference = store.conference()
-    rules = RULE_SETS[conference.rules]
     decisions = store.decisions()
-    ballots = assemble(store.pages())
-    resolved = resolve_all(ballots, decisions, [p.number for p in conference.persons], rules)
-    return Snapshot(conference, rules, tuple(resolved), tuple(decisions))
+    resolved = resolve_stack(conference, store.pages(), decisions)
+    return Snapshot(conference, RULE_SETS[conference.rules], tuple(resolved), tuple(decisions))
 
 
 @dataclass(frozen=True)
 class BoxView:
     rect: Rect
-    level: str
+    level: Level
     score: float  # mean darkness
-    status: str  # mark, unclear, empty
+    status: BoxStatus
     ink: float = 0.0  # ink area, mm²
 
 
 @dataclass(frozen=True)
 class RowView:
     person: Person
-    reading: str | None  # the machine's reading; None if no page of the ballot shows the row
-    flags: tuple[str, ...]
+    reading: RowValue | None  # the machine's reading; None if no page of the ballot shows the row
+    flags: tuple[Flag, ...]
     scores: tuple[float, ...]
-    proposal: str | None  # what the rule set makes of the reading
-    decided: str | None  # the latest decision on the row
+    proposal: RowChoice | None  # what the rule set makes of the reading
+    decided: RowChoice | None  # the latest decision on the row
     page: int | None  # id of the page that shows the row
     rect: Rect | None
     name_cell: Rect | None
     boxes: tuple[BoxView, ...]
 
     @property
-    def current(self) -> str | None:
+    def current(self) -> RowChoice | None:
         return self.decided if self.decided is not None else self.proposal
 
     @property
@@ -111,8 +123,8 @@ class PageView:
 @dataclass(frozen=True)
 class BallotView:
     resolved: Resolved
-    proposal: str | None
-    decided: str | None  # the latest decision on the ballot as a whole
+    proposal: BallotChoice | None
+    decided: BallotChoice | None  # the latest decision on the ballot as a whole
     rows: tuple[RowView, ...]
     pages: tuple[PageView, ...]
     history: tuple[Decision, ...]
@@ -133,23 +145,26 @@ def ballot_view(snap: Snapshot, store: Store, ballot: int) -> BallotView | None:
         return None
     history = snap.decisions_of(ballot)
     readings = row_readings(resolved.ballot)
-    latest_rows = {d.person: d.value for d in history if d.person is not None}
-    ballot_decisions = [d.value for d in history if d.person is None]
-    pages, geometry = [], {}
+    latest_rows = {d.person: RowChoice(d.value) for d in history if d.person is not None}
+    ballot_decisions = [BallotChoice(d.value) for d in history if d.person is None]
+    pages: list[PageView] = []
+    geometry: dict[int, tuple[int | None, Row | None, RowReading | None]] = {}
     for page in resolved.ballot.pages:
         r = page.reading
-        layout = store.layout(r.layout_hash) if r.kind == "ballot" and r.layout_hash else None
+        layout = store.layout(r.layout_hash) if r.kind == PageKind.BALLOT and r.layout_hash \
+            else None
         page_layout = layout.pages[r.page - 1] if layout and r.page else None
         pages.append(PageView(page, layout, page_layout))
         if page_layout:
             scores = {row.person: row for row in r.rows}
-            for row in page_layout.rows:
-                geometry[row.person] = (page.id, row, scores.get(row.person))
+            for layout_row in page_layout.rows:
+                geometry[layout_row.person] = (page.id, layout_row,
+                                               scores.get(layout_row.person))
     rows = []
     for person in snap.conference.persons:
         reading, flags = readings.get(person.number, (None, ()))
         page_id, row, scored = geometry.get(person.number, (None, None, None))
-        boxes = ()
+        boxes: tuple[BoxView, ...] = ()
         if row is not None and scored is not None:
             ink = scored.ink_mm2 or (0.0,) * len(LEVELS)
             boxes = tuple(BoxView(rect, level, score, status, area)
@@ -164,7 +179,44 @@ def ballot_view(snap: Snapshot, store: Store, ballot: int) -> BallotView | None:
                       tuple(pages), tuple(history))
 
 
-def decisions_from_form(view: BallotView, form: Mapping[str, str]) -> list[tuple[int | None, str, str]]:
+def flag_decision(view: BallotView) -> tuple[None, BallotChoice, str]:
+    """The decision that flags a ballot by hand for another look: ``(None, FLAGGED, before)``."""
+    return None, BallotChoice.FLAGGED, view.decided or MACHINE + (view.proposal or "none")
+
+
+def box_rect(store: Store, page: StoredPage, person: int, level: str) -> Rect | None:
+    """Where the box of ``level`` in ``person``'s row is on a ballot page (layout mm), or None
+    when the page shows no such box."""
+    reading = page.reading
+    if level not in LEVELS or reading.kind != PageKind.BALLOT or not reading.page:
+        return None
+    layout = store.layout(reading.layout_hash or "")
+    rows = [r for r in layout.pages[reading.page - 1].rows if r.person == person] \
+        if layout else []
+    return rows[0].boxes[LEVELS.index(Level(level))] if rows else None
+
+
+@dataclass(frozen=True)
+class ShownResults:
+    """The results page: the count with the attendance of the latest tally."""
+
+    conference: Conference
+    results: Results
+
+    @property
+    def deputies(self) -> bool:
+        """Whether percentages are of the total deputies (``nq96-2023``)."""
+        return RULE_SETS[self.results.rules].percent_denominator == "deputies"
+
+
+def conference_results(store: Store) -> ShownResults:
+    """The count as it stands, with the attendance entered at the latest ``tinnhiem tally``."""
+    conference, results = tally_store(store, Attendance(**store.last_attendance()))
+    return ShownResults(conference, results)
+
+
+def decisions_from_form(view: BallotView,
+                        form: Mapping[str, str]) -> list[tuple[int | None, str, str]]:
     """The decisions a submitted form adds: ``(person or None, value, before)``.
 
     The ballot choice is required. For a genuine ballot every row must end with a value; a row
@@ -173,21 +225,21 @@ def decisions_from_form(view: BallotView, form: Mapping[str, str]) -> list[tuple
     nothing the second time.
     """
     choice = form.get("ballot", "")
-    if choice not in BALLOT_CHOICES:
+    if choice not in RESOLUTIONS:
         raise FormError("Chọn phiếu hợp lệ, không hợp lệ, phiếu lạ hoặc không tính.")
     items: list[tuple[int | None, str, str]] = []
     ballot_before = view.decided or MACHINE + (view.proposal or "none")
     if choice != view.decided:
-        items.append((None, choice, ballot_before))
-    if choice != "genuine":
+        items.append((None, BallotChoice(choice), ballot_before))
+    if choice != BallotChoice.GENUINE:
         return items
     missing = []
     for row in view.rows:
-        value = form.get(f"row-{row.person.number}", "")
-        if value and value not in ROW_CHOICES:
+        sent = form.get(f"row-{row.person.number}", "")
+        if sent and sent not in tuple(RowChoice):
             raise FormError(f"Giá trị không hợp lệ cho dòng {row.person.number}.")
-        value = value or row.current or ""
-        if not value:
+        value = RowChoice(sent) if sent else row.current
+        if value is None:
             missing.append(str(row.person.number))
             continue
         before = row.decided or MACHINE + (row.proposal or row.reading or "none")
@@ -201,11 +253,11 @@ def decisions_from_form(view: BallotView, form: Mapping[str, str]) -> list[tuple
 @dataclass(frozen=True)
 class GalleryBox:
     ink: float  # the box's ink area, mm² (what the reader decides on)
-    status: str
+    status: BoxStatus
     ballot: int
     page: int
     person: int
-    level: str
+    level: Level
     where: str  # "file p. N" for the tooltip
 
 
@@ -214,7 +266,7 @@ def gallery_boxes(snap: Snapshot) -> list[GalleryBox]:
     boxes = []
     for r in snap.resolved:
         for page in r.ballot.pages:
-            if page.reading.kind != "ballot":
+            if page.reading.kind != PageKind.BALLOT:
                 continue
             where = f"{page.file_name} tr. {page.page_index + 1}"
             for row in page.reading.rows:

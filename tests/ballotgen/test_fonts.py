@@ -6,13 +6,13 @@ from ballotgen import fonts
 from ballotgen.errors import FontError
 from ballotgen.fonts import BUNDLED_DIR, bundled_family
 from ballotgen.layout import build_layout
-from tests.conftest import make_conference
+from tests.helpers import make_conference
 
 
 @pytest.fixture
 def font_dirs(tmp_path, monkeypatch):
     """Make the font search look only in a temporary folder, and forget the cached choice."""
-    monkeypatch.setattr(fonts, "_FONT_DIRS", (tmp_path,))
+    monkeypatch.setattr(fonts, "FONT_DIRS", (tmp_path,))
     fonts.ballot_family.cache_clear()
     yield tmp_path
     fonts.ballot_family.cache_clear()
@@ -48,7 +48,8 @@ def test_an_incomplete_family_is_skipped(font_dirs):
 def test_a_broken_font_file_is_a_font_error(tmp_path):
     for name in ("a.ttf", "b.ttf", "c.ttf"):
         (tmp_path / name).write_bytes(b"not a font")
-    broken = fonts.FontFamily("Broken", (tmp_path / "a.ttf", tmp_path / "b.ttf", tmp_path / "c.ttf"))
+    broken = fonts.FontFamily("Broken", (tmp_path / "a.ttf", tmp_path / "b.ttf",
+                                         tmp_path / "c.ttf"))
     with pytest.raises(FontError, match="cannot be used as a font"):
         broken.register()
 

@@ -7,13 +7,17 @@ import pytest
 from ballotgen.conference import Person
 from ballotgen.errors import FontError
 from ballotgen.fonts import PT_TO_MM, ballot_family
-from ballotgen.layout import (BOX_MM, FREE_MIN_MM, MARGIN_MM, MARK_INSET_MM, Layout, Rect,
-                              build_layout)
-from tests.conftest import make_conference
-
-LONG_NAME = "Tôn Nữ Hoàng Thị Phương Thảo Quỳnh Như Ngọc Diễm Kiều Trang Bảo Châu"
-LONG_POSITION = ("Phó Chủ nhiệm Ủy ban Kiểm tra, phụ trách công tác tổ chức cán bộ, thi đua, khen "
-                 "thưởng, cải cách hành chính và chuyển đổi số của cơ quan, kiêm Chánh Văn phòng")
+from ballotgen.layout import (
+    BOX_MM,
+    FREE_MIN_MM,
+    MARGIN_MM,
+    MARK_INSET_MM,
+    Layout,
+    Rect,
+    build_layout,
+    paginate,
+)
+from tests.helpers import LONG_NAME, LONG_POSITION, make_conference
 
 
 def overlaps(a: Rect, b: Rect) -> bool:
@@ -76,20 +80,23 @@ def test_areas_are_on_the_page_and_apart(layouts, name):
         if page.signature:
             assert not overlaps(page.free, page.signature)
             assert page.signature.bottom <= layout.height - MARK_INSET_MM
-    assert [p.signature is not None for p in layout.pages] == [False] * (len(layout.pages) - 1) + [True]
+    assert [p.signature is not None for p in layout.pages] == \
+        [False] * (len(layout.pages) - 1) + [True]
 
 
 def test_long_name_and_position_wrap_inside_their_cells(layouts):
     layout = layouts["long"]
     row = layout.pages[0].rows[0]
     name_lines = [t for t in layout.pages[0].texts
-                  if row.name_cell.x < t.x < row.name_cell.right and row.rect.y < t.y < row.rect.bottom]
+                  if row.name_cell.x < t.x < row.name_cell.right
+                  and row.rect.y < t.y < row.rect.bottom]
     pos_lines = [t for t in layout.pages[0].texts
                  if row.position_cell.x < t.x < row.position_cell.right
                  and row.rect.y < t.y < row.rect.bottom]
     assert " ".join(t.text for t in name_lines) == LONG_NAME and len(name_lines) >= 3
     assert " ".join(t.text for t in pos_lines) == LONG_POSITION and len(pos_lines) >= 3
-    for t, cell in [(t, row.name_cell) for t in name_lines] + [(t, row.position_cell) for t in pos_lines]:
+    for t, cell in [(t, row.name_cell) for t in name_lines] + \
+            [(t, row.position_cell) for t in pos_lines]:
         ink = text_box(t)
         assert cell.x < ink.x and ink.right < cell.right
         assert row.rect.y < ink.y and ink.bottom < row.rect.bottom
@@ -119,7 +126,8 @@ def test_json_round_trip_and_hash(layouts, small_persons):
     assert again == layout and again.hash == layout.hash
     assert len(layout.hash) == 10
     assert build_layout(make_conference(small_persons)).hash == layouts["small"].hash  # stable
-    renamed = [dataclasses.replace(small_persons[0], name="Nguyễn Thị Ánh Tuyến"), *small_persons[1:]]
+    renamed = [dataclasses.replace(small_persons[0], name="Nguyễn Thị Ánh Tuyến"),
+               *small_persons[1:]]
     assert build_layout(make_conference(renamed)).hash != layouts["small"].hash
 
 
@@ -130,8 +138,8 @@ def test_a_character_the_font_lacks_is_an_error(small_persons):
 
 
 def test_centred_titles_are_balanced_not_left_with_a_lone_word(small_persons):
-    from ballotgen.fonts import ballot_family
-    from ballotgen.layout import SUBTITLE_PT, balanced_wrap, wrap
+    from ballotgen.layout import SUBTITLE_PT
+    from ballotgen.text import balanced_wrap, wrap
 
     title = "Hội nghị lấy phiếu tín nhiệm đối với người giữ chức vụ do Hội đồng nhân dân bầu"
     family, width = ballot_family(), 160.0
@@ -146,17 +154,35 @@ def test_centred_titles_are_balanced_not_left_with_a_lone_word(small_persons):
 @pytest.mark.parametrize("name", ["small", "large", "long"])
 def test_words_that_fit_a_line_are_never_split(layouts, name):
     """Every line of every text is made of whole words of the texts it was laid out from."""
-    from ballotgen import layout as L
-    from tests.conftest import ORG, TITLE
+    from ballotgen import wording
+    from tests.helpers import ORG, TITLE
 
     layout = layouts[name]
-    sources = [ORG, TITLE, "Bình An, ngày 15 tháng 12 năm 2026", L.INSTRUCTION, L.SIGNATURE_NOTE,
-               L.TITLE, L.CONTINUED, "STT Họ và tên Chức vụ", *L.LEVEL_LABELS.values()]
+    sources = [ORG, TITLE, "Bình An, ngày 15 tháng 12 năm 2026", wording.INSTRUCTION,
+               wording.SIGNATURE_NOTE, wording.TITLE, wording.CONTINUED,
+               *wording.COLUMN_HEADINGS]
     sources += [f"{p.number} {p.name} {p.position}" for p in layout.persons]
     words = {w for text in sources for w in text.split()}
     for page in layout.pages:
         for text in page.texts:
-            if text.text.startswith("Trang "):
+            if text.text == wording.page_number(page.index, len(layout.pages)):
                 continue
             for word in text.text.split():
                 assert word in words, (word, text.text)
+
+
+def test_pagination_fills_pages_and_keeps_room_for_the_signature():
+    """Rows of 10 mm from y = 100 (30 from y = 50 on later pages): a page takes rows while they
+    end above 200 mm; the last page must end above 150 mm, where the signature goes."""
+    def pages(n):
+        return paginate([10.0] * n, [100.0, 50.0], bottom=200.0, last_bottom=150.0)
+
+    assert pages(5) == [[0, 1, 2, 3, 4]]  # 100 + 50 = 150: all on one page
+    first, second = pages(6)  # 160 > 150: the first page fills up to 200 with 10 rows…
+    assert (first, second) == ([0, 1, 2, 3, 4], [5])  # …but only 5 exist, one must move on
+    # 100 + 10 × 10 = 200; the 15 rows left would fill the next page (50 + 150 = 200) but not
+    # leave the signature its room, so that page keeps one row back for a last page.
+    assert [len(p) for p in pages(25)] == [10, 14, 1]
+    assert sum(pages(25), []) == list(range(25))
+    with pytest.raises(ValueError, match="taller than a page"):
+        paginate([60.0], [100.0, 50.0], bottom=200.0, last_bottom=150.0)

@@ -3,29 +3,19 @@
 import os
 import zipfile
 
-import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from ballotgen.errors import ExitCode, InputFileError, LegacyEncodingError, RosterError
+from ballotgen.errors import (
+    ExitCode,
+    InputFileError,
+    LegacyEncodingError,
+    RosterError,
+    TinnhiemError,
+)
 from ballotgen.roster import read_roster
-from tests.conftest import SAMPLES
-
-HEADER = "STT,Họ và tên,Chức vụ\n"
-
-
-def write(tmp_path, text, name="roster.csv", encoding="utf-8"):
-    path = tmp_path / name
-    path.write_bytes(text.encode(encoding))
-    return path
-
-
-def write_xlsx(tmp_path, rows, name="roster.xlsx"):
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    path = tmp_path / name
-    book.save(path)
-    return path
+from tests.helpers import HEADER, SAMPLES, write, write_xlsx
 
 
 def test_small_sample_reads_exactly(small_persons):
@@ -121,7 +111,8 @@ def test_duplicate_numbers(tmp_path):
 
 
 def test_duplicate_person(tmp_path):
-    error = refused(write(tmp_path, HEADER + "1,Lê Văn Hai,Trưởng phòng\n2,LÊ VĂN HAI,trưởng phòng\n"))
+    error = refused(write(tmp_path, HEADER + "1,Lê Văn Hai,Trưởng phòng\n"
+                                             "2,LÊ VĂN HAI,trưởng phòng\n"))
     assert error.row == 3 and "listed twice" in error.message
 
 
@@ -190,10 +181,6 @@ def test_samples_are_where_the_tests_expect_them():
 
 # ------------------------------------------------------------------------------- fuzzing
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from ballotgen.errors import TinnhiemError  # noqa: E402
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])

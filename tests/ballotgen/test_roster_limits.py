@@ -7,7 +7,7 @@ import pytest
 
 from ballotgen.errors import InputFileError, RosterError
 from ballotgen.roster import MAX_PERSONS, MAX_ROWS, read_roster
-from tests.ballotgen.test_roster import HEADER, write, write_xlsx
+from tests.helpers import HEADER, write, write_xlsx
 
 QUICK_SECONDS = 5.0  # a refusal takes a moment, not the 39 s (and 6.8 GB) it took before
 

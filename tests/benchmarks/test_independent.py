@@ -1,5 +1,6 @@
 """Smoke test of the independent corpus generator (benchmarks/independent): two ballots, filled
-and scanned with its own effects (augraphy is not needed), and a truth omr.evaluate can read."""
+and scanned with its own effects (augraphy is not needed), and a truth rehearsal.evaluate can
+read."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.independent.corpus import build_set  # noqa: E402
 from benchmarks.independent.plans import MISTAKES  # noqa: E402
-from omr.evaluate import evaluate  # noqa: E402
+from rehearsal.evaluate import evaluate  # noqa: E402
 
 
 def test_two_ballots_make_scans_and_a_truth_evaluate_reads(tmp_path):

@@ -6,47 +6,17 @@ a signature at the bottom left of the page; the skewed and cut-off sheets are in
 
 import dataclasses
 
-import cv2
 import numpy as np
 
-from ballotgen import marks
-from ballotgen.layout import LEVELS, Rect
-from ballotgen.marks import Hand, Ink
-from ballotgen.scanner import PROFILES, ScanParams, page_transform, scan
-from ballotgen.simulate import draw_mark, fill_page
-from ballotgen.voters import BallotPlan, RowPlan
+from ballotgen.layout import Rect
 from omr.load import PageImage
 from omr.read import read_page, write_in_band
 from omr.settings import DEFAULT
-from tests.omr.conftest import DPI
-
-HAND = Hand()
-CHOICES = {1: 0, 2: 1, 3: 2, 4: 0, 5: 1}
-EXPECTED = [LEVELS[CHOICES[n]] for n in sorted(CHOICES)]
-
-
-def marked_sheet(drawer, issued, *, style="x", hand=HAND, seed=1, draw=None):
-    """A ballot with one mark of ``style`` per row (CHOICES), drawn as the simulator draws;
-    ``draw``: person → more options of ``draw_mark`` (a spill)."""
-    draw = draw or {}
-    sheet = drawer.sheet()
-    rng = np.random.default_rng(seed)
-    for row in issued.layout.pages[0].rows:
-        draw_mark(sheet, row, CHOICES[row.person], style, hand, rng, **draw.get(row.person, {}))
-    return sheet
-
-
-def scanned(sheet, *, noise=1.0, tone=1.0, quality=None, seed=0):
-    """Scan ``sheet`` mildly (skew 0.4°), with grain ``noise``, paper ``tone``, JPEG ``quality``."""
-    rng = np.random.default_rng(seed)
-    h, w = sheet.image.shape[:2]
-    profile = dataclasses.replace(PROFILES["clean"], noise_sd=noise, paper_tone=(tone, tone))
-    matrix = page_transform((w, h), ScanParams(0.4, (0.8, -0.5), False, 0.0, 90), DPI, rng)
-    image = scan(sheet.image, profile, matrix, DPI, "grey", rng)
-    if quality is not None:
-        ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
-        image = cv2.imdecode(data, cv2.IMREAD_GRAYSCALE)
-    return PageImage(image, float(DPI))
+from rehearsal import marks
+from rehearsal.marks import Ink
+from rehearsal.simulate import fill_page
+from rehearsal.voters import BallotPlan, RowPlan
+from tests.omr.helpers import DPI, EXPECTED, HAND, marked_sheet, scanned
 
 
 def test_the_same_ballot_reads_the_same_on_a_quiet_and_a_noisy_page(issued, drawer, ctx):

@@ -3,25 +3,18 @@
 import numpy as np
 import pytest
 
-from ballotgen import marks
-from ballotgen.layout import LEVELS
-from ballotgen.marks import Ink
-from ballotgen.voters import BallotPlan, RowPlan
-from ballotgen.simulate import fill_page
+from ballotgen.vocabulary import LEVELS
 from omr.decide import box_status, decide_row, page_model, row_reading
+from omr.read import read_page
 from omr.score import BoxScore
 from omr.settings import DEFAULT, ReaderSettings
-from omr.read import read_page
-from tests.omr.conftest import context_of
+from rehearsal import marks
+from rehearsal.marks import Ink
+from rehearsal.simulate import fill_page
+from rehearsal.voters import BallotPlan, RowPlan
+from tests.omr.helpers import context_of, plan
 
 PEN = Ink(marks.BLUE, 0.95, 0.5)
-
-
-def plan(issued, choices, **extra):
-    """A ballot plan: ``choices`` person → box indexes to mark (crosses)."""
-    rows = tuple(RowPlan(p.number, None, tuple(choices.get(p.number, ())), "x")
-                 for p in issued.layout.persons)
-    return BallotPlan(voter=1, rows=rows, seed=7, stamp=True, **extra)
 
 
 def read(drawer, ctx, ballot_plan, **scan_options):
@@ -47,7 +40,8 @@ def test_every_mark_style_reads_as_a_mark(issued, drawer, ctx, style):
     rows = tuple(RowPlan(p.number, LEVELS[p.number % 3], (p.number % 3,), style)
                  for p in issued.layout.persons)
     reading = read(drawer, ctx, BallotPlan(1, rows, seed=3))
-    assert [r.reading for r in reading.rows] == [LEVELS[p.number % 3] for p in issued.layout.persons]
+    assert [r.reading for r in reading.rows] == \
+        [LEVELS[p.number % 3] for p in issued.layout.persons]
 
 
 def test_upside_down_sheet_reads_the_same(issued, drawer, ctx):
@@ -131,10 +125,10 @@ def test_blank_page_is_blank_and_not_flagged(drawer, ctx):
 
 
 def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
-    from tests.omr.conftest import Drawer
     from ballotgen import payload
     from ballotgen.render import new_batch
-    from ballotgen.simulate import Issued
+    from rehearsal.simulate import Issued
+    from tests.omr.helpers import Drawer
 
     other = Issued(issued.conference, issued.layout, new_batch(1), payload.new_key())
     reading = read_page(Drawer(other).scan(Drawer(other).sheet()), ctx)
@@ -154,9 +148,9 @@ def test_foreign_pages_say_why(issued, drawer, ctx, small_persons):
 
 
 def test_a_serial_never_issued_is_foreign(issued):
-    from tests.omr.conftest import Drawer
     from ballotgen.render import new_batch
-    from ballotgen.simulate import Issued
+    from rehearsal.simulate import Issued
+    from tests.omr.helpers import Drawer
 
     with_serials = Issued(issued.conference, issued.layout, new_batch(2, serials=True), issued.key)
     drawer = Drawer(with_serials)

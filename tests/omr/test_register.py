@@ -7,18 +7,18 @@ import cv2
 import numpy as np
 import pytest
 
-from ballotgen.layout import LEVELS
-from ballotgen.marks import Sheet
-from ballotgen.scanner import PROFILES, ScanParams, page_transform, points_in_frame, scan
-from ballotgen.simulate import _Renderer, fill_page
-from ballotgen.voters import BallotPlan, RowPlan
+from ballotgen.vocabulary import LEVELS
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.read import read_page
 from omr.register import Registration, RegistrationFailure, register
 from omr.settings import DEFAULT, ReaderSettings
-from tests.conftest import make_issued
-from tests.omr.conftest import DPI, context_of
+from rehearsal.marks import Sheet
+from rehearsal.scanner import PROFILES, ScanParams, page_transform, points_in_frame, scan
+from rehearsal.simulate import Renderer, fill_page
+from rehearsal.voters import BallotPlan, RowPlan
+from tests.helpers import make_issued
+from tests.omr.helpers import DPI, context_of
 
 STYLES = ("x", "tick", "fill", "small", "x")
 # The office scanner, without its dark bed edge: on a sheet skewed 8° that edge runs across the
@@ -29,7 +29,7 @@ OFFICE = dataclasses.replace(PROFILES["office"], dark_edge_rate=0.0)
 
 @pytest.fixture(scope="module")
 def renderers(issued):
-    return {dpi: _Renderer(issued, dpi) for dpi in (150, 300)}
+    return {dpi: Renderer(issued, dpi) for dpi in (150, 300)}
 
 
 def marked_sheet(issued, renderer, dpi, choices, page_index=0):
@@ -92,7 +92,7 @@ def test_a_continuation_page_of_a_long_ballot_reads_from_its_table(large_persons
     issued = make_issued(large_persons, 2)
     page_layout = issued.layout.pages[1]
     choices = [i % 3 for i in range(len(page_layout.rows))]
-    sheet = marked_sheet(issued, _Renderer(issued, 200), 200, choices, page_index=1)
+    sheet = marked_sheet(issued, Renderer(issued, 200), 200, choices, page_index=1)
     page, _ = scan_sheet(sheet, 200, skew=-9.0, shift=(-6.0, 5.0), upside_down=False)
     reading = read_page(page, context_of(issued))
     assert reading.kind == "ballot", reading.reason

@@ -15,18 +15,18 @@ import numpy as np
 import pikepdf
 import pypdfium2 as pdfium
 import pytest
-from PIL import Image
 from pikepdf import Dictionary, Name
+from PIL import Image
 
 from ballotgen.errors import InputFileError
-from ballotgen.layout import LEVELS, MARK_INSET_MM, MARK_RADIUS_MM
-from ballotgen.simulate import fill_page
+from ballotgen.layout import MARK_INSET_MM, MARK_RADIUS_MM
+from ballotgen.vocabulary import LEVELS
 from omr.blank import is_blank
-from omr.load import PageImage, _pdf_page, load_page, open_scan, page_images, plausible_dpi
+from omr.load import PageImage, load_page, open_scan, page_images, pdf_page, plausible_dpi
 from omr.read import read_page
-from tests.conftest import make_issued
-from tests.omr.conftest import DPI, Drawer, context_of
-from tests.omr.test_read import plan
+from rehearsal.simulate import fill_page
+from tests.helpers import make_issued
+from tests.omr.helpers import DPI, Drawer, context_of, plan
 
 CHOICES = {1: [0], 2: [1], 3: [2], 4: [1], 5: [0]}  # every level, so a mirrored page cannot pass
 EXPECTED = [LEVELS[CHOICES[n][0]] for n in sorted(CHOICES)]
@@ -268,7 +268,7 @@ def test_a_pdf_page_reads_as_drawn(original, bilevel, ctx, tmp_path, name):
     with pdfium.PdfDocument(path) as document:
         assert (page_images(document[0])[1] is not None) == extracted
     page, reading = read_file(path, ctx)
-    rendered = _pdf_page(path, 0, extract=False)
+    rendered = pdf_page(path, 0, extract=False)
     assert page.image.shape == rendered.image.shape == reference.shape
     assert abs(page.dpi - DPI) < 0.01 and abs(rendered.dpi - DPI) < 0.01
     for image in (page.image, rendered.image):

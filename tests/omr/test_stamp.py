@@ -9,13 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from ballotgen import marks
-from ballotgen.layout import LEVELS
-from ballotgen.marks import Stamp
-from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import PROFILES, PageTone, ScanParams, page_transform, photocopy, scan
-from ballotgen.simulate import fill_page
-from ballotgen.voters import BallotPlan, RowPlan
+from ballotgen.vocabulary import LEVELS
 from omr.load import PageImage, load_page, open_scan
 from omr.read import locate, read_page
 from omr.reading import PageReading, StampReading
@@ -30,8 +24,14 @@ from omr.stamp import (
     red_ink,
     to_colour_copy,
 )
-from tests.conftest import make_issued
-from tests.omr.conftest import DPI, Drawer, context_of
+from rehearsal import marks
+from rehearsal.marks import Stamp
+from rehearsal.scanfiles import StackWriter
+from rehearsal.scanner import PROFILES, PageTone, ScanParams, page_transform, photocopy, scan
+from rehearsal.simulate import fill_page
+from rehearsal.voters import BallotPlan, RowPlan
+from tests.helpers import make_issued
+from tests.omr.helpers import DPI, Drawer, context_of
 
 OFFICE = PROFILES["office"]
 WARM, COOL, GREEN = (0.86, 0.97, 1.08), (1.1, 1.0, 0.87), (0.95, 1.1, 0.93)  # BGR gains

@@ -8,10 +8,10 @@ import dataclasses
 import cv2
 import numpy as np
 
-from ballotgen import marks
-from ballotgen.marks import Ink
-from tests.omr.test_failure_modes import EXPECTED, HAND, marked_sheet, scanned
 from omr.read import read_page
+from rehearsal import marks
+from rehearsal.marks import Ink
+from tests.omr.helpers import EXPECTED, HAND, marked_sheet, scanned
 
 
 def mottled(image: np.ndarray, px_per_mm: float, *, darkness: float, seed: int) -> np.ndarray:

@@ -14,18 +14,7 @@ import pytest
 from ballotgen.errors import ExitCode
 from tally.archive import MANIFEST
 from tally.store import STORE_FILE, Store
-from tests.tally.test_cli import run
-from tests.tally.test_tally import resolve_as_a_committee_would, scanned  # noqa: F401
-
-
-@pytest.fixture(scope="module")
-def tallied(scanned, tmp_path_factory):  # noqa: F811
-    conf = tmp_path_factory.mktemp("audit") / "conf"
-    shutil.copytree(scanned, conf)
-    resolve_as_a_committee_would(conf)
-    result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
-    assert result.exit_code == 0, result.output
-    return conf, result.output.split("Mã kiểm tra: ")[1].split()[0]
+from tests.helpers import run
 
 
 @pytest.fixture
@@ -54,7 +43,9 @@ def test_an_untouched_count_is_verified_with_the_fingerprint_of_its_minutes(tall
     assert result.exit_code == 0, result.output
     assert "VERIFIED" in result.output and f"Tally {fingerprint} (final): reproduced." in \
         result.output
-    assert "14 pages re-read" in result.output  # 7 sheets and their blank backs and "3 decisions" in result.output
+    # 7 sheets and their blank backs; the committee's 3 decisions (a foreign sheet; a genuine
+    # ballot and its blank row)
+    assert "14 pages re-read" in result.output and "3 decisions" in result.output
 
 
 def test_a_fingerprint_no_tally_has_is_a_difference(tallied):
@@ -207,7 +198,7 @@ def forge_page(conf, path):
 
     from ballotgen import payload
     from ballotgen.render import Batch, render_pdf
-    from tests.conftest import render_grey
+    from tests.helpers import render_grey
 
     with Store.open(conf) as store:
         record = store.batches()[0]
@@ -264,9 +255,9 @@ def test_the_archive_holds_no_key_yet_its_audit_tells_a_forged_page_from_a_ballo
 
     # Someone holding the archive adds the forged code's value to make it pass for a ballot:
     # the value is not the one printed, and the page no longer reads as it was read.
-    from omr.qr import find_code
-
     import cv2
+
+    from omr.qr import find_code
     text = find_code(cv2.imread(str(tmp_path / "forged.png"), cv2.IMREAD_GRAYSCALE)).text
     with Store.open(conf) as store:
         batch = store.batches()[0].code

@@ -72,7 +72,7 @@ def test_results_csv_keeps_a_roster_name_that_looks_like_a_formula_as_text(tmp_p
 
 
 def test_readings_and_the_archives_decisions_keep_file_names_and_reviewers_as_text(tmp_path):
-    from tests.tally.test_scan import new_conference
+    from tests.helpers import new_conference
 
     conf = new_conference(tmp_path / "conf", copies=2)
     page = tmp_path / FILE_NAME

@@ -9,14 +9,16 @@ import sys
 import time
 
 import numpy as np
+import pytest
 from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
 from tally.scan import scan_stack
 from tally.store import STORE_FILE, Store
-from tests.tally.test_cli import run
-from tests.tally.test_scan import fresh_copy, stacks, store_content  # noqa: F401
+from tests.helpers import fresh_copy, run, store_content
 
 SEED = 2026
 KILLS = 8
@@ -33,7 +35,8 @@ def pages_stored(folder) -> int:
         return 0
 
 
-def test_a_scan_killed_at_random_points_then_rerun_ends_as_one_run(stacks, tmp_path):  # noqa: F811
+@pytest.mark.slow
+def test_a_scan_killed_at_random_points_then_rerun_ends_as_one_run(stacks, tmp_path):
     """SIGKILL (a power cut, no clean-up of any kind) at random pages, with a fixed seed."""
     conf, out = stacks
     inputs = [out["tiff"][0] / "scan.tif", out["pdf"][0] / "scan.pdf"]
@@ -73,14 +76,16 @@ def huge_png(path, size=20_000):
                 zlib.crc32(kind + data).to_bytes(4, "big"))
 
     row = b"\x00" + b"\xff" * size
-    compressor = zlib.compressobj(9)
-    body = b"".join(compressor.compress(row) for _ in range(size)) + compressor.flush()
+    compressor = zlib.compressobj(1)  # fast: the file's size does not matter, its pixels do
+    rows = 500  # compressed in blocks of rows, all alike
+    body = b"".join(compressor.compress(row * rows) for _ in range(size // rows)) + \
+        compressor.flush()
     header = size.to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) +
                      chunk(b"IEND", b""))
 
 
-def test_a_20000_pixel_square_image_is_refused_and_recorded(stacks, tmp_path):  # noqa: F811
+def test_a_20000_pixel_square_image_is_refused_and_recorded(stacks, tmp_path):
     conf = fresh_copy(stacks[0], tmp_path)
     path = tmp_path / "huge.png"
     huge_png(path)
@@ -93,25 +98,32 @@ def test_a_20000_pixel_square_image_is_refused_and_recorded(stacks, tmp_path):  
         assert page.reading.kind == "unreadable" and page.reading.flags == ("unreadable",)
 
 
-def test_a_pdf_of_hundreds_of_pages_is_read_page_by_page(stacks, tmp_path):  # noqa: F811
+@pytest.mark.slow
+def test_a_pdf_of_hundreds_of_pages_is_read_page_by_page(stacks, tmp_path):
+    """300 pages as a scanner writes them (each an image of the page, here blank backs at
+    150 dpi), and now and then a page of unrelated text (drawn, so rendered)."""
     conf = fresh_copy(stacks[0], tmp_path)
     path = tmp_path / "long.pdf"
-    canvas = Canvas(str(path))
-    for i in range(300):  # blank backs and a page of unrelated text now and then
+    width, height = A4
+    paper = Image.new("L", (round(width / 72 * 150), round(height / 72 * 150)), 245)
+    canvas = Canvas(str(path), pagesize=A4)
+    for i in range(300):
         if i % 50 == 0:
             canvas.setFont("Helvetica", 14)
             for line in range(40):
                 canvas.drawString(60, 780 - 18 * line, f"Minutes of meeting {i}, item {line}: "
                                   "the agenda was approved unanimously by those present.")
+        else:  # one image, embedded once, drawn over the whole page
+            canvas.drawImage(ImageReader(paper), 0, 0, width=width, height=height)
         canvas.showPage()
     canvas.save()
-    result = run("scan", conf, path, "--jobs", 2)
+    result = run("scan", conf, path, "--jobs", 1)
     assert result.exit_code == 0, result.output
     assert "In the store: 300 pages: 0 ballot pages, 294 blank, 6 foreign" in result.output
     assert "Ballots: 6: 0 accepted, 6 flagged for review." in result.output
 
 
-def test_an_enormous_pdf_page_is_refused_by_name(stacks, tmp_path):  # noqa: F811
+def test_an_enormous_pdf_page_is_refused_by_name(stacks, tmp_path):
     conf = fresh_copy(stacks[0], tmp_path)
     path = tmp_path / "poster.pdf"
     canvas = Canvas(str(path), pagesize=(14_000, 14_000))  # 4.9 m square
@@ -123,7 +135,7 @@ def test_an_enormous_pdf_page_is_refused_by_name(stacks, tmp_path):  # noqa: F81
         "(4939 × 4939 mm)" in result.output
 
 
-def test_an_unrelated_image_document_is_foreign(stacks, tmp_path):  # noqa: F811
+def test_an_unrelated_image_document_is_foreign(stacks, tmp_path):
     conf = fresh_copy(stacks[0], tmp_path)
     rng = np.random.default_rng(SEED)
     page = np.full((1754, 1240), 255, np.uint8)
@@ -135,7 +147,7 @@ def test_an_unrelated_image_document_is_foreign(stacks, tmp_path):  # noqa: F811
         assert stored.reading.kind == "foreign"
 
 
-def test_a_ballot_id_of_another_conference_is_not_found(stacks, tmp_path):  # noqa: F811
+def test_a_ballot_id_of_another_conference_is_not_found(stacks, tmp_path):
     """Ids are the store's own: a ballot of another conference is unknown here."""
     from tally.committee import add_members
     from tally.review.app import create_app

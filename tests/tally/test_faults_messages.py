@@ -4,7 +4,7 @@ font, an impossible date is not a wrong format, and empty or absurd values are r
 import pytest
 
 from ballotgen.errors import ExitCode
-from tests.tally.test_cli import INIT, run
+from tests.helpers import INIT, run
 
 INVISIBLE = [("\u200f", "U+200F (RIGHT-TO-LEFT MARK)"), ("\u200b", "U+200B (ZERO WIDTH SPACE)"),
              ("\x07", "U+0007 (a control character)")]

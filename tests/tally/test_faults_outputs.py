@@ -10,7 +10,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import zipfile
 
@@ -23,8 +22,7 @@ from tally.documents import check_documents
 from tally.minutes import minutes_pdf
 from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
 from tally.store import Store
-from tests.tally.test_cli import run
-from tests.tally.test_faults_store import WORKTREE, counted  # noqa: F401
+from tests.helpers import child, run
 
 SEED = 2026
 KILLS = 6
@@ -32,32 +30,10 @@ TALLY = ["--present", 5, "--counted", 5, "--summoned", 6]
 
 
 @pytest.fixture
-def conf(counted, tmp_path):  # noqa: F811
+def conf(counted, tmp_path):
     copy = tmp_path / "conf"
     shutil.copytree(counted[0], copy)
     return copy
-
-
-def child(args, *, kill_at: str | None = None, env: dict | None = None, wait: bool = True):
-    """``tinnhiem ARGS`` in a child process running this worktree's code; with ``kill_at``
-    ("module:Class.method"), the child kills itself (SIGKILL: no clean-up of any kind) when it
-    gets there."""
-    code = ["import os, signal, sys, importlib"]
-    if kill_at:
-        module, name = kill_at.split(":")
-        *owner, attribute = name.split(".")
-        code += [f"owner = importlib.import_module({module!r})",
-                 *(f"owner = getattr(owner, {part!r})" for part in owner),
-                 (f"setattr(owner, {attribute!r}, "
-                  "lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))")]
-    code += ["from tally.cli import main", "main(sys.argv[1:])"]
-    command = [sys.executable, "-c", "\n".join(code), *map(str, args)]
-    environment = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
-    if not wait:
-        return subprocess.Popen(command, cwd=WORKTREE, env=environment,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return subprocess.run(command, cwd=WORKTREE, env=environment, capture_output=True, text=True,
-                          check=False)
 
 
 def sha256(path) -> str:
@@ -173,6 +149,7 @@ def test_a_hidden_file_left_by_a_killed_tally_is_removed_by_the_next(conf):
     assert hidden(conf / OUTPUT_DIR) == [".notes-of-the-committee"]
 
 
+@pytest.mark.slow
 def test_tally_killed_at_random_points_never_leaves_documents_the_log_does_not_know(conf):
     """SIGKILL at random moments of ``tally`` (a fixed seed); after each, the audit of the
     documents agrees with the minutes on disk, and the next run leaves nothing behind."""
@@ -248,6 +225,7 @@ def test_a_print_killed_before_recording_leaves_nothing_after_the_next(conf):
     assert hidden(conf) == [] and pdfs(conf) == batches(conf)
 
 
+@pytest.mark.slow
 def test_print_killed_at_random_points_never_leaves_a_pdf_the_store_does_not_know(conf):
     rng = random.Random(SEED)
     for _ in range(KILLS):
@@ -308,6 +286,7 @@ def test_an_audit_of_an_archive_killed_leaves_no_store_and_its_folder_goes_next_
     assert list(temp.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_export_killed_at_random_points_never_leaves_a_partial_archive(conf, tmp_path):
     temp = tmp_path / "tmp"
     temp.mkdir()
@@ -326,7 +305,6 @@ def test_export_killed_at_random_points_never_leaves_a_partial_archive(conf, tmp
     assert child(["export", conf, "--audit", "-o", out], env={"TMPDIR": str(temp)}
                  ).returncode == 0
     assert hidden(out.parent) == [] and "VERIFIED" in run("audit", out, "--jobs", 1).output
-
 
 
 def test_documents_of_a_tally_recorded_by_an_earlier_version_are_still_known(conf, monkeypatch):

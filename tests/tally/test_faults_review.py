@@ -7,13 +7,12 @@ import time
 from tally.committee import add_members
 from tally.review.app import create_app, lock_owner
 from tally.store import Store
-from tests.tally.test_review import MEMBERS, conf, login, text  # noqa: F401  (conf: a fixture)
-from tests.tally.test_tally import ballots_of, scanned  # noqa: F401
+from tests.helpers import MEMBERS, ballots_of, login, text
 
 LAN = "Nguyễn Thị Lan"
 
 
-def started(conf, codes):  # noqa: F811
+def started(conf, codes):
     """The review server started on ``conf``; its members log in with ``codes``."""
     app = create_app(conf)
     app.config["TESTING"] = True
@@ -21,7 +20,7 @@ def started(conf, codes):  # noqa: F811
     return app
 
 
-def test_locks_of_a_killed_server_are_released_when_it_starts(conf):  # noqa: F811
+def test_locks_of_a_killed_server_are_released_when_it_starts(conf):
     """Before, a ballot opened when the server was killed stayed locked for 15 minutes, and its
     reviewer, in her new session, read "Nguyễn Thị Lan đang xử lý phiếu này"."""
     flagged, _ = ballots_of(conf)
@@ -39,7 +38,7 @@ def test_locks_of_a_killed_server_are_released_when_it_starts(conf):  # noqa: F8
     assert "Đỗ Văn Minh đang xử lý phiếu này" in page  # the right holder, not herself
 
 
-def test_a_member_takes_back_her_own_lock_from_another_window(conf):  # noqa: F811
+def test_a_member_takes_back_her_own_lock_from_another_window(conf):
     flagged, _ = ballots_of(conf)
     ballot = flagged[("blank_row",)]
     app = started(conf, {m.name: code for m, code in add_members(conf, MEMBERS)})

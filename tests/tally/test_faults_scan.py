@@ -14,29 +14,11 @@ from PIL import Image
 
 from ballotgen.errors import ExitCode
 from tally.ballots import assemble
-from tally.prepare import simulate_vote
 from tally.scan import STILL_WRITTEN, scan_stack
 from tally.store import Store
-from tests.tally.test_cli import run
-from tests.tally.test_faults_store import WORKTREE
-from tests.tally.test_scan import new_conference
-from tests.tally.test_tally import NO_MISTAKES
+from tests.helpers import WORKTREE, run
 
 VOTERS = 4  # of a 4-page ballot, one JPEG per page
-
-
-@pytest.fixture(scope="module")
-def paged(tmp_path_factory):
-    """A conference of 55 persons (4-page ballots), and a stack scanned as one JPEG per page
-    with its truth: {voter: [files of her ballot, in page order]}."""
-    base = tmp_path_factory.mktemp("stations")
-    conf = new_conference(base / "conf", roster="roster-large.xlsx", copies=VOTERS)
-    truth = simulate_vote(conf, base / "scans", voters=VOTERS, profile="clean", fmt="jpeg",
-                          dpi=150, seed=6, rates=NO_MISTAKES).truth
-    ballots: dict[str, list] = {}
-    for page in truth["pages"]:
-        ballots.setdefault(page["ballot"], []).append(base / "scans" / page["file"])
-    return conf, ballots
 
 
 @pytest.fixture
@@ -61,7 +43,7 @@ def test_two_stations_scanning_at_once_do_not_interleave_their_ballots(paged, co
     stations = {"A": [f for v in voters[:2] for f in paged[1][v]],
                 "B": [f for v in voters[2:] for f in paged[1][v]]}
     assert len(stations["A"]) == len(stations["B"]) == 2 * 4
-    ingest = tally.scan._ingest
+    ingest = tally.scan.ingest_file
     turn = threading.Condition()
     state = {"next": "A", "left": {k: len(v) for k, v in stations.items()}}
 
@@ -77,7 +59,7 @@ def test_two_stations_scanning_at_once_do_not_interleave_their_ballots(paged, co
                 state["next"] = other
                 turn.notify_all()
 
-    monkeypatch.setattr(tally.scan, "_ingest", taking_turns)
+    monkeypatch.setattr(tally.scan, "ingest_file", taking_turns)
     errors = []
 
     def station(name):

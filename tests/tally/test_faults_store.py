@@ -20,30 +20,10 @@ from ballotgen.errors import (
     NoPermissionError,
     ReadOnlyError,
 )
-from tally.prepare import simulate_vote
 from tally.publish import MINUTES_FILE, OUTPUT_DIR
 from tally.scan import scan_stack
 from tally.store import STORE_FILE, Store, store_failure
-from tests.tally.test_cli import run
-from tests.tally.test_scan import new_conference, store_content
-from tests.tally.test_tally import NO_MISTAKES
-
-WORKTREE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture(scope="module")
-def counted(tmp_path_factory):
-    """A conference of 5 voters, scanned (clean, 150 dpi, no mistakes) and tallied; the scans;
-    and the same conference printed, before anything was scanned."""
-    base = tmp_path_factory.mktemp("store-faults")
-    conf = new_conference(base / "conf", copies=8)
-    simulate_vote(conf, base / "scans", voters=5, profile="clean", fmt="pdf", dpi=150, seed=16,
-                  rates=NO_MISTAKES)
-    shutil.copytree(conf, base / "printed")
-    scan_stack(conf, [base / "scans" / "scan.pdf"])
-    result = run("tally", conf, "--present", 5, "--counted", 5, "--summoned", 6)
-    assert result.exit_code == 0, result.output
-    return conf, base / "scans", base / "printed"
+from tests.helpers import WORKTREE, run, store_content
 
 
 @pytest.fixture
@@ -291,15 +271,14 @@ def test_sqlite_failures_are_told_apart_by_their_cause(tmp_path):
 
 
 def test_an_init_killed_half_way_leaves_nothing_after_the_next(tmp_path):
-    from tests.tally.test_cli import INIT
-    from tests.tally.test_faults_outputs import child
+    from tests.helpers import INIT, child
 
     roster = os.path.join(WORKTREE, "samples", "roster-small.csv")
     mine = tmp_path / ".conf-20261215"  # someone's own folder of a like name: never touched
     mine.mkdir()
     (mine / "notes.txt").write_text("mine")
     killed = child(["init", tmp_path / "conf", "--roster", roster, *INIT],
-                   kill_at="tally.store:_append_event")
+                   kill_at="tally.store:event_hash")  # inside the transaction
     assert killed.returncode == -9
     assert len([p for p in tmp_path.iterdir() if p.name.startswith(".conf-")]) == 2
     assert not (tmp_path / "conf").exists()

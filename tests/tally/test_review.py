@@ -6,7 +6,6 @@ members, each with a personal code.
 """
 
 import re
-import shutil
 
 import cv2
 import numpy as np
@@ -17,69 +16,18 @@ from tally.committee import add_members
 from tally.count import Attendance, tally_store
 from tally.review.app import create_app, is_loopback
 from tally.store import Store
-from tests.tally.test_cli import run
-from tests.tally.test_tally import ballots_of, scanned  # noqa: F401  (scanned: a fixture)
-
-MEMBERS = [("Nguyễn Thị Lan", "Trưởng ban"), ("Đỗ Văn Minh", "Thành viên"),
-           ("Hoàng Thu Trang", "Thành viên")]
-
-
-@pytest.fixture
-def conf(scanned, tmp_path):  # noqa: F811
-    copy = tmp_path / "conf"
-    shutil.copytree(scanned, copy)
-    return copy
-
-
-@pytest.fixture
-def app(conf):
-    app = create_app(conf)
-    app.config["TESTING"] = True
-    app.config["CODES"] = {m.name: code for m, code in add_members(conf, MEMBERS)}
-    return app
-
-
-def csrf_of(client):
-    with client.session_transaction() as session:
-        return session["csrf"]
-
-
-def login(app, name="Nguyễn Thị Lan", *, client=None):
-    """A client logged in as the member ``name``, with its CSRF token as ``client.csrf``."""
-    client = client or app.test_client()
-    client.get("/dang-nhap")
-    response = client.post("/dang-nhap", data={"code": app.config["CODES"][name],
-                                               "csrf": csrf_of(client)})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    client.csrf = csrf_of(client)
-    return client
-
-
-def nonces(client, ballot):
-    """The one-time nonces of the ballot page's forms: deciding, then flagging."""
-    page = client.get(f"/phieu/{ballot}").get_data(as_text=True)
-    return re.findall(r'name="nonce" value="([^"]+)"', page)
-
-
-def decide(client, ballot, /, **form):
-    """Open the ballot and send its decision form, as a browser does."""
-    nonce = (nonces(client, ballot) or [""])[0]
-    return client.post(f"/phieu/{ballot}", data={"csrf": client.csrf, "nonce": nonce, **form})
-
-
-def flag(client, ballot, note=""):
-    nonce = (nonces(client, ballot) or ["", ""])[-1]
-    return client.post(f"/phieu/{ballot}/danh-dau", data={"csrf": client.csrf, "nonce": nonce,
-                                                            "note": note})
-
-
-def decisions(conf):
-    with Store.open(conf) as store:
-        return [(d.ballot, d.person, d.value, d.before, d.reviewer) for d in store.decisions()]
-
-
-def text(response):
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.get_data(as_text=True)))
+from tests.helpers import (
+    MEMBERS,
+    ballots_of,
+    csrf_of,
+    decide,
+    decisions,
+    flag,
+    login,
+    nonces,
+    run,
+    text,
+)
 
 
 def test_a_member_logs_in_with_their_code_and_the_queue_can_be_read_without_it(app, conf):
@@ -196,12 +144,15 @@ def test_malformed_or_forged_forms_change_nothing(app, conf, form):
         assert len(store.events()) == events and store.decisions() == []
 
 
-@pytest.mark.parametrize("path", ["/phieu/999999", "/phieu/abc", "/phieu/-1", "/anh/999999.jpg",
-                                  "/o/1/1/bogus.png", "/o/999999/1/cao.png", "/khong-co",
-                                  "/tim?file=scan.pdf&page=999", "/tim?file=x&page=x"])
-def test_bad_ids_and_addresses_give_a_clear_page(app, path):
+@pytest.mark.parametrize("path, code", [
+    ("/phieu/999999", 404), ("/phieu/abc", 404), ("/phieu/-1", 404), ("/anh/999999.jpg", 404),
+    ("/o/1/1/bogus.png", 404), ("/o/999999/1/cao.png", 404), ("/khong-co", 404),
+    ("/tim?file=scan.pdf&page=999", 404),  # no such page: not found
+    ("/tim?file=x&page=x", 400),  # a page number that is not one: a bad request
+])
+def test_bad_ids_and_addresses_give_a_clear_page(app, path, code):
     response = login(app).get(path)
-    assert response.status_code in (400, 404)
+    assert response.status_code == code
     body = response.get_data(as_text=True)
     assert "Về hàng chờ" in body and "Traceback" not in body
 

@@ -17,13 +17,12 @@ from waitress import create_server
 from tally.committee import add_members
 from tally.review.app import create_app
 from tally.store import Store
-from tests.tally.test_tally import scanned  # noqa: F401  (the module's conference fixture)
 
 CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture
-def server(scanned, tmp_path):  # noqa: F811
+def server(scanned, tmp_path):
     conf = tmp_path / "conf"
     shutil.copytree(scanned, conf)
     ((_, code),) = add_members(conf, [("Hoàng Thu Trang", "Thành viên")])
@@ -42,6 +41,7 @@ def log_in(page, base, code):
         page.keyboard.press("Enter")
 
 
+@pytest.mark.slow
 def test_a_reviewer_clears_the_queue_with_the_keyboard(server):
     conf, base, code = server
     with sync_playwright() as p:
@@ -50,7 +50,7 @@ def test_a_reviewer_clears_the_queue_with_the_keyboard(server):
         log_in(page, base, code)
         assert page.url == base + "/", page.inner_text("main")
         assert "Hoàng Thu Trang" in page.inner_text("header")
-        assert "2" in page.inner_text(".stats div:first-child")
+        assert page.inner_text(".stats div:first-child b") == "2"  # ballots waiting
 
         with page.expect_navigation():
             page.keyboard.press("n")  # the next flagged ballot
@@ -77,6 +77,7 @@ def test_a_reviewer_clears_the_queue_with_the_keyboard(server):
                     (2, "invalid", "Hoàng Thu Trang")]
 
 
+@pytest.mark.slow
 def test_another_site_gets_nothing_under_its_name_and_cannot_post(server):
     conf, base, code = server
     port = base.rsplit(":", 1)[1]

@@ -11,16 +11,15 @@ from urllib.parse import urlencode
 import pytest
 from waitress import create_server
 
+from tally.committee import add_members
 from tally.review import sessions as throttling
 from tally.review.app import create_app
 from tally.review.guard import MAX_ID, host_allowed
 from tally.store import Store
-from tests.tally.test_review import (MEMBERS, add_members, app, conf, csrf_of,  # noqa: F401
-                                     decide, decisions, flag, login, nonces, text)
-from tests.tally.test_tally import ballots_of, scanned  # noqa: F401
+from tests.helpers import MEMBERS, ballots_of, csrf_of, decisions, flag, login, nonces, text
 
 
-def events(conf):  # noqa: F811
+def events(conf):
     with Store.open(conf) as store:
         return len(store.events())
 
@@ -29,7 +28,7 @@ def events(conf):  # noqa: F811
 
 @pytest.mark.parametrize("path", ["/", "/phieu/1", "/anh/1.jpg", "/tiep", "/ket-qua",
                                   "/static/review.js", "/dang-nhap"])
-def test_a_page_of_another_site_rebound_to_the_loopback_gets_nothing(app, path):  # noqa: F811
+def test_a_page_of_another_site_rebound_to_the_loopback_gets_nothing(app, path):
     client = login(app)
     for host in ("evil.example", "evil.example:8080", "127.0.0.1.evil.example", "localhost.",
                  "[::1]@evil.example"):
@@ -40,7 +39,7 @@ def test_a_page_of_another_site_rebound_to_the_loopback_gets_nothing(app, path):
         assert client.get(path, headers={"Host": host}).status_code in (200, 302), host
 
 
-def test_a_rebound_page_can_neither_log_in_nor_record(app, conf):  # noqa: F811
+def test_a_rebound_page_can_neither_log_in_nor_record(app, conf):
     flagged, _ = ballots_of(conf)
     ballot = flagged[("blank_row",)]
     client = login(app)
@@ -67,7 +66,7 @@ def test_hosts_allowed_are_the_loopback_names_and_the_address_listened_on():
         assert not host_allowed(bad, "127.0.0.1"), bad
 
 
-def test_a_post_from_another_site_is_refused(app, conf):  # noqa: F811
+def test_a_post_from_another_site_is_refused(app, conf):
     flagged, _ = ballots_of(conf)
     ballot = flagged[("blank_row",)]
     client = login(app)
@@ -85,7 +84,7 @@ def test_a_post_from_another_site_is_refused(app, conf):  # noqa: F811
 
 # ---------------------------------------------------------------- 3. a form sent twice
 
-def test_fifty_parallel_copies_of_one_decision_record_it_once(app, conf):  # noqa: F811
+def test_fifty_parallel_copies_of_one_decision_record_it_once(app, conf):
     flagged, _ = ballots_of(conf)
     ballot = flagged[("foreign",)]
     client = login(app)
@@ -107,7 +106,7 @@ def test_fifty_parallel_copies_of_one_decision_record_it_once(app, conf):  # noq
         assert sum(e.kind == "decision" for e in store.events()) == 1
 
 
-def test_a_flag_sent_twice_is_recorded_once(app, conf):  # noqa: F811
+def test_a_flag_sent_twice_is_recorded_once(app, conf):
     _, accepted = ballots_of(conf)
     client = login(app)
     nonce = nonces(client, accepted[0])[1]
@@ -134,7 +133,7 @@ class Clock:
 
 
 @pytest.fixture
-def clocked(conf):  # noqa: F811
+def clocked(conf):
     clock = Clock()
     app = create_app(conf, clock=clock)
     app.config["CODES"] = {m.name: code for m, code in add_members(conf, MEMBERS)}
@@ -186,7 +185,7 @@ def test_many_clients_guessing_together_make_every_login_wait(clocked, caplog):
                  environ_base={"REMOTE_ADDR": "192.0.2.99"}).status_code == 302
 
 
-def test_sixty_four_guessers_do_not_slow_a_member_down(conf):  # noqa: F811
+def test_sixty_four_guessers_do_not_slow_a_member_down(conf):
     add_members(conf, MEMBERS)
     server = create_server(create_app(conf), host="127.0.0.1", port=0, threads=8)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -227,7 +226,7 @@ def test_sixty_four_guessers_do_not_slow_a_member_down(conf):  # noqa: F811
 @pytest.mark.parametrize("target", ["/%09/evil.example", "//evil.example", "/\\evil.example",
                                     "https://evil.example/", "/\t/evil.example", "/khong-co",
                                     "/%0d%0a/evil.example", "javascript:alert(1)"])
-def test_after_logging_in_no_address_leads_elsewhere(app, target):  # noqa: F811
+def test_after_logging_in_no_address_leads_elsewhere(app, target):
     client = app.test_client()
     client.get("/dang-nhap")
     response = client.post(f"/dang-nhap?next={target}", data={
@@ -235,7 +234,7 @@ def test_after_logging_in_no_address_leads_elsewhere(app, target):  # noqa: F811
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-def test_after_logging_in_a_page_of_ours_is_followed(app):  # noqa: F811
+def test_after_logging_in_a_page_of_ours_is_followed(app):
     client = app.test_client()
     client.get("/dang-nhap")
     response = client.post("/dang-nhap?next=/phieu/3", data={
@@ -246,7 +245,7 @@ def test_after_logging_in_a_page_of_ours_is_followed(app):  # noqa: F811
 # ---------------------------------------------------------------- 7. ids, tokens and codes
 
 @pytest.fixture
-def production(app):  # noqa: F811
+def production(app):
     app.config["TESTING"] = False  # errors are handled as in production
     app.config["PROPAGATE_EXCEPTIONS"] = False
     return app
@@ -260,7 +259,7 @@ def test_an_id_beyond_the_store_is_not_found(production, path):
     assert response.status_code == 404 and "Về hàng chờ" in text(response)
 
 
-def test_a_token_or_code_that_is_not_ascii_is_a_bad_request(production, conf):  # noqa: F811
+def test_a_token_or_code_that_is_not_ascii_is_a_bad_request(production, conf):
     flagged, _ = ballots_of(conf)
     client = login(production)
     response = client.post(f"/phieu/{flagged[('blank_row',)]}", data={"csrf": "tôken",
@@ -278,7 +277,7 @@ def test_a_token_or_code_that_is_not_ascii_is_a_bad_request(production, conf):  
 
 # ---------------------------------------------------------------- 8. members, not names
 
-def test_nobody_records_under_a_name_they_type(app, conf):  # noqa: F811
+def test_nobody_records_under_a_name_they_type(app, conf):
     flagged, _ = ballots_of(conf)
     client = app.test_client()
     client.get("/")
@@ -293,7 +292,7 @@ def test_nobody_records_under_a_name_they_type(app, conf):  # noqa: F811
     assert response.status_code == 403 and decisions(conf) == []
 
 
-def test_flagging_respects_another_members_lock(app, conf):  # noqa: F811
+def test_flagging_respects_another_members_lock(app, conf):
     _, accepted = ballots_of(conf)
     lan, minh = login(app, "Nguyễn Thị Lan"), login(app, "Đỗ Văn Minh")
     assert "đang xử lý" not in text(lan.get(f"/phieu/{accepted[0]}"))  # Lan holds it now
@@ -304,7 +303,7 @@ def test_flagging_respects_another_members_lock(app, conf):  # noqa: F811
     assert decisions(conf)[0][2:] == ("flagged", "machine:genuine", "Nguyễn Thị Lan")
 
 
-def test_throwaway_cookies_lock_no_ballot_and_a_member_holds_one(app, conf):  # noqa: F811
+def test_throwaway_cookies_lock_no_ballot_and_a_member_holds_one(app, conf):
     flagged, _ = ballots_of(conf)
     for _ in range(10):
         client = app.test_client()

@@ -1,52 +1,17 @@
 """tinnhiem scan: every input format, bad files, rerun and crash safety, ballot assembly."""
 
-import datetime as dt
 import shutil
-import sqlite3
 
 import pytest
 from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
-from omr.evaluate import evaluate
+from rehearsal.evaluate import evaluate
+from rehearsal.vote import simulate_vote
 from tally.ballots import assemble
-from tally.prepare import create_conference, print_ballots, simulate_vote
 from tally.scan import scan_stack
-from tally.store import STORE_FILE, Store
-from tests.conftest import SAMPLES
-from tests.tally.test_cli import run
-
-
-def new_conference(folder, roster="roster-small.csv", copies=20, serials=False):
-    create_conference(folder, roster=SAMPLES / roster, org="SỞ TÀI CHÍNH", title="Hội nghị thử",
-                      date=dt.date(2026, 12, 15))
-    print_ballots(folder, copies=copies, serials=serials)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def stacks(tmp_path_factory):
-    """One conference and a simulated stack in every format (clean, 150 dpi, 4 voters)."""
-    base = tmp_path_factory.mktemp("scan")
-    conf = new_conference(base / "conf")
-    out = {}
-    for i, fmt in enumerate(("pdf", "tiff", "jpeg", "png")):
-        result = simulate_vote(conf, base / fmt, voters=4, profile="office", fmt=fmt, dpi=150,
-                               seed=20 + i, foreign=1, rates={"multi_mark": 0.2})
-        out[fmt] = (base / fmt, result.truth)
-    return conf, out
-
-
-def fresh_copy(conf, tmp_path):
-    """A copy of the printed conference with nothing scanned yet."""
-    copy = tmp_path / "conf"
-    shutil.copytree(conf, copy)
-    return copy
-
-
-def readings_of(folder):
-    with Store.open(folder) as store:
-        return {(p.file_name, p.page_index): p.reading for p in store.pages()}
+from tally.store import Store
+from tests.helpers import fresh_copy, new_conference, readings_of, run, store_content
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "tiff", "jpeg", "png"])
@@ -88,15 +53,16 @@ def test_scanning_the_same_file_again_adds_nothing(stacks, tmp_path):
         assert [e.kind for e in store.events()].count("file_ingested") == 1
 
 
-def store_content(folder):
-    db = sqlite3.connect(folder / STORE_FILE)
-    pages = db.execute("SELECT file_sha256, page_index, image_sha256, kind, flagged, reading "
-                       "FROM pages ORDER BY file_sha256, page_index").fetchall()
-    files = db.execute("SELECT seq, sha256, name, size, kind, pages, error FROM scan_files "
-                       "ORDER BY seq").fetchall()
-    events = db.execute("SELECT kind, data FROM events ORDER BY seq").fetchall()
-    db.close()
-    return pages, files, events
+def power_cut_after(pages):
+    """A progress callback that stops a scan (as a power cut would) after ``pages`` pages."""
+    done = [0]
+
+    def progress(_):
+        done[0] += 1
+        if done[0] == pages:
+            raise KeyboardInterrupt
+
+    return progress
 
 
 def test_a_crash_half_way_then_a_rerun_gives_the_store_of_one_run(stacks, tmp_path):
@@ -107,15 +73,8 @@ def test_a_crash_half_way_then_a_rerun_gives_the_store_of_one_run(stacks, tmp_pa
 
     crashed = fresh_copy(conf, tmp_path / "b")
     for stop_after in (3, 7):  # killed twice, at different points
-        count = {"n": 0}
-
-        def power_cut(_):
-            count["n"] += 1
-            if count["n"] == stop_after:
-                raise KeyboardInterrupt
-
         with pytest.raises(KeyboardInterrupt):
-            scan_stack(crashed, inputs, progress=power_cut)
+            scan_stack(crashed, inputs, progress=power_cut_after(stop_after))
     scan_stack(crashed, inputs)
     assert store_content(crashed) == store_content(whole)
 
@@ -152,13 +111,16 @@ def test_bad_files_are_recorded_and_the_scan_goes_on(stacks, tmp_path):
     summary = scan_stack(folder, [bad, good])
     problems = dict((name.rsplit("/", 1)[-1], why) for name, why in summary.file_errors)
     assert problems["empty.pdf"].startswith("is empty")
-    assert problems["random.bin"] == problems["notes.txt"] == "is not a scan (PDF, TIFF, JPEG or PNG)"
+    assert problems["random.bin"] == problems["notes.txt"] == \
+        "is not a scan (PDF, TIFF, JPEG or PNG)"
     assert "encrypted" in problems["encrypted.pdf"]
     assert "damaged PDF" in problems["truncated.pdf"]
     assert [p for p in summary.page_errors if p[0] == "truncated.jpg"]  # decoded page by page
     assert summary.needs_attention
     pages = readings_of(folder)
-    assert pages[("scan-0001.png", 0)].kind in ("ballot", "foreign")  # the good file was read
+    (first,) = [p for p in out["png"][1]["pages"] if p["file"] == "scan-0001.png"]
+    assert first["kind"] == "ballot"  # the good file was read, as the ballot page it is
+    assert pages[("scan-0001.png", 0)].kind == "ballot"
     assert pages[("truncated.jpg", 0)].kind == "unreadable"
     with Store.open(folder) as store:  # every file is recorded, once; every scan is kept
         files = store.scan_files()
@@ -171,11 +133,12 @@ def test_bad_files_are_recorded_and_the_scan_goes_on(stacks, tmp_path):
 
 def test_ballot_assembly_flags_what_needs_the_whole_stack(tmp_path):
     folder = new_conference(tmp_path / "conf", roster="roster-large.xlsx", copies=6, serials=True)
-    result = simulate_vote(folder, tmp_path / "scans", voters=3, profile="clean", fmt="png",
+    result = simulate_vote(folder, tmp_path / "scans", voters=2, profile="clean", fmt="png",
                            dpi=150, seed=4, foreign=4, rates={"blank_ballot": 0.0})
     pages = sorted((tmp_path / "scans").glob("scan-*.png"))
     truth = result.truth
-    copy_index = next(i for i, p in enumerate(truth["pages"]) if p.get("foreign_kind") == "photocopy")
+    copy_index = next(i for i, p in enumerate(truth["pages"])
+                      if p.get("foreign_kind") == "photocopy")
     copied_ballot = truth["pages"][copy_index]["foreign"].split("copy-of-")[1]
     victim = next(b for b in truth["ballots"] if b["id"] != copied_ballot)  # loses its page 3
     dropped = next(i for i, p in enumerate(truth["pages"])
@@ -222,7 +185,8 @@ def test_cli_scan_summary_exit_codes_and_export(stacks, tmp_path):
     lines = (tmp_path / "r.csv").read_text(encoding="utf-8").splitlines()
     assert lines[0] == ("file,page_index,ballot,ballot_page,person,reading,flagged,reasons,"
                         "score_cao,score_tin_nhiem,score_thap")
-    rows = [line.split(",") for line in lines[1:] if line.startswith("scan.pdf") and line.split(",")[4]]
+    rows = [line.split(",") for line in lines[1:]
+            if line.startswith("scan.pdf") and line.split(",")[4]]
     assert len(rows) == 4 * 5 and all(float(r[8]) >= 0 for r in rows)
     truth = out["pdf"][1]
     expected = sorted(r["expected"] for b in truth["ballots"] for r in b["rows"])
@@ -258,8 +222,9 @@ def test_every_reading_records_its_settings_and_a_re_read_uses_them(stacks, tmp_
     scan = open_scan(folder / truth["pages"][0]["file"])
     ballot = next(p["index"] for p in truth["pages"] if p["kind"] == "ballot")
     strict = ReaderSettings(mark_mm2=500.0, faint_mm2=400.0)  # nothing is a mark any more
-    (_, _, _, as_shipped), (_, _, _, as_recorded) = read_pages(
+    shipped, recorded = read_pages(
         [("sha", scan, ballot), ("sha", scan, ballot, strict.to_dict())], ctx, 1)
+    as_shipped, as_recorded = shipped.reading, recorded.reading
     assert as_shipped.settings == DEFAULT.to_dict()
     assert as_recorded.settings == strict.to_dict()
     assert any(r.reading in ("cao", "tin_nhiem", "thap") for r in as_shipped.rows)

@@ -2,35 +2,16 @@
 8-bit original, every unreadable page makes the scan exit 7, and the summary counts the blank
 backs and warns when they cannot all be backs."""
 
-import datetime as dt
 
 import numpy as np
-import pytest
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
-from tally.prepare import create_conference, print_ballots, simulate_vote
 from tally.store import Store
-from tests.conftest import SAMPLES
-from tests.tally.test_cli import run
-from tests.tally.test_scan import fresh_copy, stacks  # noqa: F401
+from tests.helpers import fresh_copy, run
 
 VOTERS = 10
-
-
-@pytest.fixture(scope="module")
-def ten_ballots(tmp_path_factory):
-    """A conference and ten ballots filled and scanned duplex (a blank back after each)."""
-    base = tmp_path_factory.mktemp("ten")
-    conf = base / "conf"
-    create_conference(conf, roster=SAMPLES / "roster-small.csv", org="SỞ TÀI CHÍNH",
-                      title="Hội nghị thử", date=dt.date(2026, 12, 15))
-    print_ballots(conf, copies=VOTERS)
-    simulate_vote(conf, base / "png", voters=VOTERS, profile="office", fmt="png", dpi=150, seed=9)
-    pages = sorted((base / "png").glob("scan-*.png"))
-    assert len(pages) == 2 * VOTERS
-    return conf, pages
 
 
 def stored(folder):
@@ -81,7 +62,7 @@ def test_a_page_that_cannot_be_registered_makes_the_scan_exit_7(ten_ballots, tmp
     assert result.exit_code == ExitCode.ATTENTION and "Read 0 pages" in result.output
 
 
-def test_more_blank_backs_than_fronts_is_warned_of(stacks, tmp_path):  # noqa: F811
+def test_more_blank_backs_than_fronts_is_warned_of(stacks, tmp_path):
     conf, out = stacks
     folder = fresh_copy(conf, tmp_path)
     result = run("scan", folder, out["pdf"][0] / "scan.pdf", "--jobs", 1)

@@ -12,20 +12,19 @@ import cv2
 import numpy as np
 import pytest
 
+from ballotgen.vocabulary import Flag, VoidReason
+from rehearsal.committee import hand_count
+from rehearsal.vote import simulate_vote
 from tally.ballots import assemble
 from tally.committee import add_members
 from tally.count import Attendance, tally_store
-from tally.prepare import simulate_vote
+from tally.fingerprint import results_json
 from tally.publish import MINUTES_FILE, OUTPUT_DIR
-from tally.resolve import REASON_LABELS, VOID_REASONS, ballot_id
+from tally.resolve import ballot_id
 from tally.review.app import create_app
 from tally.rules import RULE_SETS
-from tally.simulated_committee import hand_count
 from tally.store import Store
-from tests.conftest import SAMPLES
-from tests.tally.test_cli import INIT, run
-from tests.tally.test_review import decide, login, text
-from tests.tally.test_tally import pdf_text
+from tests.helpers import INIT, SAMPLES, decide, login, pdf_text, run, text
 
 RATES = {name: 0.0 for name in ("blank_row", "multi_mark", "correction", "crossed_name",
                                 "write_in", "signature", "stray", "blank_ballot")}
@@ -106,10 +105,10 @@ def test_the_review_page_shows_the_flag_in_vietnamese_and_proposes_a_sheet_not_i
     app.config["TESTING"] = True
     app.config["CODES"] = {m.name: code for m, code in add_members(conf, MEMBERS)}
     client = login(app)
-    assert f"{REASON_LABELS['missing_stamp']}" in text(client.get("/"))
+    assert f"{Flag.MISSING_STAMP.label}" in text(client.get("/"))
     ballot = ballot_id(next(iter(flagged_by_stamp(conf).values())))
     page = client.get(f"/phieu/{ballot}").get_data(as_text=True)
-    assert REASON_LABELS["missing_stamp"] in page
+    assert Flag.MISSING_STAMP.label in page
     assert "máy đề xuất: Phiếu lạ (không do Ban Kiểm phiếu phát hành)" in page
     assert 'class="stamp-area"' in page and 'id="stamp"' in page
     image = client.get(re.search(r'src="(/dau/\d+\.jpg)"', page).group(1))
@@ -138,9 +137,9 @@ def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, sta
     line = (f"Kiểm tra dấu treo trên bản quét màu: {checked} phiếu; không có dấu treo: "
             f"{missing} phiếu.")
     assert line in result.output
-    assert f"{VOID_REASONS['missing_stamp']}: {missing}" in result.output
+    assert f"{VoidReason.MISSING_STAMP.label}: {missing}" in result.output
     minutes = re.sub(r"\s+", " ", pdf_text(conf / OUTPUT_DIR / MINUTES_FILE))
-    assert line in minutes and f"{VOID_REASONS['missing_stamp']}: {missing}" in minutes
+    assert line in minutes and f"{VoidReason.MISSING_STAMP.label}: {missing}" in minutes
     with Store.open(conf) as store:
         _, results = tally_store(store, Attendance(present=9, counted=VOTERS + 4))
     assert results.stamp.checked == checked and results.stamp.missing == missing
@@ -169,7 +168,7 @@ def test_with_the_check_off_nothing_is_flagged_said_or_recorded_in_the_results(s
     # The stamp was read (and recorded) all the same; it changes nothing.
     assert {p.reading.stamp.status for p in pages if p.reading.kind == "ballot"} == \
         {"stamped", "not_stamped"}
-    assert results.stamp is None and '"stamp"' not in results.to_json()
+    assert results.stamp is None and '"stamp"' not in results_json(results)
     result = run("tally", conf, "--present", 9, "--counted", VOTERS + 4)
     assert result.exit_code == 0 and "dấu treo" not in result.output
     assert "dấu treo" not in pdf_text(conf / OUTPUT_DIR / MINUTES_FILE)

@@ -1,14 +1,15 @@
+import dataclasses
 import sqlite3
 import stat
 
 import pytest
 
 from ballotgen import payload
-from ballotgen.errors import ConferenceError, DamagedStoreError
+from ballotgen.errors import ConferenceError, DamagedStoreError, ExitCode
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch
-from tally.store import MIGRATIONS, STORE_FILE, Store
-from tests.conftest import make_conference
+from tally.store import MIGRATIONS, STORE_FILE, DecisionError, Store
+from tests.helpers import make_conference
 
 
 @pytest.fixture
@@ -51,13 +52,17 @@ def test_an_empty_folder_may_be_used(tmp_path, conference):
     assert (tmp_path / "conf" / STORE_FILE).is_file()
 
 
-def test_a_failed_create_leaves_nothing(tmp_path, conference, monkeypatch):
-    def broken(*args, **kwargs):
-        raise sqlite3.OperationalError("disk I/O error")
+def test_a_failed_create_leaves_nothing(tmp_path, conference):
+    """Anything going wrong while the new store is filled (here its conference cannot be put
+    in words) leaves neither the folder nor its hidden staging folder."""
+    class Unwritable(type(conference)):
+        def to_json(self) -> str:
+            raise ValueError("cannot be written")
 
-    monkeypatch.setattr("tally.store._append_event", broken)
-    with pytest.raises(sqlite3.OperationalError):
-        Store.create(tmp_path / "conf", conference, payload.new_key())
+    broken = Unwritable(**{f.name: getattr(conference, f.name)
+                           for f in dataclasses.fields(conference)})
+    with pytest.raises(ValueError, match="cannot be written"):
+        Store.create(tmp_path / "conf", broken, payload.new_key())
     assert list(tmp_path.iterdir()) == []
 
 
@@ -87,7 +92,8 @@ def test_batches_and_serials_are_recorded_with_an_event(tmp_path, conference):
     with Store.create(tmp_path / "conf", conference, payload.new_key()) as store:
         store.record_batch(batch, layout, pdf_name="phieu.pdf", pdf_sha256="ab" * 32)
         (record,) = store.batches()
-        assert (record.code, record.copies, record.pages, record.serials) == (batch.code, 3, 1, True)
+        assert (record.code, record.copies, record.pages, record.serials) == \
+            (batch.code, 3, 1, True)
         assert store.issued_serials(batch.code) == set(batch.serials)
         assert store.layout(layout.hash) == layout
         assert store.layout("AAAAAAAAAA") is None
@@ -108,7 +114,8 @@ def test_the_event_log_refuses_edits_and_tampering_breaks_the_chain(tmp_path, co
         db.execute("DELETE FROM events WHERE seq = 2")
     # Someone with the SQLite shell drops the guard and rewrites history:
     db.execute("DROP TRIGGER events_no_update")
-    db.execute("""UPDATE events SET data = replace(data, '"copies": 5', '"copies": 50') WHERE seq = 3""")
+    db.execute("""UPDATE events SET data = replace(data, '"copies": 5', '"copies": 50')"""
+               " WHERE seq = 3")
     db.commit()
     db.close()
     with Store.open(tmp_path / "conf", readonly=True) as store:
@@ -155,9 +162,11 @@ def test_decisions_are_appended_with_their_events_and_never_edited(store_with_pa
     (1, [(None, "genuine", "")], "   "),  # nobody
 ])
 def test_bad_decisions_are_refused_and_nothing_is_kept(store_with_pages, ballot, items, reviewer):
+    """A bad decision is the request's fault (exit code 2), not a damaged folder's."""
     events = len(store_with_pages.events())
-    with pytest.raises(ConferenceError):
+    with pytest.raises(DecisionError) as refused:
         store_with_pages.record_decisions(ballot, items, reviewer=reviewer)
+    assert refused.value.exit_code == ExitCode.USAGE
     assert store_with_pages.decisions() == [] and len(store_with_pages.events()) == events
 
 
@@ -230,7 +239,7 @@ def test_an_old_store_opened_by_two_writers_at_once_is_migrated_once(tmp_path, c
     folder = tmp_path / "conf"
     _store_of_schema(folder, conference, None)
     both_read = threading.Barrier(2, timeout=10)
-    schema_version = store_module._schema_version
+    schema_version = store_module.schema_version
 
     def read_then_wait(path, db):
         version = schema_version(path, db)
@@ -238,7 +247,7 @@ def test_an_old_store_opened_by_two_writers_at_once_is_migrated_once(tmp_path, c
             both_read.wait()  # both writers saw schema 3 before either migrates
         return version
 
-    monkeypatch.setattr(store_module, "_schema_version", read_then_wait)
+    monkeypatch.setattr(store_module, "schema_version", read_then_wait)
     errors = []
 
     def open_store():

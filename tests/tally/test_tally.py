@@ -1,88 +1,31 @@
 """tinnhiem tally end to end: ballots printed, filled with known votes, scanned, read, reviewed,
 counted; the minutes, results.xlsx and results.csv say what a hand count says."""
 
-import shutil
 import stat
 
 import pandas as pd
-import pypdfium2 as pdfium
 import pytest
 
 from ballotgen.errors import ExitCode
-from tally.ballots import assemble
+from rehearsal.committee import hand_count
+from rehearsal.vote import simulate_vote
 from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
-from tally.resolve import ballot_id
 from tally.rules import RULE_SETS
-from tally.simulated_committee import hand_count
 from tally.scan import scan_stack
-from tally.prepare import simulate_vote
 from tally.store import Store
-from tests.tally.test_cli import run
-from tests.tally.test_scan import new_conference
+from tests.helpers import new_conference, pdf_text, resolve_as_a_committee_would, run
 
-VOTES = """voter,1,2,3,4,5
-1,cao,cao,cao,tin_nhiem,thap
-2,cao,thap,tin_nhiem,tin_nhiem,thap
-3,thap,thap,cao,cao,thap
-4,tin_nhiem,thap,cao,cao,cao
-5,cao,,cao,thap,thap
-6,thap,thap,thap,thap,thap
-"""
-NO_MISTAKES = {name: 0.0 for name in ("blank_row", "multi_mark", "correction", "crossed_name",
-                                      "write_in", "signature", "stray", "blank_ballot", "stamp")}
 # By hand, over 7 sheets received (6 voters and 1 ballot of another conference, void):
 # person: (valid, invalid, cao, tin_nhiem, thap, band)
 EXPECTED = {1: (6, 1, 3, 1, 2, ""), 2: (5, 2, 1, 0, 4, "Mức 1"), 3: (6, 1, 4, 1, 1, ""),
             4: (6, 1, 2, 2, 2, ""), 5: (6, 1, 1, 0, 5, "Mức 2")}
 
 
-@pytest.fixture(scope="module")
-def scanned(tmp_path_factory):
-    base = tmp_path_factory.mktemp("tally")
-    conf = new_conference(base / "conf", copies=8)
-    votes = base / "votes.csv"
-    votes.write_text(VOTES, encoding="utf-8")
-    simulate_vote(conf, base / "scans", voters=None, votes=votes, profile="office", fmt="pdf",
-                  dpi=150, seed=7, foreign=1, rates=NO_MISTAKES)
-    scan_stack(conf, [base / "scans" / "scan.pdf"], jobs=1)
-    return conf
-
-
-@pytest.fixture
-def conf(scanned, tmp_path):
-    copy = tmp_path / "conf"
-    shutil.copytree(scanned, copy)
-    return copy
-
-
-def ballots_of(folder):
-    """Flagged ballot ids by their flags, and the id of every accepted ballot."""
-    with Store.open(folder) as store:
-        ballots = assemble(store.pages())
-    flagged = {b.flags: ballot_id(b) for b in ballots if b.flags}
-    return flagged, [ballot_id(b) for b in ballots if not b.flags]
-
-
-def resolve_as_a_committee_would(folder):
-    ballots, _ = ballots_of(folder)
-    assert set(ballots) == {("foreign",), ("blank_row",)}
-    with Store.open(folder) as store:
-        store.record_decisions(ballots[("foreign",)], [(None, "foreign", "foreign")],
-                               reviewer="Nguyễn Thị Lan")
-        store.record_decisions(ballots[("blank_row",)], [(None, "genuine", "genuine"),
-                                                         (2, "invalid", "invalid")],
-                               reviewer="Đỗ Văn Minh")
-
-
-def pdf_text(path):
-    document = pdfium.PdfDocument(path)
-    return "\n".join(page.get_textpage().get_text_range() for page in document)
-
-
 def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf):
     resolve_as_a_committee_would(conf)
     result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, "--issued", 8,
-                 "--committee", "Nguyễn Thị Lan:Trưởng ban", "--committee", "Đỗ Văn Minh:Thành viên")
+                 "--committee", "Nguyễn Thị Lan:Trưởng ban",
+                 "--committee", "Đỗ Văn Minh:Thành viên")
     assert result.exit_code == 0, result.output
     assert "Kết quả chính thức" in result.output and "DỰ THẢO" not in result.output
 
@@ -163,6 +106,7 @@ def test_tally_errors_name_the_problem(conf, tmp_path):
     assert result.exit_code == ExitCode.INPUT and "row 2" in result.output
 
 
+@pytest.mark.slow
 def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(tmp_path):
     """Blank rows, two marks, corrections, crossed names, write-ins, blank ballots and foreign
     sheets: after review, every person's count equals the hand count of what voters did."""
@@ -170,8 +114,8 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     rates = {"blank_row": 0.05, "multi_mark": 0.05, "correction": 0.05, "crossed_name": 0.05,
              "write_in": 0.1, "blank_ballot": 0.05, "stray": 0.3}
     truth = simulate_vote(conf, tmp_path / "scans", voters=24, profile="office", fmt="pdf",
-                          dpi=200, seed=11, foreign=3, rates=rates).truth
-    scan_stack(conf, [tmp_path / "scans" / "scan.pdf"], jobs=2)
+                          dpi=150, seed=11, foreign=3, rates=rates).truth
+    scan_stack(conf, [tmp_path / "scans" / "scan.pdf"], jobs=1)
     kinds = {f for b in truth["ballots"] for f in b["flags"]} | \
         {f for b in truth["ballots"] for r in b["rows"] for f in r["flags"]}
     assert {"blank_row", "multi_mark", "name_crossed", "write_in"} <= kinds  # the seed has them

@@ -13,8 +13,6 @@
   }
   if (form.classList.contains("readonly")) { return; }
 
-  const LEVELS = ["cao", "tin_nhiem", "thap", "invalid"];
-  const BALLOT = { h: "genuine", k: "invalid", l: "foreign", t: "excluded" };
   let rows = Array.from(form.querySelectorAll("tr.attention"));
   if (rows.length === 0) { rows = Array.from(form.querySelectorAll("tr[data-person]")); }
   let active = 0;
@@ -40,12 +38,12 @@
     }
   }
 
-  function choose(value) {
+  function choose(column) {  // the row's choices in the order of the table's columns
     const row = rows[active];
     if (!row) { return; }
-    const input = row.querySelector('input[value="' + value + '"]');
+    const input = row.querySelectorAll("td.choice input")[column];
     if (input) { input.checked = true; }
-    const genuine = form.querySelector('input[name="ballot"][value="genuine"]');
+    const genuine = form.querySelector('input[name="ballot"][data-genuine]');
     if (genuine && !form.querySelector('input[name="ballot"]:checked')) { genuine.checked = true; }
     show(active + 1);
   }
@@ -54,11 +52,10 @@
   document.addEventListener("keydown", (e) => {
     if (typing(e) || e.ctrlKey || e.metaKey || e.altKey) { return; }
     const key = e.key.toLowerCase();
-    if (key >= "1" && key <= "4") { choose(LEVELS[Number(key) - 1]); }
-    else if (key in BALLOT) {
-      const input = form.querySelector('input[name="ballot"][value="' + BALLOT[key] + '"]');
-      if (input) { input.checked = true; }
-    }
+    const ballot = /^[a-z]$/.test(key) &&  // the ballot choice whose shortcut this is
+      form.querySelector('input[name="ballot"][data-key="' + key.toUpperCase() + '"]');
+    if (key >= "1" && key <= "4") { choose(Number(key) - 1); }
+    else if (ballot) { ballot.checked = true; }
     else if (key === "arrowdown" || key === "j") { show(active + 1); }
     else if (key === "arrowup") { show(active - 1); }
     else if (key === "enter") { document.getElementById("save-next").click(); }

@@ -116,8 +116,8 @@ class Sheet:
         pts = np.asarray(points, np.float64) * self.px_per_mm
         width = max(1, int(round(ink.width_mm * self.px_per_mm)))
         self._blend(ink, lambda mask, off: cv2.polylines(
-            mask, [np.round((pts - off) * 16).astype(np.int32)], closed, 255, width, cv2.LINE_AA, 4),
-            pts, pad=width)
+            mask, [np.round((pts - off) * 16).astype(np.int32)], closed, 255, width,
+            cv2.LINE_AA, 4), pts, pad=width)
 
     def strokes(self, strokes: Strokes, ink: Ink, rng: np.random.Generator, *,
                 skip: float = 0.0) -> None:
@@ -149,7 +149,8 @@ class Sheet:
         self._blend(ink, draw, c, pad=int(r + 3 * blur) + 2)
 
     def text(self, text: str, origin: Point, height_mm: float, ink: Ink) -> None:
-        """Handwriting-like text (Hershey script; ASCII only) with its baseline start at ``origin``."""
+        """Handwriting-like text (Hershey script; ASCII only), its baseline starting at
+        ``origin``."""
         font = cv2.FONT_HERSHEY_SCRIPT_SIMPLEX
         scale = height_mm * self.px_per_mm / 22.0  # the font's capitals are ~22 px at scale 1
         thickness = max(1, int(round(ink.width_mm * self.px_per_mm)))
@@ -302,8 +303,10 @@ def cross_strokes(box: Rect, rng: np.random.Generator, *, size: float, shape: st
         Extent relative to the box side (above 1 overshoots the box).
     shape : one of :data:`CROSS_SHAPES`
     """
-    a = _hand_line((-0.5 + rng.normal(0, 0.05), -0.5), (0.5, 0.5 + rng.normal(0, 0.05)), rng, wobble)
-    b = _hand_line((0.5 + rng.normal(0, 0.05), -0.5), (-0.5, 0.5 + rng.normal(0, 0.05)), rng, wobble)
+    a = _hand_line((-0.5 + rng.normal(0, 0.05), -0.5), (0.5, 0.5 + rng.normal(0, 0.05)), rng,
+                   wobble)
+    b = _hand_line((0.5 + rng.normal(0, 0.05), -0.5), (-0.5, 0.5 + rng.normal(0, 0.05)), rng,
+                   wobble)
     if shape == "long_short":
         k = rng.uniform(0.5, 0.75)
         b = b * k + rng.uniform(-0.08, 0.08, 2)
@@ -347,7 +350,8 @@ def fill_strokes(box: Rect, rng: np.random.Generator, *, wobble: float = 1.0) ->
         u = np.where(np.arange(passes) % 2 == 0, -0.5, 0.5)
     else:  # diagonal hatching: along the lines u + v = c, from one edge of the square to the other
         c = np.linspace(-0.9, 0.9, passes)
-        ends = np.where(np.arange(passes) % 2 == 0, np.maximum(-0.5, c - 0.5), np.minimum(0.5, c + 0.5))
+        ends = np.where(np.arange(passes) % 2 == 0, np.maximum(-0.5, c - 0.5),
+                        np.minimum(0.5, c + 0.5))
         u, v = ends, c - ends
         if rng.random() < 0.5:
             u = -u
@@ -413,7 +417,8 @@ def spill(strokes: Strokes, neighbour: Rect, depth_mm: float, rng: np.random.Gen
         k = min(max(k, 1), len(line) - 1)
         line = line[:k + 1]
     end = line[-1]
-    tip_y = float(np.clip(end[1] + rng.normal(0, 1.0), neighbour.y + inner, neighbour.bottom - inner))
+    tip_y = float(np.clip(end[1] + rng.normal(0, 1.0), neighbour.y + inner,
+                          neighbour.bottom - inner))
     tip = np.array([tip_x, tip_y])
     reach = float(np.linalg.norm(tip - end))
     tail = wobbly_line(tuple(end), tuple(tip), rng, bow=0.03, jitter_mm=0.04,
@@ -436,10 +441,11 @@ def bounds(strokes: Strokes, width_mm: float = 0.0) -> tuple[float, float, float
 
 # ------------------------------------------------------------------------ marks, drawn at once
 
-def cross(sheet: Sheet, box: Rect, ink: Ink, rng: np.random.Generator, *, size: float | None = None) -> None:
+def cross(sheet: Sheet, box: Rect, ink: Ink, rng: np.random.Generator, *,
+          size: float | None = None) -> None:
     """An X: two strokes. ``size`` is relative to the box (above 1 overshoots it)."""
-    sheet.strokes(cross_strokes(box, rng, size=size if size is not None else rng.uniform(0.6, 1.35)),
-                  ink, rng)
+    size = size if size is not None else rng.uniform(0.6, 1.35)
+    sheet.strokes(cross_strokes(box, rng, size=size), ink, rng)
 
 
 def tick(sheet: Sheet, box: Rect, ink: Ink, rng: np.random.Generator) -> None:
@@ -515,7 +521,8 @@ def signature_strokes(rng: np.random.Generator, width_mm: float, height_mm: floa
         if rng.random() < 0.6:
             y = rng.uniform(1.0, 2.5)
             strokes.append(np.array([[width_mm * rng.uniform(0.9, 1.05), -0.3 * height_mm],
-                                     [width_mm * 0.7, y], [width_mm * rng.uniform(0.0, 0.3), y + 0.5]]))
+                                     [width_mm * 0.7, y],
+                                     [width_mm * rng.uniform(0.0, 0.3), y + 0.5]]))
         else:
             strokes.append(np.array([body[-1], body[-1] + [width_mm * 0.12, -0.4 * height_mm]]))
     strokes = [s + rng.normal(0, 0.1 * wobble, s.shape) for s in strokes if len(s) >= 2]
@@ -618,9 +625,9 @@ def stamp(sheet: Sheet, impression: Stamp, rng: np.random.Generator) -> None:
                            STAMP_STAR_LINE_MM), closed=True)
     for a in np.linspace(0, 2 * np.pi, 28, endpoint=False) + turn:  # the lettering, as dashes
         rr = r * 0.81
+        outer = rr + 1.5
         sheet.stroke(wobbly_line((cx + rr * np.cos(a), cy + rr * np.sin(a)),
-                                 (cx + (rr + 1.5) * np.cos(a + 0.05),
-                                  cy + (rr + 1.5) * np.sin(a + 0.05)),
+                                 (cx + outer * np.cos(a + 0.05), cy + outer * np.sin(a + 0.05)),
                                  rng, n=3, jitter_mm=0.05), ink(float(a)))
 
 

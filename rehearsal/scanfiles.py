@@ -50,7 +50,8 @@ class StackWriter:
         if self.fmt == "pdf":
             self._pdf = pdfium.PdfDocument.new()
         elif self.fmt == "tiff":
-            self._tiff = TiffImagePlugin.AppendingTiffWriter(str(self.folder / self.stack_name), True)
+            self._tiff = TiffImagePlugin.AppendingTiffWriter(str(self.folder / self.stack_name),
+                                                             True)
         return self
 
     def add(self, image: np.ndarray, dpi: int, *, bw: bool = False, jpeg_quality: int = 85,

@@ -1,4 +1,4 @@
-"""Compare the reader with a simulation's truth (``ballotgen.simulate``): for benchmarks and tests.
+"""Compare the reader with a simulation's truth (``rehearsal.simulate``): for benchmarks and tests.
 
 A *silent error* is the one thing that must never happen: a row read wrongly on a page that is not
 flagged, so nobody would look at it. A *missed flag* is a flag the truth requires that the page
@@ -10,13 +10,17 @@ is a flag that sends to review a page the truth says is clean (and whose code is
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from ballotgen.vocabulary import Flag, PageKind
 from omr.reading import PageReading
+from rehearsal.truth import SheetKind, Truth
 
-DEFERRING = {"unreadable", "foreign"}  # such a page goes to a human whole
-ROW_REVIEW = {"blank_row", "multi_mark", "unclear_mark"}  # any of these puts the row before a human
+DEFERRING = {Flag.UNREADABLE, Flag.FOREIGN}  # such a page goes to a human whole
+ROW_REVIEW = {Flag.BLANK_ROW, Flag.MULTI_MARK, Flag.UNCLEAR_MARK}  # the row goes before a human
+NOT_PAGE_FLAGS = {Flag.BLANK_ROW, Flag.MULTI_MARK,  # checked on their rows
+                  Flag.BLANK_BALLOT}  # raised on the ballot, by the stack, not on a page
 
 
 @dataclass
@@ -54,76 +58,76 @@ class Evaluation:
             self.ink.setdefault(key, []).extend(values)
 
 
-def evaluate(truth: dict, readings: dict[tuple[str, int], PageReading], *, label: str = "",
-             holds: Callable[[str], bool] = lambda flag: True) -> Evaluation:
-    """Compare ``readings`` ((file name, page index) → reading) with ``truth``.
+def evaluate(truth: Truth | Mapping, readings: dict[tuple[str, int], PageReading], *,
+             label: str = "", holds: Callable[[Flag], bool] = lambda flag: True) -> Evaluation:
+    """Compare ``readings`` ((file name, page index) → reading) with ``truth`` (as read from its
+    file, or parsed: :class:`~rehearsal.truth.Truth`).
 
     ``holds`` says which flags send a page to review (under the conference's rule set); a clean
     page flagged only with others is not *falsely flagged*: nobody is asked to look at it.
     """
+    truth = Truth.of(truth)
     ev = Evaluation()
-    ballots = {b["id"]: {r["person"]: r for r in b["rows"]} for b in truth["ballots"]}
-    for page in truth["pages"]:
-        where = f"{label}{page['file']}#{page['index']}"
-        reading = readings.get((page["file"], page["index"]))
+    for page in truth.pages:
+        where = f"{label}{page.file}#{page.index}"
+        reading = readings.get((page.file, page.index))
         ev.pages += 1
         if reading is None:
             ev.missed_flags.append(f"{where}: page not read at all")
             continue
-        expected_kind = {"blank_back": "blank"}.get(page["kind"], page["kind"])
-        ev.kinds[(page["kind"], reading.kind)] += 1
-        required = set(page["flags"])
-        if page["kind"] == "blank_back":
-            if reading.kind != "blank":
+        ev.kinds[(str(page.kind), str(reading.kind))] += 1
+        required = set(page.flags)
+        if page.kind == SheetKind.BLANK_BACK:
+            if reading.kind != PageKind.BLANK:
                 ev.falsely_flagged.append(f"{where}: blank back read as {reading.kind}")
             continue
-        if page["kind"] == "foreign":
+        if page.kind == SheetKind.FOREIGN:
             if required and not (set(reading.flags) & (required | DEFERRING)):
-                ev.missed_flags.append(f"{where}: {page['foreign_kind']} not flagged "
+                ev.missed_flags.append(f"{where}: {page.foreign_kind} not flagged "
                                        f"(read as {reading.kind})")
             continue
+        assert page.ballot is not None  # a ballot page
+        ballot = truth.ballots[page.ballot]
         ev.ballot_pages += 1
         deferred = bool(set(reading.flags) & DEFERRING)
         row_flags = {r.person: set(r.flags) for r in reading.rows}
-        for truth_row in ballots[page["ballot"]].values():
-            if truth_row["person"] not in row_flags or deferred:
+        for truth_row in ballot.rows:
+            if truth_row.person not in row_flags or deferred:
                 continue
-            flags = row_flags[truth_row["person"]]
-            for flag in truth_row["flags"]:  # a blank or multi row: that row must be flagged
+            flags = row_flags[truth_row.person]
+            for flag in truth_row.flags:  # a blank or multi row: that row must be flagged
                 if flags & ROW_REVIEW:
                     ev.flag_counts[flag] += flag in flags
                 else:
                     ev.missed_flags.append(
-                        f"{where} person {truth_row['person']}: {flag} not raised")
-        for flag in required - {"blank_row", "multi_mark", "blank_ballot"}:  # page-level flags
+                        f"{where} person {truth_row.person}: {flag} not raised")
+        for flag in required - NOT_PAGE_FLAGS:  # page-level flags
             if flag in reading.flags:
                 ev.flag_counts[flag] += 1
             elif not deferred:
                 ev.missed_flags.append(f"{where}: {flag} not raised")
         # A page whose code the scanner cut off cannot be told from a forgery: a human must see it.
-        qr_in_frame = page.get("scan", {}).get("qr_in_frame") is not False
-        if not required - {"blank_ballot"} and qr_in_frame:
+        if not required - {Flag.BLANK_BALLOT} and page.qr_in_frame is not False:
             ev.clean_pages += 1
             if any(holds(f) for f in reading.flags):
                 ev.falsely_flagged.append(f"{where}: {', '.join(reading.flags)}")
-        if reading.kind != expected_kind:
+        if reading.kind != PageKind.BALLOT:
             continue
-        rows = ballots[page["ballot"]]
         for row in reading.rows:
-            truth_row = rows[row.person]
+            truth_row = ballot.row(row.person)
             ev.rows += 1
             for i, score in enumerate(row.scores):
-                drawn = (f"mark:{truth_row['style']}" if i in truth_row["marked"] else
-                         "scribbled" if i == truth_row["scribbled"] else
-                         "spill" if i == truth_row.get("spill") else "empty")
+                drawn = (f"mark:{truth_row.style}" if i in truth_row.marked else
+                         "scribbled" if i == truth_row.scribbled else
+                         "spill" if i == truth_row.spill else "empty")
                 ev.scores.setdefault(drawn, []).append(score)
                 if row.ink_mm2:
                     ev.ink.setdefault(drawn, []).append(row.ink_mm2[i] - (row.spill_mm2 or
                                                                           (0.0,) * 3)[i])
-            if row.reading != truth_row["expected"]:
+            if row.reading != truth_row.expected:
                 ev.rows_wrong += 1
-                ev.misread[(truth_row["style"] or "none", str(row.reading))] += 1
+                ev.misread[(truth_row.style or "none", str(row.reading))] += 1
                 if not reading.flags:
                     ev.silent_errors.append(f"{where} person {row.person}: read {row.reading}, "
-                                            f"truth {truth_row['expected']} {row.scores}")
+                                            f"truth {truth_row.expected} {row.scores}")
     return ev

@@ -110,8 +110,8 @@ PROFILES: dict[str, ScannerProfile] = {
     )
 }
 """clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner and
-paper (stained, grained like sand), economy JPEG; crooked: office-like, but every sheet goes in 4–10° askew, so its corners (and often
-registration discs) fall off the scan area."""
+paper (stained, grained like sand), economy JPEG; crooked: office-like, but every sheet goes in
+4–10° askew, so its corners (and often registration discs) fall off the scan area."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +199,8 @@ def print_density(image: np.ndarray, toner: float) -> np.ndarray:
     out = cv2.LUT(image, lut)
     if toner > 1.0:  # toner spreads: each line grows by up to a pixel
         spread = min((toner - 1.0) / HEAVY_TONER_SPREAD, 1.0)
-        out = cv2.addWeighted(out, 1.0 - spread, cv2.erode(out, np.ones((3, 3), np.uint8)), spread, 0)
+        eroded = cv2.erode(out, np.ones((3, 3), np.uint8))
+        out = cv2.addWeighted(out, 1.0 - spread, eroded, spread, 0)
     return out
 
 
@@ -302,10 +303,12 @@ def points_in_frame(points_mm: list[tuple[float, float]], radius_mm: float, matr
                     size_px: tuple[int, int], dpi: float) -> int:
     """How many discs (centres in sheet mm) lie wholly inside the scanned frame of ``size_px``."""
     s = dpi / MM_PER_INCH
-    pts = cv2.perspectiveTransform(np.float32(points_mm).reshape(-1, 1, 2) * s, matrix).reshape(-1, 2)
+    pts = cv2.perspectiveTransform(np.float32(points_mm).reshape(-1, 1, 2) * s,
+                                   matrix).reshape(-1, 2)
     r = radius_mm * s
     w, h = size_px
-    return int(((pts[:, 0] >= r) & (pts[:, 0] <= w - r) & (pts[:, 1] >= r) & (pts[:, 1] <= h - r)).sum())
+    x, y = pts[:, 0], pts[:, 1]
+    return int(((x >= r) & (x <= w - r) & (y >= r) & (y <= h - r)).sum())
 
 
 def rect_in_frame(rect, matrix: np.ndarray, size_px: tuple[int, int], dpi: float) -> bool:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ballotgen import marks
 from ballotgen.conference import Person
 from ballotgen.errors import InputFileError
-from ballotgen.layout import LEVELS
-from ballotgen.marks import CROSS_SHAPES, TICK_SHAPES, Hand
+from ballotgen.vocabulary import LEVELS
+from rehearsal import marks
+from rehearsal.marks import CROSS_SHAPES, TICK_SHAPES, Hand
 
 MARK_STYLES = ("x", "tick", "fill", "circle", "small", "pencil", "light", "heavy", "overshoot")
 """x: a cross; tick: a check mark; fill: the box scribbled full; circle: an O inside the box;
@@ -287,7 +287,8 @@ def read_votes(path: Path, persons: tuple[Person, ...]) -> list[dict[int, str | 
         raise InputFileError(path, f"cannot be read as UTF-8 text ({exc})") from exc
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2:
-        raise InputFileError(path, "has no voters", remedy="Add a header row and one row per voter.")
+        raise InputFileError(path, "has no voters",
+                             remedy="Add a header row and one row per voter.")
     header = [h.strip() for h in rows[0]]
     try:
         columns = [int(h) for h in header[1:]]

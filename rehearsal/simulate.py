@@ -10,13 +10,13 @@ down: per ballot the voter's ``hand`` and where they signed (``signature``); per
 of the mark, its ink ``contrast`` and ``width_mm``, and ``spill`` (the neighbouring box a stroke
 end ran into, or null) with ``spill_mm``; per page the print darkness (``print.toner``), the
 scanner's tone curve (``scan.tone``), JPEG subsampling, the rows with a box cut off by the scan
-area (``scan.rows_cut``), whether the QR code is wholly on the scan (``scan.qr_in_frame``), and on the last page of a signed ballot the signature's place and
-bounding box in sheet millimetres (``signature``); on a stamped page the stamp's impression and
-the share of its ink inside the stamp area (``stamp``), and on a colour page the scanner's colour
-cast (``scan.tone.cast``) and colour fringes (``scan.colour_fringe_px``). A ballot records
-whether it was stamped (``stamp``); the stack, the conference's stamp check (``stamp_check``):
-with ``required``, an unstamped ballot and a grey photocopy scanned in colour must be flagged
-``missing_stamp``.
+area (``scan.rows_cut``), whether the QR code is wholly on the scan (``scan.qr_in_frame``), and on
+the last page of a signed ballot the signature's place and bounding box in sheet millimetres
+(``signature``); on a stamped page the stamp's impression and the share of its ink inside the
+stamp area (``stamp``), and on a colour page the scanner's colour cast (``scan.tone.cast``) and
+colour fringes (``scan.colour_fringe_px``). A ballot records whether it was stamped (``stamp``);
+the stack, the conference's stamp check (``stamp_check``): with ``required``, an unstamped
+ballot and a grey photocopy scanned in colour must be flagged ``missing_stamp``.
 """
 
 from __future__ import annotations
@@ -32,18 +32,37 @@ from pathlib import Path
 import numpy as np
 import pypdfium2 as pdfium
 
-from ballotgen import marks
 from ballotgen.conference import Conference
-from ballotgen.layout import (MARGIN_MM, MARK_INSET_MM, MARK_RADIUS_MM, Layout, PageLayout, Rect,
-                              Row, build_layout)
-from ballotgen.marks import Hand, Ink, Sheet, Strokes
+from ballotgen.layout import (
+    MARGIN_MM,
+    MARK_INSET_MM,
+    MARK_RADIUS_MM,
+    Layout,
+    PageLayout,
+    Rect,
+    Row,
+    build_layout,
+)
 from ballotgen.payload import KEY_BYTES, TOKEN_CHARS
 from ballotgen.render import Batch, render_pdf
-from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import (PROFILES, ScannerProfile, blank_back, draw_params, page_transform,
-                               photocopy, points_in_frame, print_density, rect_in_frame, rows_cut,
-                               scan, stained)
-from ballotgen.voters import BallotPlan, Mistakes, plan_ballots
+from rehearsal import marks
+from rehearsal.marks import Hand, Ink, Sheet, Strokes
+from rehearsal.scanfiles import StackWriter
+from rehearsal.scanner import (
+    PROFILES,
+    ScannerProfile,
+    blank_back,
+    draw_params,
+    page_transform,
+    photocopy,
+    points_in_frame,
+    print_density,
+    rect_in_frame,
+    rows_cut,
+    scan,
+    stained,
+)
+from rehearsal.voters import BallotPlan, Mistakes, plan_ballots
 
 TRUTH_FILE = "truth.json"
 TRUTH_VERSION = 1  # fields are only ever added, so readers of version 1 read every later truth
@@ -127,14 +146,14 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     rng.shuffle(serials)
 
     truth: dict = {
-        "version": TRUTH_VERSION, "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "version": TRUTH_VERSION, "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "profile": profile, "format": fmt, "dpi": dpi, "mode": mode, "seed": seed,
         "batch": issued.batch.code, "layout_hash": issued.layout.hash, "voters": voters,
         "serials": bool(serials), "mistakes": dataclasses.asdict(mistakes),
         "stamp_check": issued.conference.stamp,
         "ballots": [], "foreign": [], "pages": [],
     }
-    renderer = _Renderer(issued, dpi)
+    renderer = Renderer(issued, dpi)
     checked = issued.conference.stamp == "required" and mode == "colour"
     sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth, scanner, rng,
                                  stamp_checked=checked))
@@ -182,7 +201,7 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     return json.loads(text)  # exactly what the file says
 
 
-class _Renderer:
+class Renderer:
     """Blank ballot pages rendered at the stack's dpi, cached when every copy is identical."""
 
     def __init__(self, issued: Issued, dpi: int) -> None:
@@ -215,7 +234,7 @@ def _printed(image: np.ndarray, scanner: ScannerProfile,
 
 
 def _ballot_sheets(plans: list[BallotPlan], serials: list[str], issued: Issued,
-                   renderer: _Renderer, truth: dict, scanner: ScannerProfile,
+                   renderer: Renderer, truth: dict, scanner: ScannerProfile,
                    rng: np.random.Generator, *, stamp_checked: bool = False) -> Iterator[_Sheet]:
     """The sheets of the voters' ballots. With ``stamp_checked`` (the conference requires the
     stamp and the stack is scanned in colour) an unstamped ballot must be flagged
@@ -518,7 +537,7 @@ def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:
                    blur_mm=1.2)
 
 
-def _foreign_sheets(count: int, issued: Issued, renderer: _Renderer, ballots: list[_Sheet],
+def _foreign_sheets(count: int, issued: Issued, renderer: Renderer, ballots: list[_Sheet],
                     rng: np.random.Generator, truth: dict,
                     scanner: ScannerProfile = PROFILES["clean"], *,
                     stamp_checked: bool = False) -> Iterator[_Sheet]:

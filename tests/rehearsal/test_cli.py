@@ -6,8 +6,7 @@ import stat
 import pytest
 
 from ballotgen.errors import ExitCode
-from tests.conftest import SAMPLES
-from tests.tally.test_cli import INIT, run
+from tests.helpers import INIT, SAMPLES, run
 
 
 @pytest.fixture
@@ -68,7 +67,8 @@ def test_impossible_requests(printed, tmp_path, args, code, message):
 def test_bad_votes_files(printed, tmp_path):
     votes = tmp_path / "votes.csv"
     for text, message in [("voter,1,2\n1,cao,cao\n", "do not match the roster"),
-                          ("voter,1,2,3,4,5\n1,cao,cao,cao,cao,yes\n", "row 2: 'yes' is not a choice"),
+                          ("voter,1,2,3,4,5\n1,cao,cao,cao,cao,yes\n",
+                           "row 2: 'yes' is not a choice"),
                           ("voter,1,2,3,4,5\n", "has no voters")]:
         votes.write_text(text, encoding="utf-8")
         result = run("simulate", printed, "--votes", votes, "-o", tmp_path / "scans")
@@ -80,7 +80,8 @@ def test_nothing_printed_yet_and_output_not_empty(tmp_path):
     folder = tmp_path / "conf"
     run("init", folder, "--roster", SAMPLES / "roster-small.csv", *INIT)
     result = run("simulate", folder, "--voters", 1, "-o", tmp_path / "scans")
-    assert result.exit_code == ExitCode.CONFERENCE and "no ballots have been printed" in result.output
+    assert result.exit_code == ExitCode.CONFERENCE
+    assert "no ballots have been printed" in result.output
     run("print", folder, "--copies", 2)
     (tmp_path / "scans").mkdir()
     (tmp_path / "scans" / "old.pdf").write_bytes(b"x")

@@ -1,6 +1,7 @@
-"""The widened simulator (issue 11): spill into the next box, signatures anywhere in the lower third,
-crooked sheets with their corners cut off, per-page print and scanner tones, JPEG as scanners
-write it, and many hands. Each test checks what is drawn or written against what the truth says."""
+"""The widened simulator (issue 11): spill into the next box, signatures anywhere in the lower
+third, crooked sheets with their corners cut off, per-page print and scanner tones, JPEG as
+scanners write it, and many hands. Each test checks what is drawn or written against what the
+truth says."""
 
 import dataclasses
 import io
@@ -9,15 +10,20 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 
-from ballotgen.layout import LEVELS
-from ballotgen.marks import Sheet, ink_contrast
-from ballotgen.scanfiles import StackWriter
-from ballotgen.scanner import (PROFILES, PageTone, draw_params, print_density, stained,
-                               tone_curve)
-from ballotgen.simulate import _Renderer, fill_page, page_size, simulate_stack, style_ink
-from ballotgen.voters import (FAINT_CONTRAST, MARK_STYLES, SIGNATURE_PLACES, Mistakes, RowPlan,
-                              plan_ballots)
-from tests.ballotgen.test_simulate import open_pages
+from ballotgen.vocabulary import LEVELS
+from rehearsal.marks import Sheet, ink_contrast
+from rehearsal.scanfiles import StackWriter
+from rehearsal.scanner import PROFILES, PageTone, draw_params, print_density, stained, tone_curve
+from rehearsal.simulate import Renderer, fill_page, page_size, simulate_stack, style_ink
+from rehearsal.voters import (
+    FAINT_CONTRAST,
+    MARK_STYLES,
+    SIGNATURE_PLACES,
+    Mistakes,
+    RowPlan,
+    plan_ballots,
+)
+from tests.helpers import open_pages
 
 DPI = 150
 NO_SIGNATURE = Mistakes(signature=0.0, stray=0.0, write_in=0.0, crossed_name=0.0,
@@ -26,7 +32,7 @@ NO_SIGNATURE = Mistakes(signature=0.0, stray=0.0, write_in=0.0, crossed_name=0.0
 
 @pytest.fixture(scope="module")
 def renderer(issued):
-    return _Renderer(issued, DPI)
+    return Renderer(issued, DPI)
 
 
 def new_ink(sheet, blank, threshold=40):
@@ -67,7 +73,8 @@ def test_spill_puts_ink_in_the_neighbouring_box_and_the_row_still_reads_as_one_m
             assert spilled.any(), (plan.voter, row_plan)
             # the stroke end reaches spill_mm past the near outline, and no further
             cols = np.nonzero(spilled.any(axis=0))[0]
-            depth = (cols.max() + 1 if row_plan.spill > chosen else spilled.shape[1] - cols.min()) / s
+            depth = (cols.max() + 1 if row_plan.spill > chosen
+                     else spilled.shape[1] - cols.min()) / s
             width = style_ink(plan.hand, row_plan.style).width_mm
             slack = 0.6  # pixels and antialiasing at 150 dpi
             assert row_plan.spill_mm - 0.5 < depth < row_plan.spill_mm + width / 2 + slack, (
@@ -94,7 +101,8 @@ def test_a_signature_is_drawn_where_the_truth_says_in_the_lower_third(issued, re
     page = issued.layout.pages[0]
     width, height = page_size(page)
     s = DPI / 25.4
-    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(8), mistakes=NO_SIGNATURE)
+    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(8),
+                           mistakes=NO_SIGNATURE)
     for angle in (0.0, -15.0):
         signed = dataclasses.replace(base, signature=True, signature_place=place,
                                      signature_angle=angle)
@@ -270,7 +278,8 @@ def test_mark_sizes(issued, renderer, style, lo, hi):
     page = issued.layout.pages[0]
     blank = renderer.pages()[0]
     s = DPI / 25.4
-    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(5), mistakes=NO_SIGNATURE)
+    (base,) = plan_ballots(issued.layout.persons, 1, np.random.default_rng(5),
+                           mistakes=NO_SIGNATURE)
     extents = []
     for seed in range(6):
         rows = tuple(RowPlan(r.person, LEVELS[1], (1,), style) for r in base.rows)
@@ -286,11 +295,11 @@ def test_mark_sizes(issued, renderer, style, lo, hi):
 
 
 def test_a_seed_reproduces_a_crooked_stack_exactly_and_another_seed_does_not(issued, tmp_path):
-    a = simulate_stack(issued, tmp_path / "a", voters=2, profile="crooked", fmt="png", dpi=72, seed=9)
-    b = simulate_stack(issued, tmp_path / "b", voters=2, profile="crooked", fmt="png", dpi=72, seed=9)
-    c = simulate_stack(issued, tmp_path / "c", voters=2, profile="crooked", fmt="png", dpi=72, seed=10)
+    a, b, c = (simulate_stack(issued, tmp_path / name, voters=2, profile="crooked", fmt="png",
+                              dpi=72, seed=seed) for name, seed in (("a", 9), ("b", 9), ("c", 10)))
     for t in (a, b, c):
         t.pop("created")
     assert a == b and a != c
     for page in a["pages"]:
-        assert (tmp_path / "a" / page["file"]).read_bytes() == (tmp_path / "b" / page["file"]).read_bytes()
+        assert (tmp_path / "a" / page["file"]).read_bytes() == \
+            (tmp_path / "b" / page["file"]).read_bytes()

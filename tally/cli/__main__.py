@@ -1,0 +1,5 @@
+"""``python -m tally.cli``: the ``tinnhiem`` command."""
+
+from tally.cli import main
+
+main()

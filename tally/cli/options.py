@@ -1,0 +1,74 @@
+"""What the commands' arguments and options have in common: the conference folder, text that
+will be printed (checked for invisible characters and legacy encodings), dates and members."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from pathlib import Path
+
+import click
+
+from ballotgen.vietnamese import encoding_problem, invisible_character, nfc
+
+
+def unicode_text(ctx: click.Context, param: click.Parameter, value):
+    """Refuse option text with invisible characters, or typed in a legacy Vietnamese encoding:
+    it would be printed as garbage."""
+    for text in value if isinstance(value, tuple) else (value,):
+        invisible = text and invisible_character(text)
+        if invisible:
+            raise click.BadParameter(f"{text!r} contains {invisible}; retype it without it.")
+        problem = text and encoding_problem(nfc(text))
+        if problem:
+            raise click.BadParameter(f"{text!r} is not Unicode Vietnamese text ({problem}); "
+                                     "retype it or convert it to Unicode.")
+    return value
+
+
+def required_text(ctx: click.Context, param: click.Parameter, value):
+    """:func:`unicode_text`, and refuse an empty text (or a line of an --org that is)."""
+    for text in value if isinstance(value, tuple) else (value,):
+        if not text.strip():
+            raise click.BadParameter("is empty; give the text to print on the ballot.")
+    return unicode_text(ctx, param, value)
+
+
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # a conference's date lies in these years (a typing guard)
+
+
+def conference_date(ctx: click.Context, param: click.Parameter, value: str) -> dt.date:
+    """A date typed YYYY-MM-DD, told apart: not that form, no such day, or an unlikely year."""
+    match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", value)
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD, e.g. 2026-12-15.")
+    year, month, day = map(int, match.groups())
+    if not 1 <= month <= 12:
+        raise click.BadParameter(f"{value}: there is no month {month}.")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise click.BadParameter(f"{value} is not a date: {calendar.month_name[month]} {year} "
+                                 f"has {days} days.")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise click.BadParameter(f"{value}: the year {year} is not a conference's; give a date "
+                                 f"from {FIRST_YEAR} to {LAST_YEAR}.")
+    return dt.date(year, month, day)
+
+
+conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+
+
+def member_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+    """Members of the committee given as ``NAME:ROLE``."""
+    from tally.minutes import Member  # the minutes' module is slow to import
+
+    unicode_text(ctx, param, value)
+    found = []
+    for item in value:
+        name, sep, role = item.rpartition(":")
+        if not sep or not name.strip() or not role.strip():
+            raise click.BadParameter(f"{item!r} is not NAME:ROLE, e.g. "
+                                     "'Nguyễn Thị Lan:Trưởng ban'")
+        found.append(Member(name.strip(), role.strip()))
+    return found
