@@ -73,6 +73,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/simulate_speed.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/accuracy.py
+	$(BIN)/python benchmarks/stamp.py
 	$(BIN)/python benchmarks/count_accuracy.py
 	$(BIN)/python benchmarks/independent_scans.py --mistakes
 

@@ -13,6 +13,10 @@ from dataclasses import asdict, dataclass
 from ballotgen.vietnamese import nfc
 
 PAPER_SIZES_MM: dict[str, tuple[float, float]] = {"A4": (210.0, 297.0)}
+STAMP_CHECKS = ("off", "required")
+"""What the reader does with the agency's red stamp (dấu treo): nothing, or, with
+``required``, a colour-scanned ballot whose first sheet lacks it goes to review as a sheet the
+committee did not issue."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Conference:
         Name of the rule set (see ``tally.rules``).
     paper : str
         Paper size, a key of ``PAPER_SIZES_MM``.
+    stamp : str
+        The stamp check, one of ``STAMP_CHECKS`` (a conference created before it: ``off``).
     """
 
     org: str
@@ -62,6 +68,7 @@ class Conference:
     summoned: int | None = None
     rules: str = "qd96-2023"
     paper: str = "A4"
+    stamp: str = "off"
 
     def __post_init__(self) -> None:
         for name in ("title", "place"):
@@ -70,6 +77,8 @@ class Conference:
         object.__setattr__(self, "persons", tuple(sorted(self.persons, key=lambda p: p.number)))
         if self.paper not in PAPER_SIZES_MM:
             raise ValueError(f"unknown paper size {self.paper!r}")
+        if self.stamp not in STAMP_CHECKS:
+            raise ValueError(f"unknown stamp check {self.stamp!r}")
         if self.summoned is not None and self.summoned < 1:
             raise ValueError(f"summoned must be positive, got {self.summoned}")
 

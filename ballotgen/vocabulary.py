@@ -10,7 +10,7 @@ What flows from print to count, stage by stage:
 
 - the ballot: :class:`Level` (box order, left to right);
 - the reader (``omr``): per box a :class:`BoxStatus`, per row a :class:`RowValue`, per page a
-  :class:`PageKind` and :class:`Flag` values;
+  :class:`PageKind`, :class:`Flag` values and, for a ballot page, a :class:`StampStatus`;
 - the committee (``tally``): decisions on a ballot, :class:`BallotChoice`, and on a row,
   :class:`RowChoice`;
 - the count: each ballot's :class:`BallotState` and :class:`BallotStatus`, with a
@@ -72,6 +72,14 @@ class RowValue(Labelled):
 NOT_READ_LABEL = "Máy không đọc được"  # a row no page of the ballot shows (not read)
 
 
+class StampStatus(enum.StrEnum):
+    """What the reader tells of the agency's red stamp on a ballot page (``omr.stamp``)."""
+
+    STAMPED = "stamped"
+    NOT_STAMPED = "not_stamped"
+    CANNOT_TELL = "cannot_tell"  # and always on a grey or black-and-white scan
+
+
 class PageKind(enum.StrEnum):
     """Every page read is one of these (``PageReading.kind``)."""
 
@@ -85,7 +93,8 @@ class Flag(Labelled):
     """Why a page or a ballot is flagged; the label says it to the committee.
 
     The reader raises the flags of a row (the first three and ``NAME_CROSSED``) and of a page
-    (``WRITE_IN``, ``FOREIGN``, ``UNREADABLE``); the stack the others. ``MANUAL`` is never
+    (``WRITE_IN``, ``FOREIGN``, ``UNREADABLE``, and with the conference's stamp check
+    ``MISSING_STAMP`` and ``STAMP_UNCLEAR``); the stack the others. ``MANUAL`` is never
     raised by a machine: it is the reason a ballot waits when a member of the committee
     flagged it by hand, with the decision :attr:`BallotChoice.FLAGGED` (the stored decision
     and the reason in the results keep the names they have always had).
@@ -102,6 +111,9 @@ class Flag(Labelled):
     MISSING_PAGE = "missing_page", "Thiếu trang của phiếu"
     DUPLICATE = "duplicate", "Cùng số sê-ri với phiếu khác: có thể quét trùng"
     MANUAL = "manual", "Thành viên Ban Kiểm phiếu đánh dấu để xem lại"
+    MISSING_STAMP = ("missing_stamp",
+                     "Không có dấu treo của cơ quan: có thể không do Ban Kiểm phiếu phát ra")
+    STAMP_UNCLEAR = "stamp_unclear", "Máy không xác định được có dấu treo hay không, cần xem"
 
 
 ROW_FLAG_OF = {RowValue.BLANK: Flag.BLANK_ROW, RowValue.MULTI: Flag.MULTI_MARK,
@@ -157,6 +169,7 @@ class VoidReason(Labelled):
     NAME_CROSSED = "name_crossed", "Phiếu gạch tên người được lấy phiếu"
     WRITE_IN = "write_in", "Phiếu ghi thêm tên người ngoài danh sách"
     COMMITTEE = "committee", "Phiếu Ban Kiểm phiếu xác định không hợp lệ"
+    MISSING_STAMP = "missing_stamp", "Phiếu không do Ban Kiểm phiếu phát ra (không có dấu treo)"
 
 
 class RowInvalidReason(Labelled):

@@ -1,4 +1,5 @@
-"""Open scanned files and decode their pages one at a time, as 8-bit grey images.
+"""Open scanned files and decode their pages one at a time, as 8-bit grey images (and, for a page
+scanned in colour, a colour copy at a few pixels per millimetre, for the red stamp).
 
 Files are recognised by their bytes (PDF, TIFF and BigTIFF, JPEG, PNG), never by their
 extension; a file of another kind is refused naming what it is. Every pixel format is brought to
@@ -12,6 +13,7 @@ resolution of its images: an ``/ImageMask`` stencil, an image drawn through a fl
 rotating matrix, a page of several images (strips), a rotated page. Multi-page files are read
 page by page, so memory stays flat whatever the stack size. A resolution a file states is kept
 only when it makes the page the size of a sheet of paper; it is never used to allocate anything.
+The grey image is decoded exactly as before colour copies were kept (its hash is recorded).
 Problems are :class:`~ballotgen.errors.InputFileError` naming the file (and page).
 """
 
@@ -41,6 +43,18 @@ SHEET_SIDE_MM = (90.0, 480.0)
 PAGE_FIT_PX = 1.0  # a PDF image is the whole page when its edges are this close (its pixels)
 SCAN_SHARE = 0.25  # an image drawn over this share of a PDF page is (part of) its scan
 PIXEL_EPSILON = 0.01  # a rendered side of n + this many pixels is n pixels (float32 page sizes)
+# A colour page's colour copy keeps at least this many pixels per mm of an A4 sheet's short
+# side, reduced by a whole factor (a 300 dpi page to 150 dpi, a 200 dpi one kept whole): the
+# stamp is judged at 2 px/mm after undoing steps of a fraction of a scanner pixel between the
+# colour channels, which only a whole factor keeps the same everywhere on the page.
+COLOUR_COPY_PX_PER_MM = 5.0
+SHEET_SHORT_MM = 210.0
+COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA")
+TRANSPARENT_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
+# PDF images whose colour space can hold colour (an indexed one may: its palette says)
+PDF_COLOUR_SPACES = (pdfium_c.FPDF_COLORSPACE_DEVICERGB, pdfium_c.FPDF_COLORSPACE_DEVICECMYK,
+                     pdfium_c.FPDF_COLORSPACE_CALRGB, pdfium_c.FPDF_COLORSPACE_LAB,
+                     pdfium_c.FPDF_COLORSPACE_INDEXED, pdfium_c.FPDF_COLORSPACE_DEVICEN)
 
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses larger images (DecompressionBombError)
 
@@ -70,13 +84,24 @@ class ScanFile:
     pages: int
 
 
+Planes = tuple[np.ndarray, np.ndarray, np.ndarray]  # blue, green, red: each (h, w) uint8
+
+
 @dataclass(frozen=True)
 class PageImage:
     """One decoded page. ``image`` is (H, W) uint8 grey; ``dpi`` as stated by the file when that
-    is a plausible resolution for a sheet of paper (:func:`plausible_dpi`), else None."""
+    is a plausible resolution for a sheet of paper (:func:`plausible_dpi`), else None.
+
+    ``colour``, for a page decoded from colour data only, is its blue, green and red planes,
+    each (h, w) uint8, ``colour_scale`` times smaller than ``image`` (pixel (x, y) of ``image``
+    is at (x / colour_scale, y / colour_scale) in them); None for a grey or black-and-white
+    page. Planes, not one (h, w, 3) image, so each can be resampled on its own (``omr.stamp``
+    realigns a scanner's colour lines)."""
 
     image: np.ndarray
     dpi: float | None
+    colour: Planes | None = None
+    colour_scale: float = 1.0
 
 
 def sniff(path: Path) -> str:
@@ -160,7 +185,8 @@ def load_page(scan: ScanFile, index: int) -> PageImage:
                                      remedy="Scan at 600 dpi or less.")
             dpi = plausible_dpi(image.info.get("dpi"), image.size)
             grey = grey_pixels(image)
-        return PageImage(np.ascontiguousarray(grey), dpi)
+            colour, scale = colour_copy(image)
+        return PageImage(np.ascontiguousarray(grey), dpi, colour, scale)
     except InputFileError:
         raise
     except UnsupportedPixels as exc:
@@ -221,6 +247,45 @@ def grey_pixels(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"))  # 1-bit, grey, RGB, CMYK, YCbCr, LAB, palette
 
 
+def colour_size(size_px: tuple[int, int]) -> tuple[int, int]:
+    """The (width, height) of the colour copy of a page of ``size_px`` (see
+    COLOUR_COPY_PX_PER_MM)."""
+    factor = max(1, int(min(size_px) // (SHEET_SHORT_MM * COLOUR_COPY_PX_PER_MM)))
+    return max(1, size_px[0] // factor), max(1, size_px[1] // factor)
+
+
+def colour_copy(image: Image.Image) -> tuple[Planes | None, float]:
+    """A colour copy of ``image`` for the stamp: its blue, green and red planes, reduced to
+    :func:`colour_size` (nearest pixel: cheap, and JPEG's colour is subsampled anyway), and
+    by how much; None for a page with no colour data (grey, black and white, a grey
+    palette)."""
+    if image.mode not in COLOUR_MODES or (image.mode in ("P", "PA") and _grey_palette(image)):
+        return None, 1.0
+    size = colour_size(image.size)
+    small = image if size == image.size else image.resize(size, Image.Resampling.NEAREST)
+    if small.mode in TRANSPARENT_MODES or "transparency" in small.info:
+        paper = Image.new("RGBA", small.size, (WHITE, WHITE, WHITE, 255))
+        small = Image.alpha_composite(paper, small.convert("RGBA"))
+    red, green, blue = cv2.split(np.asarray(small.convert("RGB") if small.mode != "RGB" else small))
+    return (blue, green, red), image.width / red.shape[1]
+
+
+def _grey_palette(image: Image.Image) -> bool:
+    palette = image.getpalette() or []
+    return all(r == g == b for r, g, b in zip(palette[0::3], palette[1::3], palette[2::3]))
+
+
+def _bgr_copy(array: np.ndarray) -> tuple[Planes | None, float]:
+    """:func:`colour_copy` of a decoded bitmap ((H, W) grey, or (H, W, 3 or 4) BGR[A])."""
+    if array.ndim != 3 or array.shape[2] < 3:
+        return None, 1.0
+    h, w = array.shape[:2]
+    small = cv2.resize(np.ascontiguousarray(array[:, :, :3]), colour_size((w, h)),
+                       interpolation=cv2.INTER_NEAREST)
+    blue, green, red = cv2.split(small)
+    return (blue, green, red), w / small.shape[1]
+
+
 def _scaled(samples: np.ndarray, bits: int) -> np.ndarray:
     """Integer samples of ``bits`` bits scaled (rounded) to 0 … 255."""
     top = 2**bits - 1
@@ -270,14 +335,20 @@ def pdf_page(path: Path, index: int, *, extract: bool = True) -> PageImage:
                 raise InputFileError(path, f"page {index + 1}: image too large "
                                      f"({px_w} × {px_h} pixels)")
             array = whole.get_bitmap(render=False).to_numpy()
-            return PageImage(_grey(array), px_w / (page.get_width() / 72.0))
+            return PageImage(_grey(array), px_w / (page.get_width() / 72.0), *_bgr_copy(array))
         dpi = min(render_dpi(page, images), MAX_RENDER_DPI)
         width_pt, height_pt = page.get_size()
         size = (_pixels(width_pt * dpi / 72.0), _pixels(height_pt * dpi / 72.0))
         if size[0] * size[1] > MAX_PIXELS:
             raise InputFileError(path, f"page {index + 1}: too large to be a ballot sheet "
                                  f"({width_pt / 72 * 25.4:.0f} × {height_pt / 72 * 25.4:.0f} mm)")
-        return PageImage(render_page(page, size), float(dpi))
+        colour: Planes | None = None
+        scale = 1.0
+        if any(_in_colour(image) for image in images):  # rendered once more, small, in colour
+            small = render_page(page, colour_size(size), colour=True)
+            blue, green, red = cv2.split(small)
+            colour, scale = (blue, green, red), size[0] / small.shape[1]
+        return PageImage(render_page(page, size), float(dpi), colour, scale)
 
 
 def page_images(page: pdfium.PdfPage) -> tuple[list[pdfium.PdfImage], pdfium.PdfImage | None]:
@@ -343,14 +414,25 @@ def image_dpi(image: pdfium.PdfImage) -> float:
                1.0)
 
 
-def render_page(page: pdfium.PdfPage, size: tuple[int, int]) -> np.ndarray:
-    """``page`` rendered in grey to exactly ``size`` (width, height) pixels: (H, W) uint8."""
+def render_page(page: pdfium.PdfPage, size: tuple[int, int], *,
+                colour: bool = False) -> np.ndarray:
+    """``page`` rendered in grey to exactly ``size`` (width, height) pixels: (H, W) uint8; or
+    with ``colour``, (H, W, 3) uint8 BGR."""
     width, height = size
-    bitmap = pdfium.PdfBitmap.new_native(width, height, pdfium_c.FPDFBitmap_Gray)
+    kind = pdfium_c.FPDFBitmap_BGR if colour else pdfium_c.FPDFBitmap_Gray
+    bitmap = pdfium.PdfBitmap.new_native(width, height, kind)
     bitmap.fill_rect((WHITE, WHITE, WHITE, 255), 0, 0, width, height)
-    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0,
-                                   pdfium_c.FPDF_GRAYSCALE | pdfium_c.FPDF_ANNOT)
-    return _grey(bitmap.to_numpy()).copy()
+    flags = pdfium_c.FPDF_ANNOT if colour else pdfium_c.FPDF_GRAYSCALE | pdfium_c.FPDF_ANNOT
+    pdfium_c.FPDF_RenderPageBitmap(bitmap, page, 0, 0, width, height, 0, flags)
+    pixels = bitmap.to_numpy()
+    return np.ascontiguousarray(pixels[:, :, :3]) if colour else _grey(pixels).copy()
+
+
+def _in_colour(image: pdfium.PdfImage) -> bool:
+    """Whether a PDF image may hold colour (by its colour space)."""
+    meta = image.get_metadata()
+    return meta.colorspace in PDF_COLOUR_SPACES or (
+        meta.colorspace == pdfium_c.FPDF_COLORSPACE_ICCBASED and meta.bits_per_pixel >= 24)
 
 
 def _invisible(obj: pdfium.PdfObject) -> bool:

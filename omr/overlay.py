@@ -1,4 +1,5 @@
-"""Images for the people who review: a page as printed (registered), and crops of its boxes.
+"""Images for the people who review: a page as printed (registered), crops of its boxes, and
+its header in colour (the red stamp).
 
 A page the reader could register is shown in layout coordinates, so the review page can outline
 every box exactly where the layout puts it (in millimetres × ``px_per_mm``). A page it could not
@@ -18,6 +19,7 @@ from omr.load import PageImage
 from omr.read import Context, Located, locate, signature_zone
 from omr.reading import PageReading
 from omr.register import PX_PER_MM, Registration, warp
+from omr.stamp import header_view, to_colour_copy
 
 REVIEW_PX_PER_MM = 5.0  # 1050 px across an A4 page: boxes and names are easy to read
 CROP_MARGIN_MM = 1.5  # around a box in the gallery, so the printed outline is visible
@@ -71,6 +73,20 @@ def review_image(page: PageImage, ctx: Context,
     image = cv2.resize(page.image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) \
         if scale < 1.0 else page.image
     return ReviewImage(np.ascontiguousarray(image), False, w * scale / 210.0)
+
+
+def stamp_view(page: PageImage, ctx: Context,
+               reading: PageReading | None = None) -> np.ndarray | None:
+    """The header of a ballot page scanned in colour, registered, at REVIEW_PX_PER_MM: (H, W, 3)
+    uint8 BGR, so the reviewer sees the red stamp (or its absence); None for a page without
+    colour or that cannot be placed (see :func:`place`)."""
+    if page.colour is None:
+        return None
+    placed = place(page, ctx, reading)
+    if placed is None:
+        return None
+    return header_view(page.colour, to_colour_copy(page, placed.registration), placed.layout,
+                       placed.page_layout, px_per_mm=REVIEW_PX_PER_MM)
 
 
 def box_crop(image: np.ndarray, px_per_mm: float, box: Rect, *,

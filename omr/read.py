@@ -41,6 +41,7 @@ from omr.score import (
     surround_darkness,
 )
 from omr.settings import DEFAULT, ReaderSettings
+from omr.stamp import read_stamp, stamp_flags
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,7 @@ class Context:
     serials: frozenset[str] = frozenset()  # every serial issued (batches printed with --serials)
     settings: ReaderSettings = field(default=DEFAULT)
     code_digests: frozenset[str] = frozenset()  # verify the codes when there is no key
+    stamp_required: bool = False  # the conference's stamp check (flags a first sheet without it)
 
     def authentic(self, code: payload.BallotCode, mac: str) -> bool:
         """Whether ``code`` signed with ``mac`` was printed for this conference: by its MAC
@@ -240,6 +242,9 @@ def read_page(page: PageImage, ctx: Context, *,
     flags = {f for r in rows for f in r.flags}
     if write_in >= s.write_in_mm2:
         flags.add(Flag.WRITE_IN)
+    stamp = read_stamp(page, registration, layout, page_layout, s)
+    flags.update(stamp_flags(stamp, required=ctx.stamp_required, first_page=ident["page"] == 1))
+    clock.lap("stamp")
     calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
                    "ink_high": round(levels.high, 4), **model.to_dict(),
                    "name_crossed_mm2": round(crossed_level, 2)}
@@ -248,7 +253,8 @@ def read_page(page: PageImage, ctx: Context, *,
                        marks_found=registration.marks_found, rows=tuple(rows),
                        write_in_mm2=write_in, flags=tuple(sorted(flags)),
                        settings=s.to_dict(), calibration=calibration,
-                       transform=tuple(float(v) for v in registration.matrix.ravel()), **ident)
+                       transform=tuple(float(v) for v in registration.matrix.ravel()),
+                       stamp=stamp, **ident)
 
 
 def _rows_read(page_layout: PageLayout, layout: Layout, s: ReaderSettings

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from ballotgen.vocabulary import BoxStatus, Flag, PageKind, RowValue
+from ballotgen.vocabulary import BoxStatus, Flag, PageKind, RowValue, StampStatus
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,24 @@ class RowReading:
         object.__setattr__(self, "statuses", tuple(map(BoxStatus, self.statuses)))
         object.__setattr__(self, "reading", RowValue(self.reading))
         object.__setattr__(self, "flags", tuple(map(Flag, self.flags)))
+
+
+@dataclass(frozen=True)
+class StampReading:
+    """What the reader tells of the agency's red stamp on one ballot page (``omr.stamp``)."""
+
+    status: StampStatus
+    reason: str = ""  # why it cannot tell, in plain English
+    colour: bool = True  # the page was scanned in colour (else it always cannot tell)
+    red_mm2: float = 0.0  # red ink inside the stamp area
+    elsewhere_mm2: float = 0.0  # red ink in the rest of its header (omr.stamp.header)
+    faint_mm2: float = 0.0  # faint red, or red ink, inside the stamp area
+    on_scan: float = 1.0  # share of the stamp area inside the scanned image
+    spread: float = 0.0  # grey levels by which the page's colour channels differ
+    paper: tuple[int, ...] = ()  # BGR of the page's paper, as scanned (its cast and tint)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "status", StampStatus(self.status))
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
@@ -74,6 +92,7 @@ class PageReading:
     # review images and masks place the page with it instead of registering it again (empty
     # in readings of other pages, and of ballot pages read before it was kept).
     transform: tuple[float, ...] = ()
+    stamp: StampReading | None = None  # a ballot page's stamp (readings before 2026-12: none)
 
     def __post_init__(self) -> None:  # the words as members of their vocabularies
         object.__setattr__(self, "kind", PageKind(self.kind))
@@ -87,6 +106,8 @@ class PageReading:
         data = asdict(self)
         if not self.transform:  # as readings were before it was kept: their hashes are logged
             del data["transform"]
+        if self.stamp is None:  # as readings made before the stamp was read: their hash stands
+            del data["stamp"]
         for row in data["rows"]:
             for name in _ROW_ADDED:
                 if not row[name]:
@@ -100,4 +121,6 @@ class PageReading:
                           for r in d["rows"])
         d["flags"] = tuple(d["flags"])
         d["transform"] = tuple(d.get("transform", ()))
+        if d.get("stamp") is not None:
+            d["stamp"] = StampReading(**{**d["stamp"], "paper": tuple(d["stamp"]["paper"])})
         return cls(**d)

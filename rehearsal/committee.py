@@ -13,6 +13,8 @@ with :func:`hand_count` checks those rules, instead of repeating them.
   remaining mark is what the voter meant (rule 5: a human decides, and this one can see it);
   no mark or two marks make the row invalid.
 - A foreign sheet is foreign, and a photocopy of a ballot is excluded (the same ballot twice).
+- When the conference requires the agency's stamp, a sheet without it (a ballot never stamped,
+  a grey photocopy) is one the committee did not issue (rule 10): foreign, received and void.
 - A later page of a ballot cut off from its first page belongs to that ballot: excluded.
 
 The truth does not say whose name a voter crossed out, so a rule set that would void only that
@@ -44,8 +46,12 @@ REVIEWER = "Ban Kiểm phiếu mô phỏng (demo)"
 BEFORE = MACHINE + "simulated"  # the 'before' of every decision it records
 
 
-def ballot_choice(ballot: TruthBallot, rules: RuleSet) -> BallotChoice:
-    """What the committee finds the ballot is, from what its voter did (rules 4, 6 and 7)."""
+def ballot_choice(ballot: TruthBallot, rules: RuleSet, *,
+                  stamp_required: bool = False) -> BallotChoice:
+    """What the committee finds the ballot is, from what its voter did (rules 4, 6 and 7), and
+    whether the committee issued it (rule 10, when the stamp is required)."""
+    if stamp_required and not ballot.stamped:
+        return BallotChoice.FOREIGN  # never stamped: not a ballot the committee issued
     if all(row.expected == RowValue.BLANK for row in ballot.rows):
         return BallotChoice.INVALID  # nothing marked: a blank ballot
     if Flag.NAME_CROSSED in ballot.flags and rules.crossed_name == "ballot":
@@ -66,6 +72,7 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
     """Record decisions for every open ballot of ``folder`` found in ``truth_path``; return how
     many ballots were decided."""
     truth = Truth.load(truth_path)
+    stamp_required = truth.stamp_check == "required"
     decided = 0
     with Store.open(folder) as store:
         rules = RULE_SETS[store.conference().rules]
@@ -79,15 +86,18 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
                 continue  # not a page of this simulation
             items: list[tuple[int | None, str, str]]
             if page.kind == SheetKind.FOREIGN:
-                photocopy = page.foreign_kind == ForeignKind.PHOTOCOPY
-                items = [(None, BallotChoice.EXCLUDED if photocopy else BallotChoice.FOREIGN,
+                # a photocopy is excluded as a second sheet of its ballot, unless the stamp it
+                # lacks shows the committee never issued it
+                copied = page.foreign_kind == ForeignKind.PHOTOCOPY and not (
+                    stamp_required and Flag.MISSING_STAMP in resolved.ballot.flags)
+                items = [(None, BallotChoice.EXCLUDED if copied else BallotChoice.FOREIGN,
                           BEFORE)]
             elif page.kind != SheetKind.BALLOT or page.ballot is None or \
                     (page.ballot_page or 1) > 1:
                 items = [(None, BallotChoice.EXCLUDED, BEFORE)]
             else:
                 ballot = truth.ballots[page.ballot]
-                choice = ballot_choice(ballot, rules)
+                choice = ballot_choice(ballot, rules, stamp_required=stamp_required)
                 items = [(None, choice, BEFORE)]
                 if choice == BallotChoice.GENUINE:
                     view = ballot_view(snap, store, resolved.id)
@@ -103,12 +113,17 @@ def hand_count(truth: Truth | dict, persons: list[int],
                rules: RuleSet) -> dict[int, dict[str, int]]:
     """The count a careful committee reaches by hand from what the simulated voters did:
     person → cao, tin_nhiem, thap, invalid. Foreign sheets other than photocopies are received
-    and void; a photocopy of a ballot is a second sheet nobody can tell from the first."""
+    and void; a photocopy of a ballot is a second sheet nobody can tell from the first, unless
+    the conference requires the stamp, which a grey photocopy lacks (then it is void, as is an
+    unstamped ballot)."""
     truth = Truth.of(truth)
+    stamp_required = truth.stamp_check == "required"
     counts = {n: {"cao": 0, "tin_nhiem": 0, "thap": 0, "invalid": 0} for n in persons}
-    copies = [f for f in truth.foreign if f.kind == ForeignKind.PHOTOCOPY]
+    copies = [] if stamp_required else [f for f in truth.foreign
+                                        if f.kind == ForeignKind.PHOTOCOPY]
     for ballot in truth.ballots.values():
-        void = ballot_choice(ballot, rules) != BallotChoice.GENUINE
+        void = ballot_choice(ballot, rules, stamp_required=stamp_required) != \
+            BallotChoice.GENUINE
         times = 1 + sum(f.copy_of(ballot.id) for f in copies)
         for row in ballot.rows:
             counts[row.person]["invalid" if void else row_choice(row)] += times

@@ -550,23 +550,98 @@ def signature(sheet: Sheet, area: Rect, ink: Ink, rng: np.random.Generator) -> N
     sheet.strokes(place_signature(strokes, lower, rng), ink, rng)
 
 
-def stamp(sheet: Sheet, area: Rect, rng: np.random.Generator) -> None:
-    """The agency's round red stamp (dấu treo), partly over the organisation's name."""
+STAMP_INKS: dict[str, tuple[int, int, int]] = {  # BGR at full strength
+    "red": STAMP_RED,
+    "vermilion": (30, 80, 225),  # an orange-red pad
+    "crimson": (85, 35, 185),  # a bluish red
+    "dark_red": (50, 40, 150),  # an old, thick pad
+}
+"""The red stamp inks of office stamp pads."""
+STAMP_ARC_DEG = 10.0  # a ring is laid down in arcs this long, each with its own pressure
+STAMP_LINE_MM = 0.7  # the rings and the lettering
+STAMP_STAR_LINE_MM = 1.2
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """One impression of the agency's round stamp (dấu treo).
+
+    Attributes
+    ----------
+    centre : (x, y) mm of the page
+    radius_mm : the outer ring
+    opacity : the ink's opacity where the stamp was pressed fully
+    angle_deg : how the stamp was turned (its star and lettering)
+    ink : a key of :data:`STAMP_INKS`
+    fade : uneven pressure, 0 (even) … 1 (the lightest side leaves no ink)
+    fade_towards_deg : the direction, from the centre, of the lightest side
+    """
+
+    centre: Point
+    radius_mm: float
+    opacity: float
+    angle_deg: float = 0.0
+    ink: str = "red"
+    fade: float = 0.0
+    fade_towards_deg: float = 0.0
+
+    def pressure(self, direction_rad: float | np.ndarray) -> float | np.ndarray:
+        """The share of ``opacity`` the ink has in ``direction_rad`` from the centre."""
+        towards = np.deg2rad(self.fade_towards_deg)
+        return 1.0 - self.fade * (1.0 + np.cos(direction_rad - towards)) / 2.0
+
+
+def place_stamp(area: Rect, rng: np.random.Generator) -> Stamp:
+    """Where the stamp goes on ``area``, partly over the organisation's name, as pressed evenly
+    with red ink; :func:`stamp` draws it."""
     cx = area.x + area.w * rng.uniform(0.2, 0.4)
     cy = area.y + area.h * rng.uniform(0.45, 0.6)
     r = rng.uniform(15.0, 17.0)
-    ink = Ink(STAMP_RED, rng.uniform(0.55, 0.85), 0.7)
-    t = np.linspace(0, 2 * np.pi, 90)
+    return Stamp((float(cx), float(cy)), float(r), float(rng.uniform(0.55, 0.85)))
+
+
+def stamp(sheet: Sheet, impression: Stamp, rng: np.random.Generator) -> None:
+    """Draw the agency's round red stamp: two outer rings with the lettering between them (as
+    short dashes), an inner ring and a star, turned by ``angle_deg``, the ink lighter where the
+    stamp was pressed less (``fade``)."""
+    cx, cy = impression.centre
+    r = impression.radius_mm
+    colour = STAMP_INKS[impression.ink]
+    turn = np.deg2rad(impression.angle_deg)
+
+    def ink(direction: float, width_mm: float = STAMP_LINE_MM) -> Ink:
+        return Ink(colour, float(impression.opacity * impression.pressure(direction)), width_mm)
+
+    arcs = round(360.0 / STAMP_ARC_DEG)
     for radius in (r, r - 1.2, r * 0.62):
-        sheet.stroke(np.column_stack([cx + radius * np.cos(t), cy + radius * np.sin(t)]), ink,
-                     closed=True)
-    star = [(cx + 0.3 * r * np.cos(a - np.pi / 2) * (1 if i % 2 == 0 else 0.4),
-             cy + 0.3 * r * np.sin(a - np.pi / 2) * (1 if i % 2 == 0 else 0.4))
+        for k in range(arcs):
+            t = np.linspace(k, k + 1, 4) * 2 * np.pi / arcs
+            sheet.stroke(np.column_stack([cx + radius * np.cos(t), cy + radius * np.sin(t)]),
+                         ink(float(t.mean())))
+    star = [(cx + 0.3 * r * np.cos(a + turn - np.pi / 2) * (1 if i % 2 == 0 else 0.4),
+             cy + 0.3 * r * np.sin(a + turn - np.pi / 2) * (1 if i % 2 == 0 else 0.4))
             for i, a in enumerate(np.linspace(0, 2 * np.pi, 11))]
-    sheet.stroke(star, Ink(STAMP_RED, ink.opacity, 1.2), closed=True)
-    for a in np.linspace(0, 2 * np.pi, 28, endpoint=False):  # the lettering, as short dashes
+    sheet.stroke(star, Ink(colour, impression.opacity * (1 - impression.fade / 2),
+                           STAMP_STAR_LINE_MM), closed=True)
+    for a in np.linspace(0, 2 * np.pi, 28, endpoint=False) + turn:  # the lettering, as dashes
         rr = r * 0.81
         outer = rr + 1.5
         sheet.stroke(wobbly_line((cx + rr * np.cos(a), cy + rr * np.sin(a)),
                                  (cx + outer * np.cos(a + 0.05), cy + outer * np.sin(a + 0.05)),
-                                 rng, n=3, jitter_mm=0.05), ink)
+                                 rng, n=3, jitter_mm=0.05), ink(float(a)))
+
+
+def stamp_share_in(impression: Stamp, area: Rect, *, samples: int = 720) -> float:
+    """The share of the stamp's ink (its outer rings, weighted by pressure) that lies inside
+    ``area``: 1 for a stamp wholly in it, 0 for one wholly elsewhere."""
+    t = np.linspace(0, 2 * np.pi, samples, endpoint=False)
+    cx, cy = impression.centre
+    weight = impression.pressure(t)
+    total = 0.0
+    inside = 0.0
+    for radius in (impression.radius_mm, impression.radius_mm * 0.62):
+        x, y = cx + radius * np.cos(t), cy + radius * np.sin(t)
+        within = (x >= area.x) & (x <= area.right) & (y >= area.y) & (y <= area.bottom)
+        total += float((weight * radius).sum())
+        inside += float((weight * radius * within).sum())
+    return inside / total if total > 0 else 0.0

@@ -11,6 +11,7 @@ random generator it is given, so a seed reproduces a stack exactly.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import cv2
@@ -21,6 +22,7 @@ SCANNER_WHITE = 246  # what a white scanner lid looks like beyond the sheet
 ECONOMY_JPEG = (50, 65)  # the quality of a scanner set to small files
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")  # JPEG chroma subsampling, as PIL names it
 HEAVY_TONER_SPREAD = 0.15  # toner above nominal by this much thickens print by a full pixel
+CHANNEL_GRAIN = 0.5  # a colour sensor's grain of its own in each channel, times the profile's
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,11 @@ class ScannerProfile:
     bed_tones: tuple[int, ...] = (SCANNER_WHITE,)  # the lid or feeder background; one per stack
     stain_rate: float = 0.0  # ballot sheets on stained, sand-grained paper (:func:`stained`)…
     stain_darkness: tuple[float, float] = (0.1, 0.3)  # …this dark at the darkest grain
+    # In colour only: each channel's gain off by up to this share (a colour cast: the lamp, the
+    # sensor's white balance), and the red channel this many pixels behind the others along the
+    # feed (the colour lines of a contact sensor out of step: fringes along print edges).
+    colour_cast: float = 0.0
+    colour_fringe_px: float = 0.0
 
 
 PROFILES: dict[str, ScannerProfile] = {
@@ -69,7 +76,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        lighting=0.02, blur_sd_px=(0.3, 0.5), noise_sd=1.0, dust=(0, 2),
                        dark_edge_rate=0.0, bleed=0.02, jpeg_quality=(85, 95),
                        subsamplings=("4:4:4", "4:2:0"), toner=(0.85, 1.05), gain=(0.98, 1.03),
-                       contrast=(0.95, 1.05), gamma=(0.93, 1.07), black_level=(0.0, 12.0)),
+                       contrast=(0.95, 1.05), gamma=(0.93, 1.07), black_level=(0.0, 12.0),
+                       colour_cast=0.03),
         ScannerProfile("office", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.9, skew_rare_deg=(2.4, 4.0), skew_rare_rate=0.03,
                        shift_mm=3.0, upside_down_rate=0.08, keystone_mm=0.6,
@@ -78,7 +86,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_quality=(75, 85), jpeg_economy_rate=0.1,
                        subsamplings=("4:2:0", "4:2:0", "4:2:2"), toner=(0.6, 1.1),
                        gain=(0.93, 1.07), contrast=(0.85, 1.15), gamma=(0.8, 1.25),
-                       black_level=(0.0, 35.0), bed_tones=(SCANNER_WHITE, SCANNER_WHITE, 200)),
+                       black_level=(0.0, 35.0), bed_tones=(SCANNER_WHITE, SCANNER_WHITE, 200),
+                       colour_cast=0.06, colour_fringe_px=0.4),
         ScannerProfile("rough", dpis=(150, 200), modes=("colour", "grey", "bw"), duplex=True,
                        skew_sd_deg=1.8, skew_rare_deg=(4.0, 10.0), skew_rare_rate=0.06,
                        shift_mm=6.0, upside_down_rate=0.2, keystone_mm=2.0,
@@ -87,7 +96,7 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_economy_rate=0.4, subsamplings=("4:2:0",), toner=(0.5, 1.15),
                        gain=(0.88, 1.08), contrast=(0.85, 1.2), gamma=(0.8, 1.3),
                        black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60),
-                       stain_rate=0.3),
+                       stain_rate=0.3, colour_cast=0.12, colour_fringe_px=0.8),
         ScannerProfile("crooked", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.0, skew_rare_deg=(4.0, 10.0), skew_rare_rate=1.0,
                        shift_mm=5.0, upside_down_rate=0.08, keystone_mm=0.8,
@@ -96,7 +105,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_quality=(75, 85), jpeg_economy_rate=0.1,
                        subsamplings=("4:2:0", "4:2:2"), toner=(0.6, 1.1), gain=(0.93, 1.07),
                        contrast=(0.85, 1.15), gamma=(0.8, 1.25), black_level=(0.0, 35.0),
-                       bed_tones=(SCANNER_WHITE, 200, 90)),
+                       bed_tones=(SCANNER_WHITE, 200, 90), colour_cast=0.06,
+                       colour_fringe_px=0.4),
     )
 }
 """clean: a good flatbed; office: a typical office feeder; rough: an old feeder, cheap toner and
@@ -114,6 +124,7 @@ class PageTone:
     gamma: float = 1.0
     black_level: float = 0.0
     bed: int = SCANNER_WHITE
+    cast: tuple[float, float, float] = (1.0, 1.0, 1.0)  # BGR gains of a colour scan
 
 
 @dataclass(frozen=True)
@@ -127,6 +138,7 @@ class ScanParams:
     jpeg_quality: int
     jpeg_subsampling: str = "4:2:0"
     tone: PageTone | None = None  # None: drawn by :func:`scan` from the profile
+    colour_fringe_px: float = 0.0  # a colour scan's red channel behind the others (pixels)
 
 
 def _uniform(rng: np.random.Generator, span: tuple[float, float], digits: int = 3) -> float:
@@ -143,15 +155,18 @@ def draw_tone(profile: ScannerProfile, rng: np.random.Generator, *,
 
 
 def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
-                bed: int | None = None) -> ScanParams:
-    """Everything the scanner does to one page; ``bed`` is the stack's background tone."""
+                bed: int | None = None,
+                colour: np.random.Generator | None = None) -> ScanParams:
+    """Everything the scanner does to one page; ``bed`` is the stack's background tone. A colour
+    scan has a colour cast and fringes too, drawn from ``colour``, a stream of their own (so
+    that everything else of a stack is what it was before colour casts were simulated)."""
     skew = rng.normal(0.0, profile.skew_sd_deg)
     if rng.random() < profile.skew_rare_rate:
         skew = float(np.sign(skew) or rng.choice([-1.0, 1.0])) * rng.uniform(*profile.skew_rare_deg)
     quality = int(rng.integers(profile.jpeg_quality[0], profile.jpeg_quality[1] + 1))
     if rng.random() < profile.jpeg_economy_rate:
         quality = int(rng.integers(ECONOMY_JPEG[0], ECONOMY_JPEG[1] + 1))
-    return ScanParams(
+    params = ScanParams(
         skew_deg=round(float(skew), 3),
         shift_mm=(round(float(rng.uniform(-1, 1) * profile.shift_mm), 3),
                   round(float(rng.uniform(-1, 1) * profile.shift_mm), 3)),
@@ -161,6 +176,13 @@ def draw_params(profile: ScannerProfile, rng: np.random.Generator, *,
         jpeg_subsampling=str(rng.choice(profile.subsamplings)),
         tone=draw_tone(profile, rng, bed=bed),
     )
+    if colour is None:
+        return params
+    cast = tuple(_uniform(colour, (1.0 - profile.colour_cast, 1.0 + profile.colour_cast))
+                 for _ in range(3))
+    return dataclasses.replace(
+        params, tone=dataclasses.replace(params.tone, cast=cast),  # type: ignore[arg-type]
+        colour_fringe_px=_uniform(colour, (0.0, profile.colour_fringe_px)))
 
 
 def print_density(image: np.ndarray, toner: float) -> np.ndarray:
@@ -211,7 +233,8 @@ def page_transform(size_px: tuple[int, int], params: ScanParams, dpi: float,
 
 
 def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: float, mode: str,
-         rng: np.random.Generator, *, tone: PageTone | None = None) -> np.ndarray:
+         rng: np.random.Generator, *, tone: PageTone | None = None, fringe_px: float = 0.0,
+         colour: np.random.Generator | None = None) -> np.ndarray:
     """Scan a sheet image.
 
     Parameters
@@ -224,6 +247,12 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     tone : PageTone, optional
         The page's paper and tone curve (:func:`draw_tone`); drawn from ``profile`` if not given.
         In "bw" mode the curve is not applied: the scanner thresholds against the local paper.
+        Its colour cast applies to a colour scan only.
+    fringe_px : float
+        In colour, how far (pixels) the red channel lags behind the others along the feed.
+    colour : Generator, optional
+        In colour, where each channel's own sensor grain is drawn from (a stream apart from
+        ``rng``, so a stack's other effects stay those of its seed).
 
     Returns
     -------
@@ -232,7 +261,9 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     h, w = sheet.shape[:2]
     tone = tone or draw_tone(profile, rng)
     t = tone.paper
-    page = cv2.multiply(sheet, (t * 0.96, t * 0.99, t, 0.0))  # BGR: yellowish paper
+    cast = tone.cast if mode == "colour" else (1.0, 1.0, 1.0)
+    paper = (t * 0.96 * cast[0], t * 0.99 * cast[1], t * cast[2], 0.0)  # BGR: yellowish paper
+    page = cv2.multiply(sheet, paper)
     out = cv2.warpPerspective(page, matrix, (w, h), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(tone.bed,) * 3)
     if mode != "colour":
@@ -241,11 +272,23 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
         _dark_edge(out, dpi, rng)
     _dust(out, profile.dust, dpi, rng)
     out = _lighting(out, profile.lighting, rng)
-    out = _noise(out, profile.noise_sd, rng)  # before the blur: sensor noise seen through optics
+    if mode == "colour" and fringe_px > 0:  # the sensor's lines see all of the above
+        _fringe(out, fringe_px)
+    out = _noise(out, profile.noise_sd, rng,  # before the blur: sensor noise seen through optics
+                 colour if mode == "colour" else None)
     out = cv2.GaussianBlur(out, (0, 0), rng.uniform(*profile.blur_sd_px) * dpi / 300.0)
     if mode == "bw":
         return _dynamic_threshold(out, rng.uniform(0.78, 0.86))
     return cv2.LUT(out, tone_curve(tone))
+
+
+def _fringe(image: np.ndarray, shift_px: float) -> None:
+    """Move the red channel of a BGR ``image`` ``shift_px`` down (in place), as a contact
+    sensor whose red line reads a little after the others does."""
+    h, w = image.shape[:2]
+    shift = np.float32([[1, 0, 0], [0, 1, shift_px]])
+    image[:, :, 2] = cv2.warpAffine(image[:, :, 2], shift, (w, h), flags=cv2.INTER_LINEAR,
+                                    borderMode=cv2.BORDER_REPLICATE)
 
 
 def _dynamic_threshold(grey: np.ndarray, ratio: float) -> np.ndarray:
@@ -345,13 +388,23 @@ def _lighting(image: np.ndarray, strength: float, rng: np.random.Generator) -> n
     return cv2.multiply(image, field, scale=1.0 / 255.0)
 
 
-def _noise(image: np.ndarray, sd: float, rng: np.random.Generator) -> np.ndarray:
-    """Add grain of ``sd`` grey levels, drawn at half resolution (sensor grain is not per pixel)."""
+def _noise(image: np.ndarray, sd: float, rng: np.random.Generator,
+           colour: np.random.Generator | None = None) -> np.ndarray:
+    """Add grain of ``sd`` grey levels, drawn at half resolution (sensor grain is not per pixel).
+
+    With ``colour`` (a colour scan), each channel's line of the sensor adds grain of its own,
+    CHANNEL_GRAIN of ``sd``, drawn from that generator: no colour sensor reads its three
+    channels identically."""
     h, w = image.shape[:2]
     half = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32) * sd
     grain = cv2.resize(half, (w, h), interpolation=cv2.INTER_NEAREST)
     if image.ndim == 3:
-        grain = cv2.merge([grain] * image.shape[2])
+        planes = [grain] * image.shape[2]
+        if colour is not None:
+            planes = [plane + cv2.resize(colour.standard_normal(half.shape, dtype=np.float32)
+                                         * (sd * CHANNEL_GRAIN), (w, h),
+                                         interpolation=cv2.INTER_NEAREST) for plane in planes]
+        grain = cv2.merge(planes)
     return cv2.add(image, grain, dtype=cv2.CV_8U)
 
 

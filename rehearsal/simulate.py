@@ -12,7 +12,11 @@ end ran into, or null) with ``spill_mm``; per page the print darkness (``print.t
 scanner's tone curve (``scan.tone``), JPEG subsampling, the rows with a box cut off by the scan
 area (``scan.rows_cut``), whether the QR code is wholly on the scan (``scan.qr_in_frame``), and on
 the last page of a signed ballot the signature's place and bounding box in sheet millimetres
-(``signature``).
+(``signature``); on a stamped page the stamp's impression and the share of its ink inside the
+stamp area (``stamp``), and on a colour page the scanner's colour cast (``scan.tone.cast``) and
+colour fringes (``scan.colour_fringe_px``). A ballot records whether it was stamped (``stamp``);
+the stack, the conference's stamp check (``stamp_check``): with ``required``, an unstamped
+ballot and a grey photocopy scanned in colour must be flagged ``missing_stamp``.
 """
 
 from __future__ import annotations
@@ -29,7 +33,16 @@ import numpy as np
 import pypdfium2 as pdfium
 
 from ballotgen.conference import Conference
-from ballotgen.layout import MARGIN_MM, MARK_INSET_MM, Layout, PageLayout, Rect, Row, build_layout
+from ballotgen.layout import (
+    MARGIN_MM,
+    MARK_INSET_MM,
+    MARK_RADIUS_MM,
+    Layout,
+    PageLayout,
+    Rect,
+    Row,
+    build_layout,
+)
 from ballotgen.payload import KEY_BYTES, TOKEN_CHARS
 from ballotgen.render import Batch, render_pdf
 from rehearsal import marks
@@ -69,6 +82,22 @@ SIGNATURE_BOTTOM_MM = 9.0  # …down to this far above the bottom edge
 SIGNATURE_SIDE_MM = MARGIN_MM + 1.0  # and this far from the left and right edges
 SIGNATURE_MIN_REGION_MM = 10.0  # a place with less room falls back to the signature area
 WRITE_IN_CLEARANCE_MM = 20.0  # below the top of the free area, a write-in's lines end
+# The stamp's look is drawn from a stream of its own (seed, page, STAMP_STREAM), so the marks
+# drawn after it are those of a stack made before stamps varied, for the same seed.
+STAMP_STREAM = 18
+STAMP_JITTER_MM = 3.0  # how far (sd) a hand puts the stamp from where it usually goes …
+STAMP_SHIFT_RATE = 0.08  # … and how often much further: partly off the stamp area
+STAMP_SHIFT_X_MM = (-12.0, 40.0)
+STAMP_SHIFT_Y_MM = (-8.0, 22.0)
+STAMP_STRENGTH = (0.8, 1.0)  # the pad's ink, times the stamp's own opacity …
+STAMP_FAINT_RATE = 0.15  # … and how often a drying pad leaves it faint
+STAMP_FAINT = (0.45, 0.8)
+STAMP_FADE = (0.0, 0.3)  # uneven pressure (see marks.Stamp.fade) …
+STAMP_UNEVEN_RATE = 0.25  # … and how often one side barely touched the paper
+STAMP_UNEVEN_FADE = (0.3, 0.85)
+STAMP_INK_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # marks.STAMP_INKS in order
+STAMP_CLEARANCE_MM = 3.0  # a stamp stays this far from the edge, the discs, the code, the table
+COLOUR_STREAM = 19  # a colour page's cast, fringes and channel grain: (seed, page, COLOUR_STREAM)
 
 
 @dataclass(frozen=True)
@@ -93,20 +122,24 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                    fmt: str = "pdf", dpi: int | None = None, seed: int = 0,
                    mistakes: Mistakes = Mistakes(),
                    choices: list[dict[int, str | None]] | None = None,
-                   foreign: int = 0) -> dict:
+                   foreign: int = 0, mode: str | None = None) -> dict:
     """Fill ``voters`` ballots, scan them as ``profile`` would, write the stack into ``folder``.
 
+    ``mode`` ("colour", "grey" or "bw") overrides the one the profile would choose.
     Returns the truth (also written to ``folder/truth.json``).
     """
     if voters < 1:
         raise ValueError("at least one voter is needed")
+    if mode not in (None, "colour", "grey", "bw"):
+        raise ValueError(f"unknown scan mode {mode!r}")
     if voters > issued.batch.copies:
         raise ValueError(f"only {issued.batch.copies} ballots were printed in batch "
                          f"{issued.batch.code}; cannot simulate {voters} voters")
     scanner = PROFILES[profile]
     rng = np.random.default_rng(seed)
     dpi = dpi or int(rng.choice(scanner.dpis))
-    mode = str(rng.choice(scanner.modes))
+    drawn_mode = str(rng.choice(scanner.modes))  # drawn all the same: the stack stays the seed's
+    mode = mode or drawn_mode
     bed = int(rng.choice(scanner.bed_tones))
     plans = plan_ballots(issued.layout.persons, voters, rng, mistakes=mistakes, choices=choices)
     serials = list(issued.batch.serials or [])
@@ -117,11 +150,15 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         "profile": profile, "format": fmt, "dpi": dpi, "mode": mode, "seed": seed,
         "batch": issued.batch.code, "layout_hash": issued.layout.hash, "voters": voters,
         "serials": bool(serials), "mistakes": dataclasses.asdict(mistakes),
+        "stamp_check": issued.conference.stamp,
         "ballots": [], "foreign": [], "pages": [],
     }
     renderer = Renderer(issued, dpi)
-    sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth, scanner, rng))
-    for sheet in list(_foreign_sheets(foreign, issued, renderer, sheets, rng, truth, scanner)):
+    checked = issued.conference.stamp == "required" and mode == "colour"
+    sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth, scanner, rng,
+                                 stamp_checked=checked))
+    for sheet in list(_foreign_sheets(foreign, issued, renderer, sheets, rng, truth, scanner,
+                                      stamp_checked=checked)):
         # between two ballots, never inside one (a stray sheet does not split a ballot's pages)
         starts = [i for i, s in enumerate(sheets) if s.truth.get("ballot_page", 1) == 1]
         sheets.insert(int(rng.choice(starts + [len(sheets)])), sheet)
@@ -134,9 +171,12 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         if page is not None and scanner.stain_rate and rng.random() < scanner.stain_rate:
             stain = round(float(rng.uniform(*scanner.stain_darkness)), 3)
             image = stained(image, dpi, stain, rng)
-        params = draw_params(scanner, rng, bed=bed)
+        colour = (np.random.default_rng([seed, len(truth["pages"]), COLOUR_STREAM])
+                  if mode == "colour" else None)
+        params = draw_params(scanner, rng, bed=bed, colour=colour)
         matrix = page_transform((w, h), params, dpi, rng)
-        scanned = scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone)
+        scanned = scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone,
+                       fringe_px=params.colour_fringe_px, colour=colour)
         name, index = writer.add(scanned, dpi, bw=mode == "bw", jpeg_quality=params.jpeg_quality,
                                  jpeg_subsampling=params.jpeg_subsampling)
         rows = [(r.person, r.boxes) for r in page.rows] if page else []
@@ -195,26 +235,34 @@ def _printed(image: np.ndarray, scanner: ScannerProfile,
 
 def _ballot_sheets(plans: list[BallotPlan], serials: list[str], issued: Issued,
                    renderer: Renderer, truth: dict, scanner: ScannerProfile,
-                   rng: np.random.Generator) -> Iterator[_Sheet]:
+                   rng: np.random.Generator, *, stamp_checked: bool = False) -> Iterator[_Sheet]:
+    """The sheets of the voters' ballots. With ``stamp_checked`` (the conference requires the
+    stamp and the stack is scanned in colour) an unstamped ballot must be flagged
+    ``missing_stamp`` on its first page."""
     for plan in plans:
         serial = serials[plan.voter - 1] if serials else None
         ballot_id = f"V{plan.voter:04d}"
-        truth["ballots"].append(_ballot_truth(ballot_id, plan, serial))
+        missing = stamp_checked and not plan.stamp
+        truth["ballots"].append(_ballot_truth(ballot_id, plan, serial, missing_stamp=missing))
         images = renderer.pages(serial)
         for page in issued.layout.pages:
             image, printed = _printed(images[page.index], scanner, rng)
             sheet = Sheet(image, renderer.dpi)
             drawn = fill_page(sheet, page, plan, last=page.index == len(issued.layout.pages) - 1)
+            flags = _page_flags(plan, page) + (["missing_stamp"] if missing and page.index == 0
+                                               else [])
             yield _Sheet(sheet.image, {"kind": "ballot", "ballot": ballot_id,
                                        "ballot_page": page.index + 1,
-                                       "flags": _page_flags(plan, page), "print": printed,
-                                       **drawn})
+                                       "flags": sorted(flags), "print": printed, **drawn})
 
 
-def _ballot_truth(ballot_id: str, plan: BallotPlan, serial: str | None) -> dict:
+def _ballot_truth(ballot_id: str, plan: BallotPlan, serial: str | None, *,
+                  missing_stamp: bool = False) -> dict:
     hand = plan.hand or Hand()
+    flags = list(plan.flags) + (["missing_stamp"] if missing_stamp else [])
     return {
-        "id": ballot_id, "voter": plan.voter, "serial": serial, "flags": list(plan.flags),
+        "id": ballot_id, "voter": plan.voter, "serial": serial, "flags": sorted(flags),
+        "stamp": plan.stamp,
         "hand": dataclasses.asdict(hand) if plan.hand else None,
         "signature": plan.signature_place or ("area" if plan.signature else None),
         "rows": [{"person": r.person, "intended": r.intended, "expected": r.expected,
@@ -382,15 +430,18 @@ def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -
     Returns
     -------
     dict
-        What was drawn that the truth records beyond the plan: ``{"signature": {...}}`` on a
-        signed last page, else ``{}``.
+        What was drawn that the truth records beyond the plan: ``{"stamp": {...}}`` on a
+        stamped page (:func:`stamp_truth`) and ``{"signature": {...}}`` on a signed last page.
     """
     rng = np.random.default_rng([plan.seed, page.index])
     hand = plan.hand or steady_hand(rng)
     pen = hand.ink
     drawn: dict = {}
     if plan.stamp:
-        marks.stamp(sheet, page.stamp, rng)
+        impression = stamp_impression(page, marks.place_stamp(page.stamp, rng),
+                                      np.random.default_rng([plan.seed, page.index, STAMP_STREAM]))
+        marks.stamp(sheet, impression, rng)
+        drawn["stamp"] = stamp_truth(impression, page.stamp)
     rows = {row.person: row for row in page.rows}
     for row_plan in plan.rows:
         row = rows.get(row_plan.person)
@@ -417,6 +468,57 @@ def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -
     return drawn
 
 
+def stamp_impression(page: PageLayout, placed: marks.Stamp,
+                     rng: np.random.Generator) -> marks.Stamp:
+    """How the committee member's stamp came out on ``page``, from where it was ``placed``:
+    shifted by a hand (now and then far: partly off the stamp area), turned any way, one of the
+    red pad inks, sometimes faint (a drying pad) or pressed unevenly. It stays clear of the
+    registration discs, the QR code and the table, which no committee stamps over."""
+    dx, dy = rng.normal(0.0, STAMP_JITTER_MM, 2)
+    if rng.random() < STAMP_SHIFT_RATE:
+        dx, dy = rng.uniform(*STAMP_SHIFT_X_MM), rng.uniform(*STAMP_SHIFT_Y_MM)
+    strength = rng.uniform(*(STAMP_FAINT if rng.random() < STAMP_FAINT_RATE else STAMP_STRENGTH))
+    fade = rng.uniform(*(STAMP_UNEVEN_FADE if rng.random() < STAMP_UNEVEN_RATE else STAMP_FADE))
+    impression = dataclasses.replace(
+        placed, angle_deg=round(float(rng.uniform(0.0, 360.0)), 2),
+        ink=str(rng.choice(list(marks.STAMP_INKS), p=STAMP_INK_WEIGHTS)),
+        opacity=round(placed.opacity * float(strength), 3), fade=round(float(fade), 3),
+        fade_towards_deg=round(float(rng.uniform(0.0, 360.0)), 2))
+    x, y = _stamp_clear(page, placed.centre, (placed.centre[0] + dx, placed.centre[1] + dy),
+                        placed.radius_mm)
+    return dataclasses.replace(impression, centre=(round(x, 3), round(y, 3)))
+
+
+def _stamp_clear(page: PageLayout, start: tuple[float, float], wanted: tuple[float, float],
+                 radius: float) -> tuple[float, float]:
+    """The point nearest ``wanted`` on the way from ``start`` where a stamp of ``radius`` keeps
+    STAMP_CLEARANCE_MM from the page's edge, its discs, its QR code and its table."""
+    width = page_size(page)[0]
+    gap = radius + STAMP_CLEARANCE_MM
+
+    def clear(x: float, y: float) -> bool:
+        if not (gap <= x <= width - gap and gap <= y <= page.table.y - gap):
+            return False
+        if any(np.hypot(x - mx, y - my) < gap + MARK_RADIUS_MM for mx, my in page.marks):
+            return False
+        qr = page.qr
+        nearest = (min(max(x, qr.x), qr.right), min(max(y, qr.y), qr.bottom))
+        return bool(np.hypot(x - nearest[0], y - nearest[1]) >= gap)
+
+    for t in np.linspace(1.0, 0.0, 21):  # back towards where it was placed
+        x, y = start[0] + t * (wanted[0] - start[0]), start[1] + t * (wanted[1] - start[1])
+        if clear(x, y):
+            return float(x), float(y)
+    return start
+
+
+def stamp_truth(impression: marks.Stamp, area: Rect) -> dict:
+    """The truth's record of a stamp drawn on a page: its impression and the share of its ink
+    inside the stamp area the layout reserves (``in_area``)."""
+    return {**dataclasses.asdict(impression), "centre": list(impression.centre),
+            "in_area": round(marks.stamp_share_in(impression, area), 3)}
+
+
 def _visible(ink: Ink) -> Ink:
     """``ink`` for what a reader must flag (corrections, struck names, write-ins): the voter's
     pen, but never fainter than an ordinary ballpoint, so the flag the truth asks for is fair."""
@@ -437,8 +539,11 @@ def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:
 
 def _foreign_sheets(count: int, issued: Issued, renderer: Renderer, ballots: list[_Sheet],
                     rng: np.random.Generator, truth: dict,
-                    scanner: ScannerProfile = PROFILES["clean"]) -> Iterator[_Sheet]:
-    """Sheets that are not valid ballots of this conference, cycling through FOREIGN_KINDS."""
+                    scanner: ScannerProfile = PROFILES["clean"], *,
+                    stamp_checked: bool = False) -> Iterator[_Sheet]:
+    """Sheets that are not valid ballots of this conference, cycling through FOREIGN_KINDS.
+
+    A photocopy is grey, so, with ``stamp_checked``, it must be flagged ``missing_stamp``."""
     if count <= 0:
         return
     other_conf = dataclasses.replace(issued.conference,
@@ -463,11 +568,14 @@ def _foreign_sheets(count: int, issued: Issued, renderer: Renderer, ballots: lis
             fill_page(sheet, issued.layout.pages[0], plan, last=len(issued.layout.pages) == 1)
             _spoil_code(sheet, issued.layout.pages[0].qr, damaged=kind == "damaged_code", rng=rng)
             flags = ["foreign"]
-        else:  # a photocopy of a ballot already in the stack
+        else:  # a grey photocopy of a ballot already in the stack
             original = ballots[int(rng.integers(len(ballots)))]
             sheet = Sheet(photocopy(original.image, rng), renderer.dpi)
-            # identical code: only a per-ballot serial can tell it from the original
+            # identical code: only a per-ballot serial, or the red stamp it lacks, can tell it
+            # from the original
             flags = ["duplicate"] if issued.batch.serials else []
+            if stamp_checked and original.truth["ballot_page"] == 1:
+                flags.append("missing_stamp")
             foreign_id += f"-copy-of-{original.truth['ballot']}"
         truth["foreign"].append({"id": foreign_id, "kind": kind, "flags": flags})
         yield _Sheet(sheet.image, {"kind": "foreign", "foreign": foreign_id, "foreign_kind": kind,

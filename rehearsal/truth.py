@@ -60,6 +60,7 @@ class TruthBallot:
     id: str
     flags: tuple[Flag, ...]  # blank_ballot, name_crossed, write_in: what the voter did
     rows: tuple[TruthRow, ...]
+    stamped: bool = True  # the agency's stamp was put on it (truths before stamps varied: all)
 
     def row(self, person: int) -> TruthRow:
         return next(r for r in self.rows if r.person == person)
@@ -95,6 +96,7 @@ class Truth:
     pages: tuple[TruthPage, ...]
     ballots: dict[str, TruthBallot]  # by id
     foreign: tuple[TruthForeign, ...]
+    stamp_check: str = "off"  # the conference's stamp check (ballotgen.conference.STAMP_CHECKS)
 
     def page(self, file: str, index: int) -> TruthPage | None:
         return self._pages.get((file, index))
@@ -121,7 +123,7 @@ class Truth:
             TruthRow(r["person"], Level(r["intended"]) if r["intended"] else None,
                      RowValue(r["expected"]), _flags(r["flags"]), tuple(r["marked"]),
                      r["scribbled"], r.get("style"), r.get("spill"))
-            for r in b["rows"])) for b in data["ballots"]}
+            for r in b["rows"]), bool(b.get("stamp", True))) for b in data["ballots"]}
         pages = tuple(TruthPage(
             p["file"], p["index"], SheetKind(p["kind"]), _flags(p["flags"]), p.get("ballot"),
             p.get("ballot_page"), p.get("foreign"),
@@ -129,7 +131,7 @@ class Truth:
             (p.get("scan") or {}).get("qr_in_frame")) for p in data["pages"])
         foreign = tuple(TruthForeign(f["id"], ForeignKind(f["kind"]), _flags(f["flags"]))
                         for f in data["foreign"])
-        return cls(pages, ballots, foreign)
+        return cls(pages, ballots, foreign, data.get("stamp_check", "off"))
 
     @classmethod
     def load(cls, path: Path) -> Truth:

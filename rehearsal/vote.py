@@ -40,7 +40,7 @@ class SimulationResult:
 def simulate_vote(folder: Path, output: Path, *, voters: int | None, votes: Path | None = None,
                   profile: str = "office", fmt: str = "pdf", dpi: int | None = None,
                   seed: int = 0, rates: dict[str, float] | None = None,
-                  foreign: int = 0) -> SimulationResult:
+                  foreign: int = 0, mode: str | None = None) -> SimulationResult:
     """Simulate ``voters`` filling in the conference's latest printed ballots and the scanner's
     output, written into the new folder ``output`` with ``truth.json`` beside the scans."""
     output = Path(output)
@@ -65,5 +65,6 @@ def simulate_vote(folder: Path, output: Path, *, voters: int | None, votes: Path
     except ValueError as exc:
         raise RequestError(f"--rate: {exc}") from None
     truth = simulate_stack(issued, output, voters=count, profile=profile, fmt=fmt, dpi=dpi,
-                           seed=seed, mistakes=mistakes, choices=choices, foreign=foreign)
+                           seed=seed, mistakes=mistakes, choices=choices, foreign=foreign,
+                           mode=mode)
     return SimulationResult(output, truth)

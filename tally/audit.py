@@ -27,6 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ballotgen.conference import Conference
+from ballotgen.vocabulary import Flag
 from omr.load import ScanFile
 from omr.reading import PageReading
 from tally.count import Attendance, Results, tally_of
@@ -96,6 +97,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     report.checked["events"] = len(events)
 
     _check_code_digests(store, intact, report)
+    _check_stamp_setting(report.conference, intact, report)
     sources = _check_files(store, report, masked=images is not None)
     _check_pages_against_log(every_page, intact, report)
     _check_decisions_against_log(decisions, intact, report)
@@ -115,16 +117,23 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
         tasks.append((page.file_sha256, source[0], source[1], page.reading.settings))
         task_pages.append(page)
     reread: dict[int, PageReading] = {}
+    recorded_stamps = 0
     for page, result in zip(task_pages, read_pages(tasks, ctx, jobs)):
         if images is None and result.image_sha256 != page.image_sha256:
             diff(Difference(_where(page), "the decoded image differs from the one read",
                             page.image_sha256 or "", result.image_sha256 or ""))
-        for d in compare_readings(page.reading, result.reading):
+        reading = result.reading
+        if _stamp_unseen(page.reading, reading):  # a masked page, kept in grey
+            reading = _with_stamp_of(page.reading, reading)
+            recorded_stamps += 1
+        for d in compare_readings(page.reading, reading):
             diff(dataclasses.replace(d, where=f"{_where(page)}{d.where}"))
-        reread[page.id] = result.reading
+        reread[page.id] = reading
         if progress:
             progress(1)
     report.checked["pages re-read"] = len(reread)
+    if recorded_stamps:
+        report.checked["stamps taken as recorded (pages kept in grey)"] = recorded_stamps
     report.checked["decisions"] = len(decisions)
 
     printed = sum(b.copies for b in store.batches())
@@ -176,6 +185,33 @@ def _check_code_digests(store: Store, events: list[Event], report: AuditReport) 
                 "are not those recorded when it was printed", logged[:16], stored[:16]))
 
 
+def _check_stamp_setting(conference: Conference, events: list[Event],
+                         report: AuditReport) -> None:
+    """The conference's stamp check is the one it was created with (a store created before the
+    setting existed has it off)."""
+    for event in events:
+        if event.kind == EventKind.CONFERENCE_CREATED:
+            created = event.data.get("stamp", "off")
+            if created != conference.stamp:
+                report.differences.append(Difference(
+                    "conference", "its stamp check is not the one it was created with", created,
+                    conference.stamp))
+
+
+def _stamp_unseen(stored: PageReading, now: PageReading) -> bool:
+    """Whether ``now`` could not see a stamp that ``stored`` saw in colour: a page of an
+    archive with signatures masked is kept in grey, and the stamp cannot be read again."""
+    return (stored.stamp is not None and stored.stamp.colour and now.stamp is not None
+            and not now.stamp.colour)
+
+
+def _with_stamp_of(stored: PageReading, now: PageReading) -> PageReading:
+    """``now`` with the stamp (and its flags) as ``stored`` read it."""
+    stamp_flags = {Flag.MISSING_STAMP, Flag.STAMP_UNCLEAR}
+    flags = {f for f in now.flags if f not in stamp_flags} | (set(stored.flags) & stamp_flags)
+    return dataclasses.replace(now, stamp=stored.stamp, flags=tuple(sorted(flags)))
+
+
 def _check_pages_against_log(pages: list[StoredPage], events: list[Event],
                              report: AuditReport) -> None:
     logged = {(e.data["file"], e.data["page"]): e for e in events if e.kind == EventKind.PAGE_READ}
@@ -223,6 +259,9 @@ def compare_readings(stored: PageReading, now: PageReading) -> list[Difference]:
         a, b = getattr(stored, name), getattr(now, name)
         if a != b:
             out.append(Difference("", name, str(a), str(b)))
+    if stored.stamp is not None and now.stamp is not None and \
+            stored.stamp.status != now.stamp.status:  # (a reading before the stamp has none)
+        out.append(Difference("", "stamp", stored.stamp.status, now.stamp.status))
     rows_now = {r.person: r for r in now.rows}
     for row in stored.rows:
         other = rows_now.get(row.person)

@@ -10,6 +10,7 @@ automatically; a flagged one waits for review.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ballotgen.vocabulary import Flag, PageKind, RowValue
@@ -80,3 +81,30 @@ def assemble(pages: list[StoredPage]) -> list[Ballot]:
             flags.add(Flag.DUPLICATE)  # every copy: which one is genuine is for a human to say
         ballots.append(Ballot(number, tuple(group), tuple(sorted(flags))))
     return ballots
+
+
+@dataclass(frozen=True)
+class StampCheck:
+    """What the stamp check found on a set of ballots (their first sheets; see omr.stamp)."""
+
+    checked: int  # ballots whose first sheet was scanned in colour: the stamp could be seen
+    missing: int  # … of which without the stamp (flag missing_stamp)
+    unclear: int  # … of which the reader could not tell (flag stamp_unclear)
+    unchecked: int  # ballots scanned in grey or black and white: the stamp cannot show
+
+
+def stamp_check(ballots: Iterable[Ballot]) -> StampCheck:
+    """The stamp check over ``ballots`` that were read as ballots (a sheet known as foreign by
+    its code, or unreadable, is not checked)."""
+    checked = missing = unclear = unchecked = 0
+    for ballot in ballots:
+        first = ballot.pages[0].reading
+        if first.kind != PageKind.BALLOT or first.page != 1 or first.stamp is None:
+            continue
+        if not first.stamp.colour:
+            unchecked += 1
+            continue
+        checked += 1
+        missing += Flag.MISSING_STAMP in ballot.flags
+        unclear += Flag.STAMP_UNCLEAR in ballot.flags
+    return StampCheck(checked, missing, unclear, unchecked)

@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from ballotgen.conference import Conference, Person
 from ballotgen.vocabulary import LEVELS, BallotStatus, Flag, Level, RowInvalidReason, VoidReason
+from tally.ballots import StampCheck, stamp_check
 from tally.resolve import Resolved, resolve_stack
 from tally.rules import RULE_SETS, RuleSet, Threshold
 from tally.store import Decision, Store, StoredPage
@@ -172,6 +173,7 @@ class Results:
     missing: tuple[Missing, ...]  # facts the committee has not entered yet
     open_ballots: tuple[OpenBallot, ...]
     noted: dict[Flag, int] = field(default_factory=dict)  # flags that changed no count
+    stamp: StampCheck | None = None  # the stamp check on the ballots received, when required
 
     @property
     def issued(self) -> int:
@@ -185,8 +187,9 @@ class Results:
 
 def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved], *,
           attendance: Attendance, printed: int,
-          previous: dict[int, Fraction] | None = None) -> Results:
-    """Tally ``resolved`` ballots per person (rule 8) and check quorum and reconciliation."""
+          previous: dict[int, Fraction] | None = None, stamp: bool = False) -> Results:
+    """Tally ``resolved`` ballots per person (rule 8) and check quorum and reconciliation; with
+    ``stamp`` (the conference requires the stamp), say what the stamp check found."""
     received = [r for r in resolved if r.received]
     decided = [r for r in received if r.status is not None]
     open_ballots = tuple(
@@ -246,7 +249,8 @@ def count(persons: tuple[Person, ...], rules: RuleSet, resolved: list[Resolved],
                    excluded=sum(not r.received for r in resolved), persons=tuple(results),
                    quorum_met=quorum_met(rules, attendance), problems=tuple(problems),
                    missing=tuple(missing), open_ballots=open_ballots,
-                   noted=dict(Counter(f for r in received for f in r.noted)))
+                   noted=dict(Counter(f for r in received for f in r.noted)),
+                   stamp=stamp_check(r.ballot for r in received) if stamp else None)
 
 
 def tally_store(store: Store, attendance: Attendance, *,
@@ -267,4 +271,4 @@ def tally_of(conference: Conference, pages: list[StoredPage], decisions: list[De
                                 attendance.counted)
     return count(conference.persons, RULE_SETS[conference.rules],
                  resolve_stack(conference, pages, decisions), attendance=attendance,
-                 printed=printed, previous=previous)
+                 printed=printed, previous=previous, stamp=conference.stamp == "required")

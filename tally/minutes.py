@@ -32,7 +32,7 @@ from ballotgen.conference import Conference
 from ballotgen.fonts import ballot_family
 from ballotgen.vocabulary import LEVELS, Flag, Level
 from tally.count import Results
-from tally.report import BAND_LABELS, DRAFT, quorum_line, status_line
+from tally.report import BAND_LABELS, DRAFT, quorum_line, stamp_lines, status_line
 from tally.rules import RULE_SETS
 from tally.sentences import missing_text, note_text, problem_text
 
@@ -181,6 +181,8 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                     f"{void}" + (", trong đó:" if void else "."), s["body"]))
     for key, n in sorted(results.void.items()):
         story.append(_p(f"    + {key.label}: {n}", s["body"]))
+    for line in stamp_lines(results):
+        story.append(_p(f"- {line}", s["body"]))
     if results.noted.get(Flag.WRITE_IN):
         story.append(_p(f"- Phiếu có ghi thêm tên hoặc chữ ngoài danh sách (phần ghi thêm không "
                         f"được tính, phiếu vẫn hợp lệ): {results.noted[Flag.WRITE_IN]}.",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ballotgen import payload
-from ballotgen.conference import Conference
+from ballotgen.conference import STAMP_CHECKS, Conference
 from ballotgen.errors import RequestError
 from ballotgen.fonts import ballot_family
 from ballotgen.layout import build_layout
@@ -33,7 +33,7 @@ from tally.store import BatchRecord, Store
 
 def create_conference(folder: Path, *, roster: Path, org: str, title: str, date: dt.date,
                       place: str = "", summoned: int | None = None,
-                      rules: str = "qd96-2023") -> Conference:
+                      rules: str = "qd96-2023", stamp: str = "off") -> Conference:
     """Read the roster, check that its ballot can be printed, and create the conference folder.
 
     Everything is checked before anything is written; the folder appears complete or not at all.
@@ -42,8 +42,11 @@ def create_conference(folder: Path, *, roster: Path, org: str, title: str, date:
         raise RequestError(f"unknown rule set {rules!r}",
                               remedy=f"Use one of: {', '.join(RULE_SETS)}.")
     persons = read_roster(roster)
+    if stamp not in STAMP_CHECKS:
+        raise RequestError(f"unknown stamp check {stamp!r}",
+                           remedy=f"Use one of: {', '.join(STAMP_CHECKS)}.")
     conference = Conference(org=org, title=title, date=date, place=place, summoned=summoned,
-                            rules=rules, persons=persons)
+                            rules=rules, persons=persons, stamp=stamp)
     build_layout(conference)  # a missing glyph or an impossible layout fails here, not at print
     Store.create(folder, conference, payload.new_key()).close()
     return conference

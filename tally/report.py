@@ -49,6 +49,23 @@ def quorum_line(results: Results) -> str:
             f"{q.numerator}/{q.denominator}.")
 
 
+def stamp_lines(results: Results) -> list[str]:
+    """What the stamp check found (only when the conference requires the stamp), in
+    Vietnamese: how many ballots were checked on colour scans and how many lacked the stamp,
+    and how many could not be checked (scanned in grey or black and white)."""
+    stamp = results.stamp
+    if stamp is None:
+        return []
+    line = (f"Kiểm tra dấu treo trên bản quét màu: {stamp.checked} phiếu; không có dấu treo: "
+            f"{stamp.missing} phiếu")
+    line += f"; máy không xác định được: {stamp.unclear} phiếu." if stamp.unclear else "."
+    lines = [line]
+    if stamp.unchecked:
+        lines.append(f"Không kiểm tra được dấu treo (quét đen trắng hoặc xám): {stamp.unchecked} "
+                     "phiếu.")
+    return lines
+
+
 def results_frame(results: Results) -> pd.DataFrame:
     """Rule 8's line per person, with the band; percentages as text with two decimals."""
     deputies = RULE_SETS[results.rules].percent_denominator == "deputies"
@@ -155,6 +172,7 @@ def summary_lines(results: Results) -> list[str]:
              + (f", không tính {results.excluded}" if results.excluded else "") + ".",
              quorum_line(results)]
     lines += [f"  {k.label}: {n}" for k, n in sorted(results.void.items())]
+    lines += stamp_lines(results)
     lines += [f"Vấn đề: {problem_text(p)}" for p in results.problems]
     lines += [f"Thiếu: {missing_text(m)}" for m in results.missing]
     for b in results.open_ballots[:20]:

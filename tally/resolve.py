@@ -72,12 +72,19 @@ def row_readings(ballot: Ballot) -> dict[int, tuple[RowValue, tuple[Flag, ...]]]
 
 
 def propose_ballot(ballot: Ballot, rules: RuleSet) -> BallotChoice | None:
-    """What the rule set says the ballot is, from its flags; None when only a human can say."""
+    """What the rule set says the ballot is, from its flags; None when only a human can say.
+
+    A sheet without the agency's stamp (``missing_stamp``, with the conference's stamp check
+    on) is proposed as one the committee did not issue (rule 10: received, invalid for every
+    person); whether a stamp is there that the reader could not tell (``stamp_unclear``) only a
+    human can say."""
     flags = set(ballot.flags)
     if ballot.kind == PageKind.FOREIGN:
         return BallotChoice.FOREIGN
-    if flags & {Flag.UNREADABLE, Flag.DUPLICATE, Flag.MISSING_PAGE}:
+    if flags & {Flag.UNREADABLE, Flag.DUPLICATE, Flag.MISSING_PAGE, Flag.STAMP_UNCLEAR}:
         return None
+    if Flag.MISSING_STAMP in flags:
+        return BallotChoice.FOREIGN
     return BallotChoice.INVALID if whole_ballot_cause(ballot.flags, rules) else \
         BallotChoice.GENUINE
 
@@ -121,8 +128,9 @@ def propose_row(reading: RowValue | None, flags: tuple[Flag, ...],
 
 
 def _void_reason(ballot: Ballot, rules: RuleSet, decision: BallotChoice) -> VoidReason:
-    if decision == BallotChoice.FOREIGN:
-        return VoidReason.FOREIGN
+    if decision == BallotChoice.FOREIGN:  # not issued: known by its code, or by the stamp
+        return VoidReason.MISSING_STAMP if ballot.kind != PageKind.FOREIGN and \
+            Flag.MISSING_STAMP in ballot.flags else VoidReason.FOREIGN
     return whole_ballot_cause(ballot.flags, rules) or VoidReason.COMMITTEE
 
 

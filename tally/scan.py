@@ -30,6 +30,7 @@ from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, read_page
 from omr.reading import PageReading
 from omr.settings import ReaderSettings
+from tally.ballots import StampCheck, stamp_check
 from tally.files import HASH_CHUNK, Partial, file_sha256, os_failure, sweep_partials
 from tally.resolve import holds_for_review, resolve_stack
 from tally.rules import RULE_SETS
@@ -56,6 +57,7 @@ class StackSummary:
     held: dict[Flag, int]  # flagged ballots by the flags that hold them for review
     recorded: dict[Flag, int]  # flags recorded that cannot change a count under the rules
     unreadable: tuple[tuple[str, int, str], ...]  # (file, page, reason), 1-based pages
+    stamp: StampCheck | None = None  # what the stamp check found, when the conference has it
 
     @property
     def flagged(self) -> int:
@@ -79,7 +81,8 @@ def stack_summary(store: Store, pages: list[StoredPage]) -> StackSummary:
         rules.name, dict(Counter(p.reading.kind for p in pages)), len(ballots), accepted,
         dict(held), dict(recorded),
         tuple((p.file_name, p.page_index + 1, p.reading.reason) for p in pages
-              if p.reading.kind == PageKind.UNREADABLE))
+              if p.reading.kind == PageKind.UNREADABLE),
+        stamp_check(ballots) if conference.stamp == "required" else None)
 
 
 @dataclass
@@ -117,6 +120,19 @@ class ScanSummary:
         return self.blank_backs <= self.fronts
 
 
+def stamp_summary(check: StampCheck) -> list[tuple[str, bool]]:
+    """The scan summary's lines on the stamp check (a conference that requires the stamp), each
+    with whether it is a warning."""
+    lines = [((f"Stamp check: {check.checked} ballots scanned in colour checked for the "
+               f"agency's stamp: {check.missing} without it (missing_stamp), {check.unclear} "
+               "the reader could not tell (stamp_unclear)."), False)]
+    if check.unchecked:
+        lines.append(((f"warning: {check.unchecked} ballots were scanned in grey or black and "
+                       "white, where the red stamp cannot show: they were not checked for it. "
+                       "Scan them again in colour."), True))
+    return lines
+
+
 def reading_context(store: Store) -> Context:
     """What the reader must know of the conference, from its store."""
     layouts, batches, serials = {}, set(), set()
@@ -129,7 +145,8 @@ def reading_context(store: Store) -> Context:
             serials |= store.issued_serials(batch.code)
     key = store.secret() or None  # an audit archive holds no key: its codes verify by digest
     digests = frozenset() if key else frozenset(store.code_digests())
-    return Context(key, layouts, frozenset(batches), frozenset(serials), code_digests=digests)
+    return Context(key, layouts, frozenset(batches), frozenset(serials), code_digests=digests,
+                   stamp_required=store.conference().stamp == "required")
 
 
 def expand(inputs: list[Path]) -> list[Path]:

@@ -329,7 +329,7 @@ class Store:
                        (conference.to_json(), secret))
             _append_event(db, EventKind.CONFERENCE_CREATED, {
                 "persons": len(conference.persons), "rules": conference.rules,
-                "date": conference.date.isoformat()})
+                "date": conference.date.isoformat(), "stamp": conference.stamp})
 
     @classmethod
     def open(cls, folder: Path | str, *, readonly: bool = False, check_log: bool = True) -> Store:

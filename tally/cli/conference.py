@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from ballotgen.conference import STAMP_CHECKS
 from ballotgen.errors import ExitCode
 from tally.cli.options import (
     conference_date,
@@ -35,15 +36,20 @@ from tally.rules import DEFAULT_RULES, RULE_SETS
               help="Number of voters summoned (for the quorum).")
 @click.option("--rules", default=DEFAULT_RULES, show_default=True,
               type=click.Choice(list(RULE_SETS)), help="Rule set of the count.")
+@click.option("--stamp", default="off", show_default=True, type=click.Choice(STAMP_CHECKS),
+              help="With 'required', a ballot scanned in colour without the agency's red stamp "
+                   "goes to review as a sheet the committee did not issue. Scan in colour.")
 def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, date: dt.date,
-         place: str, summoned: int | None, rules: str) -> None:
+         place: str, summoned: int | None, rules: str, stamp: str) -> None:
     """Create a conference in the new folder DIR from its roster."""
     from tally.prepare import create_conference
 
     conference = create_conference(folder, roster=roster, org="\n".join(org_lines), title=title,
-                                   date=date, place=place, summoned=summoned, rules=rules)
+                                   date=date, place=place, summoned=summoned, rules=rules,
+                                   stamp=stamp)
     click.echo(f"Created the conference in {folder}: {len(conference.persons)} persons, "
-               f"rules {conference.rules}.")
+               f"rules {conference.rules}"
+               + (", stamp required (scan in colour)." if stamp == "required" else "."))
     click.echo(f"Next: tinnhiem print {folder} --copies N")
 
 
@@ -117,7 +123,7 @@ def status(folder: Path) -> None:
     click.echo(f"{conference.title}, {conference.date.isoformat()}")
     click.echo(f"Organisation: {' / '.join(conference.org_lines)}")
     click.echo(f"Persons: {len(conference.persons)}   Summoned: {conference.summoned or '-'}   "
-               f"Rules: {conference.rules}")
+               f"Rules: {conference.rules}   Stamp: {conference.stamp}")
     for b in state.batches:
         click.echo(f"Batch {b.code}: {b.copies} ballots × {b.pages} page(s), printed "
                    f"{b.printed_at}{', serials' if b.serials else ''} → {b.pdf_name}")

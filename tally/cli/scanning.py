@@ -24,7 +24,7 @@ KIND_WORDS = {PageKind.BALLOT: "ballot pages", PageKind.BLANK: "blank",
               help="Read pages in N processes [default: the number of cores, at most 8].")
 def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
     """Read scanned ballots (PDF, TIFF, JPEG, PNG files or folders) into the conference."""
-    from tally.scan import default_jobs, scan_stack
+    from tally.scan import default_jobs, scan_stack, stamp_summary
 
     show = sys.stderr.isatty()
     with click.progressbar(length=0, label="Reading", file=sys.stderr, hidden=not show) as bar:
@@ -54,6 +54,9 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         click.echo("Flagged ballots by reason: " + _counts(stack.held))
     if stack.recorded:
         click.echo(f"Recorded, not for review under {stack.rules}: " + _counts(stack.recorded))
+    if stack.stamp is not None:  # the conference requires the agency's stamp
+        for line, warning in stamp_summary(stack.stamp):
+            click.echo(line, err=warning)
     for name, page, reason in stack.unreadable[:UNREADABLE_SHOWN]:
         click.echo(f"  unreadable: {name} page {page}: {reason}")
     if len(stack.unreadable) > UNREADABLE_SHOWN:

@@ -351,6 +351,13 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         stored = _page(page)
         return Response(images.page_jpeg(g.store, stored), mimetype="image/jpeg")
 
+    @app.route("/dau/<id:page>.jpg")
+    def stamp_image(page: int):
+        data = images.stamp_jpeg(g.store, _page(page))
+        if data is None:
+            abort(404, f"Trang số hiệu {page} không được quét màu.")
+        return Response(data, mimetype="image/jpeg")
+
     @app.route("/o/<id:page>/<id:person>/<level>.png")
     def box_image(page: int, person: int, level: str):
         stored = _page(page)

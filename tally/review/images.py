@@ -17,7 +17,7 @@ import numpy as np
 
 from ballotgen.layout import Rect
 from omr.load import load_page, open_scan
-from omr.overlay import ReviewImage, box_crop, review_image
+from omr.overlay import ReviewImage, box_crop, review_image, stamp_view
 from omr.read import Context
 from tally.store import Store, StoredPage
 
@@ -31,7 +31,7 @@ class ImageCache:
     def __init__(self, store_folder: Path, ctx: Context) -> None:
         self.folder = Path(store_folder) / CACHE_DIR
         self.ctx = ctx
-        self._locks: dict[int, threading.Lock] = {}
+        self._locks: dict[int | tuple[str, int], threading.Lock] = {}
         self._guard = threading.Lock()
 
     def page(self, store: Store, page: StoredPage) -> ReviewImage:
@@ -57,6 +57,27 @@ class ImageCache:
         ok, data = cv2.imencode(".png", crop)
         return data.tobytes()
 
+    def stamp_jpeg(self, store: Store, page: StoredPage) -> bytes | None:
+        """The page's header in colour (JPEG), or None when it was not scanned in colour.
+        Made when asked (only pages held for their stamp link to it) and kept."""
+        path = self.folder / f"{page.id}-stamp.jpg"
+        with self._guard:
+            lock = self._locks.setdefault(("stamp", page.id), threading.Lock())
+        with lock:
+            if path.is_file():
+                return path.read_bytes()
+            kept = store.kept_file(page.file_sha256)
+            try:
+                view = stamp_view(load_page(open_scan(kept), page.page_index), self.ctx,
+                                  page.reading) if kept is not None and kept.exists() else None
+            except Exception:  # noqa: BLE001 - an undecodable page has nothing to show
+                view = None
+            if view is None:
+                return None
+            ok, data = cv2.imencode(".jpg", view, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+            self._write(path, data.tobytes())
+            return data.tobytes()
+
     def _make(self, store: Store, page: StoredPage) -> ReviewImage:
         kept = store.kept_file(page.file_sha256)
         if kept is None or not kept.exists():
@@ -79,13 +100,16 @@ class ImageCache:
         return None
 
     def _save(self, page_id: int, image: ReviewImage) -> None:
-        self.folder.mkdir(mode=0o700, exist_ok=True)
-        path = self._path(page_id, image.registered, image.px_per_mm)
         ok, data = cv2.imencode(".png", image.image)
+        self._write(self._path(page_id, image.registered, image.px_per_mm), data.tobytes())
+
+    def _write(self, path: Path, data: bytes) -> None:
+        """Write ``data`` to ``path`` in the cache, owner-only, whole or not at all."""
+        self.folder.mkdir(mode=0o700, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         fd = os.open(tmp, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(data.tobytes())
+            f.write(data)
         os.replace(tmp, path)
 
 
