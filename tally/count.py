@@ -37,7 +37,6 @@ from tally.resolve import Resolved, resolve_stack
 from tally.rules import RULE_SETS, RuleSet, Threshold
 from tally.store import Decision, Store, StoredPage
 
-
 COUNT_VERSION = 2
 """The version of the count's meaning that new tallies are made with (see the module
 docstring)."""

@@ -13,12 +13,13 @@ from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
 from tally.rules import RULE_SETS
 from tally.scan import scan_stack
 from tally.store import Store
-from tests.helpers import new_conference, pdf_text, resolve_as_a_committee_would, run
+from tests.helpers import latest, new_conference, pdf_text, resolve_as_a_committee_would, run
 
+BAND1, BAND2 = "Trên 1/2 đến dưới 2/3 phiếu thấp", "Từ 2/3 phiếu thấp trở lên"  # qd96's words
 # By hand, over 7 sheets received (6 voters and 1 ballot of another conference, void):
 # person: (valid, invalid, cao, tin_nhiem, thap, band)
-EXPECTED = {1: (6, 1, 3, 1, 2, ""), 2: (5, 2, 1, 0, 4, "Mức 1"), 3: (6, 1, 4, 1, 1, ""),
-            4: (6, 1, 2, 2, 2, ""), 5: (6, 1, 1, 0, 5, "Mức 2")}
+EXPECTED = {1: (6, 1, 3, 1, 2, ""), 2: (5, 2, 1, 0, 4, BAND1), 3: (6, 1, 4, 1, 1, ""),
+            4: (6, 1, 2, 2, 2, ""), 5: (6, 1, 1, 0, 5, BAND2)}
 
 
 def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf):
@@ -29,7 +30,8 @@ def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf
     assert result.exit_code == 0, result.output
     assert "Kết quả chính thức" in result.output and "DỰ THẢO" not in result.output
 
-    out = conf / OUTPUT_DIR
+    out = latest(conf)
+    assert out.parent == conf / OUTPUT_DIR and out.name.startswith("lan-01-chinh-thuc-")
     csv = pd.read_csv(out / CSV_FILE, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     for number, (valid, invalid, cao, tn, thap, band) in EXPECTED.items():
         row = csv[csv["STT"] == str(number)].iloc[0]
@@ -37,7 +39,7 @@ def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf
         assert (int(row["Số phiếu hợp lệ"]), int(row["Số phiếu không hợp lệ"])) == (valid, invalid)
         assert (int(row["Tín nhiệm cao (số phiếu)"]), int(row["Tín nhiệm (số phiếu)"]),
                 int(row["Tín nhiệm thấp (số phiếu)"])) == (cao, tn, thap)
-        assert row["Mức"] == band
+        assert row["Thuộc trường hợp"] == band
     assert csv.loc[csv["STT"] == "2", "Tín nhiệm thấp (%)"].item() == "57.14"  # 4 / 7
     assert csv.loc[csv["STT"] == "5", "Tín nhiệm thấp (%)"].item() == "71.43"  # 5 / 7
 
@@ -50,10 +52,13 @@ def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf
 
     text = pdf_text(out / MINUTES_FILE)
     assert "BIÊN BẢN KIỂM PHIẾU" in text and "MẬT" in text and "DỰ THẢO" not in text
-    assert "Số phiếu phát ra: 8; số phiếu thu về: 7" in text
+    flat = " ".join(text.split())
+    assert "Số phiếu đã in: 8; số phiếu phát ra: 8." in flat
+    assert ("Số phiếu thu về: 7 (Ban Kiểm phiếu đếm: 7), trong đó 1 phiếu không do Ban Kiểm "
+            "phiếu phát ra.") in flat
     assert "Số phiếu hợp lệ: 6; số phiếu không hợp lệ (cả phiếu): 1" in text
-    assert "Nguyễn Thị Lan — Trưởng ban" in text and "lập thành 03 bản" in text
-    assert "57.14" in text and "71.43" in text and "Mức 2" in text
+    assert "Nguyễn Thị Lan — Trưởng ban" in text
+    assert "57,14" in text and "71,43" in text and "Mức" not in text
     fingerprint = result.output.split("Mã kiểm tra: ")[1].split()[0]
     assert f"Mã kiểm tra {fingerprint}" in text
     for name in (MINUTES_FILE, XLSX_FILE, CSV_FILE):
@@ -71,26 +76,31 @@ def test_unreviewed_flags_make_draft_minutes_that_list_them(conf):
     result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
     assert result.exit_code == 0, result.output
     assert "DỰ THẢO: 2 phiếu chưa xử lý." in result.output
-    text = pdf_text(conf / OUTPUT_DIR / MINUTES_FILE)
+    text = pdf_text(latest(conf) / MINUTES_FILE)
     assert "DỰ THẢO" in text and "CÒN PHẢI XỬ LÝ" in text
     assert "Có dòng không đánh dấu ô nào" in text
-    csv_text = (conf / OUTPUT_DIR / CSV_FILE).read_text(encoding="utf-8-sig")
+    csv_text = (latest(conf) / CSV_FILE).read_text(encoding="utf-8-sig")
     assert csv_text.splitlines()[1].startswith("1,")
 
 
-def test_quorum_and_reconciliation_problems_are_in_every_output(conf, tmp_path):
+def test_reconciliation_problems_and_anomalies_are_in_every_output(conf, tmp_path):
     resolve_as_a_committee_would(conf)
     out = tmp_path / "out"
-    result = run("tally", conf, "--present", 20, "--summoned", 40, "--counted", 6, "--issued", 6,
+    # 7 sheets, one of them foreign: 6 genuine ballots, 5 handed out, 6 counted by hand.
+    result = run("tally", conf, "--present", 6, "--summoned", 8, "--counted", 6, "--issued", 5,
                  "-o", out)
     assert result.exit_code == 0, result.output
-    assert "KHÔNG ĐẠT tỷ lệ tối thiểu 2/3" in result.output
-    assert "Số phiếu thu về (7) nhiều hơn số phiếu phát ra (6)." in result.output
+    assert "Số phiếu do Ban Kiểm phiếu phát ra thu về (6) nhiều hơn số phiếu phát ra (5)." in \
+        result.output
+    assert "Số phiếu thu về (7) nhiều hơn số người có mặt (6)." in result.output
     assert "khác số phiếu Ban Kiểm phiếu đếm (6)" in result.output
-    text = pdf_text(out / MINUTES_FILE)
-    assert "KHÔNG ĐẠT" in text and "nhiều hơn số phiếu phát ra" in text and "DỰ THẢO" in text
-    heading = pd.read_excel(out / XLSX_FILE, header=None, dtype=str).iloc[:5, 0].tolist()
-    assert any("KHÔNG ĐẠT" in h for h in heading) and any("DỰ THẢO" in h for h in heading)
+    folder = latest(conf, out)
+    assert folder.name.startswith("lan-01-du-thao-")
+    text = " ".join(pdf_text(folder / MINUTES_FILE).split())
+    assert "Những điểm bất thường" in text and "nhiều hơn số người có mặt (6)" in text
+    assert "DỰ THẢO" in text  # the hand count differs: that one blocks
+    heading = pd.read_excel(folder / XLSX_FILE, header=None, dtype=str).iloc[:5, 0].tolist()
+    assert any("DỰ THẢO" in h for h in heading)
 
 
 def test_tally_errors_name_the_problem(conf, tmp_path):
@@ -125,7 +135,7 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     assert result.exit_code == 0 and "Kết quả chính thức" in result.output, result.output
 
     expected = hand_count(truth, [1, 2, 3, 4, 5], RULE_SETS["qd96-2023"])
-    csv = pd.read_csv(conf / OUTPUT_DIR / CSV_FILE, encoding="utf-8-sig")
+    csv = pd.read_csv(latest(conf) / CSV_FILE, encoding="utf-8-sig")
     for _, row in csv.iterrows():
         want = expected[row["STT"]]
         assert (row["Tín nhiệm cao (số phiếu)"], row["Tín nhiệm (số phiếu)"],
