@@ -180,6 +180,27 @@ def _count_and_write(store: Store, out: Path, attendance: Attendance, *, members
         os.makedirs(target, mode=0o700, exist_ok=True)
     except OSError as exc:
         raise os_failure(target, exc) from exc
+    try:
+        _write_version(store, target, documents, names, results, fingerprint=fingerprint,
+                       head=head, previous=previous, number=number, ended=ended)
+    except BaseException:
+        try:
+            target.rmdir()  # nothing recorded, nothing left: not even the empty folder
+        except OSError:
+            pass
+        raise
+    if results.final:
+        _name_official(out, name, number, fingerprint, ended)
+    shown = [target / n for n in (MINUTES_FILE, XLSX_FILE, CSV_FILE) if n in documents]
+    return Published(conference, results, fingerprint, tuple(shown), folder=target,
+                     number=number, official_before=official_before)
+
+
+def _write_version(store: Store, target: Path, documents: dict[str, bytes], names: list[str],
+                   results: Results, *, fingerprint: str, head: str,
+                   previous: dict[int, Fraction] | None, number: int,
+                   ended: dt.datetime) -> None:
+    """Write the documents as partials, record the tally, then put them in place."""
     with ExitStack() as stack:
         partials = []
         for file_name in names:  # whole and synced before anything is recorded
@@ -192,17 +213,13 @@ def _count_and_write(store: Store, out: Path, attendance: Attendance, *, members
                            attendance=dataclasses.asdict(results.attendance),
                            history={n: str(share) for n, share in (previous or {}).items()},
                            outputs={n: hashlib.sha256(documents[n]).hexdigest() for n in names},
-                           extra={"count": COUNT_VERSION, "number": number, "folder": name,
+                           extra={"count": COUNT_VERSION, "number": number,
+                                  "folder": target.name,
                                   "state": results.state.value,
                                   "history_given": previous is not None,
                                   "ended": ended.isoformat(timespec="minutes")})
         for partial in partials:
             partial.commit()
-    if results.final:
-        _name_official(out, name, number, fingerprint, ended)
-    shown = [target / n for n in (MINUTES_FILE, XLSX_FILE, CSV_FILE) if n in documents]
-    return Published(conference, results, fingerprint, tuple(shown), folder=target,
-                     number=number, official_before=official_before)
 
 
 def _name_official(out: Path, name: str, number: int, fingerprint: str,

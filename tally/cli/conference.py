@@ -61,8 +61,9 @@ def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, dat
     if path.exists() and (not path.is_dir() or any(path.iterdir())):  # before anything is shown
         raise ConferenceError(f"{folder}: already exists and is not empty",
                               remedy="Choose a new folder for the conference.")
-    options = dict(roster=roster, org="\n".join(org_lines), title=title, date=date, place=place,
-                   summoned=summoned, rules=rules, stamp=stamp, venue=venue, timezone=timezone)
+    options: dict = dict(roster=roster, org="\n".join(org_lines), title=title, date=date,
+                         place=place, summoned=summoned, rules=rules, stamp=stamp, venue=venue,
+                         timezone=timezone)
     checked, read = check_conference(**options)
     click.echo(f"Danh sách người được lấy phiếu đọc từ {roster} ({len(read.persons)} người):")
     width = max(len(p.name) for p in read.persons)
@@ -74,7 +75,7 @@ def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, dat
         click.echo("Chưa tạo gì (--dry-run). Kiểm tra danh sách rồi chạy lại lệnh không có "
                    "--dry-run.")
         return
-    conference = create_conference(folder, **options)  # type: ignore[arg-type]
+    conference = create_conference(folder, **options)
     assert conference == checked
     click.echo(f"Created the conference in {folder}: {len(conference.persons)} persons, "
                f"rules {conference.rules}"
