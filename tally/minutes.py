@@ -85,7 +85,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                                         alignment=TA_CENTER),
         "title": ParagraphStyle("title", base, fontName=bold, fontSize=15, leading=19,
                                 alignment=TA_CENTER, spaceBefore=8),
-        "heading": ParagraphStyle("heading", base, fontName=bold, spaceBefore=8),
+        "heading": ParagraphStyle("heading", base, fontName=bold, spaceBefore=8, keepWithNext=1),
         "cell": ParagraphStyle("cell", base, fontSize=9, leading=11, alignment=0, spaceAfter=0),
         "cell_centre": ParagraphStyle("cell_centre", base, fontSize=9, leading=11,
                                       alignment=TA_CENTER, spaceAfter=0),
@@ -229,7 +229,8 @@ def no_quorum_story(conference: Conference, results: Results, rules: RuleSet,
                     f"quản lý theo chế độ mật. {rules.committee_name} báo cáo cấp có thẩm quyền "
                     "để tổ chức lại việc lấy phiếu theo quy định.", s["body"]))
     story.append(Spacer(1, 4 * mm))
-    story.append(_p(f"Biên bản lập xong lúc {ended_text(conference, ended)}. {COPIES_TEXT}",
+    copies = COPIES_TEXT.replace("Biên bản kiểm phiếu", "Biên bản", 1)  # not minutes of a count
+    story.append(_p(f"Biên bản lập xong lúc {ended_text(conference, ended)}. {copies}",
                     s["body"]))
     return story
 

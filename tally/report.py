@@ -193,14 +193,15 @@ def summary_lines(results: Results) -> list[str]:
     """The ballot totals, quorum, problems and open items, in Vietnamese."""
     void = sum(results.void.values())
     issued = results.issued if results.issued is not None else "?"
+    ballots = f"Phiếu in {results.printed}, phát ra {issued}" + (
+        " (bằng số người có mặt)" if results.issued_derived else "") + \
+        f", thu về {results.received}"
+    if not results.standing:  # no count: nothing but the sheets
+        return [status_line(results), ballots + ".", quorum_line(results)]
     lines = [status_line(results),
-             f"Phiếu in {results.printed}, phát ra {issued}"
-             + (" (bằng số người có mặt)" if results.issued_derived else "")
-             + f", thu về {results.received}, hợp lệ {results.counted}, không hợp lệ {void}"
+             ballots + f", hợp lệ {results.counted}, không hợp lệ {void}"
              + (f", không tính {results.excluded}" if results.excluded else "") + ".",
              quorum_line(results)]
-    if not results.standing:
-        return lines
     lines += [f"  {k.label}: {n}" for k, n in sorted(results.void.items())]
     lines += stamp_lines(results)
     lines += [f"Bất thường: {text}" for text in anomaly_lines(results)]

@@ -170,8 +170,11 @@ def status(folder: Path) -> None:
                    f"{state.flagged}, of which {state.waiting} wait for review")
     if state.last_tally is not None:
         event = state.last_tally
+        kind = event.data.get("state") or ("chinh-thuc" if event.data["final"] else "du-thao")
         click.echo(f"Last tally: {event.at}, {'final' if event.data['final'] else 'draft'}, "
-                   f"fingerprint {event.data['fingerprint']}")
+                   f"fingerprint {event.data['fingerprint']}"
+                   + (f", lần {event.data['number']} ({kind}) in {event.data['folder']}"
+                      if event.data.get("folder") else ""))
     broken = state.broken
     click.echo("Event log: intact" if not broken else "Event log: BROKEN\n  " + "\n  ".join(broken))
     if broken:
