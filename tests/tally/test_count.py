@@ -398,3 +398,10 @@ def test_last_years_shares_are_read_as_exact_fractions(tmp_path):
     assert read_history(path, PERSONS) == {3: Fraction(7, 10)}
     r = tally(RULE_SETS["annual-2013"], previous=read_history(path, PERSONS))
     assert r.persons[2].previous_low == "70.00"
+
+
+def test_annual_2013_an_empty_history_is_a_first_year_for_everyone():
+    """The committee gives a history with nobody in it (a first poll): not a missing fact."""
+    r = tally(RULE_SETS["annual-2013"], previous={})
+    assert r.missing == () and r.final
+    assert all(p.note == FirstYear() for p in r.persons)

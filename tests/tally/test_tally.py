@@ -350,3 +350,36 @@ def test_annual_2013_with_last_year_for_some_persons_only(tmp_path):
                       keep_default_na=False)
     assert csv["Thuộc trường hợp"].tolist()[:3] == ["Từ 80% phiếu thấp, 1 năm"] * 2 + [
         "Từ 80% phiếu thấp, 1 năm"]
+
+
+def test_a_tally_recorded_before_version_2_is_still_reproduced_by_the_audit(conf, monkeypatch):
+    """A tally made by version 1 of the count (ballots issued defaulted to those printed) and
+    recorded without a version is recomputed as version 1: its fingerprint stands."""
+    import tally.publish
+    from tally.count import tally_of
+
+    resolve_as_a_committee_would(conf)
+
+    def as_version_1(store, attendance, *, previous=None):
+        conference = store.conference()
+        return conference, tally_of(conference, store.pages(), store.decisions(),
+                                    printed=sum(b.copies for b in store.batches()),
+                                    attendance=attendance, previous=previous, version=1)
+
+    record = Store.record_tally
+
+    def without_version(self, **kw):
+        kw["extra"] = {k: v for k, v in kw["extra"].items() if k != "count"}
+        return record(self, **kw)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tally.publish, "tally_store", as_version_1)
+        patch.setattr(Store, "record_tally", without_version)
+        old = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+    assert old.exit_code == 0, old.output
+    assert "Phiếu in 8, phát ra 8," in old.output  # version 1: the number printed
+    new = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+    assert "Phiếu in 8, phát ra 7 (bằng số người có mặt)," in new.output
+    audit = run("audit", conf, "--jobs", 1)
+    assert audit.exit_code == 0 and "VERIFIED" in audit.output, audit.output
+    assert audit.output.count("(final): reproduced") == 2
