@@ -117,6 +117,13 @@ def faint_on_grain(peak: float | None, texture: float, s: ReaderSettings = DEFAU
                 and peak >= s.grain_piece_peak_ratio * texture)
 
 
+def blind_to_faint_marks(texture: float, s: ReaderSettings = DEFAULT) -> bool:
+    """True for a box whose paper's grain (``texture``) raises the level an ink component must
+    reach (``s.texture_ratio`` times it) past ``s.grain_blind_darkness``: the faintest marks
+    voters make may not show there at all, so its emptiness proves nothing."""
+    return bool(s.grain_blind_darkness) and s.texture_ratio * texture > s.grain_blind_darkness
+
+
 def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
                s: ReaderSettings = DEFAULT, *, line_mm2: float = 0.0,
                spill_mm2: float = 0.0, raw: float | None = None,
@@ -188,14 +195,19 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     ink = tuple(b.ink_mm2 - sp for b, sp in zip(row, spilt))
     scores = tuple(b.stroke_score for b in row)
     lines = tuple(b.line_mm2 for b in row)
+    # A long piece frees a mark on grained paper only when every other box of the row could
+    # show the faintest marks voters make: where the grain raises the level ink must reach
+    # past that, a light mark beside it may not have been seen at all (grain_blind_darkness).
+    blind = [blind_to_faint_marks(b.texture, s) for b in row]
+    pieces = tuple(0.0 if any(blind[:i] + blind[i + 1:]) else b.piece_mm
+                   for i, b in enumerate(row))
     # A blot is ink that is no cross or tick: it makes its box unclear, not a mark, and weighs
     # as ink when the row separates a mark from the boxes beside it.
     statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
                                 blot_mm2=b.blot_mm2, peak=b.peak, texture=b.texture,
-                                piece_mm=b.piece_mm,
-                                spill_mm2=sp, raw=b.score, surround=b.surround,
-                                outline=b.outline)
-                     for a, b, sp in zip(ink, row, spilt))
+                                piece_mm=piece, spill_mm2=sp, raw=b.score,
+                                surround=b.surround, outline=b.outline)
+                     for a, b, sp, piece in zip(ink, row, spilt, pieces))
     clean = PageModel(0.0, model.empty_score, s.mark_mm2, s.faint_mm2)
     clean_marks = tuple(box_status(a, b.extent_mm, 0.0, clean, s) == BoxStatus.MARK
                         for a, b in zip(ink, row))

@@ -112,6 +112,12 @@ class ReaderSettings:
     # boxes beside a mark read as second marks on the independent scans.)
     grain_piece_mm: float = 3.0
     grain_piece_peak_ratio: float = 4.0
+    # … but only when no other box of its row is blind to faint marks: where ``texture_ratio``
+    # times the grain passes ``grain_blind_darkness``, a light pencil (0.25 contrast before the
+    # scanner's blur, rehearsal.voters.FAINT_CONTRAST) may leave no ink at all, and a row with
+    # a mark freed beside it would read as that mark alone (independent scans, seed 1007: a
+    # pencil lost on a stain beside a crossed-out box read as the crossed-out box).
+    grain_blind_darkness: float = 0.2
     # --- Scanner streaks (``omr.streaks``): a column of the scan darker by ``streak_contrast``
     # grey levels than the pixels ``streak_width_mm`` to either side, along
     # ``streak_min_coverage`` of the image's height, and no wider than that, is dust on a
@@ -383,7 +389,8 @@ class ReaderSettings:
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
         for name in ("faint_score_margin", "texture_ratio", "texture_peak_ratio",
-                     "grain_piece_mm", "grain_piece_peak_ratio", "streak_contrast",
+                     "grain_piece_mm", "grain_piece_peak_ratio", "grain_blind_darkness",
+                     "streak_contrast",
                      "name_line_width_mm",
                      "name_line_max_deg"):
             if not getattr(self, name) >= 0:
