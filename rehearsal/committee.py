@@ -20,8 +20,9 @@ with :func:`hand_count` checks those rules, instead of repeating them.
   the machine flagged ``duplicate`` is excluded, as a committee comparing the two copies does.
   One the machine did not flag is decided like any other, so the count shows the miss.
 
-A page is found in the truth by its file's name and, when the store knows it, its folder: two
-stacks both written as ``scan.pdf`` are told apart.
+A page is found in the truth by its file's name and, when the store holds two files of that
+name, by the folder it was scanned in from (the truth's own): two stacks both written as
+``scan.pdf`` are told apart.
 
 The truth does not say whose name a voter crossed out, so a rule set that would void only that
 row (``crossed_name = row``; none of ``tally.rules`` does) is not simulated.
@@ -32,6 +33,7 @@ are simulated.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from ballotgen.vocabulary import (
@@ -83,12 +85,14 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
     with Store.open(folder) as store:
         rules = RULE_SETS[store.conference().rules]
         snap = snapshot(store)
+        named = Counter(f.name for f in snap.files.values())
         for resolved in snap.resolved:
             if resolved.state != BallotState.OPEN:
                 continue
             first = resolved.ballot.pages[0]
             page = truth.page(first.file_name, first.page_index)
-            if page is None or not _same_folder(snap.files.get(first.file_sha256), truth_path):
+            if page is None or (named[first.file_name] > 1 and not _same_folder(
+                    snap.files.get(first.file_sha256), truth_path)):
                 continue  # not a page of this simulation
             if truth.rescan and Flag.DUPLICATE in resolved.ballot.flags:
                 store.record_decisions(resolved.id, [(None, BallotChoice.EXCLUDED, BEFORE)],

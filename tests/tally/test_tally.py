@@ -153,7 +153,8 @@ def test_a_stack_scanned_twice_and_a_withdrawn_file_still_count_as_the_truth(tmp
     simulate_vote(conf, tmp_path / "jpeg", fmt="jpeg", rescan=Rescan(71, dpi=200), **common)
     simulate_vote(conf, tmp_path / "again", fmt="pdf", rescan=Rescan(72), **common)
     assert run("scan", conf, tmp_path / "scans" / "scan.pdf").exit_code == 0
-    result = run("scan", conf, tmp_path / "jpeg", tmp_path / "again" / "scan.pdf")
+    jpegs = sorted((tmp_path / "jpeg").glob("*.jpg"))
+    result = run("scan", conf, *jpegs, tmp_path / "again" / "scan.pdf")
     assert result.exit_code == 0, result.output
     with Store.open(conf) as store:
         ballots = assemble(store.pages())
