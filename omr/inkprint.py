@@ -63,11 +63,11 @@ STRAY_CELL_MM = 2.0  # cells of stray ink
 STRAY_LEVEL = 3  # a stray cell is stored from this level (of 15)
 STRAY_FULL = 0.15  # a stray cell's mean new ink stored as the top level
 STRAY_WEIGHT = 0.5  # the stray ink's part in the comparison, against 1 for the boxes
-SMOOTH_CELLS = 0.6  # sigma (cells) of the smoothing before comparison
+SMOOTH_CELLS = 0.4  # sigma (cells) of the smoothing before comparison
 # Two pages whose ink is at least this alike are taken for the same sheet scanned twice. Tuned
 # on benchmarks/rescan.py's tuning seeds (everyone marking "cao", rough and office scans): two
 # scans of a sheet measured 0.83 and more, two voters at most 0.69.
-DUPLICATE_SIMILARITY = 0.76
+DUPLICATE_SIMILARITY = 0.64
 # The cheap key compared first: pages whose boxes' shares of ink differ by more than this (see
 # coarse_distance) are not compared further (two scans of a sheet differed by at most 0.2).
 COARSE_MAX = 0.4
@@ -110,9 +110,8 @@ def ink_signature(dark: np.ndarray, printed: np.ndarray, page_layout: PageLayout
     """
     boxes = [(box, shift) for row, row_shifts in zip(page_layout.rows, shifts)
              for box, shift in zip(row.boxes, row_shifts)]
-    out = bytearray()
     covered = np.zeros(dark.shape, bool)
-    kept = 0
+    kept: dict[int, np.ndarray] = {}
     for index, (box, (dx, dy)) in enumerate(boxes):
         cx = int(round(box.centre[0] * PX_PER_MM)) + dx
         cy = int(round(box.centre[1] * PX_PER_MM)) + dy
@@ -129,14 +128,21 @@ def ink_signature(dark: np.ndarray, printed: np.ndarray, page_layout: PageLayout
         shape[shape < RELATIVE_FLOOR] = 0.0
         cells = shape.reshape(_CELLS, _CELL_PX, _CELLS, _CELL_PX).mean(axis=(1, 3))
         levels = np.clip(np.rint(cells / CELL_FULL * LEVELS), 0, LEVELS).astype(np.uint8)
-        if levels.max() < KEEP_LEVEL:
-            continue
-        flat = levels.ravel()
-        out += struct.pack("<H", index) + bytes((flat[0::2] << 4) | flat[1::2])
-        kept += 1
+        if levels.max() >= KEEP_LEVEL:
+            kept[index] = levels
     stray = _stray_cells(dark, printed, covered, page_layout, write_in, keep_out, background)
-    if not kept and not stray:
+    return encode(kept, stray)
+
+
+def encode(boxes: dict[int, np.ndarray], stray: list[tuple[int, int]]) -> str:
+    """The stored text of a signature: box index → (cells, cells) levels 0..15, and the stray
+    cells as (cell, level); "" when it holds nothing (:func:`decode` reads it back)."""
+    if not boxes and not stray:
         return ""
+    out = bytearray()
+    for index, levels in sorted(boxes.items()):
+        flat = levels.astype(np.uint8).ravel()
+        out += struct.pack("<H", index) + bytes((flat[0::2] << 4) | flat[1::2])
     out += struct.pack("<H", 0xFFFF)  # the end of the boxes
     for cell, level in stray:
         out += struct.pack("<IB", cell, level)
@@ -245,9 +251,10 @@ class Prepared:
 
 def prepare(signature: Signature) -> Prepared:
     """``signature`` smoothed and normalised for :func:`similarity`."""
-    smooth: dict[int, np.ndarray] = {
-        i: np.asarray(cv2.GaussianBlur(p, (0, 0), SMOOTH_CELLS), np.float32).ravel()
-        for i, p in signature.boxes.items()}
+    smooth: dict[int, np.ndarray] = {}
+    for i, p in signature.boxes.items():
+        v = np.asarray(cv2.GaussianBlur(p, (0, 0), SMOOTH_CELLS), np.float32).ravel()
+        smooth[i] = v - v.mean()  # centred: a faint mark's even speckle is not a stroke
     norm = float(np.sqrt(sum(float(v @ v) for v in smooth.values())))
     boxes = {i: (v / norm).astype(np.float32) for i, v in smooth.items()} if norm > 0 else {}
     total = sum(float(p.sum()) for p in signature.boxes.values())
@@ -282,28 +289,53 @@ def same_sheets(pages: list[tuple[Hashable, str]]) -> list[tuple[int, int]]:
 
     ``pages`` are ``(key, signature text)``; only pages with the same key (the layout and page
     of the ballot) and some ink are compared: first by the cheap key (:func:`coarse_distance`
-    within ``COARSE_MAX``), then by :func:`similarity` against ``DUPLICATE_SIMILARITY``.
+    within ``COARSE_MAX``), then by :func:`similarity` against ``DUPLICATE_SIMILARITY``. The
+    boxes' part of the similarity of every pair of a group is one matrix product (thousands of
+    pages compare in seconds); the stray ink is looked at only for the pairs it could lift
+    over the limit.
     """
     groups: dict[Hashable, list[tuple[int, Prepared]]] = {}
     for i, (key, text) in enumerate(pages):
         signature = decode(text)
         if signature.boxes:
             groups.setdefault(key, []).append((i, prepare(signature)))
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for members in groups.values():
-        if len(members) < 2:
-            continue
-        order = sorted({k for _, p in members for k in p.coarse})
-        column = {k: n for n, k in enumerate(order)}
-        shares = np.zeros((len(members), len(order)), np.float32)
-        for row, (_, p) in enumerate(members):
-            for k, v in p.coarse.items():
-                shares[row, column[k]] = v
-        for row in range(len(members) - 1):
-            near = 0.5 * np.abs(shares[row + 1:] - shares[row]).sum(axis=1) <= COARSE_MAX
-            i, a = members[row]
-            for other in np.flatnonzero(near) + row + 1:
-                j, b = members[int(other)]
-                if similarity(a, b) >= DUPLICATE_SIMILARITY:
-                    pairs.append((min(i, j), max(i, j)))
+        if len(members) > 1:
+            pairs += _group_pairs(members)
     return sorted(pairs)
+
+
+# The stray ink can lift a pair over the limit only when the boxes alone reach this.
+_STRAY_CAN_LIFT = (DUPLICATE_SIMILARITY * (1.0 + STRAY_WEIGHT) - STRAY_WEIGHT)
+_BLOCK_CELLS = 20_000_000  # at most this many values in one block of the comparison
+
+
+def _group_pairs(members: list[tuple[int, Prepared]]) -> list[tuple[int, int]]:
+    """:func:`same_sheets` within one group of pages of the same ballot page."""
+    boxes = sorted({k for _, p in members for k in p.boxes})
+    column = {k: n for n, k in enumerate(boxes)}
+    size = _CELLS * _CELLS
+    n = len(members)
+    ink = np.zeros((n, len(boxes) * size), np.float32)  # each row a page's unit vector
+    shares = np.zeros((n, len(boxes)), np.float32)
+    for row, (_, p) in enumerate(members):
+        for k, patch in p.boxes.items():
+            ink[row, column[k] * size:(column[k] + 1) * size] = patch
+        for k, share in p.coarse.items():
+            shares[row, column[k]] = share
+    block = max(1, _BLOCK_CELLS // max(1, n * len(boxes)))
+    found = []
+    for start in range(0, n, block):
+        rows = slice(start, min(start + block, n))
+        coarse = 0.5 * np.abs(shares[rows, None, :] - shares[None, :, :]).sum(axis=2)
+        alike = ink[rows] @ ink.T
+        later = np.arange(n)[None, :] > np.arange(rows.start, rows.stop)[:, None]
+        candidates = later & (coarse <= COARSE_MAX) & (alike >= _STRAY_CAN_LIFT)
+        for a, b in zip(*np.nonzero(candidates)):
+            i, j = rows.start + int(a), int(b)
+            if alike[a, b] >= DUPLICATE_SIMILARITY or \
+                    similarity(members[i][1], members[j][1]) >= DUPLICATE_SIMILARITY:
+                found.append((min(members[i][0], members[j][0]),
+                              max(members[i][0], members[j][0])))
+    return found

@@ -97,6 +97,7 @@ class ScanSummary:
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, what it is): no file
     # Files refused as a whole, of this run or before: (file, pages of another conference, pages)
     refused: list[tuple[str, int, int]] = field(default_factory=list)
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): given again
     superseded: list[tuple[str, int]] = field(default_factory=list)  # (file, incomplete pages)
     stack: StackSummary | None = None  # the whole store after the scan
 
@@ -314,11 +315,12 @@ def _refuse_other_conference(store: Store, paths: dict[str, Path], summary: Scan
             counts[page.file_sha256][0] += of_another_conference(page.reading)
             counts[page.file_sha256][1] += 1
     for sha, (foreign, pages) in counts.items():
+        known = set_aside.get(sha)
+        if known is not None and known.how == SetAsideHow.WITHDRAWN:
+            summary.withdrawn.append((str(paths[sha]), known.reason))
+            continue  # withdrawn by the committee before: it does not count either way
         if foreign < OTHER_CONFERENCE_MIN_PAGES or foreign <= OTHER_CONFERENCE_SHARE * pages:
             continue
-        known = set_aside.get(sha)
-        if known is not None and known.how != SetAsideHow.REFUSED:
-            continue  # withdrawn by the committee before: it does not count either way
         if known is None:
             store.record_set_aside(sha, SetAsideHow.REFUSED, by=REFUSED_BY, reason=(
                 f"{foreign} of its {pages} pages are ballots of another conference"))

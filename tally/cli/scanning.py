@@ -66,6 +66,9 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
         click.echo(f"  file not read: {name}: {problem}")
     for name, foreign, pages in summary.refused:
         click.echo(refusal_message(name, foreign, pages), err=True)
+    for name, reason in summary.withdrawn:
+        click.echo(f"{name}: tệp đã được rút lại ({reason}); các trang của tệp không được "
+                   "tính.")
     twice = stack.held.get(Flag.DUPLICATE, 0)
     if twice:
         click.echo(f"Cảnh báo: {twice} phiếu trùng với phiếu khác (cùng nét mực hoặc cùng số "

@@ -203,6 +203,10 @@ def test_a_withdrawn_file_stays_recorded_and_its_pages_no_longer_count(twice, tm
         assert event.kind == EventKind.FILE_SET_ASIDE and event.data["file"] == others
     again = run("withdraw", conf, twice / "others" / "scan.pdf", "--reason", "x", "--by", "y")
     assert again.exit_code == 0 and "không có gì thay đổi" in again.output
+    rescanned = run("scan", conf, twice / "others" / "scan.pdf")  # given again: said, not read
+    assert rescanned.exit_code == 0 and "Read 0 pages" in rescanned.output
+    assert "scan.pdf: tệp đã được rút lại (quét nhầm); các trang của tệp không được tính." in \
+        rescanned.output
     assert run("tally", conf, "--present", 6, "--summoned", 8, "--counted", 6).exit_code == 0
     status = run("status", conf).output
     assert "Scanned: 12 pages, 6 ballots" in status  # the withdrawn file's 6 pages left out
