@@ -100,17 +100,21 @@ def unseen(surround: float, outline: float | None, s: ReaderSettings = DEFAULT) 
     return outline - surround < s.min_outline_contrast
 
 
-def faint_on_grain(peak: float | None, texture: float, s: ReaderSettings = DEFAULT) -> bool:
+def faint_on_grain(peak: float | None, texture: float, s: ReaderSettings = DEFAULT, *,
+                   piece_mm: float = 0.0) -> bool:
     """True for ink whose darkest pixel (``peak``) does not stand out from the paper's grain
     around the box (``texture``, ``score.Texture.level``) by ``s.texture_peak_ratio``: a
     stain's grain, darker inside a box than around it, or a mark on paper so grained that it
     cannot be told from it (however dark: grain on a stained sheet reached a pen's darkness).
-    Such a box is never a mark, only unclear; and since it has a mark's ink, the row never reads
-    as the mark beside it (a human looks).
+    Unless the ink holds one unbroken piece ``s.grain_piece_mm`` long (``piece_mm``,
+    ``score.longest_piece_mm``) reaching ``s.grain_piece_peak_ratio`` times the texture: grain
+    is specks, a pen's stroke is a line. Such a box is never a mark, only unclear; and since it
+    has a mark's ink, the row never reads as the mark beside it (a human looks).
     Readings that did not record the peak (None) are not tested."""
-    if peak is None or not s.texture_peak_ratio:
+    if peak is None or not s.texture_peak_ratio or peak >= s.texture_peak_ratio * texture:
         return False
-    return peak < s.texture_peak_ratio * texture
+    return not (s.grain_piece_mm and piece_mm >= s.grain_piece_mm
+                and peak >= s.grain_piece_peak_ratio * texture)
 
 
 def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
@@ -118,7 +122,7 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
                spill_mm2: float = 0.0, raw: float | None = None,
                surround: float = 0.0, outline: float | None = None,
                blot_mm2: float = 0.0, peak: float | None = None,
-               texture: float = 0.0) -> BoxStatus:
+               texture: float = 0.0, piece_mm: float = 0.0) -> BoxStatus:
     """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
     (``score`` above its background, ``raw`` its ink-dark mean), the ink of a dark straight
     line across it (a slash), of blots in it, and the spill taken away from it (a box with
@@ -128,7 +132,7 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
         return BoxStatus.UNCLEAR
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
             and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm \
-            and not faint_on_grain(peak, texture, s):
+            and not faint_on_grain(peak, texture, s, piece_mm=piece_mm):
         return BoxStatus.MARK
     dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
@@ -188,6 +192,7 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     # as ink when the row separates a mark from the boxes beside it.
     statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
                                 blot_mm2=b.blot_mm2, peak=b.peak, texture=b.texture,
+                                piece_mm=b.piece_mm,
                                 spill_mm2=sp, raw=b.score, surround=b.surround,
                                 outline=b.outline)
                      for a, b, sp in zip(ink, row, spilt))
@@ -239,11 +244,12 @@ def replay_rows(rows: tuple,
     zeros = (0.0,) * len(LEVELS)
     nothing = (None,) * len(LEVELS)
     boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur, outline=out,
-                       blot_mm2=blot, texture=tex, peak=peak)
-              for sc, ext, ink, line, st, sur, out, blot, tex, peak
+                       blot_mm2=blot, texture=tex, peak=peak, piece_mm=piece)
+              for sc, ext, ink, line, st, sur, out, blot, tex, peak, piece
               in zip(r.scores, r.extents_mm, r.ink_mm2, r.line_mm2 or zeros,
                      r.stroke_scores or r.scores, r.surround or zeros, r.outline or nothing,
-                     r.blot_mm2 or zeros, r.texture or zeros, r.peak or nothing)]
+                     r.blot_mm2 or zeros, r.texture or zeros, r.peak or nothing,
+                     r.piece_mm or zeros)]
              for r in rows]
     model = page_model(boxes, s)
     out: list[tuple[BoxStatus | RowValue, ...]] = []

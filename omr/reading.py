@@ -35,6 +35,7 @@ class RowReading:
     outline: tuple[float, ...] = ()  # darkness along each box's printed outline (0: not seen)
     texture: tuple[float, ...] = ()  # how dark the paper's grain gets around each box
     peak: tuple[float, ...] = ()  # the darkest pixel of each box's ink (0: no ink)
+    piece_mm: tuple[float, ...] = ()  # the longest piece of each box's ink's core (0: none)
 
     def __post_init__(self) -> None:  # the words as members of their vocabularies
         object.__setattr__(self, "statuses", tuple(map(BoxStatus, self.statuses)))
@@ -61,9 +62,9 @@ class StampReading:
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround", "outline", "blot_mm2", "texture", "peak")
+               "stroke_scores", "surround", "outline", "blot_mm2", "texture", "peak", "piece_mm")
 _ROW_ADDED = ("ink_mm2", "spill_mm2", "line_mm2", "blot_mm2", "stroke_scores", "surround",
-              "outline", "texture", "peak")
+              "outline", "texture", "peak", "piece_mm")
 """Measurements added to rows after readings were first stored: written only when they hold
 something, so that a reading stored before them is written again to the same bytes (the event
 log keeps the SHA-256 of those bytes, and the audit recomputes it from the reading decoded)."""

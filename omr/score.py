@@ -137,6 +137,9 @@ class BoxScore:
     blot_mm2: float = 0.0
     texture: float = 0.0  # how dark the paper's grain gets around the box (Texture.level)
     peak: float | None = None  # the darkest pixel of its ink (None: no ink, or not measured)
+    # The longest piece of its ink's core (:func:`longest_piece_mm`): a pen's stroke is long
+    # and unbroken, the grain of stained paper is specks (0: no ink, or not measured).
+    piece_mm: float = 0.0
 
     @property
     def stroke_score(self) -> float:
@@ -318,8 +321,8 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
                  - texture.mean, 0.0)
     inner = above_background(inner, stroke_mm=s.stroke_max_mm, solid=s.solid_darkness,
                              fill=s.fill_darkness)
-    ink = _ink(inner, levels.above_texture(texture.level, s),
-               speck_px=s.speck_mm2 * PX_PER_MM**2)
+    box_levels = levels.above_texture(texture.level, s)
+    ink = _ink(inner, box_levels, speck_px=s.speck_mm2 * PX_PER_MM**2)
     if ink is None:
         return BoxScore(raw, 0.0, stroke=stroke, surround=surround, outline=outline,
                         texture=texture.level)
@@ -339,6 +342,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
                         outline=outline, blot_mm2=blot, texture=texture.level)
     mask = kept[labels]
     peak = float(inner[mask].max())
+    piece = longest_piece_mm(inner, mask, box_levels.high)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
     area = float(mask.sum()) / PX_PER_MM**2
@@ -359,7 +363,21 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             shallow[label] = _straight(xs, ys, s.spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
-                    surround, outline, blot, texture.level, peak)
+                    surround, outline, blot, texture.level, peak, piece)
+
+
+def longest_piece_mm(area: np.ndarray, mask: np.ndarray, core: float) -> float:
+    """The larger side (mm) of the box around the longest connected piece of ``mask``'s pixels
+    darker than ``core`` (the level an ink component must reach). A cross's stroke, a tick or a
+    fill is one piece several millimetres long, however grained the paper; the grain of a stain
+    is specks about a millimetre across, which the hysteresis of :func:`_ink` may chain
+    together at its low level but which stay apart at this one."""
+    pieces = ((area > core) & mask).view(np.uint8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(pieces, connectivity=8)
+    if count < 2:
+        return 0.0
+    sides = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
+    return float(sides.max()) / PX_PER_MM
 
 
 def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:

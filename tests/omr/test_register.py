@@ -205,16 +205,29 @@ def test_settings_of_versions_3_and_4_read_without_the_papers_texture_as_they_di
     """Version 5 added the texture of the paper around a box and names crossed along a line
     matched in parts; a version 4 record re-reads as version 4 read."""
     old = {k: v for k, v in DEFAULT.to_dict().items()
-           if k not in ("texture_ratio", "name_line_width_mm", "name_align_pieces")}
+           if k not in ("texture_ratio", "name_line_width_mm", "name_align_pieces",
+                        "grain_piece_mm")}
     for version in (3, 4):
         settings = ReaderSettings.from_dict({**old, "version": version})
         assert settings.texture_ratio == 0.0 and settings.name_line_width_mm == 0.0
         assert settings.name_align_pieces == 1
-    assert ReaderSettings.from_dict({**old, "version": 5}) == DEFAULT
+    assert ReaderSettings.from_dict({**old, "version": 5}) \
+        == dataclasses.replace(DEFAULT, grain_piece_mm=0.0)
     with pytest.raises(ValueError, match="name_align_pieces"):
         dataclasses.replace(DEFAULT, name_align_pieces=0)
     with pytest.raises(ValueError, match="texture_ratio"):
         dataclasses.replace(DEFAULT, texture_ratio=-1.0)
+
+
+def test_settings_of_version_6_and_older_read_without_the_pieces_of_ink_as_they_did():
+    """Version 7 lets a long unbroken piece of ink be a mark on grained paper; the readers
+    before it did not measure pieces, so their records read with the rule off."""
+    old = {k: v for k, v in DEFAULT.to_dict().items()
+           if k not in ("grain_piece_mm", "grain_piece_peak_ratio")}
+    assert ReaderSettings.from_dict({**old, "version": 6}).grain_piece_mm == 0.0
+    assert ReaderSettings.from_dict({**old, "version": 7}) == DEFAULT
+    with pytest.raises(ValueError, match="grain_piece_mm"):
+        dataclasses.replace(DEFAULT, grain_piece_mm=-1.0)
 
 
 @pytest.mark.parametrize("skew", [0.0, 8.0])
