@@ -25,15 +25,15 @@ new resolution or skew does not change it):
 The text stored is ``FORMAT:`` and the base64 of the boxes (index, packed cells) and the stray
 cells (index, level): 1-2 kB for a page of 5 persons.
 
-**The comparison** (:func:`similarity`) is the cosine between two pages' box patches, smoothed
-over ``SMOOTH_CELLS`` first (a rescan moves a stroke by a fraction of a millimetre; another
-voter's stroke lies elsewhere, or at another angle, by a millimetre or more). The same stray
+**The comparison** (:func:`similarity`) is the cosine between two pages' box patches, each
+smoothed over ``SMOOTH_CELLS`` (a rescan moves a stroke by a fraction of a millimetre; another
+voter's stroke lies elsewhere, or at another angle, by a millimetre or more) and centred (a
+faint mark leaves an even speckle, which is no stroke and must not match another). The same stray
 ink on both pages adds to it (weighted ``STRAY_WEIGHT``); different stray ink takes nothing
 away (dust on the scanner glass is not on the sheet). :func:`same_sheets` compares the pages
 of one ballot page by the cheap key first (:func:`coarse_distance`: each box's share of the
-page's ink), then by similarity against ``DUPLICATE_SIMILARITY``. Measured on
-``benchmarks/rescan.py``: two scans of one sheet 0.83-1.0, two voters who both marked "cao"
-everywhere at most 0.69.
+page's ink), then by similarity against ``DUPLICATE_SIMILARITY`` (see there for what the
+tuning seeds measured; ``benchmarks/rescan.py`` reports the held-out figures).
 """
 
 from __future__ import annotations
@@ -64,9 +64,10 @@ STRAY_LEVEL = 3  # a stray cell is stored from this level (of 15)
 STRAY_FULL = 0.15  # a stray cell's mean new ink stored as the top level
 STRAY_WEIGHT = 0.5  # the stray ink's part in the comparison, against 1 for the boxes
 SMOOTH_CELLS = 0.4  # sigma (cells) of the smoothing before comparison
-# Two pages whose ink is at least this alike are taken for the same sheet scanned twice. Tuned
-# on benchmarks/rescan.py's tuning seeds (everyone marking "cao", rough and office scans): two
-# scans of a sheet measured 0.83 and more, two voters at most 0.69.
+# Two pages whose ink is at least this alike are taken for the same sheet scanned twice. Chosen
+# on benchmarks/rescan.py's tuning seeds (everyone marking "cao"; office, clean, rough and
+# crooked scans, PDF, JPEG, TIFF, PNG, 150-300 dpi): two scans of one sheet measured 0.77 and
+# more (a rough 200 dpi JPEG of a rough stack), two voters at most 0.52; about the midpoint.
 DUPLICATE_SIMILARITY = 0.64
 # The cheap key compared first: pages whose boxes' shares of ink differ by more than this (see
 # coarse_distance) are not compared further (two scans of a sheet differed by at most 0.2).
