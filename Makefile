@@ -50,7 +50,7 @@ demo: setup
 	@echo "  $(DEMO)/ubnd/scans/scan.tif       40 of them filled and scanned (rough handling)"
 	@echo "  $(DEMO)/*/scans/truth.json        what a correct reader must find on every page"
 	@echo "  $(DEMO)/*/readings.csv            what the reader found: every row, flag and score"
-	@echo "  $(DEMO)/*/ket-qua/                the minutes (PDF), results.xlsx and results.csv,"
+	@echo "  $(DEMO)/*/ket-qua/lan-01-.../     the minutes (PDF), results.xlsx and results.csv,"
 	@echo "                                    after a simulated committee resolved the flags"
 	@echo "  $(DEMO)/so-khdt-audit.zip         the audit archive of the first conference, verified"
 	@echo "  $(DEMO)/*/conference.sqlite       the conference stores ('$(BIN)/tinnhiem status DIR')"

@@ -17,6 +17,18 @@ STAMP_CHECKS = ("off", "required")
 """What the reader does with the agency's red stamp (dấu treo): nothing, or, with
 ``required``, a colour-scanned ballot whose first sheet lacks it goes to review as a sheet the
 committee did not issue."""
+DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
+
+
+def valid_timezone(name: str) -> bool:
+    """Whether ``name`` is a time zone the system knows ("Asia/Ho_Chi_Minh")."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,11 @@ class Conference:
         Paper size, a key of ``PAPER_SIZES_MM``.
     stamp : str
         The stamp check, one of ``STAMP_CHECKS`` (a conference created before it: ``off``).
+    venue : str
+        Where the conference sits ("Hội trường tầng 3, Sở Tài chính"), as the minutes say "tại
+        …"; apart from ``place``, the town on the date line. Empty: not stated.
+    timezone : str
+        The conference's IANA time zone, in which the minutes state the time.
     """
 
     org: str
@@ -69,9 +86,11 @@ class Conference:
     rules: str = "qd96-2023"
     paper: str = "A4"
     stamp: str = "off"
+    venue: str = ""
+    timezone: str = DEFAULT_TIMEZONE
 
     def __post_init__(self) -> None:
-        for name in ("title", "place"):
+        for name in ("title", "place", "venue"):
             object.__setattr__(self, name, nfc(getattr(self, name)))
         object.__setattr__(self, "org", "\n".join(filter(None, map(nfc, self.org.splitlines()))))
         object.__setattr__(self, "persons", tuple(sorted(self.persons, key=lambda p: p.number)))
@@ -81,6 +100,8 @@ class Conference:
             raise ValueError(f"unknown stamp check {self.stamp!r}")
         if self.summoned is not None and self.summoned < 1:
             raise ValueError(f"summoned must be positive, got {self.summoned}")
+        if not valid_timezone(self.timezone):
+            raise ValueError(f"unknown time zone {self.timezone!r}")
 
     @property
     def org_lines(self) -> list[str]:
@@ -89,6 +110,9 @@ class Conference:
     def to_json(self) -> str:
         data = asdict(self)
         data["date"] = self.date.isoformat()
+        for name, default in (("venue", ""), ("timezone", DEFAULT_TIMEZONE)):
+            if data[name] == default:  # as conferences were before these facts existed
+                del data[name]
         return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
     @classmethod

@@ -25,6 +25,7 @@ class ExitCode(enum.IntEnum):
     NO_SPACE = 9  # the disk is full: what was stored is intact; free space and run again
     READ_ONLY = 10  # the folder or medium is read-only: only status, audit and export run there
     PERMISSION = 11  # the operating system refuses us a file: its owner or permissions
+    NO_QUORUM = 12  # tally: the quorum was not met; the record that the count cannot stand
     INTERNAL = 70  # a bug: please report it with the output of ``-v``
 
 

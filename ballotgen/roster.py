@@ -4,7 +4,15 @@ Accepted: CSV in UTF-8 (with or without BOM) or UTF-16 with BOM (Excel's "Unicod
 delimited by comma, semicolon or tab; or an Excel workbook (.xlsx, first sheet). The header row
 may be preceded by title rows; headers are matched without regard to case, accents or spacing,
 in Vietnamese (``STT``, ``Họ và tên``, ``Chức vụ``) or English (``No``, ``Full name``,
-``Position``). Without an ``STT`` column the persons are numbered in file order.
+``Position``), and in the longer forms offices use (``Họ và tên người được lấy phiếu``,
+``Chức vụ, đơn vị``, ``Chức vụ, đơn vị công tác``, ``Chức danh``…). Without an ``STT`` column
+the persons are numbered in file order.
+
+Rows below the table that are not persons (a footer "Danh sách có 12 người", "Người lập biểu",
+a date and a signature) are notes: they are kept apart (:attr:`Roster.notes`) and shown, never
+read as persons. A row is a note only below the last person, and only when it cannot be one: a
+single cell of text, or, in a roster numbered in an ``STT`` column, no number there and not both
+a name and a position. Anything else that is wrong in the table is refused as before.
 
 Everything else is refused with a :class:`~ballotgen.errors.RosterError` that names the file and
 row. The file type is recognised by its bytes, never by its extension.
@@ -17,6 +25,7 @@ import io
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from ballotgen.conference import Person
@@ -40,6 +49,20 @@ _HEADERS: dict[str, frozenset[str]] = {
     "position": frozenset({"chucvu", "chucdanh", "chucvuchucdanh", "position", "title",
                            "jobtitle"}),
 }
+_HEADER_PREFIXES: dict[str, tuple[str, ...]] = {
+    # "Họ và tên người được lấy phiếu", "Chức vụ, đơn vị (công tác)", "Chức danh, đơn vị"…
+    "name": ("hovaten", "hoten"),
+    "position": ("chucvu", "chucdanh"),
+}
+
+
+@dataclass(frozen=True)
+class Roster:
+    """What a roster file holds: its persons, and the note rows below the table (row number and
+    text), which are not persons."""
+
+    persons: tuple[Person, ...]
+    notes: tuple[tuple[int, str], ...] = ()
 _LABELS = {"number": "STT", "name": "Họ và tên", "position": "Chức vụ"}
 
 _CONVERT_REMEDY = (
@@ -52,12 +75,18 @@ _INVISIBLE_REMEDY = ("Retype the cell (such characters come with text copied fro
 
 
 def read_roster(path: Path | str) -> tuple[Person, ...]:
-    """Read and validate the roster at ``path``.
+    """The persons of the roster at ``path`` (see :func:`read_roster_file`)."""
+    return read_roster_file(path).persons
+
+
+def read_roster_file(path: Path | str) -> Roster:
+    """Read and validate the roster at ``path``, keeping the note rows below its table apart.
 
     Returns
     -------
-    tuple of Person
-        In roster order, numbers unique, every name and position present, NFC.
+    Roster
+        Its persons in roster order, numbers unique, every name and position present, NFC;
+        and the notes below the table.
 
     Raises
     ------
@@ -196,21 +225,55 @@ def _header_key(text: str) -> str:
     return "".join(ch for ch in decomposed.lower() if ch.isascii() and ch.isalnum())
 
 
+def _header_field(key: str, cell: str) -> list[str]:
+    """The fields a header cell (as :func:`_header_key`) may name, best first."""
+    exact = [name for name, keys in _HEADERS.items() if key in keys and (key or
+                                                                         cell.strip() == "#")]
+    return exact or [name for name, prefixes in _HEADER_PREFIXES.items()
+                     if key.startswith(prefixes)]
+
+
 def _find_header(rows: Sequence[tuple[int, list[str]]]) -> tuple[int, dict[str, int]]:
     """Return the index into ``rows`` of the header row and the column of each field."""
     for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
         for col, cell in enumerate(cells):
             key = _header_key(cell)
-            for field_name, names in _HEADERS.items():
-                if field_name not in columns and key in names and (key or cell.strip() == "#"):
+            for field_name in _header_field(key, cell):
+                if field_name not in columns:
                     columns[field_name] = col
+                    break
         if "name" in columns and "position" in columns:
             return index, columns
     raise LookupError
 
 
-def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[Person, ...]:
+def _is_note(cells: list[str], columns: dict[str, int]) -> bool:
+    """Whether a row below the table cannot be a person: one cell of text alone, or, in a
+    roster numbered in an STT column, no number in it and no name and position both."""
+    filled = [c for c in cells if c.strip()]
+    if len(filled) == 1:
+        return True
+    named = all(columns[f] < len(cells) and cells[columns[f]].strip()
+                for f in ("name", "position"))
+    if "number" in columns and not named:
+        col = columns["number"]
+        text = (cells[col] if col < len(cells) else "").strip().rstrip(".")
+        text = text[:-2] if text.endswith(".0") else text
+        return not (text.isascii() and text.isdigit())
+    return False
+
+
+def _table_end(rows: list[tuple[int, list[str]]], columns: dict[str, int]) -> int:
+    """The index into ``rows`` where the notes below the table begin (``len(rows)``: none)."""
+    end = len(rows)
+    while end > 0 and (not any(c.strip() for c in rows[end - 1][1])
+                       or _is_note(rows[end - 1][1], columns)):
+        end -= 1
+    return end
+
+
+def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> Roster:
     try:
         header_index, columns = _find_header(rows)
     except LookupError:
@@ -224,7 +287,11 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[P
     persons: list[Person] = []
     first_row_of_number: dict[int, int] = {}
     first_row_of_person: dict[tuple[str, str], int] = {}
-    for row_number, cells in rows[header_index + 1 :]:
+    table = rows[header_index + 1:]
+    end = _table_end(table, columns)
+    notes = tuple((row, " ".join(c.strip() for c in cells if c.strip()))
+                  for row, cells in table[end:] if any(c.strip() for c in cells))
+    for row_number, cells in table[:end]:
         if not any(cell.strip() for cell in cells):
             continue
         fields = {name: nfc(cells[col]) if col < len(cells) else ""
@@ -268,7 +335,7 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> tuple[P
     if not persons:
         raise RosterError(path, "the roster lists no persons",
                           remedy="Add one row per person below the header row.")
-    return tuple(persons)
+    return Roster(tuple(persons), notes)
 
 
 def _parse_number(path: Path, row: int, text: str | None, *, default: int) -> int:

@@ -62,7 +62,7 @@ def main() -> None:
                 decisions = len(store.decisions())
             persons = [p.number for p in published.conference.persons]
             expected = hand_count(truth, persons, RULE_SETS[published.conference.rules])
-            got = pd.read_csv(conf / "ket-qua" / CSV_FILE, encoding="utf-8-sig")
+            got = pd.read_csv(published.folder / CSV_FILE, encoding="utf-8-sig")
             exact = 0
             for _, row in got.iterrows():
                 want = expected[row["STT"]]

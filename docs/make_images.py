@@ -19,8 +19,9 @@ PAGES = {  # picture → (demo PDF, page index)
     "ballot-large-page4.png": ("demo-output/ubnd/phieu.pdf", 3),
     "scan-office.jpg": ("demo-output/so-khdt/scans/scan.pdf", 0),
     "scan-rough.jpg": ("demo-output/ubnd/scans/scan.tif", 0),
-    "minutes-page1.png": ("demo-output/ubnd/ket-qua/bien-ban-kiem-phieu.pdf", 0),
-    "minutes-chart.png": ("demo-output/ubnd/ket-qua/bien-ban-kiem-phieu.pdf", -2),
+    # the latest tally's minutes (each tally writes its own folder, ket-qua/lan-NN-…)
+    "minutes-page1.png": ("demo-output/ubnd/ket-qua/lan-*/bien-ban-kiem-phieu.pdf", 0),
+    "minutes-chart.png": ("demo-output/ubnd/ket-qua/lan-*/bien-ban-kiem-phieu.pdf", -2),
 }
 DPI = 90
 
@@ -30,6 +31,8 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for name, (source, index) in PAGES.items():
         path = ROOT / source
+        if "*" in source:
+            path = sorted(ROOT.glob(source))[-1]
         if path.suffix == ".pdf":
             document = pdfium.PdfDocument(path)
             page = document[index % len(document)]

@@ -43,6 +43,7 @@ from omr.score import (
 )
 from omr.settings import DEFAULT, ReaderSettings
 from omr.stamp import read_stamp, stamp_flags
+from omr.streaks import find_streaks, remove_streaks
 
 # Why a page with a ballot code is another conference's (or a forgery): its reading's reason.
 NOT_SIGNED_HERE = ("the ballot code is not signed for this conference (forged, or a ballot of "
@@ -86,6 +87,7 @@ class Located:
     page_layout: PageLayout
     registration: Registration
     dark: np.ndarray  # (H, W) float32 darkness of the registered page, PX_PER_MM
+    streaks: tuple[tuple[int, int], ...] = ()  # scanner streaks taken away (columns of the scan)
 
 
 def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = None
@@ -103,6 +105,9 @@ def locate(page: PageImage, ctx: Context, *, timings: dict[str, float] | None = 
 def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReading:
     s = ctx.settings
     grey = page.image
+    # A scanner's streak is taken away before anything is looked for (the code, the marks).
+    streaks = find_streaks(grey, page.dpi, s)
+    grey = remove_streaks(grey, streaks)
     dark_part = dark_share(grey, s)
     if dark_part > s.dark_page_fraction:  # before the blank test: a uniform page shows no ink
         return _unreadable(f"the page is almost entirely dark ({dark_part:.0%} of it): the "
@@ -169,7 +174,7 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
             return _unreadable("the printed boxes do not line up after registration",
                                registration.marks_found, ident)
     clock.lap("refined warp")
-    return Located(ident, layout, page_layout, registration, dark)
+    return Located(ident, layout, page_layout, registration, dark, tuple(streaks))
 
 
 def read_page(page: PageImage, ctx: Context, *,
@@ -266,6 +271,8 @@ def read_page(page: PageImage, ctx: Context, *,
     calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
                    "ink_high": round(levels.high, 4), **model.to_dict(),
                    "name_crossed_mm2": round(crossed_level, 2)}
+    if located.streaks:  # the scan's columns taken away as a scanner's streak
+        calibration["streaks"] = [list(span) for span in located.streaks]
     return PageReading(PageKind.BALLOT, upside_down=registration.upside_down,
                        registration_error_mm=registration.residual_mm,
                        marks_found=registration.marks_found, rows=tuple(rows),

@@ -22,7 +22,8 @@ added a limit that changed what older readers did: a version 3 dict reads with
 dict or older takes today's stamp limits: those readers did not read the stamp, and no
 conference they read has the stamp check on, so the stamp read again raises no flag
 (``omr.stamp.stamp_flags``). Versions 3 to 6 read with ``grain_piece_mm`` 0: they did
-not measure the pieces of ink, so a box on grained paper was a mark only by its peak.
+not measure the pieces of ink, so a box on grained paper was a mark only by its peak, and
+with ``streak_contrast`` 0: they did not look for scanner streaks.
 Versions 1 and 2 were recorded only while this reader was being built (no conference was read
 with them), so their readings re-read with today's measurements; a dict from a newer reader,
 or naming a limit this one does not know, is refused rather than half understood.
@@ -47,7 +48,8 @@ SETTINGS_VERSION = 7  # 2: the registration limits joined; 3: background, folds,
 #                       6: the red stamp (omr.stamp; earlier readers did not read it, and
 #                       their readings re-read with these defaults change no flag);
 #                       7: a long piece of ink is a mark on grained paper at a lower peak
-#                       (grain_piece_mm; versions 6 and older did not measure pieces: 0)
+#                       (grain_piece_mm; versions 6 and older did not measure pieces: 0),
+#                       and a scanner's streaks are taken away (streak_contrast; before: 0)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,15 @@ class ReaderSettings:
     # boxes beside a mark read as second marks on the independent scans.)
     grain_piece_mm: float = 3.0
     grain_piece_peak_ratio: float = 4.0
+    # --- Scanner streaks (``omr.streaks``): a column of the scan darker by ``streak_contrast``
+    # grey levels than the pixels ``streak_width_mm`` to either side, along
+    # ``streak_min_coverage`` of the image's height, and no wider than that, is dust on a
+    # feeder's glass, filled in from either side before the page is read. Nothing printed runs
+    # a page's full height (a table's rules stop at the table: at most 80 % of a page). A
+    # contrast of 0 turns this off.
+    streak_contrast: float = 40.0
+    streak_width_mm: float = 0.6
+    streak_min_coverage: float = 0.9
     # A thin straight line right across a box, from one side to the opposite one, within
     # ``line_sd_mm`` (standard deviation) of a straight line, is a fold or a crease, not a mark.
     # A pen stroke is as thin, but a cross or tick is two strokes at an angle.
@@ -345,7 +356,7 @@ class ReaderSettings:
         positive = ("ink_inset_mm", "box_inset_mm", "blob_darkness", "blot_min_mm",
                     "blot_max_mm", "blot_solidity", "blot_edge_aspect", "blot_edge_solidity",
                     "cell_margin_mm", "align_reach_mm", "ink_low", "max_ink_noise", "ink_high",
-                    "speck_mm2",
+                    "speck_mm2", "streak_width_mm", "streak_min_coverage",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness",
                     "fill_darkness", "mark_mm2",
                     "faint_mm2", "min_extent_mm", "min_ink_per_extent_mm", "page_noise_ratio",
@@ -372,7 +383,8 @@ class ReaderSettings:
             if not getattr(self, name) > 0:
                 raise ValueError(f"reader setting {name} must be positive")
         for name in ("faint_score_margin", "texture_ratio", "texture_peak_ratio",
-                     "grain_piece_mm", "grain_piece_peak_ratio", "name_line_width_mm",
+                     "grain_piece_mm", "grain_piece_peak_ratio", "streak_contrast",
+                     "name_line_width_mm",
                      "name_line_max_deg"):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"reader setting {name} must not be negative")
@@ -381,7 +393,7 @@ class ReaderSettings:
         if not self.dark_grey < 255:
             raise ValueError("reader setting dark_grey must be below 255")
         for name in ("fold_darkness", "solid_darkness", "fill_darkness", "write_in_darkness",
-                     "texture_cap",
+                     "texture_cap", "streak_min_coverage",
                      "signature_zone_from", "max_ink_noise", "dark_page_fraction"):
             if not getattr(self, name) <= 1.0:
                 raise ValueError(f"reader setting {name} must be at most 1")
@@ -462,8 +474,9 @@ class ReaderSettings:
             values.setdefault("texture_peak_ratio", 0.0)
             values.setdefault("name_line_width_mm", 0.0)
             values.setdefault("name_align_pieces", 1)
-        if version in (3, 4, 5, 6):  # the pieces of ink were not measured
+        if version in (3, 4, 5, 6):  # no pieces of ink measured, no streaks looked for
             values.setdefault("grain_piece_mm", 0.0)
+            values.setdefault("streak_contrast", 0.0)
         return cls(**values)
 
     @property

@@ -65,6 +65,10 @@ class ScannerProfile:
     # feed (the colour lines of a contact sensor out of step: fringes along print edges).
     colour_cast: float = 0.0
     colour_fringe_px: float = 0.0
+    # Stacks scanned with dust on the feeder's glass: one or two thin dark lines down every
+    # page, at the same columns (:func:`streaked`), this dark (1: black).
+    streak_rate: float = 0.0
+    streak_darkness: tuple[float, float] = (0.35, 1.0)
 
 
 PROFILES: dict[str, ScannerProfile] = {
@@ -96,7 +100,8 @@ PROFILES: dict[str, ScannerProfile] = {
                        jpeg_economy_rate=0.4, subsamplings=("4:2:0",), toner=(0.5, 1.15),
                        gain=(0.88, 1.08), contrast=(0.85, 1.2), gamma=(0.8, 1.3),
                        black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60),
-                       stain_rate=0.3, colour_cast=0.12, colour_fringe_px=0.8),
+                       stain_rate=0.3, colour_cast=0.12, colour_fringe_px=0.8,
+                       streak_rate=0.3),
         ScannerProfile("crooked", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.0, skew_rare_deg=(4.0, 10.0), skew_rare_rate=1.0,
                        shift_mm=5.0, upside_down_rate=0.08, keystone_mm=0.8,
@@ -355,6 +360,42 @@ def stained(sheet: np.ndarray, dpi: float, darkness: float, rng: np.random.Gener
     field = stains * np.clip((octave(GRAIN_MM) - 0.3) / 0.7, 0, 1)
     shade = (1.0 - darkness * np.clip(field, 0, 1))[..., None]
     return np.clip(sheet.astype(np.float32) * shade, 0, 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Streak:
+    """A line down every page of a stack, from dust or a scratch on a feeder's glass."""
+
+    x_mm: float  # from the image's left edge
+    width_px: int
+    darkness: float  # share of the way to black
+
+
+def draw_streaks(profile: ScannerProfile, width_mm: float, dpi: float,
+                 rng: np.random.Generator) -> list[Streak]:
+    """The streaks of one stack (most have none), across an image ``width_mm`` wide."""
+    if not profile.streak_rate or rng.random() >= profile.streak_rate:
+        return []
+    return [Streak(_uniform(rng, (10.0, width_mm - 10.0), 2),
+                   int(rng.integers(1, max(2, round(2 * dpi / 300)) + 1)),
+                   _uniform(rng, profile.streak_darkness))
+            for _ in range(int(rng.integers(1, 3)))]
+
+
+def streaked(image: np.ndarray, streaks: list[Streak], dpi: float, *, bw: bool) -> np.ndarray:
+    """``image`` (H, W) or (H, W, 3) uint8, as scanned, with ``streaks`` drawn down it: black
+    in a black-and-white scan (``bw``: its threshold makes any line black), else darkened."""
+    if not streaks:
+        return image
+    out = image.copy()
+    for streak in streaks:
+        x = int(round(streak.x_mm * dpi / MM_PER_INCH))
+        columns = out[:, x:x + streak.width_px]
+        if bw:
+            columns[...] = 0
+        else:
+            columns[...] = (columns * (1.0 - streak.darkness)).astype(np.uint8)
+    return out
 
 
 def blank_back(front: np.ndarray, bleed: float, rng: np.random.Generator) -> np.ndarray:

@@ -54,6 +54,7 @@ from rehearsal.scanner import (
     ScannerProfile,
     blank_back,
     draw_params,
+    draw_streaks,
     page_transform,
     photocopy,
     points_in_frame,
@@ -62,6 +63,7 @@ from rehearsal.scanner import (
     rows_cut,
     scan,
     stained,
+    streaked,
 )
 from rehearsal.voters import BallotPlan, Mistakes, plan_ballots
 
@@ -99,6 +101,7 @@ STAMP_UNEVEN_FADE = (0.3, 0.85)
 STAMP_INK_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # marks.STAMP_INKS in order
 STAMP_CLEARANCE_MM = 3.0  # a stamp stays this far from the edge, the discs, the code, the table
 COLOUR_STREAM = 19  # a colour page's cast, fringes and channel grain: (seed, page, COLOUR_STREAM)
+STREAK_STREAM = 23  # a stack's scanner streaks: (seed, STREAK_STREAM), apart from all the rest
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,10 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     if rescan is not None:
         scanner, rng = PROFILES[profile], scan_rng
         seed = rescan.seed  # the colour stream's too
+    # The streaks are the scanner's (a rescan's its own): drawn after the pass's scanner is known.
+    streaks = draw_streaks(scanner, issued.layout.width, dpi,
+                           np.random.default_rng([seed, STREAK_STREAM]))
+    truth["streaks"] = [dataclasses.asdict(s) for s in streaks]
 
     def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None,
                  sheet: int = 0) -> dict:
@@ -225,8 +232,9 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                   if mode == "colour" else None)
         params = draw_params(scanner, rng, bed=bed, colour=colour)
         matrix = page_transform((w, h), params, dpi, rng)
-        scanned = scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone,
-                       fringe_px=params.colour_fringe_px, colour=colour)
+        scanned = streaked(scan(image, scanner, matrix, dpi, mode, rng, tone=params.tone,
+                                fringe_px=params.colour_fringe_px, colour=colour),
+                           streaks, dpi, bw=mode == "bw")
         name, index = writer.add(scanned, dpi, bw=mode == "bw", jpeg_quality=params.jpeg_quality,
                                  jpeg_subsampling=params.jpeg_subsampling)
         rows = [(r.person, r.boxes) for r in page.rows] if page else []

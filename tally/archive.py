@@ -10,7 +10,8 @@ The archive is a ZIP file, readable by its owner only, holding:
   left in a temporary folder);
 - ``images/``: the scan files as ingested, or with ``mask_signatures`` ``masked/``: every page
   as PNG with the voter's signature area painted white (a signature identifies the voter);
-- ``ket-qua/``: the minutes and spreadsheets, if the count was tallied;
+- ``ket-qua/``: the minutes and spreadsheets of every tally, each in its own folder, and the
+  file naming the latest official one;
 - ``readings.csv``, ``decisions.csv``, ``events.jsonl``: the same facts, readable without us;
 - ``manifest.json``: the format, and the SHA-256 of every other entry.
 """
@@ -41,7 +42,7 @@ from tally.files import (
     refuse_existing,
     sweep_partials,
 )
-from tally.publish import OUTPUT_DIR
+from tally.publish import OUTPUT_DIR, versions
 from tally.scan import reading_context
 from tally.store import SCANS_DIR, STORE_FILE, Store
 
@@ -102,6 +103,10 @@ def export_audit(folder: Path, output: Path | None = None, *,
         for path in sorted(outputs.iterdir()) if outputs.is_dir() else ():
             if path.is_file() and not path.name.startswith("."):
                 entries[f"{OUTPUT_DIR}/{path.name}"] = path
+        for version in versions(outputs):  # each tally's own folder (lan-NN-…)
+            for path in sorted(version.iterdir()):
+                if path.is_file() and not path.name.startswith("."):
+                    entries[f"{OUTPUT_DIR}/{version.name}/{path.name}"] = path
         entries["readings.csv"] = readings_csv(store).encode("utf-8")
         entries["decisions.csv"] = _decisions_csv(store).encode("utf-8")
         entries["events.jsonl"] = "".join(

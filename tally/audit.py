@@ -326,10 +326,23 @@ def _as_of(seq: int, events: list[Event], pages: list[StoredPage],
             [d for d in decisions if decision_seq.get(d.id, 0) < seq])
 
 
-def _tally_inputs(event: Event) -> tuple[Attendance, dict[int, Fraction] | None]:
+def _printed_before(events: list[Event], seq: int) -> tuple[int, int]:
+    """Ballots printed, and print runs, before the event ``seq``: what a tally then knew."""
+    runs = [e for e in events if e.kind == EventKind.BALLOTS_PRINTED and e.seq < seq]
+    return sum(int(e.data.get("copies", 0)) for e in runs), len(runs)
+
+
+def _tally_inputs(event: Event) -> tuple[Attendance, dict[int, Fraction] | None, int]:
+    """What a tally was made from: the attendance entered, last year's shares (None when none
+    were given), and the version of the count it was made with (1 before versions were
+    recorded)."""
     attendance = Attendance(**event.data.get("attendance", {}))
-    history = {int(k): Fraction(v) for k, v in event.data.get("history", {}).items()} or None
-    return attendance, history
+    version = int(event.data.get("count", 1))
+    history: dict[int, Fraction] | None = {
+        int(k): Fraction(v) for k, v in event.data.get("history", {}).items()}
+    if version == 1 or not event.data.get("history_given"):
+        history = history or None
+    return attendance, history, version
 
 
 def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event],
@@ -347,10 +360,12 @@ def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event]
         if event.data["log_head"] != before:
             report.differences.append(Difference(where, "does not follow the event before it",
                                                  event.data["log_head"][:16], before[:16]))
-        attendance, history = _tally_inputs(event)
+        attendance, history, version = _tally_inputs(event)
+        copies, runs = _printed_before(intact, event.seq)
         then_pages, then_decisions = _as_of(event.seq, intact, pages, decisions)
-        results = tally_of(report.conference, then_pages, then_decisions, printed=printed,
-                           attendance=attendance, previous=history)
+        results = tally_of(report.conference, then_pages, then_decisions,
+                           printed=copies or printed, attendance=attendance,
+                           previous=history, version=version, print_runs=runs or 1)
         recomputed[event.seq] = results
         now = fingerprint_of(results, event.data["log_head"])
         if now != event.data["fingerprint"]:
@@ -373,12 +388,15 @@ def _check_reread_results(report: AuditReport, pages: list[StoredPage],
     tallies = [e for e in events if e.kind == EventKind.TALLY_PRODUCED]
     if not tallies:
         return
-    attendance, history = _tally_inputs(tallies[-1])
+    attendance, history, version = _tally_inputs(tallies[-1])
+    runs = sum(e.kind == EventKind.BALLOTS_PRINTED for e in events)
     stored = tally_of(report.conference, pages, decisions, printed=printed,
-                      attendance=attendance, previous=history)
+                      attendance=attendance, previous=history, version=version,
+                      print_runs=runs or 1)
     fresh_pages = [dataclasses.replace(p, reading=reread.get(p.id, p.reading)) for p in pages]
     fresh = tally_of(report.conference, fresh_pages, decisions, printed=printed,
-                     attendance=attendance, previous=history)
+                     attendance=attendance, previous=history, version=version,
+                     print_runs=runs or 1)
     for a, b in zip(stored.persons, fresh.persons):
         if a != b:
             report.differences.append(Difference(

@@ -4,7 +4,12 @@ Each tally in the event log records the SHA-256 of every document it wrote (the 
 ``results.xlsx``, ``results.csv``). A document in the results folder must be one of those; when a
 tally of an earlier version recorded no hashes, the minutes and the workbook are known by the
 fingerprint printed in them, and the CSV by being exactly the CSV of the recomputed results.
-All the documents in the folder must come from the same tally.
+
+Since tallies are versions of their own, each in its folder (``ket-qua/lan-NN-…``), every
+version folder is checked alone: its documents must come from the same tally, and that tally
+must be the one the log records with that folder. Documents directly in ``ket-qua/`` (written by
+earlier versions of tinnhiem) are checked as before. ``BAN-CHINH-THUC.txt`` must name an official
+tally's folder.
 """
 
 from __future__ import annotations
@@ -16,7 +21,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tally.count import Results
-from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, OUTPUT_FILES, XLSX_FILE
+from tally.publish import (
+    CSV_FILE,
+    MINUTES_FILE,
+    OFFICIAL_FILE,
+    OUTPUT_DIR,
+    OUTPUT_FILES,
+    XLSX_FILE,
+    versions,
+)
 from tally.report import results_csv
 from tally.store import Event, EventKind
 
@@ -31,8 +44,40 @@ WHAT = {MINUTES_FILE: "minutes", XLSX_FILE: "a workbook", CSV_FILE: "a results f
 
 def check_documents(report: AuditReport, folder: Path, events: list[Event],
                     recomputed: dict[int, Results]) -> None:
-    """Add to ``report`` every document in ``folder`` that no tally of ``events`` wrote, and
-    documents that come from different tallies. ``recomputed``: each tally's results, by seq."""
+    """Add to ``report`` every document in ``folder`` (the results folder) that no tally of
+    ``events`` wrote, and documents that come from different tallies, folder by folder.
+    ``recomputed``: each tally's results, by seq."""
+    from tally.audit import Difference
+
+    _, checked = _of_folder(report, folder, OUTPUT_DIR, events, recomputed)
+    by_folder = {e.data.get("folder"): e for e in events
+                 if e.kind == EventKind.TALLY_PRODUCED and e.data.get("folder")}
+    for version in versions(folder):
+        where = f"{OUTPUT_DIR}/{version.name}"
+        seqs, known = _of_folder(report, version, where, events, recomputed)
+        checked += known
+        recorded = by_folder.get(version.name)
+        if seqs and (recorded is None or recorded.seq not in seqs):
+            report.differences.append(Difference(
+                where, "its documents are not those of the tally the log records in this "
+                       "folder", recorded.data.get("fingerprint", "") if recorded else "", ""))
+    official = folder / OFFICIAL_FILE
+    if official.is_file():
+        named = _read(official).decode("utf-8", "replace").splitlines()[:1]
+        name = named[0].rsplit(" ", 1)[-1] if named else ""
+        tally = by_folder.get(name)
+        if tally is None or not tally.data.get("final"):
+            report.differences.append(Difference(
+                f"{OUTPUT_DIR}/{OFFICIAL_FILE}", "names a folder that is not an official "
+                "tally's", name, ""))
+    report.checked["documents"] = checked
+
+
+def _of_folder(report: AuditReport, folder: Path, where: str, events: list[Event],
+               recomputed: dict[int, Results]) -> tuple[set[int], int]:
+    """Check the documents directly in ``folder``: the seqs of the tallies that may have
+    written them all (empty when there are none, or they do not agree), and how many
+    documents a tally of the log wrote."""
     from tally.audit import Difference
 
     tallies = [e for e in events if e.kind == EventKind.TALLY_PRODUCED]
@@ -54,7 +99,7 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
         if not candidates:
             detail = "whose fingerprint no tally in the log has" if printed else \
                 "that no tally in the log wrote"
-            report.differences.append(Difference(f"{OUTPUT_DIR}/{name}", f"{WHAT[name]} {detail}",
+            report.differences.append(Difference(f"{where}/{name}", f"{WHAT[name]} {detail}",
                                                  printed or "", ""))
             continue
         of_document[name] = candidates
@@ -62,10 +107,10 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
         if of_document else set()
     if of_document and not shared:
         report.differences.append(Difference(
-            OUTPUT_DIR, "its documents come from different tallies",
+            where, "its documents come from different tallies",
             "; ".join(f"{name}: {c[-1].data.get('fingerprint')}"
                       for name, c in of_document.items())))
-    report.checked["documents"] = len(of_document)
+    return shared, len(of_document)
 
 
 def printed_fingerprint(name: str, data: bytes) -> str | None:

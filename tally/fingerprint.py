@@ -3,7 +3,10 @@
 The fingerprint (*Mã kiểm tra*) is a hash of the results in this form and of the event log's
 last hash: ``tinnhiem audit`` recomputes every tally in the log and compares. So the form never
 changes: the results as JSON with sorted keys, what the count found stated in the sentences of
-the minutes (:mod:`tally.sentences`), exactly as every earlier version wrote them.
+the minutes (:mod:`tally.sentences`), exactly as every earlier version wrote them. Results of
+version 1 of the count (see :mod:`tally.count`) are written without what version 2 added, in
+version 1's sentences; results of a later version carry their version, their anomalies and
+their print runs.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import json
 from dataclasses import asdict
 
 from tally.count import Results
-from tally.sentences import missing_text, note_text, problem_text
+from tally.sentences import anomaly_text, missing_text, note_text, problem_text
 
 
 def results_json(results: Results) -> str:
@@ -21,10 +24,17 @@ def results_json(results: Results) -> str:
     data = asdict(results)
     if results.stamp is None:  # as results were before the stamp check: fingerprints stand
         del data["stamp"]
-    data["problems"] = [problem_text(p) for p in results.problems]
+    version = results.version
+    rules = results.rules if version > 1 else None
+    if version == 1:  # as results were before version 2: fingerprints stand
+        for key in ("anomalies", "print_runs", "version"):
+            del data[key]
+    else:
+        data["anomalies"] = [anomaly_text(a, results.rules) for a in results.anomalies]
+    data["problems"] = [problem_text(p, rules) for p in results.problems]
     data["missing"] = [missing_text(m) for m in results.missing]
     for person, result in zip(data["persons"], results.persons):
-        person["note"] = note_text(result.note)
+        person["note"] = note_text(result.note, version, results.rules)
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 

@@ -3,6 +3,14 @@
 Same face and official look as the ballots: *MẬT*, the organisation top-left, the national motto
 top-right, then the facts the committee signs. A count that is not complete (open ballots,
 problems, facts not entered) is printed as *DỰ THẢO* on every page, with what is still open.
+Without quorum there is no count to state: the document is the record that the count cannot
+stand, with the attendance and no results (:func:`no_quorum_story`).
+
+Words and numbers as the committee writes them: the counting body as the rule set names it
+(*Tổ kiểm phiếu* under ``annual-2013``), each band in the rule set's own words (never *mức*,
+which in the rules means the three levels), percentages with a decimal comma (64,29 %), the
+time in the conference's time zone, the town on the date line apart from the venue, the three
+copies and their distribution, and room for an initial at the foot of every page.
 """
 
 from __future__ import annotations
@@ -31,13 +39,26 @@ from ballotgen import wording
 from ballotgen.conference import Conference
 from ballotgen.fonts import ballot_family
 from ballotgen.vocabulary import LEVELS, Flag, Level
-from tally.count import Results
-from tally.report import BAND_LABELS, DRAFT, quorum_line, stamp_lines, status_line
-from tally.rules import RULE_SETS
-from tally.sentences import missing_text, note_text, problem_text
+from tally.count import Results, vn_percent
+from tally.report import (
+    BAND_COLUMN,
+    DRAFT,
+    VOID,
+    anomaly_lines,
+    band_label,
+    notes_of,
+    problem_lines,
+    quorum_line,
+    stamp_lines,
+    status_line,
+)
+from tally.rules import RULE_SETS, RuleSet
+from tally.sentences import missing_text
 
 CHART_PERSONS = 20  # persons per chart: a chart stays readable on a page
-COPIES_TEXT = "Biên bản được lập thành 03 bản có giá trị như nhau."
+COPIES_TEXT = ("Biên bản kiểm phiếu được lập thành 3 bản (2 bản gửi cấp trên trực tiếp; 1 bản "
+               "lưu tại cơ quan) và quản lý theo chế độ mật.")
+INITIAL_TEXT = "Ký tắt:"  # at the foot of every page, with room for the chair's initials
 LEVEL_COLOURS = {Level.THAP: "#b2182b", Level.TIN_NHIEM: "#92c5de", Level.CAO: "#2166ac"}
 INVALID_COLOUR = "#d9d9d9"
 
@@ -64,7 +85,7 @@ def _styles() -> dict[str, ParagraphStyle]:
                                         alignment=TA_CENTER),
         "title": ParagraphStyle("title", base, fontName=bold, fontSize=15, leading=19,
                                 alignment=TA_CENTER, spaceBefore=8),
-        "heading": ParagraphStyle("heading", base, fontName=bold, spaceBefore=8),
+        "heading": ParagraphStyle("heading", base, fontName=bold, spaceBefore=8, keepWithNext=1),
         "cell": ParagraphStyle("cell", base, fontSize=9, leading=11, alignment=0, spaceAfter=0),
         "cell_centre": ParagraphStyle("cell_centre", base, fontSize=9, leading=11,
                                       alignment=TA_CENTER, spaceAfter=0),
@@ -128,38 +149,104 @@ def chart_png(results: Results, first: int = 0, count: int = CHART_PERSONS) -> b
     return buffer.getvalue()
 
 
+def ended_text(conference: Conference, ended: dt.datetime) -> str:
+    """When the count ended, as the minutes say it: "17 giờ 38 cùng ngày", or with its own date
+    when that is not the conference's day."""
+    when = f"{ended:%H} giờ {ended:%M}"
+    if ended.date() == conference.date:
+        return f"{when} cùng ngày"
+    return f"{when}, {wording.long_date(ended.date())}"
+
+
 def minutes_pdf(conference: Conference, results: Results, *, members: list[Member],
-                fingerprint: str, made_at: dt.datetime) -> bytes:
-    """The minutes of the count as PDF bytes."""
+                fingerprint: str, made_at: dt.datetime, number: int = 0) -> bytes:
+    """The minutes of the count as PDF bytes; without quorum, the record that the count cannot
+    stand. ``made_at``: the end of the count, in the conference's time zone; ``number``: the
+    tally's number in the log (shown at the foot of every page)."""
     s = _styles()
     rules = RULE_SETS[results.rules]
-    a = results.attendance
     draft = not results.final
-    story: list = []
+    void = not results.standing
+    story: list = _heading(conference, rules, s)
+    if void:
+        story += no_quorum_story(conference, results, rules, members, made_at, s)
+    else:
+        story += _count_story(conference, results, rules, members, made_at, s)
+    story.append(KeepTogether(_signatures(members, rules, s)))
+    mark = VOID if void else DRAFT if draft else ""
+    return _build(conference, story, fingerprint=fingerprint, mark=mark, number=number)
 
+
+def _heading(conference: Conference, rules: RuleSet, s: dict[str, ParagraphStyle]) -> list:
     org = "<br/>".join(escape(line) for line in conference.org_lines)
-    header = Table([[Paragraph(f"{org}<br/><b>BAN KIỂM PHIẾU</b>", s["centre"]),
+    body = escape(rules.committee_name.upper())
+    header = Table([[Paragraph(f"{org}<br/><b>{body}</b>", s["centre"]),
                      Paragraph("<b>CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM</b><br/>"
                                "<b><u>Độc lập - Tự do - Hạnh phúc</u></b>", s["centre"])]],
                    colWidths=[78 * mm, 102 * mm])
     header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
                                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                                 ("RIGHTPADDING", (0, 0), (-1, -1), 0)]))
-    story += [header, Spacer(1, 3 * mm)]
+    return [header, Spacer(1, 3 * mm),
+            _p(wording.date_line(conference.date, conference.place),
+               ParagraphStyle("dated", s["italic_centre"], alignment=2))]
+
+
+def _members_lines(conference: Conference, rules: RuleSet, members: list[Member],
+                   s: dict[str, ParagraphStyle]) -> list:
     when = wording.long_date(conference.date)
-    story.append(_p(wording.date_line(conference.date, conference.place),
-                    ParagraphStyle("dated", s["italic_centre"], alignment=2)))
+    venue = f" tại {conference.venue}" if conference.venue else ""
+    story = [_p(f"Hôm nay, {when}{venue}, {rules.committee_name} gồm:", s["body"])]
+    named = members or [Member("." * 50, "." * 25) for _ in range(3)]
+    for i, m in enumerate(named, start=1):
+        story.append(_p(f"{i}. {m.name} — {m.role}", s["body"]))
+    return story
+
+
+def no_quorum_story(conference: Conference, results: Results, rules: RuleSet,
+                    members: list[Member], ended: dt.datetime,
+                    s: dict[str, ParagraphStyle]) -> list:
+    """The record that the count cannot stand: the attendance, the rule, what becomes of the
+    ballots; no result, no band, nothing that could be read as official."""
+    a = results.attendance
+    q = rules.quorum
+    assert q is not None and a.present is not None and a.summoned is not None  # quorum known
+    story = [_p("BIÊN BẢN", s["title"]),
+             _p("Về việc hội nghị không đủ số người có mặt theo quy định — kết quả kiểm phiếu "
+                "không có giá trị", s["bold_centre"]),
+             _p(conference.title, s["bold_centre"]), Spacer(1, 4 * mm)]
+    story += _members_lines(conference, rules, members, s)
+    story.append(_p(f"xác nhận: theo {rules.title}, hội nghị lấy phiếu tín nhiệm chỉ được tiến "
+                    f"hành khi có ít nhất {q.numerator}/{q.denominator} số người được triệu tập "
+                    "có mặt.", s["body"]))
+    story.append(_p(f"- Số người được triệu tập: {a.summoned}; có mặt: {a.present} "
+                    f"({vn_percent(a.present, a.summoned)}); vắng mặt: {a.absent}.", s["body"]))
+    story.append(_p(f"- {quorum_line(results)}", s["alert"]))
+    story.append(_p(f"- Số phiếu thu về: {results.received}.", s["body"]))
+    story.append(_p("Vì vậy việc lấy phiếu tín nhiệm tại hội nghị này không đủ điều kiện: kết quả "
+                    "kiểm phiếu không có giá trị, không được công bố và không dùng để xác định "
+                    "mức độ tín nhiệm của người được lấy phiếu. Phiếu đã thu được niêm phong và "
+                    f"quản lý theo chế độ mật. {rules.committee_name} báo cáo cấp có thẩm quyền "
+                    "để tổ chức lại việc lấy phiếu theo quy định.", s["body"]))
+    story.append(Spacer(1, 4 * mm))
+    copies = COPIES_TEXT.replace("Biên bản kiểm phiếu", "Biên bản", 1)  # not minutes of a count
+    story.append(_p(f"Biên bản lập xong lúc {ended_text(conference, ended)}. {copies}",
+                    s["body"]))
+    return story
+
+
+def _count_story(conference: Conference, results: Results, rules: RuleSet,
+                 members: list[Member], made_at: dt.datetime,
+                 s: dict[str, ParagraphStyle]) -> list:
+    a = results.attendance
+    draft = not results.final
+    story: list = []
     if draft:
         story.append(_p(f"{DRAFT} — CHƯA PHẢI KẾT QUẢ CHÍNH THỨC", s["title"]))
     story.append(_p("BIÊN BẢN KIỂM PHIẾU", s["title"]))
     story.append(_p(conference.title, s["bold_centre"]))
     story.append(Spacer(1, 4 * mm))
-
-    place = f" tại {conference.place}" if conference.place else ""
-    story.append(_p(f"Hôm nay, {when}{place}, Ban Kiểm phiếu gồm:", s["body"]))
-    named = members or [Member("." * 50, "." * 25) for _ in range(3)]
-    for i, m in enumerate(named, start=1):
-        story.append(_p(f"{i}. {m.name} — {m.role}", s["body"]))
+    story += _members_lines(conference, rules, members, s)
     story.append(_p(f"đã tiến hành kiểm phiếu lấy phiếu tín nhiệm theo {rules.title}. "
                     "Kết quả như sau:", s["body"]))
 
@@ -174,9 +261,17 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
 
     story.append(_p("II. SỐ PHIẾU", s["heading"]))
     void = sum(results.void.values())
-    story.append(_p(f"- Số phiếu phát ra: {results.issued}; số phiếu thu về: {results.received}"
-                    + (f" (Ban Kiểm phiếu đếm: {a.counted})" if a.counted is not None else "")
-                    + ".", s["body"]))
+    issued = results.issued if results.issued is not None else unknown
+    story.append(_p(f"- Số phiếu đã in: {results.printed}"
+                    + (f" ({results.print_runs} lần in)" if results.print_runs > 1 else "")
+                    + f"; số phiếu phát ra: {issued}"
+                    + (" (bằng số người có mặt)" if results.issued_derived else "") + ".",
+                    s["body"]))
+    story.append(_p(f"- Số phiếu thu về: {results.received}"
+                    + (f" ({rules.committee_name} đếm: {a.counted})" if a.counted is not None
+                       else "")
+                    + (f", trong đó {results.foreign} phiếu không do {rules.committee_name} "
+                       "phát ra" if results.foreign else "") + ".", s["body"]))
     story.append(_p(f"- Số phiếu hợp lệ: {results.counted}; số phiếu không hợp lệ (cả phiếu): "
                     f"{void}" + (", trong đó:" if void else "."), s["body"]))
     for key, n in sorted(results.void.items()):
@@ -188,13 +283,19 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                         f"được tính, phiếu vẫn hợp lệ): {results.noted[Flag.WRITE_IN]}.",
                         s["body"]))
     if results.excluded:
-        story.append(_p(f"- Bản quét Ban Kiểm phiếu không tính (quét trùng, không phải phiếu): "
-                        f"{results.excluded}.", s["body"]))
+        story.append(_p(f"- Bản quét {rules.committee_name} không tính (quét trùng, không phải "
+                        f"phiếu): {results.excluded}.", s["body"]))
     story.append(_p("Phiếu hợp lệ nhưng không hợp lệ đối với từng người (không đánh dấu, đánh "
                     "dấu nhiều ô) được tính vào số phiếu không hợp lệ của người đó (mục III).",
                     s["small"]))
-    for problem in results.problems:
-        story.append(_p(f"Vấn đề cần giải quyết: {problem_text(problem)}", s["alert"]))
+    anomalies = anomaly_lines(results)
+    if anomalies:
+        story.append(_p(f"Những điểm bất thường {rules.committee_name} ghi nhận (không làm thay "
+                        "đổi kết quả kiểm phiếu):", s["body"]))
+        for text in anomalies:
+            story.append(_p(f"- {text}", s["body"]))
+    for text in problem_lines(results):
+        story.append(_p(f"Vấn đề cần giải quyết: {text}", s["alert"]))
 
     story.append(_p("III. KẾT QUẢ ĐỐI VỚI TỪNG NGƯỜI", s["heading"]))
     story.append(_person_table(results, s))
@@ -204,22 +305,22 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
     else:
         story.append(_p("Tỷ lệ tính trên tổng số phiếu thu về.", s["small"]))
 
-    story.append(_p("IV. MỨC TÍN NHIỆM THẤP", s["heading"]))
-    story.append(_p(f"Mức 1: {rules.band1_text}. Mức 2: {rules.band2_text}. Việc xem xét, "
-                    "quyết định đối với người có mức tín nhiệm thấp do cấp có thẩm quyền thực "
-                    "hiện theo quy định.", s["body"]))
+    story.append(_p("IV. NGƯỜI CÓ TỶ LỆ PHIẾU TÍN NHIỆM THẤP THEO QUY ĐỊNH", s["heading"]))
+    story.append(_p(f"Theo {rules.title}, các trường hợp được xem xét là: người có "
+                    f"{rules.band1_text}; người có {rules.band2_text}. Việc xem xét, quyết định "
+                    "đối với từng trường hợp do cấp có thẩm quyền thực hiện theo quy định.",
+                    s["body"]))
+    if rules.wording_note:
+        story.append(_p(rules.wording_note, s["small"]))
     banded = [p for p in results.persons if p.band]
     if not banded:
-        story.append(_p("Không có người nào thuộc Mức 1 hoặc Mức 2.", s["body"]))
+        story.append(_p("Không có người nào thuộc các trường hợp trên.", s["body"]))
     for p in banded:
-        story.append(_p(f"- {p.number}. {p.name} ({p.position}): {BAND_LABELS[p.band]}, "
-                        f"{p.levels[Level.THAP]} phiếu tín nhiệm thấp "
-                        f"({p.percent(Level.THAP)}%).",
-                        s["body"]))
-    for p in results.persons:
-        if p.note:
-            story.append(_p(f"Ghi chú — {p.number}. {p.name}: {note_text(p.note)}.",
-                            s["small"]))
+        story.append(_p(f"- {p.number}. {p.name} ({p.position}): {p.levels[Level.THAP]} phiếu "
+                        f"tín nhiệm thấp ({vn_percent(p.levels[Level.THAP], p.denominator)}), "
+                        f"thuộc trường hợp {rules.band_text(p.band)}.", s["body"]))
+    for line in notes_of(results):
+        story.append(_p(f"Ghi chú — {line}.", s["small"]))
 
     story.append(_p("V. BIỂU ĐỒ", s["heading"]))
     for first in range(0, len(results.persons), CHART_PERSONS):
@@ -239,10 +340,16 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
                             + "; ".join(r.label for r in b.reasons), s["body"]))
 
     story.append(Spacer(1, 4 * mm))
-    story.append(_p(f"Việc kiểm phiếu kết thúc lúc {made_at:%H} giờ {made_at:%M} cùng ngày. "
+    story.append(_p(f"Việc kiểm phiếu kết thúc lúc {ended_text(conference, made_at)}. "
                     f"{COPIES_TEXT}", s["body"]))
-    story.append(KeepTogether(_signatures(members, s)))
+    return story
 
+
+def _build(conference: Conference, story: list, *, fingerprint: str, mark: str,
+           number: int) -> bytes:
+    """The PDF of ``story``: MẬT at the top of every page; at the foot the page, the tally's
+    number and fingerprint, and room for an initial; ``mark`` (DỰ THẢO, KHÔNG ĐỦ ĐIỀU KIỆN)
+    across every page."""
     buffer = io.BytesIO()
     family = ballot_family()
 
@@ -251,22 +358,26 @@ def minutes_pdf(conference: Conference, results: Results, *, members: list[Membe
         canvas.setFont(family.font_name("bold"), 13)
         canvas.drawString(15 * mm, A4[1] - 10 * mm, "MẬT")
         canvas.setFont(family.font_name("regular"), 8)
-        footer = f"Trang {doc.page} — Mã kiểm tra {fingerprint}"
-        if draft:
-            footer = f"{DRAFT} — {footer}"
-        canvas.drawCentredString(A4[0] / 2, 8 * mm, footer)
-        if draft:
-            canvas.setFont(family.font_name("bold"), 70)
+        footer = f"Trang {doc.page} — {'Lần ' + str(number) + ' — ' if number else ''}" \
+                 f"Mã kiểm tra {fingerprint}"
+        if mark:
+            footer = f"{mark} — {footer}"
+        canvas.drawString(15 * mm, 8 * mm, footer)
+        canvas.drawString(A4[0] - 55 * mm, 8 * mm, INITIAL_TEXT)
+        canvas.setLineWidth(0.4)
+        canvas.rect(A4[0] - 44 * mm, 5.5 * mm, 29 * mm, 8 * mm)  # the box for the initials
+        if mark:
+            canvas.setFont(family.font_name("bold"), 70 if mark == DRAFT else 40)
             canvas.setFillColor(colors.Color(0.75, 0, 0, alpha=0.12))
             canvas.translate(A4[0] / 2, A4[1] / 2)
             canvas.rotate(45)
-            canvas.drawCentredString(0, 0, DRAFT)
+            canvas.drawCentredString(0, 0, mark)
         canvas.restoreState()
 
     doc = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm,
-                            topMargin=15 * mm, bottomMargin=15 * mm,
+                            topMargin=15 * mm, bottomMargin=17 * mm,
                             title=f"Biên bản kiểm phiếu — {conference.title}",
-                            author="Ban Kiểm phiếu", creator="tinnhiem")
+                            author=RULE_SETS[conference.rules].committee_name, creator="tinnhiem")
     doc.build(story, onFirstPage=decorate, onLaterPages=decorate)
     return buffer.getvalue()
 
@@ -275,18 +386,18 @@ def _person_table(results: Results, s: dict[str, ParagraphStyle]) -> Table:
     head = ["STT", "Họ và tên", "Chức vụ", "Phát ra", "Thu về", "Hợp lệ", "Không hợp lệ"]
     for level in LEVELS:
         head += [level.label, ""]
-    head.append("Mức")
+    head.append(BAND_COLUMN)
     sub = [""] * 7 + ["Phiếu", "%"] * 3 + [""]
     data = [[_p(h, s["head"]) for h in head], [_p(h, s["head"]) for h in sub]]
     for p in results.persons:
-        cells = [str(p.number), p.name, p.position, str(p.issued), str(p.received), str(p.valid),
-                 str(p.invalid)]
+        cells = [str(p.number), p.name, p.position, "-" if p.issued is None else str(p.issued),
+                 str(p.received), str(p.valid), str(p.invalid)]
         for level in LEVELS:
-            cells += [str(p.levels[level]), p.percent(level)]
-        cells.append(BAND_LABELS[p.band])
+            cells += [str(p.levels[level]), vn_percent(p.levels[level], p.denominator)[:-2]]
+        cells.append(band_label(results, p.band))
         data.append([_p(c, s["cell"] if i == 1 else s["position"] if i == 2 else s["cell_centre"])
                      for i, c in enumerate(cells)])
-    widths = [7, 30, 34, 9, 9, 9, 10, 9, 10, 9, 10, 9, 10, 9]  # 174 mm of 180
+    widths = [7, 28, 30, 9, 9, 9, 10, 9, 10, 9, 10, 9, 10, 21]  # 180 mm
     table = Table(data, colWidths=[w * mm for w in widths], repeatRows=2)
     style = [("GRID", (0, 0), (-1, -1), 0.5, colors.black),
              ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -303,14 +414,17 @@ def _person_table(results: Results, s: dict[str, ParagraphStyle]) -> Table:
     return table
 
 
-def _signatures(members: list[Member], s: dict[str, ParagraphStyle]) -> Table:
-    chair = next((m for m in members if m.role.lower().startswith("trưởng")), None)
+def _signatures(members: list[Member], rules: RuleSet, s: dict[str, ParagraphStyle]) -> Table:
+    chair = next((m for m in members if m.role.lower().startswith(("trưởng", "tổ trưởng"))),
+                 None)
     others = [m for m in members if m is not chair]
-    left = [_p("CÁC THÀNH VIÊN BAN KIỂM PHIẾU", s["bold_centre"]),
+    body = rules.committee_name.upper()
+    left = [_p(f"CÁC THÀNH VIÊN {body}", s["bold_centre"]),
             _p("(Ký, ghi rõ họ tên)", s["italic_centre"]), Spacer(1, 18 * mm)]
     for m in others:
         left += [_p(m.name, s["bold_centre"]), Spacer(1, 14 * mm)]
-    right = [_p("TRƯỞNG BAN KIỂM PHIẾU", s["bold_centre"]),
+    right = [_p("TỔ TRƯỞNG TỔ KIỂM PHIẾU" if body.startswith("TỔ") else f"TRƯỞNG {body}",
+                s["bold_centre"]),
              _p("(Ký, ghi rõ họ tên)", s["italic_centre"]), Spacer(1, 18 * mm)]
     if chair:
         right.append(_p(chair.name, s["bold_centre"]))

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ballotgen import payload
-from ballotgen.conference import STAMP_CHECKS, Conference
+from ballotgen.conference import DEFAULT_TIMEZONE, STAMP_CHECKS, Conference, valid_timezone
 from ballotgen.errors import RequestError
 from ballotgen.fonts import ballot_family
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch, render_pdf
-from ballotgen.roster import read_roster
+from ballotgen.roster import Roster, read_roster_file
 from tally.files import (
     Partial,
     file_sha256,
@@ -31,23 +31,40 @@ from tally.rules import RULE_SETS
 from tally.store import BatchRecord, Store
 
 
+def check_conference(*, roster: Path, org: str, title: str, date: dt.date, place: str = "",
+                     summoned: int | None = None, rules: str = "qd96-2023", stamp: str = "off",
+                     venue: str = "", timezone: str = DEFAULT_TIMEZONE,
+                     ) -> tuple[Conference, Roster]:
+    """Read the roster and check that its ballot can be printed; create nothing. Returns the
+    conference and the roster as read (its persons and the note rows below its table), so that
+    they can be shown before anything is created."""
+    if rules not in RULE_SETS:
+        raise RequestError(f"unknown rule set {rules!r}",
+                              remedy=f"Use one of: {', '.join(RULE_SETS)}.")
+    read = read_roster_file(roster)
+    if stamp not in STAMP_CHECKS:
+        raise RequestError(f"unknown stamp check {stamp!r}",
+                           remedy=f"Use one of: {', '.join(STAMP_CHECKS)}.")
+    if not valid_timezone(timezone):
+        raise RequestError(f"unknown time zone {timezone!r}", remedy="E.g. Asia/Ho_Chi_Minh.")
+    conference = Conference(org=org, title=title, date=date, place=place, summoned=summoned,
+                            rules=rules, persons=read.persons, stamp=stamp, venue=venue,
+                            timezone=timezone)
+    build_layout(conference)  # a missing glyph or an impossible layout fails here, not at print
+    return conference, read
+
+
 def create_conference(folder: Path, *, roster: Path, org: str, title: str, date: dt.date,
                       place: str = "", summoned: int | None = None,
-                      rules: str = "qd96-2023", stamp: str = "off") -> Conference:
+                      rules: str = "qd96-2023", stamp: str = "off", venue: str = "",
+                      timezone: str = DEFAULT_TIMEZONE) -> Conference:
     """Read the roster, check that its ballot can be printed, and create the conference folder.
 
     Everything is checked before anything is written; the folder appears complete or not at all.
     """
-    if rules not in RULE_SETS:
-        raise RequestError(f"unknown rule set {rules!r}",
-                              remedy=f"Use one of: {', '.join(RULE_SETS)}.")
-    persons = read_roster(roster)
-    if stamp not in STAMP_CHECKS:
-        raise RequestError(f"unknown stamp check {stamp!r}",
-                           remedy=f"Use one of: {', '.join(STAMP_CHECKS)}.")
-    conference = Conference(org=org, title=title, date=date, place=place, summoned=summoned,
-                            rules=rules, persons=persons, stamp=stamp)
-    build_layout(conference)  # a missing glyph or an impossible layout fails here, not at print
+    conference, _ = check_conference(roster=roster, org=org, title=title, date=date,
+                                     place=place, summoned=summoned, rules=rules, stamp=stamp,
+                                     venue=venue, timezone=timezone)
     Store.create(folder, conference, payload.new_key()).close()
     return conference
 
@@ -63,6 +80,7 @@ class PrintResult:
     font: str
     serials: bool
     completed: bool = False  # an interrupted print of before was completed, nothing printed now
+    earlier: tuple[BatchRecord, ...] = ()  # the print runs before this one
 
 
 def print_ballots(folder: Path, *, copies: int, output: Path | None = None,
@@ -87,6 +105,7 @@ def print_ballots(folder: Path, *, copies: int, output: Path | None = None,
                                pages_per_ballot=record.pages, layout_hash=record.layout_hash,
                                size_bytes=done.stat().st_size, font=_font_name(),
                                serials=record.serials, completed=True)
+        earlier = tuple(store.batches())
         layout = build_layout(conference)
         batch = new_batch(copies, serials=serials)
         pdf = render_pdf(layout, batch, store.secret())
@@ -99,7 +118,7 @@ def print_ballots(folder: Path, *, copies: int, output: Path | None = None,
             partial.commit()
     return PrintResult(path=path, batch=batch.code, copies=copies,
                        pages_per_ballot=len(layout.pages), layout_hash=layout.hash,
-                       size_bytes=len(pdf), font=_font_name(), serials=serials)
+                       size_bytes=len(pdf), font=_font_name(), serials=serials, earlier=earlier)
 
 
 def _font_name() -> str:

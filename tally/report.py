@@ -12,18 +12,42 @@ import pandas as pd
 from ballotgen import wording
 from ballotgen.conference import Conference
 from ballotgen.vocabulary import LEVELS, Level, RowInvalidReason
-from tally.count import Results
+from tally.count import Results, vn_decimal
 from tally.export import csv_text
 from tally.rules import RULE_SETS
-from tally.sentences import missing_text, note_text, problem_text
+from tally.sentences import anomaly_text, missing_text, note_text, problem_text
 
 DRAFT = "DỰ THẢO"
-BAND_LABELS = {1: "Mức 1", 2: "Mức 2", None: ""}
+VOID = "KHÔNG ĐỦ ĐIỀU KIỆN"
+BAND_COLUMN = "Thuộc trường hợp"  # the band, in the rule set's own words
 LEVEL_SHORT = dict(zip(LEVELS, ("Cao", "TN", "Thấp")))
+
+
+def band_label(results: Results, band: int | None) -> str:
+    """A band in the words of the results' rule set ("" for none)."""
+    return RULE_SETS[results.rules].band_label(band)
+
+
+def notes_of(results: Results) -> list[str]:
+    """Every person's note, "N. text", in the words of the results' version."""
+    return [f"{p.number}. {p.name}: {note_text(p.note, results.version, results.rules)}"
+            for p in results.persons if p.note]
+
+
+def anomaly_lines(results: Results) -> list[str]:
+    return [anomaly_text(a, results.rules) for a in results.anomalies]
+
+
+def problem_lines(results: Results) -> list[str]:
+    rules = results.rules if results.version > 1 else None
+    return [problem_text(p, rules) for p in results.problems]
 
 
 def status_line(results: Results) -> str:
     """The one-line state of the count, in Vietnamese, on every output."""
+    if not results.standing:
+        return (f"{VOID}: hội nghị không đủ số người có mặt theo quy định; kết quả kiểm phiếu "
+                "không có giá trị.")
     if results.final:
         return "Kết quả chính thức: đã xử lý hết các phiếu cần xem xét."
     parts = []
@@ -80,11 +104,12 @@ def results_frame(results: Results) -> pd.DataFrame:
         if deputies:
             row["Tổng số đại biểu"] = p.denominator
             row["Tín nhiệm thấp (% số phiếu thu về)"] = p.percent(Level.THAP, p.received)
-            row["Mức (theo số phiếu thu về)"] = BAND_LABELS[p.band_over_received]
-        if p.previous_low is not None:
-            row["Tín nhiệm thấp năm trước (%)"] = p.previous_low
-        row["Mức"] = BAND_LABELS[p.band]
-        row["Ghi chú"] = note_text(p.note)
+            row[f"{BAND_COLUMN} (theo số phiếu thu về)"] = band_label(results,
+                                                                      p.band_over_received)
+        if p.previous_low is not None or RULE_SETS[results.rules].band1_years > 1:
+            row["Tín nhiệm thấp năm trước (%)"] = p.previous_low or ""
+        row[BAND_COLUMN] = band_label(results, p.band)
+        row["Ghi chú"] = note_text(p.note, results.version, results.rules)
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -137,7 +162,7 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
                 header = str(column[0].value or "")
                 if "%" in header:  # shown with two decimals; the exact counts are beside them
                     for cell in column[1:]:
-                        if isinstance(cell.value, str) and cell.value != "-":
+                        if isinstance(cell.value, str) and cell.value not in ("-", ""):
                             cell.value, cell.number_format = float(cell.value), "0.00"
                 width = max([len(header) // 2 + 2] +
                             [len(str(c.value or "")) + 2 for c in column[1:]])
@@ -149,31 +174,38 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
 def terminal_table(results: Results) -> str:
     """A plain-text table of the results for the terminal."""
     header = ["STT", "Họ và tên", "Hợp lệ", "KHL"] + \
-             [f"{LEVEL_SHORT[level]}" for level in LEVELS] + ["Mức"]
+             [f"{LEVEL_SHORT[level]}" for level in LEVELS] + [BAND_COLUMN]
     lines = [header]
     for p in results.persons:
         lines.append([str(p.number), p.name[:28], str(p.valid), str(p.invalid)] +
-                     [f"{p.levels[level]} ({p.percent(level)}%)" for level in LEVELS] +
-                     [BAND_LABELS[p.band] + (" *" if p.note else "")])
+                     [f"{p.levels[level]} ({vn_decimal(p.percent(level))} %)"
+                      for level in LEVELS] +
+                     [band_label(results, p.band) + (" *" if p.note else "")])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     out = ["  ".join(cell.ljust(w) if i == 1 else cell.rjust(w)
                      for i, (cell, w) in enumerate(zip(row, widths))) for row in lines]
     out.insert(1, "-" * len(out[0]))
-    notes = [f"  * {p.number}. {note_text(p.note)}" for p in results.persons if p.note]
+    notes = [f"  * {line}" for line in notes_of(results)]
     return "\n".join(out + notes)
 
 
 def summary_lines(results: Results) -> list[str]:
     """The ballot totals, quorum, problems and open items, in Vietnamese."""
     void = sum(results.void.values())
+    issued = results.issued if results.issued is not None else "?"
+    ballots = f"Phiếu in {results.printed}, phát ra {issued}" + (
+        " (bằng số người có mặt)" if results.issued_derived else "") + \
+        f", thu về {results.received}"
+    if not results.standing:  # no count: nothing but the sheets
+        return [status_line(results), ballots + ".", quorum_line(results)]
     lines = [status_line(results),
-             f"Phiếu phát ra {results.issued}, thu về {results.received}, hợp lệ {results.counted},"
-             f" không hợp lệ {void}"
+             ballots + f", hợp lệ {results.counted}, không hợp lệ {void}"
              + (f", không tính {results.excluded}" if results.excluded else "") + ".",
              quorum_line(results)]
     lines += [f"  {k.label}: {n}" for k, n in sorted(results.void.items())]
     lines += stamp_lines(results)
-    lines += [f"Vấn đề: {problem_text(p)}" for p in results.problems]
+    lines += [f"Bất thường: {text}" for text in anomaly_lines(results)]
+    lines += [f"Vấn đề: {text}" for text in problem_lines(results)]
     lines += [f"Thiếu: {missing_text(m)}" for m in results.missing]
     for b in results.open_ballots[:20]:
         lines.append(f"Chưa xử lý: phiếu {b.number} ({b.file}, trang {b.page}): "

@@ -864,11 +864,12 @@ class Store:
     def record_tally(self, *, fingerprint: str, log_head: str, final: bool, received: int,
                      results_sha256: str, attendance: dict[str, int | None],
                      history: dict[int, str] | None = None,
-                     outputs: dict[str, str] | None = None) -> None:
+                     outputs: dict[str, str] | None = None, extra: dict | None = None) -> None:
         """Record that results were produced (the minutes carry ``fingerprint``) with what the
         committee entered for them (attendance; last year's shares as "p/q") and the SHA-256 of
         each document written for them (``outputs``, by file name), so that an audit can
-        recompute them and recognise their documents.
+        recompute them and recognise their documents. ``extra`` adds to the event what later
+        versions record (the version of the count, the tally's number and folder…).
 
         Raises
         ------
@@ -884,7 +885,8 @@ class Store:
             _append_event(db, EventKind.TALLY_PRODUCED, {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
                 "received": received, "results_sha256": results_sha256,
-                "attendance": attendance, "history": history or {}, "outputs": outputs or {}})
+                "attendance": attendance, "history": history or {}, "outputs": outputs or {},
+                **(extra or {})})
 
     def last_attendance(self) -> dict[str, int | None]:
         """The attendance entered at the latest ``tinnhiem tally`` (empty if none yet)."""

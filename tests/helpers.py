@@ -274,3 +274,13 @@ def write_xlsx(tmp_path, rows, name="roster.xlsx"):
     path = tmp_path / name
     book.save(path)
     return path
+
+
+def latest(conf, out=None):
+    """The folder of the latest tally's documents (``ket-qua/lan-NN-…``) of ``conf``, or of the
+    results folder ``out``."""
+    from tally.publish import OUTPUT_DIR, latest_version
+
+    folder = latest_version(Path(out) if out else Path(conf) / OUTPUT_DIR)
+    assert folder is not None, "no tally has written its documents"
+    return folder

@@ -14,6 +14,7 @@ from tally.cli.options import (
     conference_dir,
     member_list,
     required_text,
+    timezone_name,
     unicode_text,
 )
 from tally.rules import DEFAULT_RULES, RULE_SETS
@@ -31,7 +32,12 @@ from tally.rules import DEFAULT_RULES, RULE_SETS
 @click.option("--date", "date", required=True, callback=conference_date, metavar="YYYY-MM-DD",
               help="Date of the conference.")
 @click.option("--place", default="", callback=unicode_text,
-              help="Place of the conference (printed before the date).")
+              help="The town on the date line of the ballot and the minutes ('Bình An, ngày …').")
+@click.option("--venue", default="", callback=unicode_text,
+              help="Where the conference sits, as the minutes say 'tại …' (e.g. 'Hội trường "
+                   "Sở Tài chính') [default: not stated].")
+@click.option("--timezone", default="Asia/Ho_Chi_Minh", show_default=True,
+              callback=timezone_name, help="The conference's time zone, for the minutes' times.")
 @click.option("--summoned", type=click.IntRange(min=1), metavar="N",
               help="Number of voters summoned (for the quorum).")
 @click.option("--rules", default=DEFAULT_RULES, show_default=True,
@@ -39,14 +45,38 @@ from tally.rules import DEFAULT_RULES, RULE_SETS
 @click.option("--stamp", default="off", show_default=True, type=click.Choice(STAMP_CHECKS),
               help="With 'required', a ballot scanned in colour without the agency's red stamp "
                    "goes to review as a sheet the committee did not issue. Scan in colour.")
+@click.option("--dry-run", is_flag=True,
+              help="Read the roster and show the persons read; create nothing.")
 def init(folder: Path, roster: Path, org_lines: tuple[str, ...], title: str, date: dt.date,
-         place: str, summoned: int | None, rules: str, stamp: str) -> None:
-    """Create a conference in the new folder DIR from its roster."""
-    from tally.prepare import create_conference
+         place: str, venue: str, timezone: str, summoned: int | None, rules: str, stamp: str,
+         dry_run: bool) -> None:
+    """Create a conference in the new folder DIR from its roster.
 
-    conference = create_conference(folder, roster=roster, org="\n".join(org_lines), title=title,
-                                   date=date, place=place, summoned=summoned, rules=rules,
-                                   stamp=stamp)
+    The persons read are shown first; with --dry-run nothing more is done.
+    """
+    from ballotgen.errors import ConferenceError
+    from tally.prepare import check_conference, create_conference
+
+    path = Path(folder)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())):  # before anything is shown
+        raise ConferenceError(f"{folder}: already exists and is not empty",
+                              remedy="Choose a new folder for the conference.")
+    options: dict = dict(roster=roster, org="\n".join(org_lines), title=title, date=date,
+                         place=place, summoned=summoned, rules=rules, stamp=stamp, venue=venue,
+                         timezone=timezone)
+    checked, read = check_conference(**options)
+    click.echo(f"Danh sách người được lấy phiếu đọc từ {roster} ({len(read.persons)} người):")
+    width = max(len(p.name) for p in read.persons)
+    for p in read.persons:
+        click.echo(f"  {p.number:>3}. {p.name.ljust(width)}  {p.position}")
+    for row, text in read.notes:
+        click.echo(f"  (dòng {row}, ghi chú dưới bảng, không phải người được lấy phiếu: {text})")
+    if dry_run:
+        click.echo("Chưa tạo gì (--dry-run). Kiểm tra danh sách rồi chạy lại lệnh không có "
+                   "--dry-run.")
+        return
+    conference = create_conference(folder, **options)
+    assert conference == checked
     click.echo(f"Created the conference in {folder}: {len(conference.persons)} persons, "
                f"rules {conference.rules}"
                + (", stamp required (scan in colour)." if stamp == "required" else "."))
@@ -73,6 +103,13 @@ def print_(folder: Path, copies: int, output: Path | None, serials: bool) -> Non
                    f"{result.copies} ballots of {pages} page{'s' * (pages > 1)} → {result.path}. "
                    "Nothing else was printed; run the command again for more ballots.")
         return
+    if result.earlier:
+        runs = len(result.earlier) + 1
+        total = sum(b.copies for b in result.earlier) + result.copies
+        click.echo(f"Cảnh báo: đây là lần in thứ {runs} của hội nghị này (tổng cộng {total} "
+                   "phiếu, mỗi lần một mã lô). Số phiếu in không phải là số phiếu phát ra: khi "
+                   "kiểm phiếu, nhập số phiếu thực sự phát ra (tally --issued); biên bản sẽ ghi "
+                   "số lần in.", err=True)
     click.echo(f"Printed {result.copies} ballots of {pages} page{'s' * (pages > 1)} "
                f"({result.copies * pages} sheets, batch {result.batch}"
                f"{', with serials' if result.serials else ''}) to {result.path} "
@@ -136,8 +173,11 @@ def status(folder: Path) -> None:
                    f"{record.at[:16].replace('T', ' ')})")
     if state.last_tally is not None:
         event = state.last_tally
+        kind = event.data.get("state") or ("chinh-thuc" if event.data["final"] else "du-thao")
         click.echo(f"Last tally: {event.at}, {'final' if event.data['final'] else 'draft'}, "
-                   f"fingerprint {event.data['fingerprint']}")
+                   f"fingerprint {event.data['fingerprint']}"
+                   + (f", lần {event.data['number']} ({kind}) in {event.data['folder']}"
+                      if event.data.get("folder") else ""))
     broken = state.broken
     click.echo("Event log: intact" if not broken else "Event log: BROKEN\n  " + "\n  ".join(broken))
     if broken:

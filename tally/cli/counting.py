@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ballotgen.errors import ExitCode
-from tally.cli.options import conference_dir, member_list
+from tally.cli.options import conference_dir, end_of_count, member_list
 
 DIFFERENCES_SHOWN = 200
 
@@ -20,7 +20,8 @@ DIFFERENCES_SHOWN = 200
 @click.option("--counted", type=click.IntRange(min=0), metavar="N",
               help="Ballots the committee counted by hand from the box.")
 @click.option("--issued", type=click.IntRange(min=0), metavar="N",
-              help="Ballots handed out [default: the number printed].")
+              help="Ballots handed out at the conference (not those printed) [default: one per "
+                   "voter present].")
 @click.option("--summoned", type=click.IntRange(min=1), metavar="N",
               help="Voters summoned (total deputies for nq96-2023) [default: from 'init'].")
 @click.option("--committee", "members", multiple=True, callback=member_list, metavar="NAME:ROLE",
@@ -30,30 +31,53 @@ DIFFERENCES_SHOWN = 200
 @click.option("--history", type=click.Path(path_type=Path, dir_okay=False, exists=True),
               help="CSV of last year's low-confidence share per person (rule set annual-2013): "
                    "columns STT and 'Tỷ lệ tín nhiệm thấp (%)'.")
+@click.option("--ended", callback=end_of_count, metavar="HH:MM",
+              help="When the count ended, as the committee states it, in the conference's "
+                   "local time: HH:MM on the conference's day, or 'YYYY-MM-DD HH:MM' "
+                   "[default: now].")
 @click.option("-o", "--output", type=click.Path(path_type=Path, file_okay=False),
               help="Folder for the minutes and spreadsheets [default: DIR/ket-qua].")
 def tally(folder: Path, present: int | None, counted: int | None, issued: int | None,
-          summoned: int | None, members: list, history: Path | None,
+          summoned: int | None, members: list, history: Path | None, ended,
           output: Path | None) -> None:
-    """Count the ballots and decisions; write the minutes (PDF), results.xlsx and results.csv.
+    """Count the ballots and decisions; write the minutes (PDF), results.xlsx and results.csv
+    to a new folder of their own (ket-qua/lan-NN-…): nothing written before is replaced.
 
     While ballots wait for review, or numbers do not reconcile, every output says DỰ THẢO
-    (draft) and lists what is still open.
+    (draft) and lists what is still open. Without quorum there is no count: only the record
+    that the count cannot stand is written, and the exit code is 12.
     """
+    import datetime as dt
+
     from tally.count import Attendance
-    from tally.publish import publish
+    from tally.publish import OFFICIAL_FILE, publish
     from tally.report import summary_lines, terminal_table
 
+    when = None
+    if ended is not None:
+        day, time = ended
+        when = dt.datetime.combine(day, time) if day else time
     published = publish(folder, Attendance(summoned, present, issued, counted),
-                        members=members or None, output=output, history=history)
+                        members=members or None, output=output, history=history, ended=when)
     results = published.results
     click.echo(published.conference.title)
-    click.echo(terminal_table(results))
-    click.echo()
+    if results.standing:
+        click.echo(terminal_table(results))
+        click.echo()
     for line in summary_lines(results):
         click.echo(line)
-    click.echo(f"Mã kiểm tra: {published.fingerprint}")
-    click.echo("Wrote " + ", ".join(str(p) for p in published.files))
+    click.echo(f"Lần {published.number}. Mã kiểm tra: {published.fingerprint}")
+    click.echo("Đã ghi: " + ", ".join(str(p) for p in published.files))
+    if results.final:
+        before = published.official_before
+        if before is not None and before[1] != published.fingerprint:
+            click.echo(f"Lưu ý: lần {before[0]} (mã kiểm tra {before[1]}) cũng là bản chính thức; "
+                       f"bản chính thức mới nhất bây giờ là lần {published.number} "
+                       f"(ghi trong {OFFICIAL_FILE}). Bản đã ký không bị ghi đè.")
+    if not results.standing:
+        click.echo("Không đủ điều kiện: hội nghị không đủ số người có mặt theo quy định. Chỉ "
+                   "lập biên bản xác nhận kết quả kiểm phiếu không có giá trị.", err=True)
+        sys.exit(int(ExitCode.NO_QUORUM))
 
 
 @click.command()

@@ -72,3 +72,34 @@ def member_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
                                      "'Nguyễn Thị Lan:Trưởng ban'")
         found.append(Member(name.strip(), role.strip()))
     return found
+
+
+def timezone_name(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """An IANA time zone the system knows ("Asia/Ho_Chi_Minh")."""
+    from ballotgen.conference import valid_timezone
+
+    if not valid_timezone(value):
+        raise click.BadParameter(f"{value!r}: không có múi giờ này; ví dụ Asia/Ho_Chi_Minh.")
+    return value
+
+
+def end_of_count(ctx: click.Context, param: click.Parameter, value: str | None):
+    """The end of the count as the committee states it: ``HH:MM`` (on the conference's day) or
+    ``YYYY-MM-DD HH:MM``, in the conference's local time; None: now."""
+    if value is None:
+        return None
+    match = re.fullmatch(r"\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})[ T])?(\d{1,2})[:hg](\d{2})\s*",
+                         value)
+    if not match:
+        raise click.BadParameter(f"{value!r}: ghi giờ kết thúc dạng HH:MM (ví dụ 17:38) hoặc "
+                                 "YYYY-MM-DD HH:MM.")
+    year, month, day, hour, minute = match.groups()
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        raise click.BadParameter(f"{value!r}: không có giờ {hour}:{minute}.")
+    date = None
+    if year:
+        try:
+            date = dt.date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r}: không có ngày này.") from exc
+    return date, dt.time(int(hour), int(minute))

@@ -57,7 +57,15 @@ from ballotgen.vocabulary import (
 )
 from omr.settings import DEFAULT as SETTINGS
 from tally.committee import member_for_code, normalise_code
-from tally.report import BAND_LABELS, quorum_line, status_line
+from tally.count import vn_decimal
+from tally.report import (
+    BAND_COLUMN,
+    anomaly_lines,
+    band_label,
+    problem_lines,
+    quorum_line,
+    status_line,
+)
 from tally.review.guard import IdConverter, host_allowed, safe_next, same_origin
 from tally.review.images import ImageCache
 from tally.review.model import (
@@ -116,7 +124,9 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
     app.jinja_env.globals.update(
         LEVELS=LEVELS, LEVEL_LABELS=LEVEL_LABELS, ROW_LABELS=ROW_LABELS,
         BALLOT_LABELS=BALLOT_LABELS, READING_LABELS=READING_LABELS, REASON_LABELS=REASON_LABELS,
-        STATE_LABELS=STATE_LABELS, BAND_LABELS=BAND_LABELS, SETTINGS=SETTINGS,
+        STATE_LABELS=STATE_LABELS, BAND_COLUMN=BAND_COLUMN, band_label=band_label,
+        vn_decimal=vn_decimal, problem_lines=problem_lines,
+        anomaly_lines=anomaly_lines, SETTINGS=SETTINGS,
         RESOLUTIONS=RESOLUTIONS, BALLOT_KEYS=BALLOT_KEYS, ROW_CHOICES=tuple(RowChoice),
         BallotChoice=BallotChoice, BallotStatus=BallotStatus, Flag=Flag,
         MACHINE=MACHINE, form_nonce=lambda: sessions.new_nonce(session.get("sid", "")))

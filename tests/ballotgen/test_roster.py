@@ -209,3 +209,37 @@ def test_a_number_in_another_script_is_refused_by_row(tmp_path):
         path.write_text(f"STT,Họ và tên,Chức vụ\n{stt},Nguyễn Văn An,Giám đốc\n", encoding="utf-8")
         with pytest.raises(RosterError, match="not a positive whole number"):
             read_roster(path)
+
+
+@pytest.mark.parametrize("name, position", [
+    ("Họ và tên người được lấy phiếu", "Chức vụ"), ("Họ và tên", "Chức vụ, đơn vị"),
+    ("Họ tên", "Chức vụ, đơn vị công tác"), ("HỌ VÀ TÊN", "Chức danh, đơn vị"),
+])
+def test_the_header_variants_offices_use(tmp_path, name, position):
+    path = write(tmp_path, f'STT,{name},"{position}"\n1,Nguyễn Văn An,"Giám đốc, Sở Tài chính"\n')
+    (person,) = read_roster(path)
+    assert (person.name, person.position) == ("Nguyễn Văn An", "Giám đốc, Sở Tài chính")
+
+
+def test_note_rows_below_the_table_are_kept_apart_not_read_as_persons(tmp_path):
+    from ballotgen.roster import read_roster_file
+
+    text = (HEADER + "1,Nguyễn Văn An,Giám đốc\n2,Trần Thị Bình,Phó Giám đốc\n,,\n"
+            "Danh sách có 2 người,,\n,Người lập biểu,\n,\"Bình An, ngày 01/12/2026\",\n")
+    roster = read_roster_file(write(tmp_path, text))
+    assert [p.name for p in roster.persons] == ["Nguyễn Văn An", "Trần Thị Bình"]
+    assert roster.notes == ((5, "Danh sách có 2 người"), (6, "Người lập biểu"),
+                            (7, "Bình An, ngày 01/12/2026"))
+    path = write_xlsx(tmp_path, [["STT", "Họ và tên", "Chức vụ, đơn vị"],
+                                 [1, "Nguyễn Văn An", "Giám đốc"],
+                                 ["Tổng cộng: 1 người", None, None]])
+    assert read_roster_file(path).notes == ((3, "Tổng cộng: 1 người"),)
+
+
+def test_a_note_row_inside_the_table_or_a_person_without_position_is_still_refused(tmp_path):
+    text = HEADER + "1,Nguyễn Văn An,Giám đốc\nDanh sách có 2 người,,\n2,Trần Thị Bình,Phó\n"
+    with pytest.raises(RosterError, match="row 3: STT 'Danh sách có 2 người'"):
+        read_roster(write(tmp_path, text))
+    text = HEADER + "1,Nguyễn Văn An,Giám đốc\n2,Trần Thị Bình,\n"
+    with pytest.raises(RosterError, match="row 3: missing Chức vụ for STT 2"):
+        read_roster(write(tmp_path, text))

@@ -13,7 +13,16 @@ from PIL import Image, JpegImagePlugin
 from ballotgen.vocabulary import LEVELS
 from rehearsal.marks import Sheet, ink_contrast
 from rehearsal.scanfiles import StackWriter
-from rehearsal.scanner import PROFILES, PageTone, draw_params, print_density, stained, tone_curve
+from rehearsal.scanner import (
+    PROFILES,
+    PageTone,
+    Streak,
+    draw_params,
+    draw_streaks,
+    print_density,
+    stained,
+    tone_curve,
+)
 from rehearsal.simulate import Renderer, fill_page, page_size, simulate_stack, style_ink
 from rehearsal.voters import (
     FAINT_CONTRAST,
@@ -181,6 +190,25 @@ def test_the_rough_profile_puts_some_ballots_on_stained_grained_paper(issued, tm
     # fine: neighbouring millimetres differ (a stain alone would be smooth)
     step = int(300 / 25.4)
     assert np.abs(np.diff(grain[::step, ::step], axis=1)).max() > 30
+
+
+def test_some_rough_stacks_have_a_scanner_streak_down_every_page(issued, tmp_path):
+    """Dust on a feeder's glass: in about 3 stacks in 10 of the rough profile, one or two thin
+    dark lines down every page at the same columns, recorded in the truth."""
+    drawn = [draw_streaks(PROFILES["rough"], 210.0, 200, np.random.default_rng([s, 23]))
+             for s in range(400)]
+    assert 0.2 < np.mean([bool(d) for d in drawn]) < 0.4
+    assert all(1 <= len(d) <= 2 and all(10 <= s.x_mm <= 200 for s in d) for d in drawn if d)
+    assert not any(draw_streaks(PROFILES["clean"], 210.0, 200, np.random.default_rng(s))
+                   for s in range(50))
+    seed = next(s for s, d in enumerate(drawn) if d)
+    truth = simulate_stack(issued, tmp_path, voters=2, profile="rough", fmt="png", dpi=200,
+                           seed=seed)
+    assert [Streak(**s) for s in truth["streaks"]] == drawn[seed]
+    x = round(drawn[seed][0].x_mm * 200 / 25.4)
+    for _, grey, _ in open_pages(tmp_path, truth):
+        column, beside = grey[:, x:x + 1].mean(), grey[:, x + 12:x + 13].mean()
+        assert column < beside - 0.3 * 255 * drawn[seed][0].darkness, (column, beside)
 
 
 # -------------------------------------------------------------------------- per-page tones

@@ -118,7 +118,9 @@ def test_the_audit_archive_holds_everything_and_is_verified(tallied, tmp_path):
         manifest = json.loads(z.read(MANIFEST))
         events = z.read("events.jsonl").decode().splitlines()
     assert {STORE_FILE, "readings.csv", "decisions.csv", "events.jsonl", MANIFEST,
-            "ket-qua/bien-ban-kiem-phieu.pdf", "ket-qua/results.xlsx"} <= names
+            f"ket-qua/lan-01-chinh-thuc-{fingerprint}/bien-ban-kiem-phieu.pdf",
+            f"ket-qua/lan-01-chinh-thuc-{fingerprint}/results.xlsx",
+            "ket-qua/BAN-CHINH-THUC.txt"} <= names
     assert any(n.startswith("images/") for n in names)
     assert set(manifest["files"]) == names - {MANIFEST}
     assert json.loads(events[-1])["kind"] == "tally_produced"

@@ -123,3 +123,38 @@ def test_init_refuses_legacy_encoded_options(tmp_path):
     assert result.exit_code == ExitCode.USAGE and "--org" in result.output
     assert "not Unicode Vietnamese text" in result.output
     assert not (tmp_path / "conf").exists()
+
+
+def test_init_shows_the_persons_read_and_with_dry_run_creates_nothing(tmp_path):
+    roster = tmp_path / "danh-sach.csv"
+    roster.write_text("STT,Họ và tên người được lấy phiếu,\"Chức vụ, đơn vị\"\n"
+                      "1,Nguyễn Văn An,Giám đốc\n2,Trần Thị Bình,Phó Giám đốc\n"
+                      "Danh sách có 2 người,,\n", encoding="utf-8")
+    args = ("init", tmp_path / "conf", "--roster", roster, "--org", "SỞ TÀI CHÍNH", "--title",
+            "Hội nghị thử", "--date", "2026-12-15")
+    result = run(*args, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "(2 người)" in result.output and "2. Trần Thị Bình  Phó Giám đốc" in result.output
+    assert "dòng 4, ghi chú dưới bảng" in result.output and "Danh sách có 2 người" in result.output
+    assert not (tmp_path / "conf").exists()
+    result = run(*args, "--venue", "Hội trường tầng 3", "--place", "Bình An")
+    assert result.exit_code == 0, result.output
+    assert result.output.index("Trần Thị Bình") < result.output.index("Created the conference")
+    with Store.open(tmp_path / "conf") as store:
+        conference = store.conference()
+    assert (conference.place, conference.venue, conference.timezone) == (
+        "Bình An", "Hội trường tầng 3", "Asia/Ho_Chi_Minh")
+    result = run(*args[:2], "x", *args[3:], "--timezone", "Mars/Olympus")
+    assert result.exit_code == ExitCode.USAGE and "Mars/Olympus" in result.output
+
+
+def test_a_second_print_run_is_warned_of(tmp_path):
+    conf = tmp_path / "conf"
+    result = run("init", conf, "--roster", SAMPLES / "roster-small.csv", "--org", "SỞ TÀI CHÍNH",
+                 "--title", "Hội nghị thử", "--date", "2026-12-15")
+    assert result.exit_code == 0, result.output
+    first = run("print", conf, "--copies", 3)
+    assert first.exit_code == 0 and "Cảnh báo" not in first.output
+    second = run("print", conf, "--copies", 3)
+    assert second.exit_code == 0, second.output
+    assert "Cảnh báo: đây là lần in thứ 2 của hội nghị này (tổng cộng 6 phiếu" in second.output

@@ -7,7 +7,7 @@ import zipfile
 from ballotgen.errors import ExitCode
 from tally.committee import CODE_CHARS, member_for_code, new_codes, normalise_code
 from tally.store import STORE_FILE, Store
-from tests.helpers import new_conference, run
+from tests.helpers import latest, new_conference, run
 
 
 def test_members_are_given_once_each_with_a_code_shown_once(tmp_path):
@@ -48,7 +48,7 @@ def test_new_codes_end_the_old_ones_and_the_minutes_name_the_committee(tmp_path)
     assert result.exit_code == 0, result.output
     from tests.helpers import pdf_text
 
-    assert "Nguyễn Thị Lan — Trưởng ban" in pdf_text(conf / "ket-qua" / "bien-ban-kiem-phieu.pdf")
+    assert "Nguyễn Thị Lan — Trưởng ban" in pdf_text(latest(conf) / "bien-ban-kiem-phieu.pdf")
 
 
 def test_the_audit_archive_keeps_no_members_code(tmp_path):

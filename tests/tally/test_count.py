@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import json
 from fractions import Fraction
 
 import pytest
@@ -19,17 +20,26 @@ from tally.ballots import assemble
 from tally.count import (
     Attendance,
     BandDependsOnDenominator,
+    CountState,
+    FirstYear,
+    ForeignReceived,
+    GenuineOverIssued,
+    IssuedOverPresent,
     Missing,
+    NoBallots,
     ReceivedOverIssued,
+    ReceivedOverPresent,
     ScannedNotCounted,
+    SeveralPrintRuns,
     band,
     count,
     percent,
     quorum_met,
 )
-from tally.fingerprint import fingerprint, results_sha256
+from tally.fingerprint import fingerprint, results_json, results_sha256
 from tally.resolve import propose_ballot, resolve_all
 from tally.rules import RULE_SETS
+from tally.sentences import anomaly_text, note_text, problem_text
 from tally.store import Decision, StoredPage
 
 PERSONS = (Person(1, "Trần Thị Mai", "Giám đốc"), Person(2, "Lê Văn Hùng", "Phó Giám đốc"),
@@ -93,6 +103,11 @@ FULL = Attendance(summoned=12, present=10, issued=10, counted=9)
 def tally(rules=QD96, decisions=DECISIONS, attendance=FULL, stack=STACK, **kwargs):
     resolved = resolve_all(assemble(stack), decisions, [p.number for p in PERSONS], rules)
     return count(PERSONS, rules, resolved, attendance=attendance, printed=12, **kwargs)
+
+
+def tally_v1(**kwargs):
+    """The count as version 1 made it (tallies recorded before issue 14)."""
+    return tally(version=1, **kwargs)
 
 
 def line(results, number):
@@ -180,13 +195,77 @@ def test_a_reviewer_can_correct_an_accepted_ballot():
     assert line(r, 3)[2:5] == (2, 0, 4)
 
 
-def test_reconciliation_problems_and_missing_facts():
-    r = tally(attendance=Attendance(summoned=12, present=10, issued=8, counted=10))
+def test_reconciliation_problems_and_missing_facts_in_version_1():
+    """How tallies recorded before version 2 were made (the audit still recomputes them)."""
+    r = tally_v1(attendance=Attendance(summoned=12, present=10, issued=8, counted=10))
     assert r.problems == (ReceivedOverIssued(received=9, issued=8),
                           ScannedNotCounted(scanned=9, counted=10))
-    assert not r.final
-    r = tally(attendance=Attendance())
+    assert not r.final and r.anomalies == ()
+    r = tally_v1(attendance=Attendance())
     assert r.issued == 12  # ballots printed, when the number issued is not given
+    assert r.missing == (Missing.PRESENT, Missing.SUMMONED, Missing.COUNTED)
+    assert r.quorum_met is None and not r.final
+
+
+def test_a_foreign_sheet_is_received_and_invalid_and_blocks_nothing():
+    # 9 sheets received, one of them (7) not issued by the committee; 8 ballots handed out.
+    r = tally(attendance=Attendance(summoned=12, present=10, issued=8, counted=9))
+    assert (r.received, r.foreign, r.genuine, r.issued) == (9, 1, 8, 8)
+    assert r.void["foreign"] == 1 and all(p.received == 9 for p in r.persons)
+    assert r.problems == () and r.final  # version 1 kept this a draft for ever
+    assert r.anomalies == (ForeignReceived(1),)
+    assert anomaly_text(r.anomalies[0], QD96) == (
+        "Trong hòm phiếu có 1 phiếu không do Ban Kiểm phiếu phát ra; các phiếu này được tính "
+        "vào số phiếu thu về và là phiếu không hợp lệ.")
+
+
+def test_more_genuine_ballots_than_handed_out_or_than_voters_present_is_stated_not_blocking():
+    r = tally(attendance=Attendance(summoned=12, present=8, issued=7, counted=9))
+    assert r.anomalies == (
+        ForeignReceived(1), GenuineOverIssued(genuine=8, issued=7),
+        ReceivedOverPresent(received=9, present=8))
+    assert r.final and r.problems == ()
+    assert "Số phiếu thu về (9) nhiều hơn số người có mặt (8)." in \
+        results_json(r)
+
+
+def test_ballots_handed_out_default_to_the_voters_present_never_to_those_printed():
+    r = tally(attendance=Attendance(summoned=12, present=10, counted=9), print_runs=2)
+    assert (r.printed, r.issued, r.issued_derived) == (12, 10, True)
+    assert all(p.issued == 10 for p in r.persons)
+    assert SeveralPrintRuns(runs=2, printed=12) in r.anomalies
+    r = tally(attendance=Attendance(summoned=12, present=9, issued=10, counted=9))
+    assert (r.issued, r.issued_derived) == (10, False)
+    assert IssuedOverPresent(issued=10, present=9) in r.anomalies
+    r = tally(attendance=Attendance(summoned=12, counted=9))
+    assert r.issued is None and r.persons[0].issued is None and Missing.PRESENT in r.missing
+
+
+def test_no_ballot_scanned_is_never_official():
+    r = tally(stack=[], decisions=[], attendance=Attendance(summoned=12, present=10, counted=0))
+    assert r.received == 0 and r.problems == (NoBallots(),) and not r.final
+    assert problem_text(NoBallots()) == "Chưa có phiếu nào được quét: số phiếu thu về là 0."
+
+
+def test_without_quorum_the_count_cannot_stand():
+    r = tally(attendance=Attendance(summoned=12, present=7, counted=9))
+    assert r.quorum_met is False and not r.standing and not r.final
+    assert r.state == CountState.VOID
+    r = tally(attendance=Attendance(summoned=12, present=8, counted=9))
+    assert r.standing and r.state == CountState.OFFICIAL
+
+
+def test_results_of_version_2_carry_their_version_and_their_sentences():
+    a = tally()
+    data = json.loads(results_json(a))
+    assert data["version"] == 2 and data["anomalies"] == [anomaly_text(ForeignReceived(1),
+                                                                        QD96)]
+    assert fingerprint(a, "x") != fingerprint(tally_v1(), "x")
+
+
+def test_missing_facts():
+    r = tally(attendance=Attendance())
+    assert r.issued is None  # neither entered nor derivable: never the number printed
     assert r.missing == (Missing.PRESENT, Missing.SUMMONED, Missing.COUNTED)
     assert r.quorum_met is None and not r.final
 
@@ -226,6 +305,27 @@ def test_annual_2013_tally_uses_last_years_shares():
     assert r.persons[2].previous_low == "90.00"
     r = tally(rules)  # no history given: the count is a draft until it is
     assert r.missing == (Missing.HISTORY,) and not r.final
+
+
+def test_annual_2013_a_person_without_last_years_share_is_judged_on_one_year():
+    rules = RULE_SETS["annual-2013"]
+    stack = [page(i, ("thap", "thap", "cao" if i < 3 else "thap")) for i in range(1, 11)]
+    # 10 of 10 low for persons 1 and 2, 8 of 10 for person 3; only person 1 polled last year.
+    r = tally(rules, decisions=[], stack=stack, previous={1: Fraction(3, 4)},
+              attendance=Attendance(summoned=12, present=10, counted=10))
+    assert [p.band for p in r.persons] == [2, 2, 2]
+    assert [p.note for p in r.persons] == [None, FirstYear(), FirstYear()]
+    assert r.final and r.missing == ()
+    assert note_text(FirstYear(), 2, rules) == (
+        "Không có kết quả lấy phiếu năm trước (mới bổ nhiệm hoặc năm trước không được lấy "
+        "phiếu): chỉ xét trường hợp trong một năm (từ 80% trở lên số phiếu tín nhiệm thấp trong "
+        "một năm)")
+    stack = [page(i, ("thap", "thap", "cao" if i < 4 else "thap")) for i in range(1, 11)]
+    r = tally(rules, decisions=[], stack=stack, previous={1: Fraction(3, 4)},
+              attendance=Attendance(summoned=12, present=10, counted=10))
+    # 7 of 10 for person 3: band 1 needs two years, and there is no last year: no band.
+    assert (r.persons[2].band, r.persons[2].note) == (None, FirstYear())
+    assert "FirstYear" not in results_json(r) and "chỉ xét trường hợp" in results_json(r)
 
 
 def test_nq96_percentages_over_total_deputies_and_the_band_that_depends_on_it():
@@ -282,7 +382,7 @@ EARLIER = [
 
 @pytest.mark.parametrize("name, kwargs, expected, sha", EARLIER, ids=[e[0] for e in EARLIER])
 def test_fingerprints_of_earlier_versions_are_reproduced(name, kwargs, expected, sha):
-    results = tally(**kwargs)
+    results = tally_v1(**kwargs)
     assert fingerprint(results, "0" * 64) == expected
     assert results_sha256(results)[:16] == sha
 
@@ -298,3 +398,10 @@ def test_last_years_shares_are_read_as_exact_fractions(tmp_path):
     assert read_history(path, PERSONS) == {3: Fraction(7, 10)}
     r = tally(RULE_SETS["annual-2013"], previous=read_history(path, PERSONS))
     assert r.persons[2].previous_low == "70.00"
+
+
+def test_annual_2013_an_empty_history_is_a_first_year_for_everyone():
+    """The committee gives a history with nobody in it (a first poll): not a missing fact."""
+    r = tally(RULE_SETS["annual-2013"], previous={})
+    assert r.missing == () and r.final
+    assert all(p.note == FirstYear() for p in r.persons)

@@ -16,9 +16,10 @@ from tally.archive import export_audit
 from tally.count import Attendance
 from tally.export import readings_csv
 from tally.prepare import create_conference, print_ballots
-from tally.publish import CSV_FILE, OUTPUT_DIR, publish
+from tally.publish import CSV_FILE, publish
 from tally.scan import scan_stack
 from tally.store import Store
+from tests.helpers import latest
 
 NAME = '+HYPERLINK("http://evil.example","x")'  # what the roster reader accepts as a name
 POSITION = "-2+3"
@@ -65,7 +66,7 @@ def test_results_csv_keeps_a_roster_name_that_looks_like_a_formula_as_text(tmp_p
                       date=__import__("datetime").date(2026, 12, 15))
     print_ballots(conf, copies=2)
     publish(conf, Attendance(), members=[])
-    text = (conf / OUTPUT_DIR / CSV_FILE).read_text(encoding="utf-8-sig")
+    text = (latest(conf) / CSV_FILE).read_text(encoding="utf-8-sig")
     assert formulas(text) == []
     row = next(csv.reader(io.StringIO(text.splitlines()[1])))
     assert row[1:3] == ["'" + NAME, "'" + POSITION]

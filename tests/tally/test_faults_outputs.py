@@ -20,9 +20,9 @@ from tally.audit import AuditReport
 from tally.count import Attendance, tally_store
 from tally.documents import check_documents
 from tally.minutes import minutes_pdf
-from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE
+from tally.publish import CSV_FILE, MINUTES_FILE, OUTPUT_DIR, XLSX_FILE, versions
 from tally.store import Store
-from tests.helpers import child, run
+from tests.helpers import child, latest, run
 
 SEED = 2026
 KILLS = 6
@@ -45,6 +45,12 @@ def hidden(folder) -> list[str]:
         if folder.is_dir() else []
 
 
+def hidden_anywhere(conf) -> list[str]:
+    """The hidden files in the results folder and in every version folder of it."""
+    out = conf / OUTPUT_DIR
+    return hidden(out) + [f"{v.name}/{h}" for v in versions(out) for h in hidden(v)]
+
+
 def document_differences(conf) -> list[str]:
     """What the audit says of the documents in DIR/ket-qua (the audit's own check, alone)."""
     with Store.open(conf, readonly=True) as store:
@@ -61,7 +67,7 @@ def logged_fingerprints(conf) -> set[str]:
 def printed_fingerprint(conf) -> str:
     from tally.documents import printed_fingerprint as read
 
-    return read(MINUTES_FILE, (conf / OUTPUT_DIR / MINUTES_FILE).read_bytes())
+    return read(MINUTES_FILE, (latest(conf) / MINUTES_FILE).read_bytes())
 
 
 # ---------------------------------------------------------------------- tally: the minutes
@@ -73,27 +79,30 @@ def test_a_tally_that_cannot_be_recorded_writes_no_document(conf, monkeypatch):
     def full(*args, **kwargs):
         raise DiskFullError("conference.sqlite: cannot be written: the disk is full")
 
-    before = {name: sha256(conf / OUTPUT_DIR / name) for name in (MINUTES_FILE, XLSX_FILE,
-                                                                   CSV_FILE)}
+    folders = versions(conf / OUTPUT_DIR)
+    before = {name: sha256(latest(conf) / name) for name in (MINUTES_FILE, XLSX_FILE,
+                                                              CSV_FILE)}
     monkeypatch.setattr(Store, "record_tally", full)
     result = run("tally", conf, "--present", 4)  # other results than those on disk
     assert result.exit_code == ExitCode.NO_SPACE, result.output
-    assert {name: sha256(conf / OUTPUT_DIR / name) for name in before} == before
-    assert hidden(conf / OUTPUT_DIR) == []
+    assert versions(conf / OUTPUT_DIR) == folders  # no folder of a tally never recorded
+    assert {name: sha256(latest(conf) / name) for name in before} == before
+    assert hidden_anywhere(conf) == []
     shutil.rmtree(conf / OUTPUT_DIR)
     assert run("tally", conf, *TALLY).exit_code == ExitCode.NO_SPACE
     assert not any((conf / OUTPUT_DIR).iterdir())
 
 
 def test_a_tally_killed_as_it_records_leaves_only_documents_the_log_knows(conf):
-    minutes = sha256(conf / OUTPUT_DIR / MINUTES_FILE)
+    minutes = sha256(latest(conf) / MINUTES_FILE)
     killed = child(["tally", conf, "--present", 4], kill_at="tally.store:Store.record_tally")
     assert killed.returncode == -signal.SIGKILL
-    assert sha256(conf / OUTPUT_DIR / MINUTES_FILE) == minutes
-    assert printed_fingerprint(conf) in logged_fingerprints(conf)
+    first, *killed_run = versions(conf / OUTPUT_DIR)
+    assert sha256(first / MINUTES_FILE) == minutes
+    assert all(not (v / MINUTES_FILE).exists() for v in killed_run)  # partials at most
     assert document_differences(conf) == []
     assert run("tally", conf, *TALLY).exit_code == 0
-    assert hidden(conf / OUTPUT_DIR) == []  # the partials of the killed run are gone
+    assert hidden_anywhere(conf) == []  # the partials of the killed run are gone
     assert printed_fingerprint(conf) in logged_fingerprints(conf)
 
 
@@ -102,11 +111,13 @@ def test_a_tally_killed_after_its_record_is_completed_by_running_it_again(conf):
     the previous tally's, which the log knows; running it again gives one complete set."""
     killed = child(["tally", conf, "--present", 4], kill_at="tally.files:Partial.commit")
     assert killed.returncode == -signal.SIGKILL
-    assert len(hidden(conf / OUTPUT_DIR)) == 3
+    assert len(hidden_anywhere(conf)) == 3
     assert document_differences(conf) == []
     result = run("tally", conf, *TALLY)
     assert result.exit_code == 0
-    assert hidden(conf / OUTPUT_DIR) == []
+    assert hidden_anywhere(conf) == []
+    # lần 1 as it was, lần 2 (recorded, its documents never in place) gone, lần 3 complete
+    assert [v.name[:6] for v in versions(conf / OUTPUT_DIR)] == ["lan-01", "lan-03"]
     assert printed_fingerprint(conf) == result.output.split("Mã kiểm tra: ")[1].split()[0]
     assert "VERIFIED" in run("audit", conf, "--jobs", 1).output
 
@@ -130,12 +141,13 @@ def test_the_audit_lists_minutes_no_tally_wrote_in_the_folder_and_in_the_archive
 
 
 def test_the_audit_lists_documents_of_different_tallies(conf):
-    workbook = (conf / OUTPUT_DIR / XLSX_FILE).read_bytes()
+    workbook = (latest(conf) / XLSX_FILE).read_bytes()
     assert run("tally", conf, "--present", 4).exit_code == 0
-    (conf / OUTPUT_DIR / XLSX_FILE).write_bytes(workbook)  # the workbook of the tally before
-    (difference,) = document_differences(conf)
-    assert difference.startswith(f"{OUTPUT_DIR}: its documents come from different tallies")
-    (conf / OUTPUT_DIR / CSV_FILE).write_text("STT,Họ và tên\n1,made up\n", encoding="utf-8")
+    (latest(conf) / XLSX_FILE).write_bytes(workbook)  # the workbook of the tally before
+    differences = document_differences(conf)
+    assert differences[0].startswith(f"{OUTPUT_DIR}/{latest(conf).name}: its documents come "
+                                     "from different tallies"), differences
+    (latest(conf) / CSV_FILE).write_text("STT,Họ và tên\n1,made up\n", encoding="utf-8")
     assert any(f"{CSV_FILE}: a results file that no tally in the log wrote" in d
                for d in document_differences(conf))
 
@@ -163,9 +175,11 @@ def test_tally_killed_at_random_points_never_leaves_documents_the_log_does_not_k
         process.send_signal(signal.SIGKILL)
         process.wait()
         assert document_differences(conf) == [], delay
-        assert printed_fingerprint(conf) in logged_fingerprints(conf)
+        folder = latest(conf)
+        if (folder / MINUTES_FILE).exists():  # not the folder of a kill before its documents
+            assert printed_fingerprint(conf) in logged_fingerprints(conf)
     result = run("tally", conf, *TALLY)
-    assert result.exit_code == 0 and hidden(conf / OUTPUT_DIR) == []
+    assert result.exit_code == 0 and hidden_anywhere(conf) == []
     assert "VERIFIED" in run("audit", conf, "--jobs", 1).output
 
 
@@ -317,6 +331,6 @@ def test_documents_of_a_tally_recorded_by_an_earlier_version_are_still_known(con
     with Store.open(conf, readonly=True) as store:
         assert store.events()[-1].data["outputs"] == {}
     result = run("audit", conf, "--jobs", 1)
-    assert result.exit_code == 0 and "3 documents" in result.output, result.output
-    (conf / OUTPUT_DIR / CSV_FILE).write_text("STT,Họ và tên\n1,made up\n", encoding="utf-8")
+    assert result.exit_code == 0 and "6 documents" in result.output, result.output  # 2 tallies
+    (latest(conf) / CSV_FILE).write_text("STT,Họ và tên\n1,made up\n", encoding="utf-8")
     assert run("audit", conf, "--jobs", 1).exit_code == ExitCode.AUDIT

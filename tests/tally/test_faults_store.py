@@ -23,7 +23,7 @@ from ballotgen.errors import (
 from tally.publish import MINUTES_FILE, OUTPUT_DIR
 from tally.scan import scan_stack
 from tally.store import STORE_FILE, Store, store_failure
-from tests.helpers import WORKTREE, run, store_content
+from tests.helpers import WORKTREE, latest, run, store_content
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ def test_a_damaged_event_log_stops_every_writer_and_the_audit_lists_it(conf):
     broken chain, and audit crashed (exit 70, "Could not decode to UTF-8")."""
     flip_event_bytes(conf, seq=2)
     events = events_stored(conf)
-    minutes = sha256(conf / OUTPUT_DIR / MINUTES_FILE)
+    minutes = sha256(latest(conf) / MINUTES_FILE)
     damage = "event 2 (ballots_printed): its bytes are damaged (not valid text)"
 
     printed = next(conf.glob("phieu-*.pdf"))  # a file never scanned: a scan would append
@@ -73,7 +73,7 @@ def test_a_damaged_event_log_stops_every_writer_and_the_audit_lists_it(conf):
         assert f"the event log is damaged ({damage}); nothing was changed" in result.output
         assert f"tinnhiem audit {conf}" in result.output
     assert events_stored(conf) == events  # nothing appended
-    assert sha256(conf / OUTPUT_DIR / MINUTES_FILE) == minutes
+    assert sha256(latest(conf) / MINUTES_FILE) == minutes
 
     result = run("audit", conf, "--jobs", 1)
     assert result.exit_code == ExitCode.AUDIT, result.output

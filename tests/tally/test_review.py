@@ -229,8 +229,9 @@ def test_the_results_page_is_a_draft_until_every_flag_is_resolved(app, conf):
     decide(client, flagged[("foreign",)], ballot="foreign")
     decide(client, flagged[("blank_row",)], ballot="genuine")
     page = text(client.get("/ket-qua"))
-    assert "Kết quả chính thức" in page and "Phát ra 8 · Thu về 7 · Hợp lệ 6" in page
-    assert "Mức 2" in page and "71.43%" in page
+    assert "Kết quả chính thức" in page and "Phát ra 7 · Thu về 7 · Hợp lệ 6" in page
+    assert "Từ 2/3 phiếu thấp trở lên" in page and "71,43 %" in page and "Mức" not in page
+    assert "Trong hòm phiếu có 1 phiếu không do Ban Kiểm phiếu phát ra" in page
 
 
 def test_the_review_command_refuses_a_folder_that_is_not_a_conference(tmp_path):

@@ -19,12 +19,12 @@ from tally.ballots import assemble
 from tally.committee import add_members
 from tally.count import Attendance, tally_store
 from tally.fingerprint import results_json
-from tally.publish import MINUTES_FILE, OUTPUT_DIR
+from tally.publish import MINUTES_FILE
 from tally.resolve import ballot_id
 from tally.review.app import create_app
 from tally.rules import RULE_SETS
 from tally.store import Store
-from tests.helpers import INIT, SAMPLES, decide, login, pdf_text, run, text
+from tests.helpers import INIT, SAMPLES, decide, latest, login, pdf_text, run, text
 
 RATES = {name: 0.0 for name in ("blank_row", "multi_mark", "correction", "crossed_name",
                                 "write_in", "signature", "stray", "blank_ballot")}
@@ -130,7 +130,7 @@ def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, sta
     truth_file = conf.parent / "truth.json"
     truth_file.write_text(json.dumps(truth), encoding="utf-8")
     assert run("simulate-review", conf, "--truth", truth_file).exit_code == 0
-    result = run("tally", conf, "--present", 9, "--counted", VOTERS + 4,
+    result = run("tally", conf, "--present", 9, "--summoned", 12, "--counted", VOTERS + 4,
                  "--committee", "Nguyễn Thị Lan:Trưởng ban")
     assert result.exit_code == 0, result.output
     checked = sum(1 for p in truth["pages"] if p["kind"] == "ballot") + 1
@@ -138,7 +138,7 @@ def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, sta
             f"{missing} phiếu.")
     assert line in result.output
     assert f"{VoidReason.MISSING_STAMP.label}: {missing}" in result.output
-    minutes = re.sub(r"\s+", " ", pdf_text(conf / OUTPUT_DIR / MINUTES_FILE))
+    minutes = re.sub(r"\s+", " ", pdf_text(latest(conf) / MINUTES_FILE))
     assert line in minutes and f"{VoidReason.MISSING_STAMP.label}: {missing}" in minutes
     with Store.open(conf) as store:
         _, results = tally_store(store, Attendance(present=9, counted=VOTERS + 4))
@@ -169,9 +169,9 @@ def test_with_the_check_off_nothing_is_flagged_said_or_recorded_in_the_results(s
     assert {p.reading.stamp.status for p in pages if p.reading.kind == "ballot"} == \
         {"stamped", "not_stamped"}
     assert results.stamp is None and '"stamp"' not in results_json(results)
-    result = run("tally", conf, "--present", 9, "--counted", VOTERS + 4)
+    result = run("tally", conf, "--present", 9, "--summoned", 12, "--counted", VOTERS + 4)
     assert result.exit_code == 0 and "dấu treo" not in result.output
-    assert "dấu treo" not in pdf_text(conf / OUTPUT_DIR / MINUTES_FILE)
+    assert "dấu treo" not in pdf_text(latest(conf) / MINUTES_FILE)
 
 
 def test_a_conference_stored_before_the_check_existed_opens_with_it_off(stacks, tmp_path):
