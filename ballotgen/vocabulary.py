@@ -109,7 +109,8 @@ class Flag(Labelled):
     UNREADABLE = "unreadable", "Máy không đọc được trang này"
     BLANK_BALLOT = "blank_ballot", "Phiếu trắng: không đánh dấu ô nào"
     MISSING_PAGE = "missing_page", "Thiếu trang của phiếu"
-    DUPLICATE = "duplicate", "Cùng số sê-ri với phiếu khác: có thể quét trùng"
+    DUPLICATE = ("duplicate",
+                 "Trùng với phiếu khác (cùng số sê-ri hoặc cùng nét mực): có thể quét hai lần")
     MANUAL = "manual", "Thành viên Ban Kiểm phiếu đánh dấu để xem lại"
     MISSING_STAMP = ("missing_stamp",
                      "Không có dấu treo của cơ quan: có thể không do Ban Kiểm phiếu phát ra")
@@ -180,6 +181,13 @@ class RowInvalidReason(Labelled):
     NAME_CROSSED = "name_crossed", "Gạch tên"
     COMMITTEE = "committee", "Ban Kiểm phiếu xác định không hợp lệ"
     VOID = "void", "Cả phiếu không hợp lệ"
+
+
+class SetAsideHow(Labelled):
+    """How a scanned file was set aside as a whole (its pages no longer count)."""
+
+    REFUSED = "refused", "Máy từ chối: phần lớn các trang là phiếu của hội nghị khác"
+    WITHDRAWN = "withdrawn", "Đã rút lại, không tính"
 
 
 MACHINE = "machine:"

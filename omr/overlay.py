@@ -16,7 +16,7 @@ import numpy as np
 from ballotgen.layout import Layout, PageLayout, Rect
 from ballotgen.vocabulary import PageKind
 from omr.load import PageImage
-from omr.read import Context, Located, locate, signature_zone
+from omr.read import SIGNATURE_MARGIN_MM, Context, Located, locate, signature_zone
 from omr.reading import PageReading
 from omr.register import PX_PER_MM, Registration, warp
 from omr.stamp import header_view, to_colour_copy
@@ -99,7 +99,6 @@ def box_crop(image: np.ndarray, px_per_mm: float, box: Rect, *,
     return image[y0:y1, x0:x1]
 
 
-SIGNATURE_MARGIN_MM = 2.0  # masked around the signature area: a signature overruns its box
 
 
 def mask_signature(page: PageImage, ctx: Context,

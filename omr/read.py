@@ -19,6 +19,7 @@ from ballotgen.layout import Layout, PageLayout, Rect
 from ballotgen.vocabulary import BoxStatus, Flag, PageKind
 from omr.blank import is_blank
 from omr.decide import decide_row, name_level, page_model, row_flags
+from omr.inkprint import Background, ink_signature
 from omr.load import PageImage
 from omr.qr import code_in_corners, find_code
 from omr.reading import PageReading, RowReading
@@ -43,6 +44,18 @@ from omr.score import (
 from omr.settings import DEFAULT, ReaderSettings
 from omr.stamp import read_stamp, stamp_flags
 from omr.streaks import find_streaks, remove_streaks
+
+# Why a page with a ballot code is another conference's (or a forgery): its reading's reason.
+NOT_SIGNED_HERE = ("the ballot code is not signed for this conference (forged, or a ballot of "
+                   "another conference)")
+NOT_PRINTED_HERE = " was not printed for this conference"  # after "batch <code>"
+
+
+def of_another_conference(reading: PageReading) -> bool:
+    """Whether ``reading`` is of a page carrying a ballot code that is not this conference's."""
+    return reading.kind == PageKind.FOREIGN and (
+        reading.reason == NOT_SIGNED_HERE
+        or (reading.reason.startswith("batch ") and reading.reason.endswith(NOT_PRINTED_HERE)))
 
 
 @dataclass(frozen=True)
@@ -118,13 +131,12 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     except payload.PayloadFormatError:
         return _foreign("the QR code is not a ballot code")
     if not ctx.authentic(code, mac):
-        return _foreign("the ballot code is not signed for this conference (forged, or a ballot "
-                        "of another conference)")
+        return _foreign(NOT_SIGNED_HERE)
     ident = {"batch": code.batch, "page": code.page, "pages": code.pages, "serial": code.serial,
              "layout_hash": code.layout_hash}
     layout = ctx.layouts.get(code.layout_hash)
     if code.batch not in ctx.batches or layout is None:
-        return _foreign(f"batch {code.batch} was not printed for this conference", **ident)
+        return _foreign(f"batch {code.batch}{NOT_PRINTED_HERE}", **ident)
     if code.serial is not None and code.serial not in ctx.serials:
         return _foreign(f"serial {code.serial} was never issued", **ident)
     if code.pages != len(layout.pages):
@@ -251,6 +263,11 @@ def read_page(page: PageImage, ctx: Context, *,
     stamp = read_stamp(page, registration, layout, page_layout, s)
     flags.update(stamp_flags(stamp, required=ctx.stamp_required, first_page=ident["page"] == 1))
     clock.lap("stamp")
+    ink = ink_signature(dark, reference.printed, page_layout, shifts, write_in=band,
+                        keep_out=signature_keep_out(page_layout, layout, s),
+                        background=Background(s.stroke_max_mm, s.solid_darkness,
+                                              s.fill_darkness))
+    clock.lap("ink signature")
     calibration = {"ink_noise": round(levels.noise, 4), "ink_low": round(levels.low, 4),
                    "ink_high": round(levels.high, 4), **model.to_dict(),
                    "name_crossed_mm2": round(crossed_level, 2)}
@@ -262,7 +279,7 @@ def read_page(page: PageImage, ctx: Context, *,
                        write_in_mm2=write_in, flags=tuple(sorted(flags)),
                        settings=s.to_dict(), calibration=calibration,
                        transform=tuple(float(v) for v in registration.matrix.ravel()),
-                       stamp=stamp, **ident)
+                       stamp=stamp, ink=ink, **ident)
 
 
 def _rows_read(page_layout: PageLayout, layout: Layout, s: ReaderSettings
@@ -303,6 +320,22 @@ def signature_zone(page_layout: PageLayout, layout: Layout, s: ReaderSettings) -
     bottom = max(free.bottom, page_layout.signature.bottom)
     right = max(free.right, page_layout.signature.right)
     return Rect(free.x, top, right - free.x, bottom - top) if bottom > top else None
+
+
+SIGNATURE_MARGIN_MM = 2.0  # masked around the signature area: a signature overruns its box
+
+
+def signature_keep_out(page_layout: PageLayout, layout: Layout,
+                       s: ReaderSettings) -> tuple[Rect, ...]:
+    """Where voters sign, as an archive with signatures masked paints it out: the signature
+    zone and the signature area with SIGNATURE_MARGIN_MM around it (none on other pages)."""
+    area = page_layout.signature
+    if area is None:
+        return ()
+    m = SIGNATURE_MARGIN_MM
+    zone = signature_zone(page_layout, layout, s)
+    grown = Rect(area.x - m, area.y - m, area.w + 2 * m, area.h + 2 * m)
+    return (grown,) if zone is None else (zone, grown)
 
 
 GAP_CLEARANCE_MM = 1.0  # the gap between two boxes is measured this far from each outline

@@ -94,6 +94,9 @@ class PageReading:
     # in readings of other pages, and of ballot pages read before it was kept).
     transform: tuple[float, ...] = ()
     stamp: StampReading | None = None  # a ballot page's stamp (readings before 2026-12: none)
+    # The voter's ink as a compact signature (omr.inkprint), to tell a sheet scanned twice: ""
+    # on other pages, on a page with no ink, and in readings made before it was kept.
+    ink: str = ""
 
     def __post_init__(self) -> None:  # the words as members of their vocabularies
         object.__setattr__(self, "kind", PageKind(self.kind))
@@ -109,6 +112,8 @@ class PageReading:
             del data["transform"]
         if self.stamp is None:  # as readings made before the stamp was read: their hash stands
             del data["stamp"]
+        if not self.ink:  # likewise for the ink signature
+            del data["ink"]
         for row in data["rows"]:
             for name in _ROW_ADDED:
                 if not row[name]:

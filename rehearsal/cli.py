@@ -49,17 +49,24 @@ def _rates(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
               help="Change how often voters do something, e.g. --rate multi_mark=0.05. Names: "
                    "blank_row, multi_mark, correction, crossed_name, write_in, signature, stray, "
                    "blank_ballot, stamp.")
+@click.option("--rescan", type=int, metavar="SEED",
+              help="Scan the same sheets once more: those the other options fill (the same "
+                   "--seed, --voters, --votes, --rate, --foreign, --profile and --dpi), fed "
+                   "through the scanner again with its own draws (SEED), at a resolution of "
+                   "its own, written as --format says. Rehearses a stack scanned twice.")
 def simulate(folder: Path, voters: int | None, output: Path, votes: Path | None, profile: str,
              fmt: str, dpi: int | None, seed: int | None, foreign: int,
-             rates: dict[str, float]) -> None:
+             rates: dict[str, float], rescan: int | None) -> None:
     """Simulate a vote: ballots filled by hand and scanned, with the truth beside them."""
     import secrets
 
+    from rehearsal.simulate import Rescan
     from rehearsal.vote import simulate_vote
 
     seed = seed if seed is not None else secrets.randbelow(10**6)
     result = simulate_vote(folder, output, voters=voters, votes=votes, profile=profile, fmt=fmt,
-                           dpi=dpi, seed=seed, rates=rates, foreign=foreign)
+                           dpi=dpi, seed=seed, rates=rates, foreign=foreign,
+                           rescan=Rescan(rescan) if rescan is not None else None)
     truth = result.truth
     files = sorted({p["file"] for p in truth["pages"]})
     shown = files[0] if len(files) == 1 else f"{files[0]} … {files[-1]}"

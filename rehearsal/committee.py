@@ -16,6 +16,13 @@ with :func:`hand_count` checks those rules, instead of repeating them.
 - When the conference requires the agency's stamp, a sheet without it (a ballot never stamped,
   a grey photocopy) is one the committee did not issue (rule 10): foreign, received and void.
 - A later page of a ballot cut off from its first page belongs to that ballot: excluded.
+- A stack scanned once more (a rescan's truth) holds the same sheets again: a ballot of it that
+  the machine flagged ``duplicate`` is excluded, as a committee comparing the two copies does.
+  One the machine did not flag is decided like any other, so the count shows the miss.
+
+A page is found in the truth by its file's name and, when the store holds two files of that
+name, by the folder it was scanned in from (the truth's own): two stacks both written as
+``scan.pdf`` are told apart.
 
 The truth does not say whose name a voter crossed out, so a rule set that would void only that
 row (``crossed_name = row``; none of ``tally.rules`` does) is not simulated.
@@ -26,6 +33,7 @@ are simulated.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from ballotgen.vocabulary import (
@@ -40,7 +48,7 @@ from ballotgen.vocabulary import (
 from rehearsal.truth import ForeignKind, SheetKind, Truth, TruthBallot, TruthRow
 from tally.review.model import ballot_view, snapshot
 from tally.rules import RULE_SETS, RuleSet
-from tally.store import Store
+from tally.store import ScanFileRecord, Store
 
 REVIEWER = "Ban Kiểm phiếu mô phỏng (demo)"
 BEFORE = MACHINE + "simulated"  # the 'before' of every decision it records
@@ -77,13 +85,20 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
     with Store.open(folder) as store:
         rules = RULE_SETS[store.conference().rules]
         snap = snapshot(store)
+        named = Counter(f.name for f in snap.files.values())
         for resolved in snap.resolved:
             if resolved.state != BallotState.OPEN:
                 continue
             first = resolved.ballot.pages[0]
             page = truth.page(first.file_name, first.page_index)
-            if page is None:
+            if page is None or (named[first.file_name] > 1 and not _same_folder(
+                    snap.files.get(first.file_sha256), truth_path)):
                 continue  # not a page of this simulation
+            if truth.rescan and Flag.DUPLICATE in resolved.ballot.flags:
+                store.record_decisions(resolved.id, [(None, BallotChoice.EXCLUDED, BEFORE)],
+                                       reviewer=reviewer)
+                decided += 1
+                continue
             items: list[tuple[int | None, str, str]]
             if page.kind == SheetKind.FOREIGN:
                 # a photocopy is excluded as a second sheet of its ballot, unless the stamp it
@@ -107,6 +122,17 @@ def resolve_from_truth(folder: Path, truth_path: Path, *, reviewer: str = REVIEW
             store.record_decisions(resolved.id, items, reviewer=reviewer)
             decided += 1
     return decided
+
+
+def _same_folder(record: ScanFileRecord | None, truth_path: Path) -> bool:
+    """Whether the file ``record`` was scanned in from the folder of ``truth_path`` (True when
+    the store does not know the folder: a store made before folders were kept)."""
+    if record is None or not record.folder:
+        return True
+    try:
+        return Path(record.folder).samefile(Path(truth_path).absolute().parent)
+    except OSError:
+        return Path(record.folder) == Path(truth_path).absolute().parent
 
 
 def hand_count(truth: Truth | dict, persons: list[int],

@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pypdfium2 as pdfium
 
@@ -113,6 +114,27 @@ class Issued:
     key: bytes
 
 
+@dataclass(frozen=True)
+class Rescan:
+    """The same paper stack scanned once more: the sheets exactly as the voters filled them (the
+    stack's own seed, profile and resolution say how), fed through a scanner again with draws
+    of its own (``seed``): a new skew, shift, noise and tone, maybe another profile, resolution,
+    mode and file format. A scanner's resolution is its own: the sheets are resampled to it.
+    The paper's stains are the same on every pass (see ``STAIN_STREAM``)."""
+
+    seed: int
+    profile: str | None = None  # None: the stack's own
+    dpi: int | None = None  # None: drawn from the profile
+    mode: str | None = None  # "colour", "grey" or "bw"; None: drawn from the profile
+
+
+RESCAN_STREAM = 20  # a rescan's scanner draws from (rescan seed, RESCAN_STREAM)
+# A rescanned sheet's stains are the paper's: drawn from (stack seed, sheet, STAIN_STREAM) with
+# the stack's own profile, the same on every pass (a stack scanned without ``rescan`` draws its
+# stains with the scanner's other effects, as it always has: pass it as a rescan too to compare).
+STAIN_STREAM = 21
+
+
 @dataclass
 class _Sheet:
     """One sheet to scan, before scanning."""
@@ -125,11 +147,14 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                    fmt: str = "pdf", dpi: int | None = None, seed: int = 0,
                    mistakes: Mistakes = Mistakes(),
                    choices: list[dict[int, str | None]] | None = None,
-                   foreign: int = 0, mode: str | None = None) -> dict:
+                   foreign: int = 0, mode: str | None = None,
+                   rescan: Rescan | None = None) -> dict:
     """Fill ``voters`` ballots, scan them as ``profile`` would, write the stack into ``folder``.
 
-    ``mode`` ("colour", "grey" or "bw") overrides the one the profile would choose.
-    Returns the truth (also written to ``folder/truth.json``).
+    ``mode`` ("colour", "grey" or "bw") overrides the one the profile would choose. With
+    ``rescan``, the same sheets (those of the stack the other arguments make) are scanned again
+    as it says: the truth names the same ballots, and says ``rescan`` (a committee excludes the
+    second copy of a sheet). Returns the truth (also written to ``folder/truth.json``).
     """
     if voters < 1:
         raise ValueError("at least one voter is needed")
@@ -144,6 +169,15 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     drawn_mode = str(rng.choice(scanner.modes))  # drawn all the same: the stack stays the seed's
     mode = mode or drawn_mode
     bed = int(rng.choice(scanner.bed_tones))
+    paper_dpi, paper_profile = dpi, profile  # what made the sheets
+    scan_rng = rng
+    if rescan is not None:  # another pass through a scanner: its draws are its own
+        scan_rng = np.random.default_rng([rescan.seed, RESCAN_STREAM])
+        profile = rescan.profile or profile
+        scan_scanner = PROFILES[profile]
+        dpi = rescan.dpi or int(scan_rng.choice(scan_scanner.dpis))
+        mode = rescan.mode or str(scan_rng.choice(scan_scanner.modes))
+        bed = int(scan_rng.choice(scan_scanner.bed_tones))
     plans = plan_ballots(issued.layout.persons, voters, rng, mistakes=mistakes, choices=choices)
     serials = list(issued.batch.serials or [])
     rng.shuffle(serials)
@@ -154,9 +188,11 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         "batch": issued.batch.code, "layout_hash": issued.layout.hash, "voters": voters,
         "serials": bool(serials), "mistakes": dataclasses.asdict(mistakes),
         "stamp_check": issued.conference.stamp,
+        **({"rescan": {**dataclasses.asdict(rescan), "paper": {
+            "profile": paper_profile, "dpi": paper_dpi}}} if rescan else {}),
         "ballots": [], "foreign": [], "pages": [],
     }
-    renderer = Renderer(issued, dpi)
+    renderer = Renderer(issued, paper_dpi)
     checked = issued.conference.stamp == "required" and mode == "colour"
     sheets = list(_ballot_sheets(plans, serials, issued, renderer, truth, scanner, rng,
                                  stamp_checked=checked))
@@ -167,14 +203,29 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
         sheets.insert(int(rng.choice(starts + [len(sheets)])), sheet)
 
     marks_mm = list(issued.layout.pages[0].marks)
+    paper_scanner, paper_seed = scanner, seed
+    if rescan is not None:
+        scanner, rng = PROFILES[profile], scan_rng
+        seed = rescan.seed  # the colour stream's too
+    # The streaks are the scanner's (a rescan's its own): drawn after the pass's scanner is known.
     streaks = draw_streaks(scanner, issued.layout.width, dpi,
                            np.random.default_rng([seed, STREAK_STREAM]))
     truth["streaks"] = [dataclasses.asdict(s) for s in streaks]
 
-    def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None) -> dict:
-        h, w = image.shape[:2]
+    def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None,
+                 sheet: int = 0) -> dict:
         stain = None  # the darkness of the paper's stains, if the sheet is stained
-        if page is not None and scanner.stain_rate and rng.random() < scanner.stain_rate:
+        if rescan is not None:  # the paper's own stains, the same on every pass
+            sheet_rng = np.random.default_rng([paper_seed, sheet, STAIN_STREAM])
+            if page is not None and paper_scanner.stain_rate and \
+                    sheet_rng.random() < paper_scanner.stain_rate:
+                stain = round(float(sheet_rng.uniform(*paper_scanner.stain_darkness)), 3)
+                image = stained(image, paper_dpi, stain, sheet_rng)
+        if dpi != paper_dpi:  # this scanner's resolution
+            image = resampled(image, dpi / paper_dpi)
+        h, w = image.shape[:2]
+        if rescan is None and page is not None and scanner.stain_rate and \
+                rng.random() < scanner.stain_rate:
             stain = round(float(rng.uniform(*scanner.stain_darkness)), 3)
             image = stained(image, dpi, stain, rng)
         colour = (np.random.default_rng([seed, len(truth["pages"]), COLOUR_STREAM])
@@ -195,10 +246,11 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
             "qr_in_frame": rect_in_frame(page.qr, matrix, (w, h), dpi) if page else None}}
 
     with StackWriter(folder, fmt) as writer:
-        for sheet in sheets:
+        for number, sheet in enumerate(sheets):
             page = (issued.layout.pages[sheet.truth["ballot_page"] - 1]
                     if sheet.truth["kind"] == "ballot" else None)
-            truth["pages"].append({**scan_one(sheet.image, writer, page), **sheet.truth})
+            truth["pages"].append({**scan_one(sheet.image, writer, page, number),
+                                   **sheet.truth})
             if scanner.duplex:
                 back = blank_back(sheet.image, scanner.bleed, rng)
                 truth["pages"].append({**scan_one(back, writer), "kind": "blank_back",
@@ -206,6 +258,13 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     text = json.dumps(truth, ensure_ascii=False, indent=1)
     (Path(folder) / TRUTH_FILE).write_text(text, encoding="utf-8")
     return json.loads(text)  # exactly what the file says
+
+
+def resampled(image: np.ndarray, factor: float) -> np.ndarray:
+    """``image`` ((H, W, 3) uint8) at ``factor`` times its resolution."""
+    h, w = image.shape[:2]
+    size = (max(1, int(round(w * factor))), max(1, int(round(h * factor))))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
 
 
 class Renderer:

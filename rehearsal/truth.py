@@ -97,6 +97,7 @@ class Truth:
     ballots: dict[str, TruthBallot]  # by id
     foreign: tuple[TruthForeign, ...]
     stamp_check: str = "off"  # the conference's stamp check (ballotgen.conference.STAMP_CHECKS)
+    rescan: bool = False  # the sheets of another stack scanned once more (simulate.Rescan)
 
     def page(self, file: str, index: int) -> TruthPage | None:
         return self._pages.get((file, index))
@@ -131,7 +132,8 @@ class Truth:
             (p.get("scan") or {}).get("qr_in_frame")) for p in data["pages"])
         foreign = tuple(TruthForeign(f["id"], ForeignKind(f["kind"]), _flags(f["flags"]))
                         for f in data["foreign"])
-        return cls(pages, ballots, foreign, data.get("stamp_check", "off"))
+        return cls(pages, ballots, foreign, data.get("stamp_check", "off"),
+                   bool(data.get("rescan")))
 
     @classmethod
     def load(cls, path: Path) -> Truth:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ballotgen.errors import ConferenceError, InputFileError, RequestError
 from ballotgen.render import Batch
-from rehearsal.simulate import Issued, simulate_stack
+from rehearsal.simulate import Issued, Rescan, simulate_stack
 from rehearsal.voters import Mistakes, read_votes
 from tally.store import Store
 
@@ -40,9 +40,11 @@ class SimulationResult:
 def simulate_vote(folder: Path, output: Path, *, voters: int | None, votes: Path | None = None,
                   profile: str = "office", fmt: str = "pdf", dpi: int | None = None,
                   seed: int = 0, rates: dict[str, float] | None = None,
-                  foreign: int = 0, mode: str | None = None) -> SimulationResult:
+                  foreign: int = 0, mode: str | None = None,
+                  rescan: Rescan | None = None) -> SimulationResult:
     """Simulate ``voters`` filling in the conference's latest printed ballots and the scanner's
-    output, written into the new folder ``output`` with ``truth.json`` beside the scans."""
+    output, written into the new folder ``output`` with ``truth.json`` beside the scans. With
+    ``rescan``, the sheets the same arguments fill are scanned once more as it says."""
     output = Path(output)
     if output.exists() and (not output.is_dir() or any(output.iterdir())):
         raise RequestError(f"{output}: already exists and is not empty",
@@ -66,5 +68,5 @@ def simulate_vote(folder: Path, output: Path, *, voters: int | None, votes: Path
         raise RequestError(f"--rate: {exc}") from None
     truth = simulate_stack(issued, output, voters=count, profile=profile, fmt=fmt, dpi=dpi,
                            seed=seed, mistakes=mistakes, choices=choices, foreign=foreign,
-                           mode=mode)
+                           mode=mode, rescan=rescan)
     return SimulationResult(output, truth)

@@ -102,7 +102,9 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     _check_pages_against_log(every_page, intact, report)
     _check_decisions_against_log(decisions, intact, report)
     superseded = _check_superseded(store, intact, report)
-    pages = [p for p in every_page if p.file_sha256 not in superseded]
+    set_aside = _check_set_aside(store, intact, report)
+    pages = [p for p in every_page
+             if p.file_sha256 not in superseded and p.file_sha256 not in set_aside]
 
     ctx = reading_context(store)
     tasks: list[Task] = []
@@ -292,14 +294,33 @@ def _check_superseded(store: Store, events: list[Event], report: AuditReport) ->
     return {file: e.seq for file, e in logged.items() if file in stored}
 
 
+def _check_set_aside(store: Store, events: list[Event], report: AuditReport) -> set[str]:
+    """Files set aside (refused or withdrawn) as the log says; the store must agree."""
+    logged = {e.data.get("file"): e for e in events if e.kind == EventKind.FILE_SET_ASIDE}
+    stored = store.set_aside()
+    for file, record in stored.items():
+        event = logged.get(file)
+        if event is None or (event.data.get("how"), event.data.get("reason"),
+                             event.data.get("by")) != (record.how, record.reason, record.by):
+            report.differences.append(Difference(f"file {file[:12]}…", "set aside in the store "
+                                                 "but not so in the log", "", record.how))
+    for only_logged in set(logged) - set(stored):
+        report.differences.append(Difference(
+            f"file {str(only_logged)[:12]}…", "set aside in the log "
+            f"(event {logged[only_logged].seq}) but not in the store"))
+    report.checked["files set aside"] = len(stored)
+    return {str(file) for file in logged}
+
+
 def _as_of(seq: int, events: list[Event], pages: list[StoredPage],
            decisions: list[Decision]) -> tuple[list[StoredPage], list[Decision]]:
     """The pages and decisions recorded before event ``seq`` (less the pages of files
-    superseded before it)."""
+    superseded, refused or withdrawn before it)."""
     page_seq = {(e.data["file"], e.data["page"]): e.seq for e in events
                 if e.kind == EventKind.PAGE_READ}
     decision_seq = {e.data["id"]: e.seq for e in events if e.kind == EventKind.DECISION}
-    gone = {e.data["file"] for e in events if e.kind == EventKind.FILE_SUPERSEDED and e.seq < seq}
+    gone = {e.data["file"] for e in events if e.seq < seq
+            and e.kind in (EventKind.FILE_SUPERSEDED, EventKind.FILE_SET_ASIDE)}
     return ([p for p in pages if page_seq.get((p.file_sha256, p.page_index), 0) < seq
              and p.file_sha256 not in gone],
             [d for d in decisions if decision_seq.get(d.id, 0) < seq])

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ballotgen.errors import ConferenceError, InputFileError
-from ballotgen.vocabulary import Flag, PageKind
+from ballotgen.vocabulary import Flag, PageKind, SetAsideHow
 from omr.load import ScanFile, load_page, open_scan
-from omr.read import Context, read_page
+from omr.read import Context, of_another_conference, read_page
 from omr.reading import PageReading
 from omr.settings import ReaderSettings
 from tally.ballots import StampCheck, stamp_check
@@ -95,12 +95,15 @@ class ScanSummary:
     page_errors: list[tuple[str, int, str]] = field(default_factory=list)
     kinds: dict[PageKind, int] = field(default_factory=dict)  # pages of the files given
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, what it is): no file
+    # Files refused as a whole, of this run or before: (file, pages of another conference, pages)
+    refused: list[tuple[str, int, int]] = field(default_factory=list)
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): given again
     superseded: list[tuple[str, int]] = field(default_factory=list)  # (file, incomplete pages)
     stack: StackSummary | None = None  # the whole store after the scan
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.file_errors or self.page_errors or self.skipped)
+        return bool(self.file_errors or self.page_errors or self.skipped or self.refused)
 
     @property
     def blank_backs(self) -> int:
@@ -258,12 +261,14 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
         sweep_partials(store.scans_folder())  # copies a killed scan left
         tasks: list[Task] = []
         given: list[str] = []  # the files' hashes, in the order given
+        paths: dict[str, Path] = {}
         for path in files:
             summary.files += 1
             task = ingest_file(store, path, summary, run)
             if task is not None:
                 sha, scan, pending = task
                 given.append(sha)
+                paths.setdefault(sha, path)
                 tasks += [(sha, scan, i) for i in pending]
         if started:
             started(len(tasks))
@@ -273,6 +278,7 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
             summary.pages_read += 1
             if progress:
                 progress(1)
+        _refuse_other_conference(store, paths, summary)
         pages = store.pages()
         _account(pages, given, summary)
         summary.stack = stack_summary(store, pages)
@@ -280,6 +286,45 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
 
 
 RUN_ID_BYTES = 8
+
+
+OTHER_CONFERENCE_SHARE = 0.5
+OTHER_CONFERENCE_MIN_PAGES = 3
+"""A file is refused as a whole when more than OTHER_CONFERENCE_SHARE of its pages (blank backs
+aside), and at least OTHER_CONFERENCE_MIN_PAGES, are ballots of another conference: a wrong
+stack. A file of one or two such sheets (an image per page, a stray sheet scanned alone) is
+sheets found in the box: each is received and invalid (rule 10), for the committee to see."""
+REFUSED_BY = "tinnhiem scan"  # who refuses a file (the set-aside record's ``by``)
+
+
+def refusal_message(name: str, foreign: int, pages: int) -> str:
+    """The one message a refused file gets (Vietnamese: it is for the committee)."""
+    return (f"{name}: tệp bị từ chối: {foreign}/{pages} trang là phiếu của hội nghị khác (mã "
+            "phiếu không thuộc hội nghị này). Không trang nào của tệp được tính. Kiểm tra lại "
+            "tệp; nếu trong đó có phiếu của hội nghị này, quét riêng các phiếu đó.")
+
+
+def _refuse_other_conference(store: Store, paths: dict[str, Path], summary: ScanSummary) -> None:
+    """Set aside (refused) each file given whose pages are mostly another conference's ballots,
+    and list every such file given, refused now or by an earlier run. Decided from the stored
+    readings, so a scan killed before it and run again refuses the same files."""
+    set_aside = store.set_aside()
+    counts: dict[str, list[int]] = {sha: [0, 0] for sha in paths}
+    for page in store.pages(superseded=True):
+        if page.file_sha256 in counts and page.reading.kind != PageKind.BLANK:
+            counts[page.file_sha256][0] += of_another_conference(page.reading)
+            counts[page.file_sha256][1] += 1
+    for sha, (foreign, pages) in counts.items():
+        known = set_aside.get(sha)
+        if known is not None and known.how == SetAsideHow.WITHDRAWN:
+            summary.withdrawn.append((str(paths[sha]), known.reason))
+            continue  # withdrawn by the committee before: it does not count either way
+        if foreign < OTHER_CONFERENCE_MIN_PAGES or foreign <= OTHER_CONFERENCE_SHARE * pages:
+            continue
+        if known is None:
+            store.record_set_aside(sha, SetAsideHow.REFUSED, by=REFUSED_BY, reason=(
+                f"{foreign} of its {pages} pages are ballots of another conference"))
+        summary.refused.append((str(paths[sha]), foreign, pages))
 
 
 def _account(stored: list[StoredPage], given: list[str], summary: ScanSummary) -> None:
@@ -321,17 +366,22 @@ def ingest_file(store: Store, path: Path, summary: ScanSummary,
         scan = open_scan(path)
     except InputFileError as exc:  # not a scan: recorded, but no copy is kept
         store.record_scan_file(sha256=sha, name=path.name, size=size, kind=None, pages=0,
-                               error=exc.problem, run=run)
+                               error=exc.problem, run=run, folder=_folder(path))
         summary.file_errors.append((str(path), exc.problem))
         return None
     kept = _keep(store, path, sha, scan.kind)
     store.record_scan_file(sha256=sha, name=path.name, size=size, kind=scan.kind, pages=scan.pages,
-                           error=None, run=run)
+                           error=None, run=run, folder=_folder(path))
     _supersede_incomplete(store, path, sha, size, summary)
     pending = sorted(set(range(scan.pages)) - store.pages_read(sha))
     if known is not None and not pending:
         summary.files_known += 1
     return sha, ScanFile(kept, scan.kind, scan.pages), pending
+
+
+def _folder(path: Path) -> str:
+    """The folder ``path`` was found in, as an absolute path (told with its file's name)."""
+    return str(path.absolute().parent)
 
 
 def _supersede_incomplete(store: Store, path: Path, sha: str, size: int,

@@ -8,7 +8,7 @@ from pathlib import Path
 from ballotgen.conference import Conference
 from ballotgen.vocabulary import BallotState
 from tally.resolve import resolve_stack
-from tally.store import BatchRecord, Event, EventKind, Store
+from tally.store import BatchRecord, Event, EventKind, SetAside, Store
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class Status:
     waiting: int  # of which still wait for a decision
     last_tally: Event | None  # the latest tally in the log (an intact event)
     broken: tuple[str, ...]  # what is wrong with the event log (nothing: intact)
+    set_aside: tuple[tuple[str, SetAside], ...] = ()  # (file label, record): files not counted
 
     @property
     def printed(self) -> int:
@@ -32,6 +33,7 @@ def conference_status(folder: Path) -> Status:
     read as it is)."""
     with Store.open(folder, readonly=True) as store:
         conference = store.conference()
+        files = {f.sha256: f for f in store.scan_files()}
         pages = store.pages()
         resolved = resolve_stack(conference, pages, store.decisions())
         tallies = [e for e in store.events()
@@ -39,4 +41,6 @@ def conference_status(folder: Path) -> Status:
         return Status(conference, tuple(store.batches()), len(pages), len(resolved),
                       sum(bool(r.reasons) for r in resolved),
                       sum(r.state == BallotState.OPEN for r in resolved),
-                      tallies[-1] if tallies else None, tuple(store.verify_chain()))
+                      tallies[-1] if tallies else None, tuple(store.verify_chain()),
+                      tuple((files[sha].label if sha in files else sha, record)
+                            for sha, record in store.set_aside().items()))

@@ -39,7 +39,7 @@ from ballotgen.errors import (
 )
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
-from ballotgen.vocabulary import BallotChoice, RowChoice
+from ballotgen.vocabulary import BallotChoice, RowChoice, SetAsideHow
 from omr.reading import PageReading
 from tally.files import REMEDY_NO_SPACE, REMEDY_READ_ONLY, free_space, new_locked_folder, os_failure
 
@@ -170,7 +170,32 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
+    # 6: where each file was found (two files both named scan.pdf are told apart by their
+    # folder, time and hash), and files set aside as a whole: refused by the scan (most of its
+    # pages are another conference's ballots) or withdrawn by the committee (a wrong file). A
+    # file set aside stays recorded and in the log and the archive; its pages no longer count.
+    f"""
+    ALTER TABLE scan_files ADD COLUMN folder TEXT;  -- NULL: ingested before folders were kept
+    CREATE TABLE set_aside (
+        file TEXT PRIMARY KEY REFERENCES scan_files(sha256),
+        how TEXT NOT NULL CHECK (how IN ({_sql_values(SetAsideHow)})),
+        reason TEXT NOT NULL,
+        by_whom TEXT NOT NULL CHECK (length(trim(by_whom)) > 0),
+        at TEXT NOT NULL
+    );
+    """,
 )
+
+
+@dataclass(frozen=True)
+class SetAside:
+    """A file set aside as a whole: its pages no longer count."""
+
+    file: str  # SHA-256
+    how: SetAsideHow
+    reason: str
+    by: str  # who: the scan (refused), or the member or clerk who withdrew it
+    at: str
 
 
 @dataclass(frozen=True)
@@ -197,9 +222,25 @@ class ScanFileRecord:
     pages: int
     error: str | None
     run: str | None = None  # the scan run that ingested it (None: before runs were recorded)
+    ingested_at: str = ""
+    folder: str | None = None  # the folder it was found in (None: before folders were kept)
+
+    @property
+    def short_hash(self) -> str:
+        return self.sha256[:SHORT_HASH]
+
+    @property
+    def label(self) -> str:
+        """The file as people tell it from another of the same name: folder, name, when it was
+        scanned in and the start of its hash."""
+        where = f"{self.folder.rstrip('/')}/{self.name}" if self.folder else self.name
+        when = self.ingested_at[:16].replace("T", " ")
+        return f"{where} ({when}, #{self.short_hash})" if when else f"{where} (#{self.short_hash})"
 
 
-_SCAN_FILE_COLUMNS = "seq, sha256, name, size, kind, pages, error, run"  # ScanFileRecord's fields
+SHORT_HASH = 8  # hex digits of a file's SHA-256 shown to tell files apart
+_SCAN_FILE_COLUMNS = ("seq, sha256, name, size, kind, pages, error, run, ingested_at,"
+                      " folder")  # ScanFileRecord's fields
 _PAGE_COLUMNS = ("p.id, f.name, p.file_sha256, p.page_index, p.image_sha256,"
                  " CAST(p.reading AS BLOB)")  # StoredPage's fields; the reading decoded by us
 
@@ -223,6 +264,7 @@ class EventKind(StrEnum):
     MEMBER_CODES_ISSUED = "member_codes_issued"
     FILE_INGESTED = "file_ingested"
     FILE_SUPERSEDED = "file_superseded"
+    FILE_SET_ASIDE = "file_set_aside"  # refused by the scan, or withdrawn: its pages do not count
     PAGE_READ = "page_read"
     DECISION = "decision"
     TALLY_PRODUCED = "tally_produced"
@@ -594,15 +636,16 @@ class Store:
         return [ScanFileRecord(*row) for row in rows.fetchall()]
 
     def record_scan_file(self, *, sha256: str, name: str, size: int, kind: str | None, pages: int,
-                         error: str | None, run: str | None = None) -> None:
+                         error: str | None, run: str | None = None,
+                         folder: str | None = None) -> None:
         """Record an ingested file (once: a file already known is left as it is), as part of
-        the scan ``run`` that found it."""
+        the scan ``run`` that found it in ``folder``."""
         with self._transaction() as db:
             if db.execute("SELECT 1 FROM scan_files WHERE sha256 = ?", (sha256,)).fetchone():
                 return
             db.execute("INSERT INTO scan_files (sha256, name, size, kind, pages, error,"
-                       " ingested_at, run) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       (sha256, name, size, kind, pages, error, _now(), run))
+                       " ingested_at, run, folder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (sha256, name, size, kind, pages, error, _now(), run, folder))
             # Like the order of ingestion, the run is not logged (a scan run again after a kill
             # is another run); an audit sees any change to either in the tallies it recomputes.
             _append_event(db, EventKind.FILE_INGESTED, {"sha256": sha256, "pages": pages,
@@ -623,6 +666,30 @@ class Store:
         """Incomplete files and the complete versions that replace them, by SHA-256."""
         rows = self._db.execute("SELECT file, by_file FROM superseded").fetchall()
         return dict(rows)
+
+    def record_set_aside(self, file: str, how: SetAsideHow, *, reason: str, by: str) -> bool:
+        """Set the ingested ``file`` (SHA-256) aside as a whole, ``how``, saying why and who:
+        its pages no longer count. False if it was set aside already (the first stands)."""
+        if not reason.strip() or not by.strip():
+            raise RequestError("a file is set aside with a reason and by someone",
+                               remedy="Say why, and who withdraws it.")
+        with self._transaction() as db:
+            if not db.execute("SELECT 1 FROM scan_files WHERE sha256 = ?", (file,)).fetchone():
+                raise RequestError(f"file {file[:SHORT_HASH]}… was never scanned in",
+                                   remedy="tinnhiem status lists the files scanned in.")
+            if db.execute("SELECT 1 FROM set_aside WHERE file = ?", (file,)).fetchone():
+                return False
+            db.execute("INSERT INTO set_aside (file, how, reason, by_whom, at)"
+                       " VALUES (?, ?, ?, ?, ?)", (file, how, reason, by, _now()))
+            _append_event(db, EventKind.FILE_SET_ASIDE, {"file": file, "how": how,
+                                                         "reason": reason, "by": by})
+        return True
+
+    def set_aside(self) -> dict[str, SetAside]:
+        """The files set aside, by SHA-256."""
+        rows = self._db.execute("SELECT file, how, reason, by_whom, at FROM set_aside")
+        return {r[0]: SetAside(r[0], SetAsideHow(r[1]), r[2], r[3], r[4])
+                for r in rows.fetchall()}
 
     def pages_read(self, sha256: str) -> set[int]:
         rows = self._db.execute("SELECT page_index FROM pages WHERE file_sha256 = ?", (sha256,))
@@ -655,12 +722,14 @@ class Store:
         """Every page read, in stack order: the files of one scan run together in the order it
         ingested them (runs in the order of their first file), pages in file order.
 
-        Pages of files superseded by their complete version are left out, unless
-        ``superseded``. A reading that cannot be decoded raises DamagedStoreError, or, when
-        ``damaged`` is given, is left out and listed there as ``(where, what)``.
+        Pages of files superseded by their complete version, and of files set aside (refused
+        or withdrawn), are left out, unless ``superseded``. A reading that cannot be decoded
+        raises DamagedStoreError, or, when ``damaged`` is given, is left out and listed there
+        as ``(where, what)``.
         """
         only_current = "" if superseded else \
-            " WHERE f.sha256 NOT IN (SELECT file FROM superseded)"
+            " WHERE f.sha256 NOT IN (SELECT file FROM superseded)" \
+            " AND f.sha256 NOT IN (SELECT file FROM set_aside)"
         rows = self._db.execute(
             f"SELECT {_PAGE_COLUMNS} FROM pages p JOIN scan_files f ON f.sha256 = p.file_sha256"
             " LEFT JOIN (SELECT run, min(seq) AS start FROM scan_files WHERE run IS NOT NULL"

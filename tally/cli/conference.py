@@ -168,6 +168,9 @@ def status(folder: Path) -> None:
     if state.pages:
         click.echo(f"Scanned: {state.pages} pages, {state.ballots} ballots; flagged "
                    f"{state.flagged}, of which {state.waiting} wait for review")
+    for label, record in state.set_aside:
+        click.echo(f"Not counted: {label}: {record.how.label} ({record.reason}; {record.by}, "
+                   f"{record.at[:16].replace('T', ' ')})")
     if state.last_tally is not None:
         event = state.last_tally
         kind = event.data.get("state") or ("chinh-thuc" if event.data["final"] else "du-thao")

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from ballotgen.errors import ExitCode
-from ballotgen.vocabulary import PageKind
-from tally.cli.options import conference_dir
+from ballotgen.vocabulary import Flag, PageKind
+from tally.cli.options import conference_dir, required_text
 
 UNREADABLE_SHOWN = 20  # unreadable pages listed in the summary; the readings export has all
 KIND_WORDS = {PageKind.BALLOT: "ballot pages", PageKind.BLANK: "blank",
@@ -24,7 +24,7 @@ KIND_WORDS = {PageKind.BALLOT: "ballot pages", PageKind.BLANK: "blank",
               help="Read pages in N processes [default: the number of cores, at most 8].")
 def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
     """Read scanned ballots (PDF, TIFF, JPEG, PNG files or folders) into the conference."""
-    from tally.scan import default_jobs, scan_stack, stamp_summary
+    from tally.scan import default_jobs, refusal_message, scan_stack, stamp_summary
 
     show = sys.stderr.isatty()
     with click.progressbar(length=0, label="Reading", file=sys.stderr, hidden=not show) as bar:
@@ -64,6 +64,17 @@ def scan(folder: Path, inputs: tuple[Path, ...], jobs: int | None) -> None:
                    f"(tinnhiem export {folder} --readings)")
     for name, problem in summary.file_errors:
         click.echo(f"  file not read: {name}: {problem}")
+    for name, foreign, pages in summary.refused:
+        click.echo(refusal_message(name, foreign, pages), err=True)
+    for name, reason in summary.withdrawn:
+        click.echo(f"{name}: tệp đã được rút lại ({reason}); các trang của tệp không được "
+                   "tính.")
+    twice = stack.held.get(Flag.DUPLICATE, 0)
+    if twice:
+        click.echo(f"Cảnh báo: {twice} phiếu trùng với phiếu khác (cùng nét mực hoặc cùng số "
+                   "sê-ri): có thể cùng một tờ phiếu đã được quét hai lần. Các phiếu này chờ "
+                   "Ban Kiểm phiếu xem; bản thừa chọn \"Không tính\", hoặc rút lại cả tệp "
+                   f"quét thừa: tinnhiem withdraw {folder} TỆP.", err=True)
     for entry, what in summary.skipped:
         click.echo(f"  skipped: {entry}: {what}, not a file")
     for name, pages in summary.superseded:
@@ -113,4 +124,27 @@ def export(folder: Path, readings: bool, audit_archive: bool, mask_signatures: b
     click.echo(f"Wrote {written.rows} rows to {written.path}.")
 
 
-COMMANDS = (scan, export)
+@click.command()
+@conference_dir
+@click.argument("file", metavar="FILE")
+@click.option("--reason", required=True, callback=required_text,
+              help="Why the file does not count (kept in the log), e.g. 'quét trùng'.")
+@click.option("--by", "by", required=True, callback=required_text, metavar="NAME",
+              help="Who withdraws it (a member of the committee).")
+def withdraw(folder: Path, file: str, reason: str, by: str) -> None:
+    """Withdraw a scanned file as a whole: it stays recorded, its pages no longer count.
+
+    FILE is the file as it was scanned in, the start of its hash (as the review page shows
+    it), or its name when no other file has it."""
+    from tally.withdraw import withdraw_file
+
+    done = withdraw_file(folder, file, reason=reason, by=by)
+    if done.already:
+        click.echo(f"{done.file.label}: đã được rút lại hoặc từ chối trước đó; không có gì "
+                   "thay đổi.")
+        return
+    click.echo(f"Đã rút lại tệp {done.file.label}: {done.pages} trang của tệp không còn được "
+               "tính. Tệp vẫn được lưu trong nhật ký và trong hồ sơ kiểm tra.")
+
+
+COMMANDS = (scan, export, withdraw)

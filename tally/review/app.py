@@ -52,6 +52,7 @@ from ballotgen.vocabulary import (
     PageKind,
     RowChoice,
     RowValue,
+    SetAsideHow,
     labels,
 )
 from omr.settings import DEFAULT as SETTINGS
@@ -82,7 +83,7 @@ from tally.review.model import (
 from tally.review.sessions import LoginThrottle, Sessions
 from tally.scan import reading_context
 from tally.sentences import problem_text
-from tally.store import Member, Store
+from tally.store import SHORT_HASH, Member, Store
 
 LEVEL_LABELS = labels(Level)
 ROW_LABELS = labels(RowChoice)
@@ -286,10 +287,13 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
             page = int(request.args.get("page", ""))
         except ValueError:
             abort(400, "Nhập số trang là một số nguyên.")
-        found = snapshot(g.store).find(file, page)
-        if found is None:
+        snap = snapshot(g.store)
+        found = snap.find(file, page)
+        if not found:
             abort(404, f"Không có trang {page} của tệp “{file}” trong hội nghị này.")
-        return redirect(url_for("ballot", ballot=found.id))
+        if len(found) > 1:  # two files of that name: the member chooses by folder, time, hash
+            return render_template("choose.html", snap=snap, found=found, file=file, page=page)
+        return redirect(url_for("ballot", ballot=found[0].id))
 
     # ------------------------------------------------------------------ one ballot
 
@@ -355,6 +359,29 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
                                  note=note)
         flash("Đã đánh dấu phiếu để xem lại.")
         return redirect(url_for("ballot", ballot=ballot))
+
+    @app.route("/phieu/<id:ballot>/rut-tep", methods=["POST"])
+    @member_required
+    def withdraw(ballot: int):
+        """Withdraw a file of this ballot as a whole (``tally.withdraw``): recorded with the
+        reason and the member, its pages no longer count."""
+        _, view = _view(ballot)
+        file = request.form.get("file", "")
+        if file not in {p.file_sha256 for p in view.ballot.pages}:
+            abort(400, "Tệp này không chứa phiếu đang xem.")
+        reason = " ".join(request.form.get("reason", "").split())[:MAX_NOTE_CHARS]
+        if not reason:
+            abort(400, "Nhập lý do rút lại tệp.")
+        if not first_submit():
+            return _again(ballot)
+        pages = len(g.store.pages_read(file))
+        if g.store.record_set_aside(file, SetAsideHow.WITHDRAWN, reason=reason,
+                                    by=g.member.name):
+            flash(f"Đã rút lại tệp #{file[:SHORT_HASH]}: {pages} trang của tệp không còn "
+                  "được tính.")
+        else:
+            flash("Tệp này đã được rút lại hoặc từ chối trước đó.")
+        return redirect(url_for("queue"), code=303)
 
     @app.route("/anh/<id:page>.jpg")
     def page_image(page: int):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ballotgen.conference import Conference, Person
 from ballotgen.layout import Layout, PageLayout, Rect, Row
@@ -31,7 +31,7 @@ from tally.ballots import Ballot
 from tally.count import Attendance, Results, tally_store
 from tally.resolve import Resolved, propose_ballot, propose_row, resolve_stack, row_readings
 from tally.rules import RULE_SETS, RuleSet
-from tally.store import Decision, Store, StoredPage
+from tally.store import Decision, ScanFileRecord, Store, StoredPage
 
 
 class FormError(ValueError):
@@ -46,10 +46,21 @@ class Snapshot:
     rules: RuleSet
     resolved: tuple[Resolved, ...]
     decisions: tuple[Decision, ...]
+    files: Mapping[str, ScanFileRecord] = field(default_factory=dict)  # every file, by SHA-256
 
     @property
     def by_id(self) -> dict[int, Resolved]:
         return {r.id: r for r in self.resolved}
+
+    @property
+    def by_number(self) -> dict[int, Resolved]:
+        return {r.ballot.number: r for r in self.resolved}
+
+    def file_label(self, page: StoredPage) -> str:
+        """The file of ``page`` as people tell it from another of the same name: folder, name,
+        when it was scanned in and the start of its hash."""
+        record = self.files.get(page.file_sha256)
+        return record.label if record else page.file_name
 
     def open(self) -> list[Resolved]:
         return [r for r in self.resolved if r.state == BallotState.OPEN]
@@ -64,13 +75,27 @@ class Snapshot:
     def decisions_of(self, ballot: int) -> list[Decision]:
         return [d for d in self.decisions if d.ballot == ballot]
 
-    def find(self, file: str, page: int) -> Resolved | None:
-        """The ballot holding page ``page`` (1-based) of the file named ``file``."""
+    def find(self, file: str, page: int) -> list[Resolved]:
+        """The ballots holding page ``page`` (1-based) of the files ``file`` names: by name, by
+        folder and name, by the start of its hash (``#1a2b3c4d``, 6 digits or more), or as
+        the review pages show it (:meth:`file_label`). One per file: two files both named
+        scan.pdf give two."""
+        wanted = file.strip()
+        digits = wanted.lstrip("#").lower()
+        by_hash = len(digits) >= MIN_HASH_DIGITS and all(c in "0123456789abcdef"
+                                                         for c in digits)
+        found: dict[str, Resolved] = {}
         for r in self.resolved:
             for p in r.ballot.pages:
-                if p.file_name == file and p.page_index + 1 == page:
-                    return r
-        return None
+                if p.page_index + 1 != page or p.file_sha256 in found:
+                    continue
+                record = self.files.get(p.file_sha256)
+                names = {p.file_name, self.file_label(p)}
+                if record is not None and record.folder:
+                    names.add(f"{record.folder.rstrip('/')}/{record.name}")
+                if wanted in names or (by_hash and p.file_sha256.startswith(digits)):
+                    found[p.file_sha256] = r
+        return list(found.values())
 
 
 def snapshot(store: Store) -> Snapshot:
@@ -79,7 +104,11 @@ def snapshot(store: Store) -> Snapshot:
     conference = store.conference()
     decisions = store.decisions()
     resolved = resolve_stack(conference, store.pages(), decisions)
-    return Snapshot(conference, RULE_SETS[conference.rules], tuple(resolved), tuple(decisions))
+    return Snapshot(conference, RULE_SETS[conference.rules], tuple(resolved), tuple(decisions),
+                    {f.sha256: f for f in store.scan_files()})
+
+
+MIN_HASH_DIGITS = 6  # the start of a file's hash that finds it
 
 
 @dataclass(frozen=True)

@@ -191,7 +191,8 @@ def _store_of_schema(folder, conference, version_4):
     scan runs and superseded files, today's 5)."""
     Store.create(folder, conference, payload.new_key()).close()
     db = sqlite3.connect(folder / STORE_FILE, isolation_level=None)
-    db.executescript("DROP TABLE superseded; ALTER TABLE scan_files DROP COLUMN run;"
+    db.executescript("DROP TABLE set_aside; ALTER TABLE scan_files DROP COLUMN folder;"
+                     " DROP TABLE superseded; ALTER TABLE scan_files DROP COLUMN run;"
                      " DROP TABLE code_digests; DROP TABLE members; PRAGMA user_version = 3;")
     if version_4 is not None:
         db.executescript({"committee": MIGRATIONS[3], "runs": MIGRATIONS[4]}[version_4])
@@ -217,12 +218,13 @@ def test_a_store_of_every_older_schema_is_migrated(tmp_path, conference, version
         store.record_scan_file(sha256="cd" * 32, name="a.pdf", size=1, kind=None, pages=0,
                                error="not a scan", run="r1")
         assert [m.name for m in store.members()] == ["Lan"]
-        assert store.scan_files()[0].run == "r1"
+        assert store.scan_files()[0].run == "r1" and store.scan_files()[0].folder is None
+        assert store.set_aside() == {}
         assert store.verify_chain() == []
     db = sqlite3.connect(folder / STORE_FILE)
-    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (5,)
+    assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),) == (6,)
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {"members", "code_digests", "superseded"} <= tables
+    assert {"members", "code_digests", "superseded", "set_aside"} <= tables
     db.close()
 
 

@@ -9,8 +9,10 @@ import pandas as pd
 import pytest
 
 from ballotgen.errors import ExitCode
+from ballotgen.vocabulary import Flag
 from rehearsal.committee import hand_count
 from rehearsal.vote import simulate_vote
+from tally.ballots import assemble
 from tally.publish import (
     CSV_FILE,
     MINUTES_FILE,
@@ -183,6 +185,56 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
                 row["Tín nhiệm thấp (số phiếu)"], row["Số phiếu không hợp lệ"],
                 row["Số phiếu thu về"]) == \
             (want["cao"], want["tin_nhiem"], want["thap"], want["invalid"], 27), row["STT"]
+
+
+@pytest.mark.slow
+def test_a_stack_scanned_twice_and_a_withdrawn_file_still_count_as_the_truth(tmp_path):
+    """The committee scans its stack as a PDF, the same paper once more as JPEGs, and then the
+    whole stack again into a second scan.pdf. Without serials only the ink tells the copies
+    apart: every copy is flagged duplicate, the second scan.pdf is withdrawn as a whole, the
+    JPEG copies are excluded in review, and the count is the hand count of one stack; the
+    audit verifies with the withdrawn file in the log."""
+    from rehearsal.simulate import Rescan
+    from tally.files import file_sha256
+
+    conf = new_conference(tmp_path / "conf", copies=30)
+    rates = {"blank_row": 0.05, "multi_mark": 0.05, "signature": 0.3, "stray": 0.3}
+    common = {"voters": 12, "profile": "office", "dpi": 300, "seed": 12, "rates": rates}
+    truth = simulate_vote(conf, tmp_path / "scans", fmt="pdf", **common).truth
+    simulate_vote(conf, tmp_path / "jpeg", fmt="jpeg", rescan=Rescan(71, dpi=200), **common)
+    simulate_vote(conf, tmp_path / "again", fmt="pdf", rescan=Rescan(72), **common)
+    assert run("scan", conf, tmp_path / "scans" / "scan.pdf").exit_code == 0
+    jpegs = sorted((tmp_path / "jpeg").glob("*.jpg"))
+    result = run("scan", conf, *jpegs, tmp_path / "again" / "scan.pdf")
+    assert result.exit_code == 0, result.output
+    with Store.open(conf) as store:
+        ballots = assemble(store.pages())
+    assert len(ballots) == 36  # 12 sheets, 3 copies: each copy names the other two
+    assert all(Flag.DUPLICATE in b.flags and len(b.twins) == 2 for b in ballots)
+    assert "Cảnh báo: 36 phiếu trùng với phiếu khác" in result.output
+
+    again = file_sha256(tmp_path / "again" / "scan.pdf")
+    result = run("withdraw", conf, again[:8], "--reason", "quét lại cả tập lần thứ ba",
+                 "--by", "Nguyễn Thị Lan")
+    assert result.exit_code == 0 and "Đã rút lại tệp" in result.output, result.output
+    for folder in ("scans", "jpeg"):
+        result = run("simulate-review", conf, "--truth", tmp_path / folder / "truth.json")
+        assert result.exit_code == 0, result.output
+    result = run("tally", conf, "--present", 12, "--summoned", 18, "--counted", 12)
+    assert result.exit_code == 0 and "Kết quả chính thức" in result.output, result.output
+
+    expected = hand_count(truth, [1, 2, 3, 4, 5], RULE_SETS["qd96-2023"])
+    csv = pd.read_csv(latest(conf) / CSV_FILE, encoding="utf-8-sig")
+    for _, row in csv.iterrows():
+        want = expected[row["STT"]]
+        assert (row["Tín nhiệm cao (số phiếu)"], row["Tín nhiệm (số phiếu)"],
+                row["Tín nhiệm thấp (số phiếu)"], row["Số phiếu không hợp lệ"],
+                row["Số phiếu thu về"]) == \
+            (want["cao"], want["tin_nhiem"], want["thap"], want["invalid"], 12), row["STT"]
+    result = run("audit", conf)
+    assert result.exit_code == 0 and "VERIFIED" in result.output, result.output
+    with Store.open(conf) as store:
+        assert again in store.set_aside() and again in {f.sha256 for f in store.scan_files()}
 
 
 PERSON_NAMES = ("Nguyễn Thị Ánh Tuyết", "Trần Đức Lợi", "Ưng Hoàng Phượng", "Đặng Thuỳ Dương",
