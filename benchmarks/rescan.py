@@ -97,6 +97,14 @@ class Outcome:
     exhaustive_agrees: bool = True  # same_sheets found exactly the pairs of all-pairs similarity
     speed: tuple[int, float] | None = None  # (pages, seconds) of the comparison at scale
 
+    def add(self, other: Outcome) -> None:
+        """Count ``other`` (another case) in with these."""
+        for name in ("sheets", "caught", "unreadable", "pairs", "false_pairs", "false_flags"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.least_same = min(self.least_same, other.least_same)
+        self.most_different = max(self.most_different, other.most_different)
+        self.exhaustive_agrees &= other.exhaustive_agrees
+
 
 def run_case(case: Case, seed: int, voters: int, jobs: int, base: Path) -> Outcome:
     conf = base / "conf"
@@ -210,15 +218,7 @@ def main() -> None:
               f" least alike copies {got.least_same:.3f}, most alike voters"
               f" {got.most_different:.3f} (limit {inkprint.DUPLICATE_SIMILARITY});"
               f" {seconds:.0f} s")
-        total.sheets += got.sheets
-        total.caught += got.caught
-        total.unreadable += got.unreadable
-        total.pairs += got.pairs
-        total.false_pairs += got.false_pairs
-        total.false_flags += got.false_flags
-        total.least_same = min(total.least_same, got.least_same)
-        total.most_different = max(total.most_different, got.most_different)
-        total.exhaustive_agrees &= got.exhaustive_agrees
+        total.add(got)
     catch = total.caught / total.sheets if total.sheets else 0.0
     false = total.false_pairs / total.pairs if total.pairs else 0.0
     print(f"catch rate: {total.caught} of {total.sheets} re-scanned sheets ({catch:.1%}),"

@@ -136,6 +136,20 @@ def test_tally_errors_name_the_problem(conf, tmp_path):
     assert result.exit_code == ExitCode.INPUT and "row 2" in result.output
 
 
+def assert_results_are_the_hand_count(conf, truth, *, received):
+    """The latest tally's results.csv, person by person, is the hand count of the simulated
+    truth (qd96-2023), with ``received`` ballots received."""
+    expected = hand_count(truth, [1, 2, 3, 4, 5], RULE_SETS["qd96-2023"])
+    csv = pd.read_csv(latest(conf) / CSV_FILE, encoding="utf-8-sig")
+    for _, row in csv.iterrows():
+        want = expected[row["STT"]]
+        assert (row["Tín nhiệm cao (số phiếu)"], row["Tín nhiệm (số phiếu)"],
+                row["Tín nhiệm thấp (số phiếu)"], row["Số phiếu không hợp lệ"],
+                row["Số phiếu thu về"]) == \
+            (want["cao"], want["tin_nhiem"], want["thap"], want["invalid"], received), \
+            row["STT"]
+
+
 @pytest.mark.slow
 def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(tmp_path):
     """Blank rows, two marks, corrections, crossed names, write-ins, blank ballots and foreign
@@ -177,14 +191,7 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     audit = run("audit", conf, "--jobs", 1)
     assert audit.exit_code == 0 and "VERIFIED" in audit.output, audit.output
 
-    expected = hand_count(truth, [1, 2, 3, 4, 5], RULE_SETS["qd96-2023"])
-    csv = pd.read_csv(latest(conf) / CSV_FILE, encoding="utf-8-sig")
-    for _, row in csv.iterrows():
-        want = expected[row["STT"]]
-        assert (row["Tín nhiệm cao (số phiếu)"], row["Tín nhiệm (số phiếu)"],
-                row["Tín nhiệm thấp (số phiếu)"], row["Số phiếu không hợp lệ"],
-                row["Số phiếu thu về"]) == \
-            (want["cao"], want["tin_nhiem"], want["thap"], want["invalid"], 27), row["STT"]
+    assert_results_are_the_hand_count(conf, truth, received=27)
 
 
 @pytest.mark.slow
@@ -223,14 +230,7 @@ def test_a_stack_scanned_twice_and_a_withdrawn_file_still_count_as_the_truth(tmp
     result = run("tally", conf, "--present", 12, "--summoned", 18, "--counted", 12)
     assert result.exit_code == 0 and "Kết quả chính thức" in result.output, result.output
 
-    expected = hand_count(truth, [1, 2, 3, 4, 5], RULE_SETS["qd96-2023"])
-    csv = pd.read_csv(latest(conf) / CSV_FILE, encoding="utf-8-sig")
-    for _, row in csv.iterrows():
-        want = expected[row["STT"]]
-        assert (row["Tín nhiệm cao (số phiếu)"], row["Tín nhiệm (số phiếu)"],
-                row["Tín nhiệm thấp (số phiếu)"], row["Số phiếu không hợp lệ"],
-                row["Số phiếu thu về"]) == \
-            (want["cao"], want["tin_nhiem"], want["thap"], want["invalid"], 12), row["STT"]
+    assert_results_are_the_hand_count(conf, truth, received=12)
     result = run("audit", conf)
     assert result.exit_code == 0 and "VERIFIED" in result.output, result.output
     with Store.open(conf) as store:
