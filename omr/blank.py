@@ -15,12 +15,12 @@ import numpy as np
 import zxingcpp
 
 from ballotgen.layout import MARK_RADIUS_MM
+from omr.load import SHEET_SHORT_MM, px_per_mm
 from omr.qr import CORNER_CROP, QR_CODES, mirrored
 from omr.settings import DEFAULT, ReaderSettings
 
 # Resolutions and search strategy, not limits: every limit on ink is in ReaderSettings.
 BLANK_PX_PER_MM = 3.0  # resolution of the blank test (limits: ReaderSettings.blank_*)
-ASSUMED_WIDTH_MM = 210.0  # without a resolution, the page is taken for A4 wide
 PAPER_PERCENTILE = 99.0  # the page's paper level: this percentile of its grey levels
 MAX_WHITE_GAIN = 16.0  # a paper level is raised to white by at most this factor (12 bits of 16)
 # What our print looks like (discs, rules) is told by ReaderSettings.blank_disc_* and
@@ -97,11 +97,11 @@ def _resampled(image: np.ndarray, dpi: float | None) -> np.ndarray:
     """``image`` at BLANK_PX_PER_MM, never enlarged (a wrong resolution cannot make it huge):
     halved with a Gaussian pyramid while it stays at or above that resolution, then resized
     the rest of the way (a 300-dpi page in 4 ms where one area resize takes 18 ms)."""
-    px_per_mm = (dpi / 25.4) if dpi else image.shape[1] / ASSUMED_WIDTH_MM
-    while px_per_mm / 2 >= BLANK_PX_PER_MM:
+    resolution = px_per_mm(image, dpi)
+    while resolution / 2 >= BLANK_PX_PER_MM:
         image = cv2.pyrDown(image)
-        px_per_mm /= 2
-    scale = min(1.0, BLANK_PX_PER_MM / px_per_mm)
+        resolution /= 2
+    scale = min(1.0, BLANK_PX_PER_MM / resolution)
     if scale == 1.0:
         return image
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
@@ -179,7 +179,7 @@ def _rules(small: np.ndarray, s: ReaderSettings) -> int:
 def _code_in_corners(image: np.ndarray) -> bool:
     """Whether a QR code that is not mirrored is found in a corner crop of ``image``, its grey
     levels stretched first (a faint code reads as well as a crisp one)."""
-    if min(image.shape) / ASSUMED_WIDTH_MM >= QR_HALVE_PX_PER_MM:
+    if min(image.shape) / SHEET_SHORT_MM >= QR_HALVE_PX_PER_MM:
         image = cv2.pyrDown(image)
     h, w = image.shape
     cw, ch = int(w * CORNER_CROP[0]), int(h * CORNER_CROP[1])

@@ -49,6 +49,7 @@ PIXEL_EPSILON = 0.01  # a rendered side of n + this many pixels is n pixels (flo
 # colour channels, which only a whole factor keeps the same everywhere on the page.
 COLOUR_COPY_PX_PER_MM = 5.0
 SHEET_SHORT_MM = 210.0
+MM_PER_INCH = 25.4
 COLOUR_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "CMYK", "YCbCr", "LAB", "HSV", "P", "PA")
 TRANSPARENT_MODES = ("LA", "La", "PA", "RGBA", "RGBa")
 # PDF images whose colour space can hold colour (an indexed one may: its palette says)
@@ -221,6 +222,12 @@ def plausible_dpi(dpi: object, size_px: tuple[int, int]) -> float | None:
 
 class UnsupportedPixels(ValueError):
     """A pixel format no scanner writes (floating-point samples)."""
+
+
+def px_per_mm(image: np.ndarray, dpi: float | None) -> float:
+    """The resolution (pixels per mm) of a page ``image`` (H, W): as its file states (``dpi``),
+    else as if it were a sheet SHEET_SHORT_MM wide (A4, upright)."""
+    return dpi / MM_PER_INCH if dpi else image.shape[1] / SHEET_SHORT_MM
 
 
 WHITE = 255

@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from omr.load import px_per_mm
 from omr.settings import ReaderSettings
 
-MM_PER_INCH = 25.4
 STREAK_ROW_STEP = 4  # the columns' profile is taken on every 4th row of the image
 STREAK_END_SHARE = 0.1  # the top and bottom tenths of the image must show the line too
-STREAK_DEFAULT_DPI = 200.0  # a page that does not state its resolution is taken at this one
 
 
 def find_streaks(grey: np.ndarray, dpi: float | None, s: ReaderSettings
@@ -34,8 +33,7 @@ def find_streaks(grey: np.ndarray, dpi: float | None, s: ReaderSettings
     h, w = grey.shape
     if not s.streak_contrast or h < 20 or w < 20:
         return []
-    px_per_mm = (dpi or STREAK_DEFAULT_DPI) / MM_PER_INCH
-    k = max(2, int(round(s.streak_width_mm * px_per_mm)))
+    k = max(2, int(round(s.streak_width_mm * px_per_mm(grey, dpi))))
     if w <= 2 * k:
         return []
     dark = 255 - grey[::STREAK_ROW_STEP].astype(np.int16)
