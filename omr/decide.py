@@ -14,7 +14,8 @@ How a mark is decided
 2. **A box** is a *mark* when its ink area reaches ``mark_mm2`` (and ``page_noise_ratio`` times
    the page's empty-box ink, on a dirty page) and spreads over ``min_extent_mm`` (a dot never is)
    with at least ``min_ink_per_extent_mm`` of ink per mm of that extent (one thin line across the
-   box, a fold or a crease, never is);
+   box, a fold or a crease, never is), and being strokes: ink with no unbroken piece
+   ``mark_piece_mm`` long must lie along two straight lines (a cluster of specks does not);
    *unclear* when it reaches ``faint_mm2`` (or half the page-relative level), when it is
    clearly darker on average than the page's empty boxes, or when a thin straight line runs
    right across it (a fold or a crease, or a voter's single slash) or a blot lies in it (a
@@ -117,6 +118,17 @@ def faint_on_grain(peak: float | None, texture: float, s: ReaderSettings = DEFAU
                 and peak >= s.grain_piece_peak_ratio * texture)
 
 
+def specks(longest_piece_mm: float | None, line_share: float,
+           s: ReaderSettings = DEFAULT) -> bool:
+    """True for ink that is no stroke: its core holds no unbroken piece ``s.mark_piece_mm``
+    long, and less than ``s.mark_line_share`` of it lies along two straight lines
+    (``score.line_share``). A cluster of specks (toner, dirt, graphite rubbed off another
+    sheet) is that; a light pencil's cross, broken into short pieces, still lies along its two
+    strokes. None: the piece was not measured."""
+    return longest_piece_mm is not None and longest_piece_mm < s.mark_piece_mm \
+        and line_share < s.mark_line_share
+
+
 def blind_to_faint_marks(texture: float, s: ReaderSettings = DEFAULT) -> bool:
     """True for a box whose paper's grain (``texture``) raises the level an ink component must
     reach (``s.texture_ratio`` times it) past ``s.grain_blind_darkness``: the faintest marks
@@ -129,17 +141,22 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
                spill_mm2: float = 0.0, raw: float | None = None,
                surround: float = 0.0, outline: float | None = None,
                blot_mm2: float = 0.0, peak: float | None = None,
-               texture: float = 0.0, piece_mm: float = 0.0) -> BoxStatus:
+               texture: float = 0.0, piece_mm: float = 0.0,
+               longest_piece_mm: float | None = None, line_share: float = 1.0) -> BoxStatus:
     """``mark``, ``unclear`` or ``empty`` for a box's ink (spill removed), extent and darkness
     (``score`` above its background, ``raw`` its ink-dark mean), the ink of a dark straight
     line across it (a slash), of blots in it, and the spill taken away from it (a box with
     spill is at least unclear: the row's separation test then decides). A box not on the
-    scanned sheet (:func:`unseen`) is unclear, never a mark or empty."""
+    scanned sheet (:func:`unseen`) is unclear, never a mark or empty. A box whose ink is
+    specks (:func:`specks`: its ``longest_piece_mm``, None when not measured, and
+    ``line_share``) is unclear at most. ``piece_mm`` is that piece as the grain rule may use
+    it (:func:`faint_on_grain`; 0 where the row's other boxes are blind)."""
     if unseen(surround, outline, s):  # the scanner's background, a torn corner, a blot
         return BoxStatus.UNCLEAR
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
             and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm \
-            and not faint_on_grain(peak, texture, s, piece_mm=piece_mm):
+            and not faint_on_grain(peak, texture, s, piece_mm=piece_mm) \
+            and not specks(longest_piece_mm, line_share, s):
         return BoxStatus.MARK
     dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \
@@ -205,7 +222,8 @@ def decide_row(row: list[BoxScore], model: PageModel, s: ReaderSettings = DEFAUL
     # as ink when the row separates a mark from the boxes beside it.
     statuses = tuple(box_status(a, b.extent_mm, b.stroke_score, model, s, line_mm2=b.line_mm2,
                                 blot_mm2=b.blot_mm2, peak=b.peak, texture=b.texture,
-                                piece_mm=piece, spill_mm2=sp, raw=b.score,
+                                piece_mm=piece, longest_piece_mm=b.piece_mm,
+                                line_share=b.line_share, spill_mm2=sp, raw=b.score,
                                 surround=b.surround, outline=b.outline)
                      for a, b, sp, piece in zip(ink, row, spilt, pieces))
     clean = PageModel(0.0, model.empty_score, s.mark_mm2, s.faint_mm2)
@@ -256,12 +274,12 @@ def replay_rows(rows: tuple,
     zeros = (0.0,) * len(LEVELS)
     nothing = (None,) * len(LEVELS)
     boxes = [[BoxScore(sc, ext, ink, line_mm2=line, stroke=st, surround=sur, outline=out,
-                       blot_mm2=blot, texture=tex, peak=peak, piece_mm=piece)
-              for sc, ext, ink, line, st, sur, out, blot, tex, peak, piece
+                       blot_mm2=blot, texture=tex, peak=peak, piece_mm=piece, line_share=share)
+              for sc, ext, ink, line, st, sur, out, blot, tex, peak, piece, share
               in zip(r.scores, r.extents_mm, r.ink_mm2, r.line_mm2 or zeros,
                      r.stroke_scores or r.scores, r.surround or zeros, r.outline or nothing,
                      r.blot_mm2 or zeros, r.texture or zeros, r.peak or nothing,
-                     r.piece_mm or zeros)]
+                     r.piece_mm or zeros, r.line_share or (1.0,) * len(LEVELS))]
              for r in rows]
     model = page_model(boxes, s)
     out: list[tuple[BoxStatus | RowValue, ...]] = []

@@ -245,7 +245,8 @@ def read_page(page: PageImage, ctx: Context, *,
             outline=_rounded([b.outline or 0.0 for b in boxes], 3),
             texture=_rounded([b.texture for b in boxes], 3),
             peak=_rounded([b.peak or 0.0 for b in boxes], 3),
-            piece_mm=_rounded([b.piece_mm for b in boxes], 2)))
+            piece_mm=_rounded([b.piece_mm for b in boxes], 2),
+            line_share=_rounded([b.line_share for b in boxes], 3)))
     band = write_in_band(page_layout, layout, s)
     write_in = round(new_ink_mm2(dark, reference, band, exclude=page_layout.signature,
                                  handwriting=True, stroke_mm=s.stroke_max_mm,

@@ -36,6 +36,7 @@ class RowReading:
     texture: tuple[float, ...] = ()  # how dark the paper's grain gets around each box
     peak: tuple[float, ...] = ()  # the darkest pixel of each box's ink (0: no ink)
     piece_mm: tuple[float, ...] = ()  # the longest piece of each box's ink's core (0: none)
+    line_share: tuple[float, ...] = ()  # … the share of its ink along two straight lines
 
     def __post_init__(self) -> None:  # the words as members of their vocabularies
         object.__setattr__(self, "statuses", tuple(map(BoxStatus, self.statuses)))
@@ -62,9 +63,10 @@ class StampReading:
 
 
 _ROW_TUPLES = ("scores", "extents_mm", "statuses", "flags", "ink_mm2", "spill_mm2", "line_mm2",
-               "stroke_scores", "surround", "outline", "blot_mm2", "texture", "peak", "piece_mm")
+               "stroke_scores", "surround", "outline", "blot_mm2", "texture", "peak", "piece_mm",
+               "line_share")
 _ROW_ADDED = ("ink_mm2", "spill_mm2", "line_mm2", "blot_mm2", "stroke_scores", "surround",
-              "outline", "texture", "peak", "piece_mm")
+              "outline", "texture", "peak", "piece_mm", "line_share")
 """Measurements added to rows after readings were first stored: written only when they hold
 something, so that a reading stored before them is written again to the same bytes (the event
 log keeps the SHA-256 of those bytes, and the audit recomputes it from the reading decoded)."""

@@ -140,6 +140,10 @@ class BoxScore:
     # The longest piece of its ink's core (:func:`longest_piece_mm`): a pen's stroke is long
     # and unbroken, the grain of stained paper is specks (0: no ink, or not measured).
     piece_mm: float = 0.0
+    # The share of its ink within a stroke's width of two straight lines (:func:`line_share`):
+    # near 1 for a cross or a tick however broken its strokes, low for a cluster of specks
+    # (1: no ink, or not measured).
+    line_share: float = 1.0
 
     @property
     def stroke_score(self) -> float:
@@ -349,6 +353,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     mask = kept[labels]
     peak = float(inner[mask].max())
     piece = longest_piece_mm(inner, mask, box_levels.high)
+    along = line_share(mask, width_px=LINE_BAND_MM * PX_PER_MM)
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
     area = float(mask.sum()) / PX_PER_MM**2
@@ -369,7 +374,7 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
             shallow[label] = _straight(xs, ys, s.spill_line_sd_mm)
         entering.append(float(areas[shallow].sum()) / PX_PER_MM**2)
     return BoxScore(raw, float(extent), area, (entering[0], entering[1]), line, stroke,
-                    surround, outline, blot, texture.level, peak, piece)
+                    surround, outline, blot, texture.level, peak, piece, along)
 
 
 def longest_piece_mm(area: np.ndarray, mask: np.ndarray, core: float) -> float:
@@ -384,6 +389,33 @@ def longest_piece_mm(area: np.ndarray, mask: np.ndarray, core: float) -> float:
         return 0.0
     sides = np.maximum(stats[1:, cv2.CC_STAT_WIDTH], stats[1:, cv2.CC_STAT_HEIGHT])
     return float(sides.max()) / PX_PER_MM
+
+
+LINE_BAND_MM = 0.8  # line_share's band: a pen's width and a hand's wobble around a straight line
+HOUGH_STEP_DEG = 2.0  # … and the directions it tries
+
+
+def line_share(mask: np.ndarray, *, width_px: float, lines: int = 2) -> float:
+    """The share of ``mask``'s pixels within ``width_px`` (a band centred on the line) of the
+    best ``lines`` straight lines, found one after the other by a Hough transform over what the
+    earlier ones left: a cross or a tick is two strokes (a light pencil's broken into pieces
+    still lies along them), a cluster of specks is scattered. 1.0 for fewer than 3 pixels."""
+    ys, xs = np.nonzero(mask)
+    if len(xs) < 3:
+        return 1.0
+    remaining = mask.astype(np.uint8)
+    covered = np.zeros(len(xs), bool)
+    for _ in range(lines):
+        found = cv2.HoughLines(remaining, 1, np.deg2rad(HOUGH_STEP_DEG), 1)
+        if found is None or not len(found):
+            break
+        rho, theta = (float(v) for v in found[0][0])
+        near = np.abs(xs * np.cos(theta) + ys * np.sin(theta) - rho) <= width_px / 2
+        covered |= near
+        remaining[ys[near], xs[near]] = 0
+        if not remaining.any():
+            break
+    return float(covered.mean())
 
 
 def _labels_in(labels: np.ndarray, mask: np.ndarray, count: int) -> np.ndarray:

@@ -23,7 +23,8 @@ dict or older takes today's stamp limits: those readers did not read the stamp, 
 conference they read has the stamp check on, so the stamp read again raises no flag
 (``omr.stamp.stamp_flags``). Versions 3 to 6 read with ``grain_piece_mm`` 0: they did
 not measure the pieces of ink, so a box on grained paper was a mark only by its peak, and
-with ``streak_contrast`` 0: they did not look for scanner streaks.
+with ``streak_contrast`` 0: they did not look for scanner streaks. Versions 3 to 7 read with
+``mark_piece_mm`` 0: they did not measure how much of the ink lies along lines.
 Versions 1 and 2 were recorded only while this reader was being built (no conference was read
 with them), so their readings re-read with today's measurements; a dict from a newer reader,
 or naming a limit this one does not know, is refused rather than half understood.
@@ -36,7 +37,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 7  # 2: the registration limits joined; 3: background, folds, names, write-ins;
+SETTINGS_VERSION = 8  # 2: the registration limits joined; 3: background, folds, names, write-ins;
 #                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
 #                       the paper around them, min_outline_contrast, names by strokes
 #                       through the printed text, the measuring limits of omr.score;
@@ -50,6 +51,8 @@ SETTINGS_VERSION = 7  # 2: the registration limits joined; 3: background, folds,
 #                       7: a long piece of ink is a mark on grained paper at a lower peak
 #                       (grain_piece_mm; versions 6 and older did not measure pieces: 0),
 #                       and a scanner's streaks are taken away (streak_contrast; before: 0)
+#                       8: ink without a long piece must lie along lines to be a mark
+#                       (mark_piece_mm, mark_line_share; versions 7 and older: 0, off)
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,15 @@ class ReaderSettings:
     # a mark freed beside it would read as that mark alone (independent scans, seed 1007: a
     # pencil lost on a stain beside a crossed-out box read as the crossed-out box).
     grain_blind_darkness: float = 0.2
+    # A mark is strokes. A box whose ink's core (the pixels past the level an ink component must
+    # reach) holds no unbroken piece ``mark_piece_mm`` long is a mark only when at least
+    # ``mark_line_share`` of its ink lies along two straight lines (``score.line_share``): a
+    # light pencil's cross breaks into pieces as short as specks, but they lie along its two
+    # strokes (0.95-1.0 of its ink on the independent scans of seed 21), while a cluster of
+    # specks (toner, dirt, graphite rubbed off another sheet) is scattered (0.6-0.76 there) and
+    # read as a vote on blank rows. Such a box is unclear. 0 turns this off.
+    mark_piece_mm: float = 2.0
+    mark_line_share: float = 0.85
     # --- Scanner streaks (``omr.streaks``): a column of the scan darker by ``streak_contrast``
     # grey levels than the pixels ``streak_width_mm`` to either side, along
     # ``streak_min_coverage`` of the image's height, and no wider than that, is dust on a
@@ -390,6 +402,7 @@ class ReaderSettings:
                 raise ValueError(f"reader setting {name} must be positive")
         for name in ("faint_score_margin", "texture_ratio", "texture_peak_ratio",
                      "grain_piece_mm", "grain_piece_peak_ratio", "grain_blind_darkness",
+                     "mark_piece_mm", "mark_line_share",
                      "streak_contrast",
                      "name_line_width_mm",
                      "name_line_max_deg"):
@@ -484,6 +497,8 @@ class ReaderSettings:
         if version in (3, 4, 5, 6):  # no pieces of ink measured, no streaks looked for
             values.setdefault("grain_piece_mm", 0.0)
             values.setdefault("streak_contrast", 0.0)
+        if version in (3, 4, 5, 6, 7):  # no line share measured: a piece was not required
+            values.setdefault("mark_piece_mm", 0.0)
         return cls(**values)
 
     @property

@@ -615,14 +615,21 @@ def smudge_boxes(sheet: Sheet, page: PageLayout, plan: BallotPlan,
         if kind == "smudge":  # soft and grey, a few millimetres across
             grey = Ink(marks.PENCIL, rng.uniform(0.12, 0.35), 0.3)
             sheet.blot((cx, cy), rng.uniform(0.8, 1.8), grey, blur_mm=rng.uniform(0.6, 1.4))
-        else:  # specks: a dense cluster of tiny dots
-            spread = rng.uniform(0.8, 1.8)
-            for _ in range(int(rng.integers(15, 60))):
-                dx, dy = rng.normal(0.0, spread, 2)
-                sheet.blot((cx + float(np.clip(dx, -3.0, 3.0)), cy + float(np.clip(dy, -3.0, 3.0))),
-                           rng.uniform(0.04, 0.1), Ink(marks.BLACK, rng.uniform(0.25, 0.6), 0.1))
+        else:
+            speck_cluster(sheet, (cx, cy), rng, spread_mm=rng.uniform(0.8, 1.8),
+                          count=int(rng.integers(15, 60)))
         out.append({"person": person, "box": box, "kind": kind})
     return out
+
+
+def speck_cluster(sheet: Sheet, centre: tuple[float, float], rng: np.random.Generator, *,
+                  spread_mm: float, count: int) -> None:
+    """``count`` tiny dark dots scattered around ``centre`` (mm), ``spread_mm`` apart on
+    average (a standard deviation, cut at 3 mm): toner, dirt, graphite off another sheet."""
+    for _ in range(count):
+        dx, dy = np.clip(rng.normal(0.0, spread_mm, 2), -3.0, 3.0)
+        sheet.blot((centre[0] + float(dx), centre[1] + float(dy)), rng.uniform(0.04, 0.1),
+                   Ink(marks.BLACK, rng.uniform(0.25, 0.6), 0.1))
 
 
 def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:
