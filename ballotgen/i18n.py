@@ -62,6 +62,11 @@ def language() -> str:
     return _language or language_from_env()
 
 
+def chosen() -> str | None:
+    """The language set by :func:`set_language`, or None when it is the environment's."""
+    return _language
+
+
 def set_language(value: str | None) -> None:
     """Give messages in ``value`` (``en`` or ``vi``) from now on; None: the environment's."""
     global _language

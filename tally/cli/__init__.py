@@ -58,9 +58,13 @@ class _Group(click.Group):
         return command
 
     def main(self, *args, **kwargs):
-        i18n.set_language(None)  # each run starts in the environment's language
-        localise(self)  # '--help' may come before '--lang'
-        return super().main(*args, **kwargs)
+        before = i18n.chosen()  # '--lang' is this run's: the process speaks as before after it
+        localise(self)  # now: '--help' may come before '--lang'
+        try:
+            return super().main(*args, **kwargs)
+        finally:
+            i18n.set_language(before)
+            localise(self)
 
     def invoke(self, ctx: click.Context) -> object:
         os.umask(0o077)  # everything we create is readable by its owner only (domain rule 11)

@@ -38,6 +38,9 @@ def required_text(ctx: click.Context, param: click.Parameter, value):
     return unicode_text(ctx, param, value)
 
 
+MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+          N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
+          N_("December"))
 FIRST_YEAR, LAST_YEAR = 2000, 2099  # a conference's date lies in these years (a typing guard)
 
 
@@ -54,8 +57,8 @@ def conference_date(ctx: click.Context, param: click.Parameter, value: str) -> d
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
         raise click.BadParameter(_("{value} is not a date: {month_name} {year} has {days} days.")
-                                 .format(value=value, month=month, year=year, days=days,
-                                         month_name=calendar.month_name[month]))
+                                 .format(value=value, year=year, days=days,
+                                         month_name=_(MONTHS[month - 1])))
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise click.BadParameter(_("{value}: the year {year} is not a conference's; give a date "
                                    "from {first} to {last}.").format(
