@@ -172,7 +172,7 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     assert void.name.startswith("lan-01-khong-du-dieu-kien-")
     assert sorted(p.name for p in void.iterdir()) == [MINUTES_FILE]
     # With quorum: official, the three foreign sheets received and invalid, stated (lần 2).
-    result = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27)
+    result = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27, lang="vi")
     assert result.exit_code == 0 and "Kết quả chính thức" in result.output, result.output
     assert "Bất thường: Trong hòm phiếu có 3 phiếu không do Ban Kiểm phiếu phát ra" in \
         result.output
@@ -427,10 +427,10 @@ def test_a_tally_recorded_before_version_2_is_still_reproduced_by_the_audit(conf
     with monkeypatch.context() as patch:
         patch.setattr(tally.publish, "tally_store", as_version_1)
         patch.setattr(Store, "record_tally", without_version)
-        old = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+        old = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, lang="vi")
     assert old.exit_code == 0, old.output
     assert "Phiếu in 8, phát ra 8," in old.output  # version 1: the number printed
-    new = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+    new = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, lang="vi")
     assert "Phiếu in 8, phát ra 7 (bằng số người có mặt)," in new.output
     audit = run("audit", conf, "--jobs", 1)
     assert audit.exit_code == 0 and "VERIFIED" in audit.output, audit.output
