@@ -381,7 +381,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
     def withdraw(ballot: int):
         """Withdraw a file of this ballot as a whole (``tally.withdraw``): recorded with the
         reason and the member, its pages no longer count."""
-        _, view = _view(ballot)
+        __, view = _view(ballot)
         file = request.form.get("file", "")
         if file not in {p.file_sha256 for p in view.ballot.pages}:
             abort(400, _("This file does not hold the ballot shown."))

@@ -181,7 +181,7 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     signed = {p.name: p.read_bytes() for p in second.iterdir()}
     # Made again (the committee states the end of the count): a new version, nothing replaced.
     again = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27,
-                "--ended", "17:38")
+                "--ended", "17:38", lang="vi")
     assert again.exit_code == 0 and "lần 2" in again.output, again.output
     assert [v.name[:17] for v in versions(conf / OUTPUT_DIR)] == [
         "lan-01-khong-du-d", "lan-02-chinh-thuc", "lan-03-chinh-thuc"]
