@@ -134,3 +134,30 @@ def test_the_language_chosen_wins_and_is_restored():
     with pytest.raises(ValueError):
         i18n.set_language("fr")
     assert i18n.language() == "vi"
+
+
+def test_no_function_of_a_module_that_translates_rebinds_the_name_underscore():
+    """``_, x = …`` in a function of a module that imports ``_`` makes every ``_("…")`` of that
+    function fail at run time (it happened twice: a review page answered 500)."""
+    import ast
+
+    found = []
+    for path in sorted(ROOT.glob("*/**/*.py")):
+        if path.parts[len(ROOT.parts)] not in ("ballotgen", "omr", "tally", "rehearsal"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imports = any(isinstance(node, ast.ImportFrom) and node.module == "ballotgen.i18n" and
+                      any(alias.name == "_" for alias in node.names) for node in tree.body)
+        if not imports:
+            continue
+        for function in ast.walk(tree):
+            if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(function):
+                targets = (node.targets if isinstance(node, ast.Assign) else
+                           [node.target] if isinstance(node, ast.For | ast.AugAssign) else [])
+                for target in targets:
+                    names = [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+                    if "_" in names:
+                        found.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not found, found
