@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 import cv2
 
 from ballotgen.errors import InputFileError
-from ballotgen.i18n import _
+from ballotgen.i18n import N_, _
 from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_opened, audit_store
@@ -171,7 +171,7 @@ def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,
             report = audit_opened(store, jobs=jobs, fingerprint=fingerprint, progress=progress,
                                   images=images)
         report.differences[:0] = problems
-        report.checked["archive entries"] = len(manifest.get("files", {}))
+        report.checked[N_("archive entries")] = len(manifest.get("files", {}))
         return report
 
 
