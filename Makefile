@@ -12,7 +12,7 @@ COMMITTEE := --committee "Nguyễn Thị Lan:Trưởng ban" --committee "Đỗ V
 MEMBERS := --member "Nguyễn Thị Lan:Trưởng ban" --member "Đỗ Văn Minh:Thành viên" \
   --member "Hoàng Thu Trang:Thành viên"
 
-.PHONY: demo test lint setup system-packages test-packages benchmark clean
+.PHONY: demo test lint setup system-packages test-packages benchmark clean translations
 
 demo: setup
 	rm -rf $(DEMO)
@@ -103,3 +103,14 @@ system-packages:
 
 clean:
 	rm -rf $(VENV) $(DEMO) build *.egg-info .pytest_cache
+
+# The message catalogues (README: Languages): collect the English ids from the code and the
+# templates, merge them into the Vietnamese catalogue (new ids come out empty or fuzzy: translate
+# them, tests/test_translations.py fails until then), and compile it to the .mo that is shipped.
+LOCALE := ballotgen/locale
+translations: setup
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k N_ --no-location --sort-output \
+	  --project tinnhiem --version 0.1.0 -o $(LOCALE)/tinnhiem.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/tinnhiem.pot -d $(LOCALE) -D tinnhiem -l vi \
+	  --ignore-obsolete --width 100
+	$(BIN)/pybabel compile -d $(LOCALE) -D tinnhiem --statistics

@@ -3,12 +3,17 @@
 Each user-facing failure is one exception class carrying an :class:`ExitCode` and a message that
 names the file (and row or page) and says what to do. Library code raises them; only the command
 line (``tally.cli``) catches them, prints the message and exits with the code.
+
+Messages and remedies are given in the user's language: the code that raises translates them
+(``_("…")`` of :mod:`ballotgen.i18n`, whose language is chosen before any work starts).
 """
 
 from __future__ import annotations
 
 import enum
 from pathlib import Path
+
+from ballotgen.i18n import _
 
 
 class ExitCode(enum.IntEnum):
@@ -78,7 +83,7 @@ class RosterError(InputFileError):
     def __init__(
         self, path: Path | str, problem: str, *, row: int | None = None, remedy: str = ""
     ) -> None:
-        where = f"row {row}: " if row is not None else ""
+        where = _("row {row}: ").format(row=row) if row is not None else ""
         super().__init__(path, where + problem, remedy=remedy)
         self.row = row
 

@@ -20,6 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from ballotgen.errors import FontError
+from ballotgen.i18n import _
 
 PT_TO_MM = 25.4 / 72.0
 BUNDLED_DIR = Path(__file__).with_name("fonts")
@@ -63,8 +64,9 @@ class FontFamily:
                 try:
                     pdfmetrics.registerFont(TTFont(name, str(path)))
                 except Exception as exc:  # reportlab raises TTFError and others for bad files
-                    raise FontError(f"{path}: cannot be used as a font ({exc})",
-                                    remedy="Reinstall the font package.") from exc
+                    raise FontError(_("{path}: cannot be used as a font ({exc})").format(
+                                        path=path, exc=exc),
+                                    remedy=_("Reinstall the font package.")) from exc
 
     def width_mm(self, text: str, size_pt: float, face: str = "regular") -> float:
         """Advance width of ``text`` set at ``size_pt`` points, in millimetres."""
@@ -76,9 +78,11 @@ class FontFamily:
         for ch in text:
             if ord(ch) not in cmap and not ch.isspace():
                 raise FontError(
-                    f"the font {self.family} ({face}) has no glyph for {ch!r} (U+{ord(ch):04X}) "
-                    f"in {text!r}",
-                    remedy="Correct the text, or install Times New Roman or fonts-liberation2.",
+                    _("the font {family} ({face}) has no glyph for {char!r} ({code}) in "
+                      "{text!r}").format(family=self.family, face=face, char=ch,
+                                         code=f"U+{ord(ch):04X}", text=text),
+                    remedy=_("Correct the text, or install Times New Roman or "
+                             "fonts-liberation2."),
                 )
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ballotgen.conference import Person
 from ballotgen.errors import InputFileError, LegacyEncodingError, RosterError
+from ballotgen.i18n import N_, _
 from ballotgen.vietnamese import encoding_problem, invisible_character, nfc
 
 HEADER_SEARCH_ROWS = 10
@@ -65,13 +66,15 @@ class Roster:
     notes: tuple[tuple[int, str], ...] = ()
 _LABELS = {"number": "STT", "name": "Họ và tên", "position": "Chức vụ"}
 
-_CONVERT_REMEDY = (
+# Remedies, English ids translated where they are raised (the language is known by then).
+_CONVERT_REMEDY = N_(
     "Convert the file to Unicode (for example Unikey's 'Công cụ chuyển mã', from TCVN3 or VNI "
     "to Unicode), then save it as 'CSV UTF-8' or .xlsx and try again."
 )
-_SAVE_AS_REMEDY = "Save the roster as 'CSV UTF-8' or as an Excel workbook (.xlsx) and try again."
-_INVISIBLE_REMEDY = ("Retype the cell (such characters come with text copied from a web page or "
-                     "a PDF), save the roster and try again.")
+_SAVE_AS_REMEDY = N_("Save the roster as 'CSV UTF-8' or as an Excel workbook (.xlsx) and try "
+                     "again.")
+_INVISIBLE_REMEDY = N_("Retype the cell (such characters come with text copied from a web page "
+                       "or a PDF), save the roster and try again.")
 
 
 def read_roster(path: Path | str) -> tuple[Person, ...]:
@@ -100,11 +103,14 @@ def read_roster_file(path: Path | str) -> Roster:
         with open(path, "rb") as f:
             data = f.read(MAX_ROSTER_BYTES + 1)
     except OSError as exc:
-        raise InputFileError(path, f"cannot be read ({exc.strerror or exc})") from exc
+        raise InputFileError(path, _("cannot be read ({problem})").format(
+            problem=exc.strerror or exc)) from exc
     if len(data) > MAX_ROSTER_BYTES:
-        raise InputFileError(path, f"is larger than {MAX_ROSTER_BYTES // 1_000_000} MB: not a "
-                             f"roster (one of {MAX_PERSONS} persons takes well under 1 MB)",
-                             remedy="Check that this is the roster file; " + _SAVE_AS_REMEDY)
+        raise InputFileError(path, _("is larger than {mb} MB: not a roster (one of {persons} "
+                                     "persons takes well under 1 MB)").format(
+                                         mb=MAX_ROSTER_BYTES // 1_000_000, persons=MAX_PERSONS),
+                             remedy=_("Check that this is the roster file; {remedy}").format(
+                                 remedy=_(_SAVE_AS_REMEDY)))
     rows = _rows_from_bytes(path, data)
     return _persons_from_rows(path, rows)
 
@@ -112,25 +118,26 @@ def read_roster_file(path: Path | str) -> Roster:
 def _rows_from_bytes(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
     """Sniff the file type from its bytes and return ``(row number, cells)`` pairs."""
     if not data.strip():
-        raise RosterError(path, "the file is empty", remedy="Export the roster again.")
+        raise RosterError(path, _("the file is empty"), remedy=_("Export the roster again."))
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_rows(path, data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise InputFileError(path, "is an old Excel 97-2003 workbook (.xls)",
-                             remedy=_SAVE_AS_REMEDY)
+        raise InputFileError(path, _("is an old Excel 97-2003 workbook (.xls)"),
+                             remedy=_(_SAVE_AS_REMEDY))
     for magic, kind in _OTHER_KINDS:
         if data.startswith(magic):
-            raise InputFileError(path, f"is {kind}, not a roster", remedy=_SAVE_AS_REMEDY)
+            raise InputFileError(path, _("is {kind}, not a roster").format(kind=_(kind)),
+                                 remedy=_(_SAVE_AS_REMEDY))
     return _csv_rows(path, _decode_text(path, data))
 
 
 _OTHER_KINDS = (
-    (b"%PDF", "a PDF document"),
-    (b"\x89PNG", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"{\\rtf", "an RTF document"),
+    (b"%PDF", N_("a PDF document")),
+    (b"\x89PNG", N_("a PNG image")),
+    (b"\xff\xd8\xff", N_("a JPEG image")),
+    (b"II*\x00", N_("a TIFF image")),
+    (b"MM\x00*", N_("a TIFF image")),
+    (b"{\\rtf", N_("an RTF document")),
 )
 
 
@@ -138,17 +145,18 @@ def _decode_text(path: Path, data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
     if b"\x00" in data:
-        raise InputFileError(path, "is a binary file, not CSV or XLSX", remedy=_SAVE_AS_REMEDY)
+        raise InputFileError(path, _("is a binary file, not CSV or XLSX"),
+                             remedy=_(_SAVE_AS_REMEDY))
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise RosterError(
             path,
-            "is not UTF-8 text (probably saved in a Windows code page or a legacy Vietnamese "
-            "encoding)",
+            _("is not UTF-8 text (probably saved in a Windows code page or a legacy Vietnamese "
+              "encoding)"),
             row=line,
-            remedy=_CONVERT_REMEDY,
+            remedy=_(_CONVERT_REMEDY),
         ) from exc
 
 
@@ -161,7 +169,8 @@ def _csv_rows(path: Path, text: str) -> list[tuple[int, list[str]]]:
     try:
         return _at_most(path, enumerate(csv.reader(io.StringIO(text), dialect), start=1))
     except csv.Error as exc:
-        raise InputFileError(path, f"is not valid CSV ({exc})", remedy=_SAVE_AS_REMEDY) from exc
+        raise InputFileError(path, _("is not valid CSV ({problem})").format(problem=exc),
+                             remedy=_(_SAVE_AS_REMEDY)) from exc
 
 
 def _at_most(path: Path, rows: Iterable[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
@@ -169,9 +178,11 @@ def _at_most(path: Path, rows: Iterable[tuple[int, list[str]]]) -> list[tuple[in
     out: list[tuple[int, list[str]]] = []
     for row in rows:
         if len(out) == MAX_ROWS:
-            raise RosterError(path, f"has more than {MAX_ROWS} rows: not a roster (at most "
-                              f"{MAX_PERSONS} persons)", row=row[0],
-                              remedy="Keep only the persons on the ballot, one row each.")
+            raise RosterError(path, _("has more than {rows} rows: not a roster (at most "
+                                      "{persons} persons)").format(rows=MAX_ROWS,
+                                                                   persons=MAX_PERSONS),
+                              row=row[0],
+                              remedy=_("Keep only the persons on the ballot, one row each."))
         out.append(row)
     return out
 
@@ -181,9 +192,11 @@ def _check_unpacked_size(path: Path, archive: zipfile.ZipFile) -> None:
     directory alone (a zip bomb is refused before a byte of it is inflated)."""
     unpacked = sum(info.file_size for info in archive.infolist())
     if unpacked > MAX_XLSX_UNPACKED_BYTES:
-        raise InputFileError(path, f"unpacks to {unpacked / 1e6:.0f} MB, more than "
-                             f"{MAX_XLSX_UNPACKED_BYTES // 1_000_000} MB: not a roster (a "
-                             "damaged or hostile workbook)", remedy=_SAVE_AS_REMEDY)
+        raise InputFileError(path, _("unpacks to {mb} MB, more than {limit} MB: not a roster (a "
+                                     "damaged or hostile workbook)").format(
+                                         mb=f"{unpacked / 1e6:.0f}",
+                                         limit=MAX_XLSX_UNPACKED_BYTES // 1_000_000),
+                             remedy=_(_SAVE_AS_REMEDY))
 
 
 def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
@@ -192,16 +205,16 @@ def _xlsx_rows(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if "xl/workbook.xml" not in archive.namelist():
-                raise InputFileError(path, "is a ZIP archive, not an Excel workbook (.xlsx)",
-                                     remedy=_SAVE_AS_REMEDY)
+                raise InputFileError(path, _("is a ZIP archive, not an Excel workbook (.xlsx)"),
+                                     remedy=_(_SAVE_AS_REMEDY))
             _check_unpacked_size(path, archive)
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except InputFileError:
         raise
     except Exception as exc:  # openpyxl raises many types for damaged workbooks
         raise InputFileError(
-            path, f"cannot be opened as an Excel workbook ({exc})",
-            remedy="Open it in Excel or LibreOffice, save it again as .xlsx.") from exc
+            path, _("cannot be opened as an Excel workbook ({problem})").format(problem=exc),
+            remedy=_("Open it in Excel or LibreOffice, save it again as .xlsx.")) from exc
     try:
         sheet = workbook.worksheets[0]
         return _at_most(path, ((i, [_cell_text(value) for value in row])
@@ -235,7 +248,7 @@ def _header_field(key: str, cell: str) -> list[str]:
 
 def _find_header(rows: Sequence[tuple[int, list[str]]]) -> tuple[int, dict[str, int]]:
     """Return the index into ``rows`` of the header row and the column of each field."""
-    for index, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    for index, (__, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns: dict[str, int] = {}
         for col, cell in enumerate(cells):
             key = _header_key(cell)
@@ -279,9 +292,9 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> Roster:
     except LookupError:
         raise RosterError(
             path,
-            f"no header row with the columns 'Họ và tên' and 'Chức vụ' in the first "
-            f"{HEADER_SEARCH_ROWS} rows",
-            remedy="Add a header row: STT, Họ và tên, Chức vụ (or No, Full name, Position).",
+            _("no header row with the columns 'Họ và tên' and 'Chức vụ' in the first {rows} "
+              "rows").format(rows=HEADER_SEARCH_ROWS),
+            remedy=_("Add a header row: STT, Họ và tên, Chức vụ (or No, Full name, Position)."),
         ) from None
 
     persons: list[Person] = []
@@ -299,42 +312,47 @@ def _persons_from_rows(path: Path, rows: list[tuple[int, list[str]]]) -> Roster:
         number = _parse_number(path, row_number, fields.get("number"), default=len(persons) + 1)
         for field_name in ("name", "position"):
             if not fields[field_name]:
-                raise RosterError(path, f"missing {_LABELS[field_name]} for STT {number}",
-                                  row=row_number, remedy="Fill in the cell or delete the row.")
+                raise RosterError(path, _("missing {column} for STT {number}").format(
+                    column=_LABELS[field_name], number=number), row=row_number,
+                    remedy=_("Fill in the cell or delete the row."))
             invisible = invisible_character(fields[field_name])
             if invisible:
-                raise RosterError(path, f"{_LABELS[field_name]} {fields[field_name]!r} contains "
-                                  f"{invisible}", row=row_number, remedy=_INVISIBLE_REMEDY)
+                raise RosterError(path, _("{column} {text} contains {invisible}").format(
+                    column=_LABELS[field_name], text=repr(fields[field_name]),
+                    invisible=invisible), row=row_number, remedy=_(_INVISIBLE_REMEDY))
             problem = encoding_problem(fields[field_name])
             if problem:
                 raise LegacyEncodingError(
                     path,
-                    f"{_LABELS[field_name]} {fields[field_name]!r} is not Unicode Vietnamese text: "
-                    f"{problem}; it looks typed with a legacy font (TCVN3/VNI) or garbled by a "
-                    "wrong encoding",
+                    _("{column} {text} is not Unicode Vietnamese text: {problem}; it looks "
+                      "typed with a legacy font (TCVN3/VNI) or garbled by a wrong encoding")
+                    .format(column=_LABELS[field_name], text=repr(fields[field_name]),
+                            problem=problem),
                     row=row_number,
-                    remedy=_CONVERT_REMEDY,
+                    remedy=_(_CONVERT_REMEDY),
                 )
         if number in first_row_of_number:
-            raise RosterError(path, f"STT {number} is used again (first at row "
-                              f"{first_row_of_number[number]})", row=row_number,
-                              remedy="Give every person a different number.")
+            raise RosterError(path, _("STT {number} is used again (first at row {row})").format(
+                number=number, row=first_row_of_number[number]), row=row_number,
+                remedy=_("Give every person a different number."))
         identity = (fields["name"].casefold(), fields["position"].casefold())
         if identity in first_row_of_person:
-            raise RosterError(path, f"{fields['name']} ({fields['position']}) is listed twice "
-                              f"(first at row {first_row_of_person[identity]})", row=row_number,
-                              remedy="Delete the duplicate row.")
+            raise RosterError(path, _("{name} ({position}) is listed twice (first at row {row})")
+                              .format(name=fields["name"], position=fields["position"],
+                                      row=first_row_of_person[identity]), row=row_number,
+                              remedy=_("Delete the duplicate row."))
         first_row_of_number[number] = row_number
         first_row_of_person[identity] = row_number
         if len(persons) == MAX_PERSONS:
-            raise RosterError(path, f"lists more than {MAX_PERSONS} persons, more than one "
-                              "ballot can sensibly hold", row=row_number,
-                              remedy="Make one roster per ballot (one conference each).")
+            raise RosterError(path, _("lists more than {persons} persons, more than one ballot "
+                                      "can sensibly hold").format(persons=MAX_PERSONS),
+                              row=row_number,
+                              remedy=_("Make one roster per ballot (one conference each)."))
         persons.append(Person(number=number, name=fields["name"], position=fields["position"]))
 
     if not persons:
-        raise RosterError(path, "the roster lists no persons",
-                          remedy="Add one row per person below the header row.")
+        raise RosterError(path, _("the roster lists no persons"),
+                          remedy=_("Add one row per person below the header row."))
     return Roster(tuple(persons), notes)
 
 
@@ -345,11 +363,11 @@ def _parse_number(path: Path, row: int, text: str | None, *, default: int) -> in
     if cleaned.endswith(".0"):
         cleaned = cleaned[:-2]
     if not cleaned:
-        raise RosterError(path, "missing STT (number)", row=row,
-                          remedy="Number every person, or remove the STT column to number them "
-                                 "in order.")
+        raise RosterError(path, _("missing STT (number)"), row=row,
+                          remedy=_("Number every person, or remove the STT column to number "
+                                   "them in order."))
     if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) < 1:  # "²" is a digit too
-        raise RosterError(path, f"STT {text!r} is not a positive whole number", row=row,
-                          remedy="Use 1, 2, 3, … in the STT column.")
+        raise RosterError(path, _("STT {text} is not a positive whole number").format(
+            text=repr(text)), row=row, remedy=_("Use 1, 2, 3, … in the STT column."))
     return int(cleaned)
 

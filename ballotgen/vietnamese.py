@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from ballotgen.i18n import _
+
 # The 12 Vietnamese vowels and their 5 tones (plus the toneless form), and đ; lower case.
 _VOWELS = "aăâeêioôơuưy"
 _TONE_MARKS = ("", "\u0300", "\u0301", "\u0303", "\u0309", "\u0323")  # none ` ´ ~ ? .
@@ -60,11 +62,12 @@ def invisible_character(text: str) -> str | None:
     """
     for i, ch in enumerate(text):
         if unicodedata.category(ch) in INVISIBLE_CATEGORIES:
-            name = unicodedata.name(ch, "a control character" if unicodedata.category(ch) == "Cc"
-                                    else "unassigned")
-            where = f'after "{text[max(0, i - 20):i].strip()}"' if text[:i].strip() else \
-                "at the start"
-            return f"an invisible character U+{ord(ch):04X} ({name}) {where}"
+            name = unicodedata.name(ch, _("a control character")
+                                    if unicodedata.category(ch) == "Cc" else _("unassigned"))
+            where = _('after "{text}"').format(text=text[max(0, i - 20):i].strip()) \
+                if text[:i].strip() else _("at the start")
+            return _("an invisible character {code} ({name}) {where}").format(
+                code=f"U+{ord(ch):04X}", name=name, where=where)
     return None
 
 
@@ -83,14 +86,17 @@ def encoding_problem(text: str) -> str | None:
             continue
         if ch in VIETNAMESE_LETTERS or ch in ALLOWED_PUNCTUATION:
             continue
-        return f"character {ch!r} (U+{ord(ch):04X}) is not Vietnamese"
+        return _("character {char} ({code}) is not Vietnamese").format(
+            char=repr(ch), code=f"U+{ord(ch):04X}")
     for i in range(1, len(text)):
         if not text[i].isascii() and text[i].isupper() and text[i - 1].islower():
-            return f"capital {text[i]!r} inside the word {_word_at(text, i)!r}"
+            return _("capital {char} inside the word {word}").format(
+                char=repr(text[i]), word=repr(_word_at(text, i)))
     for match in _VNI_PAIR.finditer(text):
         if match.group(1).lower() in _TONED_VOWELS:
             word = _word_at(text, match.start())
-            return f"no Vietnamese word contains {match.group(0)!r} ({word!r})"
+            return _("no Vietnamese word contains {letters} ({word})").format(
+                letters=repr(match.group(0)), word=repr(word))
     return None
 
 

@@ -9,12 +9,14 @@ never opens the store).
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ballotgen import payload
+from ballotgen.i18n import N_, _
 from ballotgen.layout import Layout, PageLayout, Rect
 from ballotgen.vocabulary import BoxStatus, Flag, PageKind
 from omr.blank import is_blank
@@ -46,9 +48,30 @@ from omr.stamp import read_stamp, stamp_flags
 from omr.streaks import find_streaks, remove_streaks
 
 # Why a page with a ballot code is another conference's (or a forgery): its reading's reason.
-NOT_SIGNED_HERE = ("the ballot code is not signed for this conference (forged, or a ballot of "
-                   "another conference)")
+# The reasons of a foreign page: recorded in English (the stored reading is a record, the same in
+# every language), shown in the user's by reason_text().
+NO_CODE = N_("no ballot code found on the page")
+NOT_A_BALLOT_CODE = N_("the QR code is not a ballot code")
+NOT_SIGNED_HERE = N_("the ballot code is not signed for this conference (forged, or a ballot of "
+                     "another conference)")
 NOT_PRINTED_HERE = " was not printed for this conference"  # after "batch <code>"
+NEVER_ISSUED = " was never issued"  # after "serial <code>"
+WRONG_PAGE_COUNT = N_("the code's page count does not match its layout")
+_REASON_FORMS = (  # the recorded reasons made of parts, and their message ids
+    (re.compile(r"batch (?P<batch>\S+)" + re.escape(NOT_PRINTED_HERE)),
+     N_("batch {batch} was not printed for this conference")),
+    (re.compile(r"serial (?P<serial>\S+)" + re.escape(NEVER_ISSUED)),
+     N_("serial {serial} was never issued")),
+)
+
+
+def reason_text(reason: str) -> str:
+    """A recorded reason in the user's language (one of another form as it was recorded)."""
+    for pattern, message in _REASON_FORMS:
+        match = pattern.fullmatch(reason)
+        if match:
+            return _(message).format(**match.groupdict())
+    return _(reason) if reason else reason
 
 
 def of_another_conference(reading: PageReading) -> bool:
@@ -125,11 +148,11 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
         hit = find_code(grey)
         clock.lap("QR code")
     if hit is None:
-        return _foreign("no ballot code found on the page")
+        return _foreign(NO_CODE)
     try:
         code, mac = payload.decode(hit.text)
     except payload.PayloadFormatError:
-        return _foreign("the QR code is not a ballot code")
+        return _foreign(NOT_A_BALLOT_CODE)
     if not ctx.authentic(code, mac):
         return _foreign(NOT_SIGNED_HERE)
     ident = {"batch": code.batch, "page": code.page, "pages": code.pages, "serial": code.serial,
@@ -138,9 +161,9 @@ def _locate(page: PageImage, ctx: Context, clock: _Clock) -> Located | PageReadi
     if code.batch not in ctx.batches or layout is None:
         return _foreign(f"batch {code.batch}{NOT_PRINTED_HERE}", **ident)
     if code.serial is not None and code.serial not in ctx.serials:
-        return _foreign(f"serial {code.serial} was never issued", **ident)
+        return _foreign(f"serial {code.serial}{NEVER_ISSUED}", **ident)
     if code.pages != len(layout.pages):
-        return _foreign("the code's page count does not match its layout", **ident)
+        return _foreign(WRONG_PAGE_COUNT, **ident)
     page_layout = layout.pages[code.page - 1]
 
     registration = register(grey, layout, page_layout, hit, page.dpi, s)

@@ -12,52 +12,54 @@ from pathlib import Path
 
 import click
 
+from ballotgen.i18n import N_, _
 from tally.cli.options import conference_dir
 
 
 def _rates(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> dict[str, float]:
     rates = {}
     for item in value:
-        name, _, number = item.partition("=")
+        name, __, number = item.partition("=")
         try:
             rates[name.strip()] = float(number)
         except ValueError:
-            raise click.BadParameter(f"{item!r} is not NAME=RATE, e.g. multi_mark=0.05") from None
+            raise click.BadParameter(_("{item} is not NAME=RATE, e.g. multi_mark=0.05").format(
+                item=repr(item))) from None
     return rates
 
 
-@click.command()
+@click.command(help=N_("Simulate a vote: ballots filled by hand and scanned, with the truth "
+                       "beside them."))
 @conference_dir
 @click.option("--voters", type=click.IntRange(min=1), metavar="N",
-              help="Number of voters (default: one per row of --votes).")
+              help=N_("Number of voters (default: one per row of --votes)."))
 @click.option("-o", "--output", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="New folder for the scans and truth.json.")
+              help=N_("New folder for the scans and truth.json."))
 @click.option("--votes", type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="CSV of intended choices: header 'voter,<STT>,…', one row per voter, cells "
-                   "cao / tin_nhiem / thap or empty. Default: a realistic random spread.")
+              help=N_("CSV of intended choices: header 'voter,<STT>,…', one row per voter, cells "
+                   "cao / tin_nhiem / thap or empty. Default: a realistic random spread."))
 @click.option("--profile", type=click.Choice(["clean", "office", "rough"]), default="office",
-              show_default=True, help="How good the scanner and the handling are.")
+              show_default=True, help=N_("How good the scanner and the handling are."))
 @click.option("--format", "fmt", type=click.Choice(["pdf", "tiff", "jpeg", "png"]), default="pdf",
-              show_default=True, help="One multi-page PDF or TIFF, or one image per page.")
+              show_default=True, help=N_("One multi-page PDF or TIFF, or one image per page."))
 @click.option("--dpi", type=click.IntRange(150, 600),
-              help="Scan resolution [default: the profile's].")
-@click.option("--seed", type=int, help="Seed for a reproducible stack [default: random].")
+              help=N_("Scan resolution [default: the profile's]."))
+@click.option("--seed", type=int, help=N_("Seed for a reproducible stack [default: random]."))
 @click.option("--foreign", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Add N foreign sheets: another conference's ballot, a damaged or missing "
-                   "code, a photocopy.")
-@click.option("--rate", "rates", multiple=True, callback=_rates, metavar="NAME=RATE",
-              help="Change how often voters do something, e.g. --rate multi_mark=0.05. Names: "
+              help=N_("Add N foreign sheets: another conference's ballot, a damaged or missing "
+                   "code, a photocopy."))
+@click.option("--rate", "rates", multiple=True, callback=_rates, metavar=N_("NAME=RATE"),
+              help=N_("Change how often voters do something, e.g. --rate multi_mark=0.05. Names: "
                    "blank_row, multi_mark, correction, crossed_name, write_in, signature, stray, "
-                   "blank_ballot, stamp.")
-@click.option("--rescan", type=int, metavar="SEED",
-              help="Scan the same sheets once more: those the other options fill (the same "
+                   "blank_ballot, stamp."))
+@click.option("--rescan", type=int, metavar=N_("SEED"),
+              help=N_("Scan the same sheets once more: those the other options fill (the same "
                    "--seed, --voters, --votes, --rate, --foreign, --profile and --dpi), fed "
                    "through the scanner again with its own draws (SEED), at a resolution of "
-                   "its own, written as --format says. Rehearses a stack scanned twice.")
+                   "its own, written as --format says. Rehearses a stack scanned twice."))
 def simulate(folder: Path, voters: int | None, output: Path, votes: Path | None, profile: str,
              fmt: str, dpi: int | None, seed: int | None, foreign: int,
              rates: dict[str, float], rescan: int | None) -> None:
-    """Simulate a vote: ballots filled by hand and scanned, with the truth beside them."""
     import secrets
 
     from rehearsal.simulate import Rescan
@@ -70,31 +72,30 @@ def simulate(folder: Path, voters: int | None, output: Path, votes: Path | None,
     truth = result.truth
     files = sorted({p["file"] for p in truth["pages"]})
     shown = files[0] if len(files) == 1 else f"{files[0]} … {files[-1]}"
-    click.echo(f"Simulated {truth['voters']} voters: {len(truth['pages'])} pages "
-               f"({truth['profile']} scanner, {truth['dpi']} dpi {truth['mode']}, seed {seed}) "
-               f"→ {result.folder}/{shown}")
+    click.echo(_("Simulated {voters} voters: {pages} pages ({profile} scanner, {dpi} dpi {mode}, "
+                 "seed {seed}) → {path}").format(
+        voters=truth["voters"], pages=len(truth["pages"]), profile=truth["profile"],
+        dpi=truth["dpi"], mode=truth["mode"], seed=seed, path=f"{result.folder}/{shown}"))
     counts: dict[str, int] = {}
     for page in truth["pages"]:
         for flag in page["flags"]:
             counts[flag] = counts.get(flag, 0) + 1
     if counts:
-        click.echo("Pages a reader must flag: " +
-                   ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-    click.echo(f"Truth: {result.folder}/truth.json")
+        click.echo(_("Pages a reader must flag: {counts}").format(
+            counts=", ".join(f"{k} {v}" for k, v in sorted(counts.items()))))
+    click.echo(_("Truth: {path}").format(path=f"{result.folder}/truth.json"))
 
 
-@click.command("simulate-review")
+@click.command("simulate-review", help=N_(
+    "For demos: a simulated committee resolves the flagged ballots of a simulated vote.\n\n"
+    "Its decisions are recorded like any other, under the reviewer name \"Ban Kiểm phiếu mô "
+    "phỏng (demo)\". Never use it on a real conference."))
 @conference_dir
 @click.option("--truth", required=True,
               type=click.Path(path_type=Path, dir_okay=False, exists=True),
-              help="truth.json written by 'tinnhiem simulate'.")
+              help=N_("truth.json written by 'tinnhiem simulate'."))
 def simulate_review(folder: Path, truth: Path) -> None:
-    """For demos: a simulated committee resolves the flagged ballots of a simulated vote.
-
-    Its decisions are recorded like any other, under the reviewer name
-    "Ban Kiểm phiếu mô phỏng (demo)". Never use it on a real conference.
-    """
     from rehearsal.committee import resolve_from_truth
 
     decided = resolve_from_truth(folder, truth)
-    click.echo(f"The simulated committee decided {decided} flagged ballots.")
+    click.echo(_("The simulated committee decided {n} flagged ballots.").format(n=decided))

@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 import cv2
 
 from ballotgen.errors import InputFileError
+from ballotgen.i18n import N_, _
 from omr.load import ScanFile, load_page, open_scan
 from omr.overlay import mask_signature
 from tally.audit import AuditReport, Difference, audit_opened, audit_store
@@ -151,12 +152,14 @@ def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,
     if source.is_dir():
         return audit_store(source, jobs=jobs, fingerprint=fingerprint, progress=progress)
     if not source.is_file():
-        raise InputFileError(source, "does not exist",
-                             remedy="Give a conference folder or an audit archive (.zip).")
+        raise InputFileError(source, _("does not exist"),
+                             remedy=_("Give a conference folder or an audit archive "
+                                      "(.zip)."))
     if not zipfile.is_zipfile(source):
-        raise InputFileError(source, "is neither a conference folder nor an audit archive",
-                             remedy="Give the folder, or the .zip written by "
-                                    "'tinnhiem export DIR --audit'.")
+        raise InputFileError(source, _("is neither a conference folder nor an audit "
+                                       "archive"),
+                             remedy=_("Give the folder, or the .zip written by "
+                                      "'tinnhiem export DIR --audit'."))
     with private_temp_folder("audit") as folder:  # the scans only: the store stays in memory
         manifest, problems, image = _extract(source, folder)
         images = None
@@ -168,7 +171,7 @@ def audit_source(source: Path, *, jobs: int = 1, fingerprint: str | None = None,
             report = audit_opened(store, jobs=jobs, fingerprint=fingerprint, progress=progress,
                                   images=images)
         report.differences[:0] = problems
-        report.checked["archive entries"] = len(manifest.get("files", {}))
+        report.checked[N_("archive entries")] = len(manifest.get("files", {}))
         return report
 
 
@@ -182,11 +185,13 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
             try:
                 manifest = json.loads(z.read(MANIFEST))
             except KeyError:
-                raise InputFileError(archive, "has no manifest.json: not an audit archive") \
+                raise InputFileError(archive, _("has no manifest.json: not an audit "
+                                                "archive")) \
                     from None
             if manifest.get("format") != FORMAT:
-                raise InputFileError(archive, f"is not a {FORMAT} archive "
-                                              f"(format {manifest.get('format')!r})")
+                raise InputFileError(archive, _("is not a {format} archive (format "
+                                                "{found!r})").format(
+                                                  format=FORMAT, found=manifest.get("format")))
             listed = manifest.get("files", {})
             names = set(z.namelist()) - {MANIFEST}
             for name in sorted(names - set(listed)):
@@ -213,7 +218,9 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
                     problems.append(Difference(f"archive {name}", "content differs from the "
                                                "manifest", expected[:16], sha[:16]))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise InputFileError(archive, f"cannot be read as an audit archive ({exc})") from exc
+        raise InputFileError(archive, _("cannot be read as an audit archive ({exc})").format(
+                                          exc=exc)) from exc
     if image is None:
-        raise InputFileError(archive, f"holds no {STORE_FILE}: not an audit archive")
+        raise InputFileError(archive, _("holds no {store}: not an audit archive").format(
+                                          store=STORE_FILE))
     return manifest, problems, image

@@ -27,6 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ballotgen.conference import Conference
+from ballotgen.i18n import N_
 from ballotgen.vocabulary import Flag
 from omr.load import ScanFile
 from omr.reading import PageReading
@@ -94,7 +95,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     for where, what in damaged:
         diff(Difference(where, what))
     decisions = store.decisions()
-    report.checked["events"] = len(events)
+    report.checked[N_("events")] = len(events)
 
     _check_code_digests(store, intact, report)
     _check_stamp_setting(report.conference, intact, report)
@@ -133,10 +134,10 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
         reread[page.id] = reading
         if progress:
             progress(1)
-    report.checked["pages re-read"] = len(reread)
+    report.checked[N_("pages re-read")] = len(reread)
     if recorded_stamps:
-        report.checked["stamps taken as recorded (pages kept in grey)"] = recorded_stamps
-    report.checked["decisions"] = len(decisions)
+        report.checked[N_("stamps taken as recorded (pages kept in grey)")] = recorded_stamps
+    report.checked[N_("decisions")] = len(decisions)
 
     printed = sum(b.copies for b in store.batches())
     recomputed = _check_tallies(report, events, intact, every_page, decisions, printed,
@@ -154,7 +155,7 @@ def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str
     """Kept scan files whose content is what was ingested, by SHA-256."""
     sources: dict[str, ScanFile] = {}
     if masked:  # the pages are in the archive as masked images, not as the files ingested
-        report.checked["files"] = 0
+        report.checked[N_("files")] = 0
         return sources
     for record in store.scan_files():
         if record.error is not None:
@@ -169,7 +170,7 @@ def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str
                                                  record.sha256, sha))
             continue
         sources[record.sha256] = ScanFile(kept, record.kind or "", record.pages)
-    report.checked["files"] = len(sources)
+    report.checked[N_("files")] = len(sources)
     return sources
 
 
@@ -308,7 +309,7 @@ def _check_set_aside(store: Store, events: list[Event], report: AuditReport) -> 
         report.differences.append(Difference(
             f"file {str(only_logged)[:12]}…", "set aside in the log "
             f"(event {logged[only_logged].seq}) but not in the store"))
-    report.checked["files set aside"] = len(stored)
+    report.checked[N_("files set aside")] = len(stored)
     return {str(file) for file in logged}
 
 
@@ -377,7 +378,7 @@ def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event]
     if fingerprint is not None and not found:
         report.differences.append(Difference(
             "minutes", "no tally in the log has this fingerprint", fingerprint, ""))
-    report.checked["tallies"] = len(report.tallies)
+    report.checked[N_("tallies")] = len(report.tallies)
     return recomputed
 
 

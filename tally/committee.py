@@ -13,6 +13,7 @@ import secrets
 from pathlib import Path
 
 from ballotgen.errors import RequestError
+from ballotgen.i18n import _
 from tally.store import Member, Store
 
 ROLES = ("Trưởng ban", "Thành viên")  # the chair, and the other members
@@ -65,16 +66,18 @@ def add_members(folder: Path, members: list[tuple[str, str]]) -> list[tuple[Memb
     """
     for name, role in members:
         if role not in ROLES:
-            raise RequestError(f"{name}: the role {role!r} is not one of {', '.join(ROLES)}",
-                               remedy="Give each member as 'NAME:Trưởng ban' or "
-                                      "'NAME:Thành viên'.")
+            raise RequestError(_("{name}: the role {role!r} is not one of {roles}").format(
+                                   name=name, role=role, roles=", ".join(ROLES)),
+                               remedy=_("Give each member as 'NAME:Trưởng ban' or "
+                                        "'NAME:Thành viên'."))
     with Store.open(folder) as store:
         chairs = [m for m in store.members() if m.role == ROLES[0]] + \
             [m for m in members if m[1] == ROLES[0]]
         if len(chairs) > 1:
-            raise RequestError(f"the committee would have {len(chairs)} chairs ({ROLES[0]})",
-                               remedy="Give one member the role Trưởng ban, the others "
-                                      "Thành viên.")
+            raise RequestError(_("the committee would have {n} chairs ({role})").format(
+                                   n=len(chairs), role=ROLES[0]),
+                               remedy=_("Give one member the role Trưởng ban, the "
+                                        "others Thành viên."))
         codes = [new_code() for _ in members]
         added = store.add_members([(name, role, code_sha256(code))
                                    for (name, role), code in zip(members, codes)])

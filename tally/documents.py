@@ -20,6 +20,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ballotgen.i18n import N_
 from tally.count import Results
 from tally.publish import (
     CSV_FILE,
@@ -70,7 +71,7 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
             report.differences.append(Difference(
                 f"{OUTPUT_DIR}/{OFFICIAL_FILE}", "names a folder that is not an official "
                 "tally's", name, ""))
-    report.checked["documents"] = checked
+    report.checked[N_("documents")] = checked
 
 
 def _of_folder(report: AuditReport, folder: Path, where: str, events: list[Event],

@@ -33,20 +33,24 @@ from ballotgen.errors import (
     ReadOnlyError,
     TinnhiemError,
 )
+from ballotgen.i18n import N_, _
 
 PARTIAL_SUFFIX = ".partial"
 LEGACY_TEMP_CHARS = 8  # earlier versions wrote ``.NAME-XXXXXXXX`` (tempfile.mkstemp's names)
 TEMP_DIR_PREFIX = "tinnhiem-"  # our folders in the system temp folder (only ever scan images)
 
 HASH_CHUNK = 1 << 20  # files are read and hashed a megabyte at a time
-REMEDY_NO_SPACE = ("Free space on that disk (or move the folder to a larger one) and run the "
-                   "command again. Everything stored before is intact: do not restore a backup.")
-REMEDY_READ_ONLY = ("Copy the conference folder to a writable disk and run the command there. "
-                    "'tinnhiem status', 'audit' and 'export' work on the read-only folder as "
-                    "it is.")
-REMEDY_PERMISSION = ("Run tinnhiem as the owner of the folder, or give the permission back "
-                     "(chmod u+rw; for a file marked immutable, chattr -i). The store is intact.")
-REMEDY_OUTPUT = "Check the folder exists, is writable and has free space."
+# Remedies: English ids, translated where they are given (``remedy=_(REMEDY_NO_SPACE)``).
+REMEDY_NO_SPACE = N_("Free space on that disk (or move the folder to a larger one) and run the "
+                     "command again. Everything stored before is intact: do not restore a "
+                     "backup.")
+REMEDY_READ_ONLY = N_("Copy the conference folder to a writable disk and run the command there. "
+                      "'tinnhiem status', 'audit' and 'export' work on the read-only folder as "
+                      "it is.")
+REMEDY_PERMISSION = N_("Run tinnhiem as the owner of the folder, or give the permission back "
+                       "(chmod u+rw; for a file marked immutable, chattr -i). The store is "
+                       "intact.")
+REMEDY_OUTPUT = N_("Check the folder exists, is writable and has free space.")
 NO_SPACE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT})
 DENIED_ERRNOS = frozenset({errno.EACCES, errno.EPERM})
 
@@ -80,8 +84,9 @@ def copy_hashed(source: IO[bytes], target: IO[bytes]) -> str:
 def refuse_existing(path: Path) -> None:
     """Raise OutputError if ``path`` exists: we never overwrite an output silently."""
     if path.exists():
-        raise OutputError(f"{path}: already exists",
-                          remedy="Choose another output file, or move the old one away.")
+        raise OutputError(_("{path}: already exists").format(path=path),
+                          remedy=_("Choose another output file, or move the old one "
+                                   "away."))
 
 
 def write_private(path: Path, data: bytes, *, overwrite: bool = False) -> None:
@@ -109,15 +114,19 @@ def os_failure(path: Path | str, exc: OSError) -> TinnhiemError:
     """The error to report for ``exc``, raised while writing ``path``: its cause, its remedy."""
     reason = exc.strerror or str(exc)
     if exc.errno in NO_SPACE_ERRNOS:
-        return DiskFullError(f"{path}: cannot be written: the disk is full "
-                             f"({free_space(Path(path))} free)", remedy=REMEDY_NO_SPACE)
+        return DiskFullError(_("{path}: cannot be written: the disk is full "
+                               "({free} free)").format(path=path, free=free_space(Path(path))),
+                             remedy=_(REMEDY_NO_SPACE))
     if exc.errno == errno.EROFS:
-        return ReadOnlyError(f"{path}: cannot be written: it is on a read-only medium or mount",
-                             remedy=REMEDY_READ_ONLY)
+        return ReadOnlyError(_("{path}: cannot be written: it is on a read-only medium "
+                               "or mount").format(path=path),
+                             remedy=_(REMEDY_READ_ONLY))
     if exc.errno in DENIED_ERRNOS:
-        return NoPermissionError(f"{path}: cannot be written: permission denied ({reason})",
-                                 remedy=REMEDY_PERMISSION)
-    return OutputError(f"{path}: cannot be written ({reason})", remedy=REMEDY_OUTPUT)
+        return NoPermissionError(_("{path}: cannot be written: permission denied "
+                                   "({reason})").format(path=path, reason=reason),
+                                 remedy=_(REMEDY_PERMISSION))
+    return OutputError(_("{path}: cannot be written ({reason})").format(path=path, reason=reason),
+                       remedy=_(REMEDY_OUTPUT))
 
 
 def free_space(path: Path) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ballotgen.conference import Person
 from ballotgen.errors import InputFileError
+from ballotgen.i18n import _
 
 
 def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]:
@@ -29,7 +30,8 @@ def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputFileError(path, f"cannot be read as UTF-8 CSV ({exc})") from exc
+        raise InputFileError(path, _("cannot be read as UTF-8 CSV ({problem})").format(
+            problem=exc)) from exc
     rows = list(csv.DictReader(io.StringIO(text)))
     known = {p.number for p in persons}
     previous: dict[int, Fraction] = {}
@@ -42,12 +44,15 @@ def read_history(path: Path, persons: tuple[Person, ...]) -> dict[int, Fraction]
             else:
                 share = Fraction(int(row["tín nhiệm thấp"]), int(row["phiếu thu về"]))
         except (KeyError, ValueError, ZeroDivisionError) as exc:
-            raise InputFileError(path, f"row {line}: needs STT and either 'Tỷ lệ tín nhiệm "
-                                       "thấp (%)' or 'Tín nhiệm thấp' and 'Phiếu thu về' "
-                                       f"({exc})") from exc
+            raise InputFileError(path, _("row {line}: needs STT and either 'Tỷ lệ tín "
+                                         "nhiệm thấp (%)' or 'Tín nhiệm thấp' and "
+                                         "'Phiếu thu về' ({problem})").format(
+                line=line, problem=exc)) from exc
         if number not in known:
-            raise InputFileError(path, f"row {line}: no person number {number} in this conference")
+            raise InputFileError(path, _("row {line}: no person number {number} in this "
+                                         "conference").format(line=line, number=number))
         if not 0 <= share <= 1:
-            raise InputFileError(path, f"row {line}: a share must be between 0 and 100 %")
+            raise InputFileError(path, _("row {line}: a share must be between 0 and 100 "
+                                         "%").format(line=line))
         previous[number] = share
     return previous

@@ -15,6 +15,7 @@ from ballotgen import payload
 from ballotgen.conference import DEFAULT_TIMEZONE, STAMP_CHECKS, Conference, valid_timezone
 from ballotgen.errors import RequestError
 from ballotgen.fonts import ballot_family
+from ballotgen.i18n import _
 from ballotgen.layout import build_layout
 from ballotgen.render import new_batch, render_pdf
 from ballotgen.roster import Roster, read_roster_file
@@ -39,14 +40,17 @@ def check_conference(*, roster: Path, org: str, title: str, date: dt.date, place
     conference and the roster as read (its persons and the note rows below its table), so that
     they can be shown before anything is created."""
     if rules not in RULE_SETS:
-        raise RequestError(f"unknown rule set {rules!r}",
-                              remedy=f"Use one of: {', '.join(RULE_SETS)}.")
+        raise RequestError(_("unknown rule set {rules!r}").format(rules=rules),
+                              remedy=_("Use one of: {choices}.").format(
+                               choices=", ".join(RULE_SETS)))
     read = read_roster_file(roster)
     if stamp not in STAMP_CHECKS:
-        raise RequestError(f"unknown stamp check {stamp!r}",
-                           remedy=f"Use one of: {', '.join(STAMP_CHECKS)}.")
+        raise RequestError(_("unknown stamp check {stamp!r}").format(stamp=stamp),
+                           remedy=_("Use one of: {choices}.").format(
+                               choices=", ".join(STAMP_CHECKS)))
     if not valid_timezone(timezone):
-        raise RequestError(f"unknown time zone {timezone!r}", remedy="E.g. Asia/Ho_Chi_Minh.")
+        raise RequestError(_("unknown time zone {timezone!r}").format(timezone=timezone),
+                           remedy=_("E.g. Asia/Ho_Chi_Minh."))
     conference = Conference(org=org, title=title, date=date, place=place, summoned=summoned,
                             rules=rules, persons=read.persons, stamp=stamp, venue=venue,
                             timezone=timezone)
@@ -62,7 +66,7 @@ def create_conference(folder: Path, *, roster: Path, org: str, title: str, date:
 
     Everything is checked before anything is written; the folder appears complete or not at all.
     """
-    conference, _ = check_conference(roster=roster, org=org, title=title, date=date,
+    conference, __ = check_conference(roster=roster, org=org, title=title, date=date,
                                      place=place, summoned=summoned, rules=rules, stamp=stamp,
                                      venue=venue, timezone=timezone)
     Store.create(folder, conference, payload.new_key()).close()
@@ -147,7 +151,7 @@ def finish_interrupted_prints(store: Store, folders: set[Path],
             continue
         for entry in entries:
             target = partial_target(entry)
-            code, _, owner = target[1].partition("-") if target else ("", "", "")
+            code, __, owner = target[1].partition("-") if target else ("", "", "")
             if target is None or owner != tag:
                 continue  # not a partial PDF of this conference
             fd = take_abandoned(entry)

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from ballotgen.conference import Conference
 from ballotgen.errors import OutputError, RequestError
+from ballotgen.i18n import _
 from tally.count import COUNT_VERSION, Attendance, CountState, Results, tally_store
 from tally.files import Partial, locked_folder, os_failure, sweep_partials
 from tally.fingerprint import fingerprint as fingerprint_of
@@ -81,15 +82,16 @@ def check_attendance(attendance: Attendance, *, summoned: int | None, printed: i
     """
     if attendance.present is not None and summoned is not None and attendance.present > summoned:
         raise RequestError(
-            f"số người có mặt ({attendance.present}) lớn hơn số người được triệu tập "
-            f"({summoned}): không thể có",
-            remedy="Kiểm tra lại --present và --summoned (số người được triệu tập đã nhập khi "
-                   "'init', hoặc --summoned).")
+            _("the number present ({present}) is larger than the number summoned ({summoned}): "
+              "impossible").format(present=attendance.present, summoned=summoned),
+            remedy=_("Check --present and --summoned (the number summoned entered with 'init', "
+                     "or --summoned)."))
     if attendance.issued is not None and attendance.issued > printed:
         raise RequestError(
-            f"số phiếu phát ra ({attendance.issued}) lớn hơn số phiếu đã in ({printed}): "
-            "không thể có",
-            remedy="Kiểm tra lại --issued: số phiếu Ban Kiểm phiếu thực sự phát ra tại hội nghị.")
+            _("the ballots issued ({issued}) are more than the ballots printed ({printed}): "
+              "impossible").format(issued=attendance.issued, printed=printed),
+            remedy=_("Check --issued: the number of ballots the counting committee really "
+                     "handed out at the conference."))
 
 
 def publish(folder: Path, attendance: Attendance, *, members: list[Member] | None = None,
@@ -163,9 +165,11 @@ def _count_and_write(store: Store, out: Path, attendance: Attendance, *, members
     name = version_folder(number, results.state, fingerprint)
     target = out / name
     if any(not p.name.startswith(".") for p in _entries(target)):
-        raise OutputError(f"{target}: the folder of this tally already holds documents",
-                          remedy="Nothing was overwritten. Move that folder away (it is not "
-                                 "one the event log knows) and run the command again.")
+        raise OutputError(_("{target}: the folder of this tally already holds documents").format(
+                              target=target),
+                          remedy=_("Nothing was overwritten. Move that folder away (it "
+                                   "is not one the event log knows) and run the command "
+                                   "again."))
     official_before = next(((e.data.get("number", i + 1), e.data["fingerprint"])
                             for i, e in reversed(list(enumerate(tallies)))
                             if e.data.get("final")), None)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ballotgen import wording
 from ballotgen.conference import Conference
+from ballotgen.i18n import _
 from ballotgen.vocabulary import LEVELS, Level, RowInvalidReason
 from tally.count import Results, vn_decimal
 from tally.export import csv_text
@@ -171,9 +172,13 @@ def results_xlsx(conference: Conference, results: Results, fingerprint: str) -> 
     return buffer.getvalue()
 
 
+OPEN_SHOWN = 20  # ballots not resolved listed by the summary
+
+
 def terminal_table(results: Results) -> str:
-    """A plain-text table of the results for the terminal."""
-    header = ["STT", "Họ và tên", "Hợp lệ", "KHL"] + \
+    """A plain-text table of the results for the terminal, in the user's language (the levels and
+    the bands in the rule set's own words, as in the minutes)."""
+    header = [_("No."), _("Full name"), _("Valid"), _("Inv.")] + \
              [f"{LEVEL_SHORT[level]}" for level in LEVELS] + [BAND_COLUMN]
     lines = [header]
     for p in results.persons:
@@ -190,27 +195,30 @@ def terminal_table(results: Results) -> str:
 
 
 def summary_lines(results: Results) -> list[str]:
-    """The ballot totals, quorum, problems and open items, in Vietnamese."""
+    """The ballot totals, quorum, problems and open items for the terminal. Its own words are in
+    the user's language; the sentences it shares with the minutes are the minutes' (Vietnamese)."""
     void = sum(results.void.values())
     issued = results.issued if results.issued is not None else "?"
-    ballots = f"Phiếu in {results.printed}, phát ra {issued}" + (
-        " (bằng số người có mặt)" if results.issued_derived else "") + \
-        f", thu về {results.received}"
+    ballots = (_("Printed {printed}, issued {issued} (the number present), received {received}")
+               if results.issued_derived else
+               _("Printed {printed}, issued {issued}, received {received}")).format(
+        printed=results.printed, issued=issued, received=results.received)
     if not results.standing:  # no count: nothing but the sheets
         return [status_line(results), ballots + ".", quorum_line(results)]
-    lines = [status_line(results),
-             ballots + f", hợp lệ {results.counted}, không hợp lệ {void}"
-             + (f", không tính {results.excluded}" if results.excluded else "") + ".",
-             quorum_line(results)]
+    counted = _(", valid {valid}, invalid {invalid}").format(valid=results.counted, invalid=void)
+    excluded = _(", not counted {n}").format(n=results.excluded) if results.excluded else ""
+    lines = [status_line(results), ballots + counted + excluded + ".", quorum_line(results)]
     lines += [f"  {k.label}: {n}" for k, n in sorted(results.void.items())]
     lines += stamp_lines(results)
-    lines += [f"Bất thường: {text}" for text in anomaly_lines(results)]
-    lines += [f"Vấn đề: {text}" for text in problem_lines(results)]
-    lines += [f"Thiếu: {missing_text(m)}" for m in results.missing]
-    for b in results.open_ballots[:20]:
-        lines.append(f"Chưa xử lý: phiếu {b.number} ({b.file}, trang {b.page}): "
-                     + "; ".join(r.label for r in b.reasons))
-    if len(results.open_ballots) > 20:
-        lines.append(f"… và {len(results.open_ballots) - 20} phiếu khác chưa xử lý.")
+    lines += [_("Anomaly: {text}").format(text=text) for text in anomaly_lines(results)]
+    lines += [_("Problem: {text}").format(text=text) for text in problem_lines(results)]
+    lines += [_("Missing: {text}").format(text=missing_text(m)) for m in results.missing]
+    for b in results.open_ballots[:OPEN_SHOWN]:
+        lines.append(_("Not resolved: ballot {number} ({file}, page {page}): {reasons}").format(
+            number=b.number, file=b.file, page=b.page,
+            reasons="; ".join(r.label for r in b.reasons)))
+    if len(results.open_ballots) > OPEN_SHOWN:
+        lines.append(_("… and {n} more ballots not resolved.").format(
+            n=len(results.open_ballots) - OPEN_SHOWN))
     return lines
 

@@ -24,7 +24,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ballotgen import i18n
 from ballotgen.errors import ConferenceError, InputFileError
+from ballotgen.i18n import N_, _
 from ballotgen.vocabulary import Flag, PageKind, SetAsideHow
 from omr.load import ScanFile, load_page, open_scan
 from omr.read import Context, of_another_conference, read_page
@@ -126,13 +128,14 @@ class ScanSummary:
 def stamp_summary(check: StampCheck) -> list[tuple[str, bool]]:
     """The scan summary's lines on the stamp check (a conference that requires the stamp), each
     with whether it is a warning."""
-    lines = [((f"Stamp check: {check.checked} ballots scanned in colour checked for the "
-               f"agency's stamp: {check.missing} without it (missing_stamp), {check.unclear} "
-               "the reader could not tell (stamp_unclear)."), False)]
+    lines = [(_("Stamp check: {checked} ballots scanned in colour checked for the agency's "
+                "stamp: {missing} without it (missing_stamp), {unclear} the reader could not "
+                "tell (stamp_unclear).").format(checked=check.checked, missing=check.missing,
+                                                unclear=check.unclear), False)]
     if check.unchecked:
-        lines.append(((f"warning: {check.unchecked} ballots were scanned in grey or black and "
-                       "white, where the red stamp cannot show: they were not checked for it. "
-                       "Scan them again in colour."), True))
+        lines.append((_("warning: {n} ballots were scanned in grey or black and white, where the "
+                        "red stamp cannot show: they were not checked for it. Scan them again "
+                        "in colour.").format(n=check.unchecked), True))
     return lines
 
 
@@ -177,10 +180,11 @@ def collect(inputs: list[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
             continue
         what = _not_a_file(path)
         if what == "missing":
-            raise InputFileError(path, "does not exist", remedy="Check the file or folder name.")
+            raise InputFileError(path, _("does not exist"),
+                                 remedy=_("Check the file or folder name."))
         if what:
-            raise InputFileError(path, f"is {what}, not a file",
-                                 remedy="Give the scanned files, or the folder holding them.")
+            raise InputFileError(path, _("is {what}, not a file").format(what=_(what)),
+                                 remedy=_("Give the scanned files, or the folder holding them."))
         files.append(path)
     return files, skipped
 
@@ -191,7 +195,7 @@ def _walk(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
         hidden = {d for d in dirs if d.startswith(".")}
         for d in sorted(set(dirs) - hidden):
             if (Path(root) / d).is_symlink():
-                skipped.append((str(Path(root) / d), "a link to a folder (not followed)"))
+                skipped.append((str(Path(root) / d), N_("a link to a folder (not followed)")))
         dirs[:] = sorted(set(dirs) - hidden)
         for name in names:
             if name.startswith("."):
@@ -199,29 +203,31 @@ def _walk(folder: Path) -> tuple[list[Path], list[tuple[str, str]]]:
             path = Path(root) / name
             what = _not_a_file(path)
             if what:
-                skipped.append((str(path), "a broken link" if what == "missing" else what))
+                skipped.append((str(path), N_("a broken link") if what == "missing" else what))
             else:
                 files.append(path)
     return sorted(files), sorted(skipped)
 
 
 def _not_a_file(path: Path) -> str | None:
-    """None for a regular file (or a link to one), else what ``path`` is ("missing" if nothing)."""
+    """None for a regular file (or a link to one), else what ``path`` is ("missing" if nothing),
+    in English (an id of the catalogue)."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         return "missing"
     except OSError as exc:
-        return "a link that loops" if exc.errno == errno.ELOOP else \
+        return N_("a link that loops") if exc.errno == errno.ELOOP else \
             f"unreadable ({exc.strerror or exc})"
     if stat.S_ISREG(mode):
         return None
-    for test, what in ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                       (stat.S_ISDIR, "a folder")):
+    for test, what in ((stat.S_ISFIFO, N_("a FIFO (named pipe)")),
+                       (stat.S_ISSOCK, N_("a socket")),
+                       (stat.S_ISCHR, N_("a character device")),
+                       (stat.S_ISBLK, N_("a block device")), (stat.S_ISDIR, N_("a folder"))):
         if test(mode):
             return what
-    return "not a regular file"
+    return N_("not a regular file")
 
 
 def settled(path: Path) -> os.stat_result | None:
@@ -256,8 +262,11 @@ def scan_stack(folder: Path, inputs: list[Path], *, jobs: int = 1,
     with Store.open(folder) as store:
         ctx = reading_context(store)
         if not ctx.layouts:
-            raise ConferenceError(f"{folder}: no ballots have been printed, so none can be read",
-                                  remedy=f"Print them first: tinnhiem print {folder} --copies N")
+            raise ConferenceError(
+                _("{folder}: no ballots have been printed, so none can be read").format(
+                    folder=folder),
+                remedy=_("Print them first: {command}").format(
+                    command=f"tinnhiem print {folder} --copies N"))
         sweep_partials(store.scans_folder())  # copies a killed scan left
         tasks: list[Task] = []
         given: list[str] = []  # the files' hashes, in the order given
@@ -298,10 +307,11 @@ REFUSED_BY = "tinnhiem scan"  # who refuses a file (the set-aside record's ``by`
 
 
 def refusal_message(name: str, foreign: int, pages: int) -> str:
-    """The one message a refused file gets (Vietnamese: it is for the committee)."""
-    return (f"{name}: tệp bị từ chối: {foreign}/{pages} trang là phiếu của hội nghị khác (mã "
-            "phiếu không thuộc hội nghị này). Không trang nào của tệp được tính. Kiểm tra lại "
-            "tệp; nếu trong đó có phiếu của hội nghị này, quét riêng các phiếu đó.")
+    """The one message a refused file gets."""
+    return _("{file}: file refused: {foreign}/{pages} pages are ballots of another conference "
+             "(their code is not this conference's). No page of the file counts. Check the "
+             "file; if it holds ballots of this conference, scan those on their own.").format(
+        file=name, foreign=foreign, pages=pages)
 
 
 def _refuse_other_conference(store: Store, paths: dict[str, Path], summary: ScanSummary) -> None:
@@ -423,9 +433,11 @@ def _keep(store: Store, path: Path, sha: str, kind: str | None) -> Path:
 _CONTEXT: Context | None = None
 
 
-def _init_worker(ctx: Context) -> None:
+def _init_worker(ctx: Context, language: str | None = None) -> None:
     global _CONTEXT
     _CONTEXT = ctx
+    if language is not None:  # a worker started afresh speaks the parent's language
+        i18n.set_language(language)
 
 
 @dataclass(frozen=True)
@@ -481,7 +493,8 @@ def read_pages(tasks: list[Task], ctx: Context, jobs: int) -> Iterator[PageResul
         _init_worker(ctx)
         yield from map(_task, tasks)
         return
-    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker, initargs=(ctx,)) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_init_worker,
+                             initargs=(ctx, i18n.language())) as pool:
         yield from pool.map(_task, tasks, chunksize=1)
 
 

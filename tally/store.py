@@ -37,6 +37,7 @@ from ballotgen.errors import (
     RequestError,
     TinnhiemError,
 )
+from ballotgen.i18n import N_, _
 from ballotgen.layout import Layout
 from ballotgen.render import Batch
 from ballotgen.vocabulary import BallotChoice, RowChoice, SetAsideHow
@@ -344,8 +345,9 @@ class Store:
         """
         folder = Path(folder)
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ConferenceError(f"{folder}: already exists and is not empty",
-                                  remedy="Choose a new folder for the conference.")
+            raise ConferenceError(_("{folder}: already exists and is not empty").format(
+                                      folder=folder),
+                                  remedy=_("Choose a new folder for the conference."))
         parent = folder.resolve().parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
@@ -414,8 +416,9 @@ class Store:
         folder = Path(folder)
         path = folder / STORE_FILE
         if not image.startswith(SQLITE_HEADER):
-            raise DamagedStoreError(f"{path}: cannot be read as a store: it is not a SQLite "
-                                    "database", remedy=REMEDY_RESTORE)
+            raise DamagedStoreError(_("{path}: cannot be read as a store: it is not a "
+                                      "SQLite database").format(path=path),
+                                    remedy=_(REMEDY_RESTORE))
         db = _memory_connection(path)
         data = bytearray(image)
         data[WAL_HEADER_BYTES] = ROLLBACK_FORMAT  # a WAL store's image, read without its WAL
@@ -432,15 +435,18 @@ class Store:
 
     def _check_conference(self) -> None:
         if self._db.execute("SELECT count(*) FROM conference").fetchone()[0] != 1:
-            raise DamagedStoreError(f"{self.path}: holds no conference (its record is missing)",
-                                    remedy=REMEDY_RESTORE)
+            raise DamagedStoreError(_("{path}: holds no conference (its record is "
+                                      "missing)").format(path=self.path),
+                                    remedy=_(REMEDY_RESTORE))
 
     def _refuse_damaged_log(self) -> None:
         problems = self.verify_chain()
         if problems:
-            more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
-            raise DamagedStoreError(f"{self.path}: the event log is damaged ({problems[0]}{more}); "
-                                    "nothing was changed", remedy=remedy_damaged_log(self.folder))
+            more = _(" and {n} more").format(n=len(problems) - 1) if len(problems) > 1 else ""
+            raise DamagedStoreError(_("{path}: the event log is damaged "
+                                      "({problem}{more}); nothing was changed").format(
+                                        path=self.path, problem=problems[0], more=more),
+                                    remedy=remedy_damaged_log(self.folder))
 
     @property
     def path(self) -> Path:
@@ -587,8 +593,9 @@ class Store:
                     cursor = db.execute("INSERT INTO members (name, role, code_sha256) VALUES"
                                         " (?, ?, ?)", (name, role, code_sha256))
                 except sqlite3.IntegrityError:
-                    raise RequestError(f"{name}: already a member of the committee",
-                                       remedy="Give each member once.") from None
+                    raise RequestError(_("{name}: already a member of the committee").format(
+                                           name=name),
+                                       remedy=_("Give each member once.")) from None
                 assert cursor.lastrowid is not None  # a row was inserted
                 added.append(Member(cursor.lastrowid, name, role))
                 _append_event(db, EventKind.MEMBER_ADDED, {"id": cursor.lastrowid, "name": name,
@@ -671,12 +678,13 @@ class Store:
         """Set the ingested ``file`` (SHA-256) aside as a whole, ``how``, saying why and who:
         its pages no longer count. False if it was set aside already (the first stands)."""
         if not reason.strip() or not by.strip():
-            raise RequestError("a file is set aside with a reason and by someone",
-                               remedy="Say why, and who withdraws it.")
+            raise RequestError(_("a file is set aside with a reason and by someone"),
+                               remedy=_("Say why, and who withdraws it."))
         with self._transaction() as db:
             if not db.execute("SELECT 1 FROM scan_files WHERE sha256 = ?", (file,)).fetchone():
-                raise RequestError(f"file {file[:SHORT_HASH]}… was never scanned in",
-                                   remedy="tinnhiem status lists the files scanned in.")
+                raise RequestError(_("file {hash}… was never scanned in").format(
+                                       hash=file[:SHORT_HASH]),
+                                   remedy=_("tinnhiem status lists the files scanned in."))
             if db.execute("SELECT 1 FROM set_aside WHERE file = ?", (file,)).fetchone():
                 return False
             db.execute("INSERT INTO set_aside (file, how, reason, by_whom, at)"
@@ -750,9 +758,11 @@ class Store:
         try:
             decoded = PageReading.from_json(reading.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            raise DamagedStoreError(f"{self.path}: the stored reading of {name} page {index + 1}"
-                                    f" is damaged ({type(exc).__name__})",
-                                    remedy=REMEDY_RESTORE) from exc
+            raise DamagedStoreError(_("{path}: the stored reading of {name} page "
+                                      "{page} is damaged ({error})").format(
+                                        path=self.path, name=name, page=index + 1,
+                                        error=type(exc).__name__),
+                                    remedy=_(REMEDY_RESTORE)) from exc
         return StoredPage(page_id, name, sha, index, image_sha, decoded)
 
     def scans_folder(self) -> Path:
@@ -778,12 +788,14 @@ class Store:
             reviewer has no name. Nothing is recorded then.
         """
         if not reviewer.strip():
-            raise DecisionError(f"ballot {ballot}: a decision needs the reviewer's name")
+            raise DecisionError(_("ballot {ballot}: a decision needs the reviewer's name").format(
+                                    ballot=ballot))
         at = _now()
         ids = []
         with self._transaction() as db:
             if not db.execute("SELECT 1 FROM pages WHERE id = ?", (ballot,)).fetchone():
-                raise DecisionError(f"ballot {ballot}: no such ballot in this conference")
+                raise DecisionError(_("ballot {ballot}: no such ballot in this "
+                                      "conference").format(ballot=ballot))
             for person, value, before in items:
                 try:
                     cursor = db.execute(
@@ -791,9 +803,11 @@ class Store:
                         " VALUES (?, ?, ?, ?, ?, ?, ?)", (ballot, person, value, before,
                                                           reviewer.strip(), note, at))
                 except sqlite3.IntegrityError as exc:
-                    raise DecisionError(f"ballot {ballot}: {value!r} is not a decision for "
-                                        f"{'the ballot' if person is None else 'a row'}"
-                                        f" ({exc})") from exc
+                    raise DecisionError(_("ballot {ballot}: {value!r} is not a decision "
+                                          "for {what} ({exc})").format(
+                                            ballot=ballot, value=value, exc=exc,
+                                            what=_("the ballot") if person is None
+                                            else _("a row"))) from exc
                 assert cursor.lastrowid is not None  # a row was inserted
                 ids.append(cursor.lastrowid)
                 _append_event(db, EventKind.DECISION, {"id": cursor.lastrowid, "ballot": ballot,
@@ -817,8 +831,10 @@ class Store:
         try:
             typed = BallotChoice(value) if person is None else RowChoice(value)
         except ValueError:
-            raise DamagedStoreError(f"{self.path}: decision {id_} holds {value!r}, which is not "
-                                    "a decision", remedy=REMEDY_RESTORE) from None
+            raise DamagedStoreError(_("{path}: decision {id} holds {value!r}, which is "
+                                      "not a decision").format(path=self.path, id=id_,
+                                                               value=value),
+                                    remedy=_(REMEDY_RESTORE)) from None
         return Decision(id_, ballot, person, typed, *rest)
 
     def claim(self, candidates: list[int], *, session: str, reviewer: str,
@@ -880,8 +896,9 @@ class Store:
         with self._transaction() as db:
             row = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
             if (row[0] if row else GENESIS_HASH) != log_head:
-                raise LogMovedError(f"{self.path}: something was recorded while the count was "
-                                    "being made", remedy="Run the command again.")
+                raise LogMovedError(_("{path}: something was recorded while the count "
+                                      "was being made").format(path=self.path),
+                                    remedy=_("Run the command again."))
             _append_event(db, EventKind.TALLY_PRODUCED, {
                 "fingerprint": fingerprint, "log_head": log_head, "final": final,
                 "received": received, "results_sha256": results_sha256,
@@ -895,7 +912,8 @@ class Store:
         try:
             return json.loads(row[0]).get("attendance", {}) if row else {}
         except (ValueError, AttributeError) as exc:
-            raise DamagedStoreError(f"{self.path}: the event log is damaged (the latest tally)",
+            raise DamagedStoreError(_("{path}: the event log is damaged (the latest "
+                                      "tally)").format(path=self.path),
                                     remedy=remedy_damaged_log(self.folder)) from exc
 
     # ---------------------------------------------------------------- the event log
@@ -953,8 +971,8 @@ HEADER_BYTES = 100  # the database header: page size, page count, format
 WAL_HEADER_BYTES = slice(18, 20)  # file format write and read versions: 2 in WAL mode …
 ROLLBACK_FORMAT = b"\x01\x01"  # … 1 for a database read without its WAL (in memory)
 BUSY_MS = 5000  # how long to wait for another writer of the store
-REMEDY_RESTORE = ("Keep this copy aside for the inquiry and restore the conference folder from "
-                  "its backup.")
+REMEDY_RESTORE = N_("Keep this copy aside for the inquiry and restore the conference folder "
+                    "from its backup.")  # an English id: remedy=_(REMEDY_RESTORE)
 # SQLite's primary result codes (the low byte of an extended code) that we tell apart.
 SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY, SQLITE_IOERR = 3, 5, 6, 8, 10
 SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_AUTH, SQLITE_NOTADB = 11, 13, 14, 23, 26
@@ -962,8 +980,9 @@ UNDECODABLE = "Could not decode"  # Python's sqlite3 module, on text that is not
 
 
 def remedy_damaged_log(folder: Path) -> str:
-    return (f"Run 'tinnhiem audit {folder}' to list every difference, keep this copy aside for "
-            "the inquiry, and restore the conference folder from its backup.")
+    return _("Run '{command}' to list every difference, keep this copy aside for the inquiry, "
+             "and restore the conference folder from its backup.").format(
+        command=f"tinnhiem audit {folder}")
 
 
 def store_failure(path: Path, exc: sqlite3.Error) -> TinnhiemError | None:
@@ -971,14 +990,18 @@ def store_failure(path: Path, exc: sqlite3.Error) -> TinnhiemError | None:
     what is a bug of ours (bad SQL), to be raised as it is."""
     code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
     if code in (SQLITE_CORRUPT, SQLITE_NOTADB) or UNDECODABLE in str(exc):
-        return DamagedStoreError(f"{path}: the store is damaged ({exc})", remedy=REMEDY_RESTORE)
+        return DamagedStoreError(_("{path}: the store is damaged ({exc})").format(
+                                     path=path, exc=exc), remedy=_(REMEDY_RESTORE))
     if code == SQLITE_FULL:
-        return DiskFullError(f"{path}: cannot be written: the disk is full "
-                             f"({free_space(path)} free); nothing was changed",
-                             remedy=REMEDY_NO_SPACE)
+        return DiskFullError(_("{path}: cannot be written: the disk is full "
+                               "({free} free); nothing was changed").format(
+                                 path=path, free=free_space(path)),
+                             remedy=_(REMEDY_NO_SPACE))
     if code in (SQLITE_BUSY, SQLITE_LOCKED):
-        return ConferenceError(f"{path}: another tinnhiem command is writing the store ({exc})",
-                               remedy="Wait until it has finished, then run this one again.")
+        return ConferenceError(_("{path}: another tinnhiem command is writing the store "
+                                 "({exc})").format(path=path, exc=exc),
+                               remedy=_("Wait until it has finished, then run this one "
+                                        "again."))
     if code in (SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_PERM, SQLITE_AUTH, SQLITE_IOERR):
         return _access_failure(path, exc, io_error=code == SQLITE_IOERR)
     return None
@@ -989,8 +1012,9 @@ def _access_failure(path: Path, exc: sqlite3.Error, *, io_error: bool) -> Tinnhi
     folder = path.parent
     try:
         if os.statvfs(folder).f_flag & os.ST_RDONLY:
-            return ReadOnlyError(f"{path}: cannot be written: the folder is on a read-only "
-                                 "medium or mount", remedy=REMEDY_READ_ONLY)
+            return ReadOnlyError(_("{path}: cannot be written: the folder is on a "
+                                   "read-only medium or mount").format(path=path),
+                                 remedy=_(REMEDY_READ_ONLY))
         for target in (path, *(path.with_name(path.name + s) for s in ("-wal", "-shm"))):
             if target.exists():
                 os.close(os.open(target, os.O_RDWR | os.O_APPEND))
@@ -999,12 +1023,14 @@ def _access_failure(path: Path, exc: sqlite3.Error, *, io_error: bool) -> Tinnhi
     except OSError as probe:
         return os_failure(path, probe)
     if io_error and shutil.disk_usage(folder).free < MIN_FREE_BYTES:
-        return DiskFullError(f"{path}: cannot be written: the disk is full "
-                             f"({free_space(path)} free); nothing was changed",
-                             remedy=REMEDY_NO_SPACE)
-    return ConferenceError(f"{path}: the store cannot be used ({exc})",
-                           remedy="Check the disk (a disconnected drive or share, an I/O error "
-                                  "in the system log), then run the command again.")
+        return DiskFullError(_("{path}: cannot be written: the disk is full "
+                               "({free} free); nothing was changed").format(
+                                 path=path, free=free_space(path)),
+                             remedy=_(REMEDY_NO_SPACE))
+    return ConferenceError(_("{path}: the store cannot be used ({exc})").format(path=path, exc=exc),
+                           remedy=_("Check the disk (a disconnected drive or share, an "
+                                    "I/O error in the system log), then run the command "
+                                    "again."))
 
 
 MIN_FREE_BYTES = 1 << 20  # an I/O error with less free space than this is a full disk
@@ -1019,19 +1045,23 @@ def _check_store_file(folder: Path, path: Path) -> None:
             with open(path, "rb") as f:
                 header = f.read(HEADER_BYTES)
     except FileNotFoundError:
-        raise ConferenceError(f"{folder}: not a conference folder (no {STORE_FILE})",
-                              remedy="Create the conference first with 'tinnhiem init'.") from None
+        raise ConferenceError(_("{folder}: not a conference folder (no {store})").format(
+                                  folder=folder, store=STORE_FILE),
+                              remedy=_("Create the conference first with 'tinnhiem "
+                                       "init'.")) from None
     except OSError as exc:
         raise os_failure(path, exc) from exc
     if not stat.S_ISREG(info.st_mode):
-        raise ConferenceError(f"{path}: is not a file", remedy=REMEDY_RESTORE)
+        raise ConferenceError(_("{path}: is not a file").format(path=path),
+                              remedy=_(REMEDY_RESTORE))
     if info.st_size == 0:
-        raise DamagedStoreError(f"{path}: is empty (0 bytes): the store was truncated or "
-                                "replaced", remedy=REMEDY_RESTORE)
+        raise DamagedStoreError(_("{path}: is empty (0 bytes): the store was truncated "
+                                  "or replaced").format(path=path), remedy=_(REMEDY_RESTORE))
     if len(header) < HEADER_BYTES or not header.startswith(SQLITE_HEADER):
-        raise DamagedStoreError(f"{path}: cannot be read as a store: it is not a SQLite "
-                                "database (its first bytes are damaged, or it is another file)",
-                                remedy=REMEDY_RESTORE)
+        raise DamagedStoreError(_("{path}: cannot be read as a store: it is not a "
+                                  "SQLite database (its first bytes are damaged, or it "
+                                  "is another file)").format(path=path),
+                                remedy=_(REMEDY_RESTORE))
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -1041,9 +1071,12 @@ def _check_store_file(folder: Path, path: Path) -> None:
     # shorter than its header says: SQLite reads those pages from the -wal.
     expected = pages * page_size if header_valid and not _wal_has_frames(path) else 0
     if page_size < 512 or info.st_size % page_size or info.st_size < expected:
-        raise DamagedStoreError(f"{path}: is truncated or damaged: {info.st_size} bytes, where "
-                                f"its header says {expected} in pages of {page_size}",
-                                remedy=REMEDY_RESTORE)
+        raise DamagedStoreError(_("{path}: is truncated or damaged: {size} bytes, "
+                                  "where its header says {expected} in pages of "
+                                  "{page_size}").format(
+                                    path=path, size=info.st_size, expected=expected,
+                                    page_size=page_size),
+                                remedy=_(REMEDY_RESTORE))
 
 
 WAL_FILE_HEADER_BYTES = 32  # a -wal file holds frames beyond its header
@@ -1173,10 +1206,11 @@ def _open_read_only(path: Path) -> _Connection:
         failure = exc
     wal = path.with_name(path.name + "-wal")
     if wal.exists() and wal.stat().st_size > 0:
-        raise ReadOnlyError(f"{path}: cannot be read here: changes not yet merged into it wait "
-                            f"in {wal.name}, and this folder cannot be written",
-                            remedy="Copy the folder to a writable disk and run 'tinnhiem status' "
-                                   "there once: it merges them.") from failure
+        raise ReadOnlyError(_("{path}: cannot be read here: changes not yet merged into "
+                              "it wait in {name}, and this folder cannot be written").format(
+                                path=path, name=wal.name),
+                            remedy=_("Copy the folder to a writable disk and run "
+                                     "'tinnhiem status' there once: it merges them.")) from failure
     return _first_read(_connection(path, _uri(path, mode="ro", immutable="1")))
 
 
@@ -1201,11 +1235,13 @@ def schema_version(path: Path, db: sqlite3.Connection) -> int:
     """
     (version,) = db.execute("PRAGMA user_version").fetchone()
     if version == 0:
-        raise DamagedStoreError(f"{path}: holds no conference (an empty database)",
-                                remedy=REMEDY_RESTORE)
+        raise DamagedStoreError(_("{path}: holds no conference (an empty database)").format(
+                                    path=path),
+                                remedy=_(REMEDY_RESTORE))
     if version > len(MIGRATIONS):
-        raise ConferenceError(f"{path}: made by a newer version of tinnhiem (schema {version})",
-                              remedy="Upgrade tinnhiem to open this conference.")
+        raise ConferenceError(_("{path}: made by a newer version of tinnhiem (schema "
+                                "{version})").format(path=path, version=version),
+                              remedy=_("Upgrade tinnhiem to open this conference."))
     return version
 
 
@@ -1329,8 +1365,9 @@ def _append_event(db: sqlite3.Connection, kind: EventKind, data: dict) -> None:
         problem = _raw_problem(row)
         if problem:
             path = getattr(db, "path", STORE_FILE)
-            raise DamagedStoreError(f"{path}: the event log is damaged ({problem}); nothing was "
-                                    "changed", remedy=remedy_damaged_log(Path(path).parent))
+            raise DamagedStoreError(_("{path}: the event log is damaged ({problem}); "
+                                      "nothing was changed").format(path=path, problem=problem),
+                                    remedy=remedy_damaged_log(Path(path).parent))
     prev = row[5].decode("ascii") if row else GENESIS_HASH
     at = _now()
     text = json.dumps(data, ensure_ascii=False, sort_keys=True)

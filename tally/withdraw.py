@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ballotgen.errors import RequestError
+from ballotgen.i18n import _
 from ballotgen.vocabulary import SetAsideHow
 from tally.files import file_sha256
 from tally.store import SHORT_HASH, ScanFileRecord, Store
@@ -58,13 +59,15 @@ def find_file(store: Store, given: str) -> ScanFileRecord:
     if len(found) == 1:
         return found[0]
     if not found:
-        raise RequestError(f"{given}: no file of that content, name or hash was scanned into "
-                           "this conference", remedy="Give the file as it was scanned in, or "
-                           f"the first {SHORT_HASH} digits of its hash (the review page shows "
-                           "them).")
+        raise RequestError(_("{given}: no file of that content, name or hash was scanned into "
+                             "this conference").format(given=given),
+                           remedy=_("Give the file as it was scanned in, or the first {n} "
+                                    "digits of its hash (the review page shows them).").format(
+                                        n=SHORT_HASH))
     listed = "; ".join(r.label for r in found)
-    raise RequestError(f"{given}: {len(found)} files answer to it ({listed})",
-                       remedy="Give the start of the hash of the one you mean.")
+    raise RequestError(_("{given}: {n} files answer to it ({listed})").format(
+                           given=given, n=len(found), listed=listed),
+                       remedy=_("Give the start of the hash of the one you mean."))
 
 
 def withdraw_file(folder: Path, given: str, *, reason: str, by: str) -> Withdrawn:

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import pytest
 
+from ballotgen import i18n
 from ballotgen.conference import Person
 from ballotgen.roster import read_roster
 from tests.helpers import SAMPLES, Printed, make_conference, make_issued
+
+
+@pytest.fixture(autouse=True)
+def default_language(monkeypatch):
+    """Every test starts in the default language, Vietnamese, whatever the machine's locale: no
+    TINNHIEM_LANG, no locale variable that says English (subprocesses inherit this too)."""
+    monkeypatch.delenv(i18n.LANGUAGE_ENV, raising=False)
+    for name in i18n.LOCALE_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    i18n.set_language(None)
+    yield
+    i18n.set_language(None)
+
+
+@pytest.fixture
+def english():
+    """Messages in English for the test (those that check what the library says, in its ids)."""
+    with i18n.using("en"):
+        yield
 
 
 @pytest.fixture(scope="session")

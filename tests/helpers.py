@@ -87,8 +87,10 @@ INIT = ["--org", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN", "--org", "SỞ TÀI CHÍ
         "--place", "Bình An", "--summoned", "40"]
 
 
-def run(*args):
-    return CliRunner().invoke(main, [str(a) for a in args])
+def run(*args, lang="en"):
+    """``tinnhiem --lang LANG ARGS…`` in process. English by default: most tests here check what
+    a command says, written in English ids; tests/test_translations.py checks the Vietnamese."""
+    return CliRunner().invoke(main, ["--lang", lang, *(str(a) for a in args)])
 
 
 def new_conference(folder, roster="roster-small.csv", copies=20, serials=False):
@@ -204,10 +206,11 @@ def text(response):
 WORKTREE = str(Path(__file__).resolve().parent.parent)  # the project, where child processes run
 
 
-def child(args, *, kill_at: str | None = None, env: dict | None = None, wait: bool = True):
-    """``tinnhiem ARGS`` in a child process running this worktree's code; with ``kill_at``
-    ("module:Class.method"), the child kills itself (SIGKILL: no clean-up of any kind) when it
-    gets there."""
+def child(args, *, kill_at: str | None = None, env: dict | None = None, wait: bool = True,
+          lang: str = "en"):
+    """``tinnhiem --lang LANG ARGS`` in a child process running this worktree's code; with
+    ``kill_at`` ("module:Class.method"), the child kills itself (SIGKILL: no clean-up of any
+    kind) when it gets there."""
     code = ["import os, signal, sys, importlib"]
     if kill_at:
         module, name = kill_at.split(":")
@@ -217,7 +220,7 @@ def child(args, *, kill_at: str | None = None, env: dict | None = None, wait: bo
                  (f"setattr(owner, {attribute!r}, "
                   "lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL))")]
     code += ["from tally.cli import main", "main(sys.argv[1:])"]
-    command = [sys.executable, "-c", "\n".join(code), *map(str, args)]
+    command = [sys.executable, "-c", "\n".join(code), "--lang", lang, *map(str, args)]
     environment = {**os.environ, "PYTHONHASHSEED": "0", **(env or {})}
     if not wait:
         return subprocess.Popen(command, cwd=WORKTREE, env=environment,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from ballotgen.i18n import N_, _
 from ballotgen.vietnamese import encoding_problem, invisible_character, nfc
 
 
@@ -19,11 +20,13 @@ def unicode_text(ctx: click.Context, param: click.Parameter, value):
     for text in value if isinstance(value, tuple) else (value,):
         invisible = text and invisible_character(text)
         if invisible:
-            raise click.BadParameter(f"{text!r} contains {invisible}; retype it without it.")
+            raise click.BadParameter(_("{text} contains {invisible}; retype it without it.").format(
+                text=repr(text), invisible=invisible))
         problem = text and encoding_problem(nfc(text))
         if problem:
-            raise click.BadParameter(f"{text!r} is not Unicode Vietnamese text ({problem}); "
-                                     "retype it or convert it to Unicode.")
+            raise click.BadParameter(_("{text} is not Unicode Vietnamese text ({problem}); retype "
+                                       "it or convert it to Unicode.").format(text=repr(text),
+                                                                              problem=problem))
     return value
 
 
@@ -31,10 +34,13 @@ def required_text(ctx: click.Context, param: click.Parameter, value):
     """:func:`unicode_text`, and refuse an empty text (or a line of an --org that is)."""
     for text in value if isinstance(value, tuple) else (value,):
         if not text.strip():
-            raise click.BadParameter("is empty; give the text to print on the ballot.")
+            raise click.BadParameter(_("is empty; give the text to print on the ballot."))
     return unicode_text(ctx, param, value)
 
 
+MONTHS = (N_("January"), N_("February"), N_("March"), N_("April"), N_("May"), N_("June"),
+          N_("July"), N_("August"), N_("September"), N_("October"), N_("November"),
+          N_("December"))
 FIRST_YEAR, LAST_YEAR = 2000, 2099  # a conference's date lies in these years (a typing guard)
 
 
@@ -42,21 +48,25 @@ def conference_date(ctx: click.Context, param: click.Parameter, value: str) -> d
     """A date typed YYYY-MM-DD, told apart: not that form, no such day, or an unlikely year."""
     match = re.fullmatch(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})\s*", value)
     if not match:
-        raise click.BadParameter(f"{value!r} is not a date written YYYY-MM-DD, e.g. 2026-12-15.")
+        raise click.BadParameter(_("{value} is not a date written YYYY-MM-DD, e.g. "
+                                   "2026-12-15.").format(value=repr(value)))
     year, month, day = map(int, match.groups())
     if not 1 <= month <= 12:
-        raise click.BadParameter(f"{value}: there is no month {month}.")
+        raise click.BadParameter(_("{value}: there is no month {month}.").format(value=value,
+                                                                                month=month))
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
-        raise click.BadParameter(f"{value} is not a date: {calendar.month_name[month]} {year} "
-                                 f"has {days} days.")
+        raise click.BadParameter(_("{value} is not a date: {month_name} {year} has {days} days.")
+                                 .format(value=value, year=year, days=days,
+                                         month_name=_(MONTHS[month - 1])))
     if not FIRST_YEAR <= year <= LAST_YEAR:
-        raise click.BadParameter(f"{value}: the year {year} is not a conference's; give a date "
-                                 f"from {FIRST_YEAR} to {LAST_YEAR}.")
+        raise click.BadParameter(_("{value}: the year {year} is not a conference's; give a date "
+                                   "from {first} to {last}.").format(
+            value=value, year=year, first=FIRST_YEAR, last=LAST_YEAR))
     return dt.date(year, month, day)
 
 
-conference_dir = click.argument("folder", metavar="DIR", type=click.Path(path_type=Path))
+conference_dir = click.argument("folder", metavar=N_("DIR"), type=click.Path(path_type=Path))
 
 
 def member_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
@@ -68,8 +78,8 @@ def member_list(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
     for item in value:
         name, sep, role = item.rpartition(":")
         if not sep or not name.strip() or not role.strip():
-            raise click.BadParameter(f"{item!r} is not NAME:ROLE, e.g. "
-                                     "'Nguyễn Thị Lan:Trưởng ban'")
+            raise click.BadParameter(_("{item} is not NAME:ROLE, e.g. 'Nguyễn Thị Lan:Trưởng "
+                                       "ban'").format(item=repr(item)))
         found.append(Member(name.strip(), role.strip()))
     return found
 
@@ -79,7 +89,8 @@ def timezone_name(ctx: click.Context, param: click.Parameter, value: str) -> str
     from ballotgen.conference import valid_timezone
 
     if not valid_timezone(value):
-        raise click.BadParameter(f"{value!r}: không có múi giờ này; ví dụ Asia/Ho_Chi_Minh.")
+        raise click.BadParameter(_("{value}: there is no such time zone; e.g. "
+                                   "Asia/Ho_Chi_Minh.").format(value=repr(value)))
     return value
 
 
@@ -91,15 +102,17 @@ def end_of_count(ctx: click.Context, param: click.Parameter, value: str | None):
     match = re.fullmatch(r"\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})[ T])?(\d{1,2})[:hg](\d{2})\s*",
                          value)
     if not match:
-        raise click.BadParameter(f"{value!r}: ghi giờ kết thúc dạng HH:MM (ví dụ 17:38) hoặc "
-                                 "YYYY-MM-DD HH:MM.")
+        raise click.BadParameter(_("{value}: write the end time as HH:MM (e.g. 17:38) or "
+                                   "YYYY-MM-DD HH:MM.").format(value=repr(value)))
     year, month, day, hour, minute = match.groups()
     if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
-        raise click.BadParameter(f"{value!r}: không có giờ {hour}:{minute}.")
+        raise click.BadParameter(_("{value}: there is no time {time}.").format(
+            value=repr(value), time=f"{hour}:{minute}"))
     date = None
     if year:
         try:
             date = dt.date(int(year), int(month), int(day))
         except ValueError as exc:
-            raise click.BadParameter(f"{value!r}: không có ngày này.") from exc
+            raise click.BadParameter(_("{value}: there is no such day.").format(
+                value=repr(value))) from exc
     return date, dt.time(int(hour), int(minute))

@@ -39,6 +39,8 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
+from ballotgen import i18n
+from ballotgen.i18n import N_, _
 from ballotgen.vocabulary import (
     LEVELS,
     MACHINE,
@@ -55,6 +57,7 @@ from ballotgen.vocabulary import (
     SetAsideHow,
     labels,
 )
+from omr.read import reason_text
 from omr.settings import DEFAULT as SETTINGS
 from tally.committee import member_for_code, normalise_code
 from tally.count import vn_decimal
@@ -94,9 +97,9 @@ STATE_LABELS = labels(BallotState)
 REASON_LABELS = labels(Flag)
 BALLOT_KEYS = {BallotChoice.GENUINE: "H", BallotChoice.INVALID: "K", BallotChoice.FOREIGN: "L",
                BallotChoice.EXCLUDED: "T"}  # the keyboard shortcut of each resolution
-ERRORS = {400: "Yêu cầu không hợp lệ", 403: "Không được phép", 404: "Không tìm thấy",
-          405: "Không được phép", 409: "Phiếu đang được người khác xử lý",
-          429: "Thử lại sau", 500: "Lỗi của phần mềm"}
+ERRORS = {400: N_("Bad request"), 403: N_("Not allowed"), 404: N_("Not found"),
+          405: N_("Not allowed"), 409: N_("Another member is working on this ballot"),
+          429: N_("Try again later"), 500: N_("A fault of the software")}  # English ids
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 SESSION_ID_BYTES = 16
 CSRF_BYTES = 24
@@ -130,17 +133,23 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         RESOLUTIONS=RESOLUTIONS, BALLOT_KEYS=BALLOT_KEYS, ROW_CHOICES=tuple(RowChoice),
         BallotChoice=BallotChoice, BallotStatus=BallotStatus, Flag=Flag,
         MACHINE=MACHINE, form_nonce=lambda: sessions.new_nonce(session.get("sid", "")))
+    # The templates' words come from the same catalogue, in the language of the moment.
+    app.jinja_env.add_extension("jinja2.ext.i18n")
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
+        i18n.gettext, i18n.ngettext, newstyle=True)
+    app.jinja_env.globals["LANGUAGE"] = i18n.language
     app.jinja_env.filters["log1p"] = math.log1p
     app.jinja_env.filters["reasons"] = lambda reasons: "; ".join(r.label for r in reasons)
     app.jinja_env.filters["problem_text"] = problem_text
+    app.jinja_env.filters["reason_text"] = reason_text
 
     @app.before_request
     def guard():
         if not host_allowed(request.host, host):  # DNS rebinding: another site's name for us
-            abort(400, "Trang kiểm phiếu chỉ mở bằng địa chỉ được in ra khi khởi động.")
+            abort(400, _("The review page opens only at the address printed when it started."))
         if request.method == "POST" and not same_origin(request.headers.get("Origin"),
                                                         request.host_url):
-            abort(403, "Biểu mẫu không đến từ trang kiểm phiếu.")
+            abort(403, _("The form does not come from the review page."))
         # The log was checked whole at start; each append checks the event it follows.
         g.store = Store.open(folder, check_log=False)
         if request.endpoint == "static":
@@ -149,8 +158,8 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         session.setdefault("csrf", secrets.token_urlsafe(CSRF_BYTES))
         if request.method == "POST" and not _same_token(request.form.get("csrf", ""),
                                                         session["csrf"]):
-            abort(400, "Biểu mẫu đã hết hạn hoặc không đến từ trang này. Tải lại trang rồi "
-                       "làm lại.")
+            abort(400, _("The form has expired or does not come from this page. Reload the "
+                         "page and do it again."))
         member = sessions.member(session["sid"])
         g.member = g.store.member(member) if member is not None else None
         if members_only and g.member is None and request.endpoint != "login":
@@ -182,14 +191,15 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         code = exc.code or 500
         detail = exc.description if isinstance(exc.description, str) and \
             not exc.description.startswith(("The ", "You ", "Method ")) else ""
-        return render_template("error.html", code=code, title=ERRORS.get(code, "Lỗi"),
+        return render_template("error.html", code=code, title=_(ERRORS.get(code, N_("Error"))),
                                detail=detail), code
 
     @app.errorhandler(Exception)
     def internal_error(exc: Exception):
         app.logger.error("internal error: %s", type(exc).__name__)  # no content: it may be secret
-        return render_template("error.html", code=500, title=ERRORS[500],
-                               detail="Hãy thử lại; nếu vẫn lỗi, báo cho người quản trị."), 500
+        return render_template("error.html", code=500, title=_(ERRORS[500]),
+                               detail=_("Try again; if it fails again, tell the "
+                                        "administrator.")), 500
 
     def member_required(view):
         """Only a logged-in member may use ``view``: the code records who decided."""
@@ -197,7 +207,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         def checked(**kwargs):
             if g.member is None:
                 if request.method == "POST":
-                    abort(403, "Nhập mã thành viên của bạn trước khi ghi.")
+                    abort(403, _("Enter your member's code before recording anything."))
                 return redirect(url_for("login", next=request.path))
             return view(**kwargs)
         return checked
@@ -218,14 +228,16 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         wait = throttle.attempt(client)
         if wait:  # refused at once: guessing never holds a server thread
             response = make_response(render_template(
-                "login.html", error=f"Đã nhập sai quá nhiều lần. Hãy thử lại sau {wait} giây."),
+                "login.html",
+                error=_("Too many wrong codes. Try again in {seconds} seconds.").format(
+                    seconds=wait)),
                 429)
             response.headers["Retry-After"] = str(wait)
             return response
         text = request.form.get("code", "")
         member = member_for_code(g.store, text)
         if member is None:  # counted as a wrong code already
-            return render_template("login.html", error="Mã thành viên không đúng."), \
+            return render_template("login.html", error=_("Wrong member's code.")), \
                 400 if normalise_code(text) is None else 403
         throttle.succeeded(client)
         sessions.end(session["sid"])
@@ -270,8 +282,8 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         claimed = g.store.claim(candidates, session=lock_owner(g.member),
                                 reviewer=g.member.name, now=time.time())
         if claimed is None:
-            flash("Đã xử lý hết các phiếu cần xem." if not candidates else
-                  "Các phiếu còn lại đang được thành viên khác xử lý.")
+            flash(_("Every ballot to review has been resolved.") if not candidates else
+                  _("The ballots left are being resolved by other members."))
             return redirect(url_for("queue"))
         return redirect(url_for("ballot", ballot=claimed))
 
@@ -286,11 +298,12 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         try:
             page = int(request.args.get("page", ""))
         except ValueError:
-            abort(400, "Nhập số trang là một số nguyên.")
+            abort(400, _("Give the page as a whole number."))
         snap = snapshot(g.store)
         found = snap.find(file, page)
         if not found:
-            abort(404, f"Không có trang {page} của tệp “{file}” trong hội nghị này.")
+            abort(404, _("There is no page {page} of the file “{file}” in this conference.").format(
+                page=page, file=file))
         if len(found) > 1:  # two files of that name: the member chooses by folder, time, hash
             return render_template("choose.html", snap=snap, found=found, file=file, page=page)
         return redirect(url_for("ballot", ballot=found[0].id))
@@ -301,7 +314,8 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         snap = snapshot(g.store)
         view = ballot_view(snap, g.store, ballot)
         if view is None:
-            abort(404, f"Không có phiếu số hiệu {ballot} trong hội nghị này.")
+            abort(404, _("This conference has no ballot at this address ({path}). Open the ballots "
+                         "from the queue or the list of all ballots.").format(path=request.path))
         return snap, view
 
     def _holder(ballot: int) -> str | None:
@@ -315,7 +329,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
 
     def _again(ballot: int):
         """The answer to a form sent a second time: nothing is recorded again."""
-        flash("Biểu mẫu này đã được gửi; quyết định chỉ được ghi một lần.")
+        flash(_("This form was sent already; a decision is recorded once only."))
         return redirect(url_for("ballot", ballot=ballot), code=303)
 
     @app.route("/phieu/<id:ballot>")
@@ -330,7 +344,8 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         snap, view = _view(ballot)
         held_by = _holder(ballot)
         if held_by:
-            abort(409, f"{held_by} đang xử lý phiếu này; quyết định của bạn chưa được ghi.")
+            abort(409, _("{member} is working on this ballot; your decision was not recorded.")
+                  .format(member=held_by))
         if not first_submit():
             return _again(ballot)
         try:
@@ -341,23 +356,24 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         if items:
             g.store.record_decisions(ballot, items, reviewer=g.member.name)
         if request.form.get("then") == "stay":
-            flash("Đã ghi." if items else "Không có gì thay đổi.")
+            flash(_("Recorded.") if items else _("Nothing changed."))
             return redirect(url_for("ballot", ballot=ballot))
         return redirect(url_for("next_ballot"))
 
     @app.route("/phieu/<id:ballot>/danh-dau", methods=["POST"])
     @member_required
     def flag(ballot: int):
-        _, view = _view(ballot)
+        __, view = _view(ballot)
         held_by = _holder(ballot)
         if held_by:
-            abort(409, f"{held_by} đang xử lý phiếu này; phiếu chưa được đánh dấu.")
+            abort(409, _("{member} is working on this ballot; it was not flagged.").format(
+                member=held_by))
         if not first_submit():
             return _again(ballot)
         note = " ".join(request.form.get("note", "").split())[:MAX_NOTE_CHARS]
         g.store.record_decisions(ballot, [flag_decision(view)], reviewer=g.member.name,
                                  note=note)
-        flash("Đã đánh dấu phiếu để xem lại.")
+        flash(_("The ballot is flagged to be looked at again."))
         return redirect(url_for("ballot", ballot=ballot))
 
     @app.route("/phieu/<id:ballot>/rut-tep", methods=["POST"])
@@ -365,22 +381,22 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
     def withdraw(ballot: int):
         """Withdraw a file of this ballot as a whole (``tally.withdraw``): recorded with the
         reason and the member, its pages no longer count."""
-        _, view = _view(ballot)
+        __, view = _view(ballot)
         file = request.form.get("file", "")
         if file not in {p.file_sha256 for p in view.ballot.pages}:
-            abort(400, "Tệp này không chứa phiếu đang xem.")
+            abort(400, _("This file does not hold the ballot shown."))
         reason = " ".join(request.form.get("reason", "").split())[:MAX_NOTE_CHARS]
         if not reason:
-            abort(400, "Nhập lý do rút lại tệp.")
+            abort(400, _("Give the reason for withdrawing the file."))
         if not first_submit():
             return _again(ballot)
         pages = len(g.store.pages_read(file))
         if g.store.record_set_aside(file, SetAsideHow.WITHDRAWN, reason=reason,
                                     by=g.member.name):
-            flash(f"Đã rút lại tệp #{file[:SHORT_HASH]}: {pages} trang của tệp không còn "
-                  "được tính.")
+            flash(_("Withdrew the file {file}: its {n} pages no longer count.").format(
+                file=f"#{file[:SHORT_HASH]}", n=pages))
         else:
-            flash("Tệp này đã được rút lại hoặc từ chối trước đó.")
+            flash(_("This file was withdrawn or refused before."))
         return redirect(url_for("queue"), code=303)
 
     @app.route("/anh/<id:page>.jpg")
@@ -392,7 +408,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
     def stamp_image(page: int):
         data = images.stamp_jpeg(g.store, _page(page))
         if data is None:
-            abort(404, f"Trang số hiệu {page} không được quét màu.")
+            abort(404, _("This page was not scanned in colour."))
         return Response(data, mimetype="image/jpeg")
 
     @app.route("/o/<id:page>/<id:person>/<level>.png")
@@ -406,7 +422,8 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
     def _page(page_id: int):
         page = g.store.page(page_id)
         if page is None:
-            abort(404, f"Không có trang số hiệu {page_id} trong hội nghị này.")
+            abort(404, _("This conference has no page at this address ({path}).").format(
+                path=request.path))
         return page
 
     # ------------------------------------------------------------------ gallery and results
@@ -468,15 +485,18 @@ def serve(folder: Path, *, host: str, port: int, announce) -> None:
     app = create_app(folder, host=host)
     server = create_server(app, host=host, port=port, threads=SERVER_THREADS, ident="tinnhiem")
     shown = f"[{host}]" if ":" in host else host
-    announce(f"Review page: http://{shown}:{server.effective_port}/  (Ctrl+C to stop)")
+    announce(_("Review page: {url}  (Ctrl+C to stop)").format(
+        url=f"http://{shown}:{server.effective_port}/"))
     with Store.open(folder, readonly=True) as store:
         members = store.members()
     if not members:
-        announce(f"No committee members yet: nobody can record decisions. Give them with "
-                 f"'tinnhiem committee {folder} --member \"NAME:Trưởng ban\" ...'.")
-    announce("Each member logs in with their personal code" +
-             (" (every page needs it on this address)." if not is_loopback(host) else
-              " to record decisions; the queue can be read without it."))
+        announce(_("No committee members yet: nobody can record decisions. Give them with "
+                   "'{command}'.").format(
+            command=f"tinnhiem committee {folder} --member \"NAME:Trưởng ban\" ..."))
+    announce(_("Each member logs in with their personal code (every page needs it on this "
+               "address).") if not is_loopback(host) else
+             _("Each member logs in with their personal code to record decisions; the queue "
+               "can be read without it."))
     stop = threading.Event()
     warmer = threading.Thread(target=warm, args=(folder, app.extensions["tinnhiem_images"], stop),
                               daemon=True)

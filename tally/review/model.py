@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ballotgen.conference import Conference, Person
+from ballotgen.i18n import _
 from ballotgen.layout import Layout, PageLayout, Rect, Row
 from ballotgen.vocabulary import (
     LEVELS,
@@ -35,7 +36,7 @@ from tally.store import Decision, ScanFileRecord, Store, StoredPage
 
 
 class FormError(ValueError):
-    """A submitted decision form is incomplete or malformed (message in Vietnamese)."""
+    """A submitted decision form is incomplete or malformed (message in the user's language)."""
 
 
 @dataclass(frozen=True)
@@ -255,7 +256,7 @@ def decisions_from_form(view: BallotView,
     """
     choice = form.get("ballot", "")
     if choice not in RESOLUTIONS:
-        raise FormError("Chọn phiếu hợp lệ, không hợp lệ, phiếu lạ hoặc không tính.")
+        raise FormError(_("Choose valid, invalid, foreign or not counted."))
     items: list[tuple[int | None, str, str]] = []
     ballot_before = view.decided or MACHINE + (view.proposal or "none")
     if choice != view.decided:
@@ -266,7 +267,8 @@ def decisions_from_form(view: BallotView,
     for row in view.rows:
         sent = form.get(f"row-{row.person.number}", "")
         if sent and sent not in tuple(RowChoice):
-            raise FormError(f"Giá trị không hợp lệ cho dòng {row.person.number}.")
+            raise FormError(_("Not a valid value for row {number}.").format(
+                number=row.person.number))
         value = RowChoice(sent) if sent else row.current
         if value is None:
             missing.append(str(row.person.number))
@@ -275,7 +277,8 @@ def decisions_from_form(view: BallotView,
         if value != row.current or (row.needs_attention and row.decided is None):
             items.append((row.person.number, value, before))
     if missing:
-        raise FormError("Còn dòng chưa chọn mức tín nhiệm: STT " + ", ".join(missing) + ".")
+        raise FormError(_("Some rows have no level chosen yet: STT {numbers}.").format(
+            numbers=", ".join(missing)))
     return items
 
 

@@ -8,6 +8,10 @@ from ballotgen.fonts import BUNDLED_DIR, bundled_family
 from ballotgen.layout import build_layout
 from tests.helpers import make_conference
 
+# These tests check what the library says, by its English message ids (the Vietnamese
+# catalogue is checked by tests/test_translations.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def font_dirs(tmp_path, monkeypatch):

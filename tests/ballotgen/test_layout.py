@@ -19,6 +19,10 @@ from ballotgen.layout import (
 )
 from tests.helpers import LONG_NAME, LONG_POSITION, make_conference
 
+# These tests check what the library says, by its English message ids (the Vietnamese
+# catalogue is checked by tests/test_translations.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def overlaps(a: Rect, b: Rect) -> bool:
     return a.x < b.right and b.x < a.right and a.y < b.bottom and b.y < a.bottom

@@ -201,6 +201,10 @@ def test_any_bytes_give_persons_or_a_clear_error(tmp_path, data):
     assert persons and all(p.name and p.position for p in persons)
     assert len({p.number for p in persons}) == len(persons)
 
+# These tests check what the library says, by its English message ids (the Vietnamese
+# catalogue is checked by tests/test_translations.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 def test_a_number_in_another_script_is_refused_by_row(tmp_path):
     """'²' and '٣' are digits to Python, not numbers of a roster (found by the fuzz test)."""

@@ -55,3 +55,7 @@ def test_more_persons_than_a_ballot_can_hold_are_refused_with_the_row(tmp_path, 
     assert f"row {MAX_PERSONS + 2}: lists more than {MAX_PERSONS} persons" in message
     assert len(read_roster(write(tmp_path, HEADER + "".join(
         f"{a},{b},{c}\n" for a, b, c in people[:MAX_PERSONS]), name="ok.csv"))) == MAX_PERSONS
+
+# These tests check what the library says, by its English message ids (the Vietnamese
+# catalogue is checked by tests/test_translations.py).
+pytestmark = pytest.mark.usefixtures("english")

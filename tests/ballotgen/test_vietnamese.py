@@ -2,6 +2,10 @@ import pytest
 
 from ballotgen.vietnamese import VIETNAMESE_LETTERS, encoding_problem, nfc
 
+# These tests check what the library says, by its English message ids (the Vietnamese
+# catalogue is checked by tests/test_translations.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.mark.parametrize("text", [
     "Nguyễn Văn An", "NGUYỄN VĂN AN", "Hoàng Thị Thuỷ", "Ưng Hoà", "Lê Quý Ẩn", "Khuất Duy Tiến",

@@ -85,7 +85,7 @@ def tallied(scanned, tmp_path_factory):
         conf = base / "conf"
         shutil.copytree(scanned, conf)
         resolve_as_a_committee_would(conf)
-        result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+        result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, lang="vi")
         assert result.exit_code == 0, result.output
         return result.output.split("Mã kiểm tra: ")[1].split()[0]
 

@@ -132,7 +132,7 @@ def test_init_shows_the_persons_read_and_with_dry_run_creates_nothing(tmp_path):
                       "Danh sách có 2 người,,\n", encoding="utf-8")
     args = ("init", tmp_path / "conf", "--roster", roster, "--org", "SỞ TÀI CHÍNH", "--title",
             "Hội nghị thử", "--date", "2026-12-15")
-    result = run(*args, "--dry-run")
+    result = run(*args, "--dry-run", lang="vi")
     assert result.exit_code == 0, result.output
     assert "(2 người)" in result.output and "2. Trần Thị Bình  Phó Giám đốc" in result.output
     assert "dòng 4, ghi chú dưới bảng" in result.output and "Danh sách có 2 người" in result.output
@@ -153,8 +153,8 @@ def test_a_second_print_run_is_warned_of(tmp_path):
     result = run("init", conf, "--roster", SAMPLES / "roster-small.csv", "--org", "SỞ TÀI CHÍNH",
                  "--title", "Hội nghị thử", "--date", "2026-12-15")
     assert result.exit_code == 0, result.output
-    first = run("print", conf, "--copies", 3)
+    first = run("print", conf, "--copies", 3, lang="vi")
     assert first.exit_code == 0 and "Cảnh báo" not in first.output
-    second = run("print", conf, "--copies", 3)
+    second = run("print", conf, "--copies", 3, lang="vi")
     assert second.exit_code == 0, second.output
     assert "Cảnh báo: đây là lần in thứ 2 của hội nghị này (tổng cộng 6 phiếu" in second.output

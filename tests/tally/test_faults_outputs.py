@@ -113,7 +113,7 @@ def test_a_tally_killed_after_its_record_is_completed_by_running_it_again(conf):
     assert killed.returncode == -signal.SIGKILL
     assert len(hidden_anywhere(conf)) == 3
     assert document_differences(conf) == []
-    result = run("tally", conf, *TALLY)
+    result = run("tally", conf, *TALLY, lang="vi")
     assert result.exit_code == 0
     assert hidden_anywhere(conf) == []
     # lần 1 as it was, lần 2 (recorded, its documents never in place) gone, lần 3 complete

@@ -151,7 +151,8 @@ def test_a_fifo_or_a_device_given_to_scan_is_refused_not_read_for_ever(conf, tmp
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     for path, what in ((fifo, "a FIFO (named pipe)"), ("/dev/zero", "a character device")):
-        result = subprocess.run([sys.executable, "-m", "tally.cli", "scan", str(conf), str(path)],
+        result = subprocess.run([sys.executable, "-m", "tally.cli", "--lang", "en", "scan",
+                                 str(conf), str(path)],
                                 cwd=WORKTREE, capture_output=True, text=True, timeout=120,
                                 check=False)
         assert result.returncode == ExitCode.INPUT, result.stderr
@@ -169,7 +170,7 @@ def test_what_is_not_a_file_in_a_folder_is_named_and_skipped(paged, conf, tmp_pa
     os.symlink(tmp_path, folder / "elsewhere")
     result = run("scan", conf, folder)
     assert result.exit_code == ExitCode.ATTENTION, result.output
-    assert "Read 1 pages from 1 files." in result.output
+    assert "Read 1 pages from 1 file." in result.output
     for name, what in (("broken.jpg", "a broken link"),
                        ("elsewhere", "a link to a folder (not followed)"),
                        ("loop", "a link that loops"), ("pipe", "a FIFO (named pipe)")):

@@ -173,7 +173,7 @@ def test_cli_scan_summary_exit_codes_and_export(stacks, tmp_path):
     folder = fresh_copy(conf, tmp_path)
     result = run("scan", folder, out["pdf"][0] / "scan.pdf", "--jobs", 1)
     assert result.exit_code == 0, result.output
-    assert "Read 10 pages from 1 files." in result.output
+    assert "Read 10 pages from 1 file." in result.output
     assert "Ballots: 5:" in result.output and "foreign 1" in result.output
     bad = write_bad_files(out["pdf"][0].parent / f"bad-cli-{tmp_path.name}")
     result = run("scan", folder, bad)

@@ -78,7 +78,7 @@ def test_a_stack_scanned_twice_flags_both_copies_of_every_sheet(twice, tmp_path)
         assert Flag.DUPLICATE in a.flags and Flag.DUPLICATE in b.flags
         assert a.twins == (b.number,) and b.twins == (a.number,)
     # known files: the summary says it again
-    result = run("scan", conf, *sorted((twice / "jpeg").glob("*.jpg")))
+    result = run("scan", conf, *sorted((twice / "jpeg").glob("*.jpg")), lang="vi")
     assert result.exit_code == 0, result.output
     assert "duplicate 12" in result.output
     assert "Cảnh báo: 12 phiếu trùng với phiếu khác" in result.output
@@ -128,7 +128,7 @@ def elsewhere(tmp_path_factory):
 def test_a_file_of_another_conference_is_refused_whole_with_one_message(elsewhere, tmp_path):
     conf = fresh_copy(elsewhere / "ours", tmp_path)
     theirs = elsewhere / "theirs" / "scan.pdf"
-    result = run("scan", conf, theirs, elsewhere / "mine" / "scan.pdf")
+    result = run("scan", conf, theirs, elsewhere / "mine" / "scan.pdf", lang="vi")
     assert result.exit_code == ExitCode.ATTENTION, result.output
     message = [line for line in result.output.splitlines() if "tệp bị từ chối" in line]
     assert message == [f"{theirs}: tệp bị từ chối: 5/5 trang là phiếu của hội nghị khác (mã "
@@ -147,7 +147,7 @@ def test_a_file_of_another_conference_is_refused_whole_with_one_message(elsewher
     # … but none is in the queue: only our four ballots and the foreign sheet among them
     assert len(snap.resolved) == 5
     assert sum(Flag.FOREIGN in r.reasons for r in snap.open()) == 1
-    again = run("scan", conf, theirs)  # said again, recorded once
+    again = run("scan", conf, theirs, lang="vi")  # said again, recorded once
     assert "tệp bị từ chối: 5/5" in again.output and again.exit_code == ExitCode.ATTENTION
     with Store.open(conf) as store:
         assert sum(e.kind == EventKind.FILE_SET_ASIDE for e in store.events()) == 1
@@ -188,7 +188,8 @@ def test_a_withdrawn_file_stays_recorded_and_its_pages_no_longer_count(twice, tm
     result = run("withdraw", conf, "scan.pdf", "--reason", "quét nhầm", "--by", "Nguyễn Thị Lan")
     assert result.exit_code == ExitCode.USAGE  # two files of that name: it says which they are
     assert "2 files answer to it" in result.output and others[:8] in result.output
-    result = run("withdraw", conf, others[:8], "--reason", "quét nhầm", "--by", "Nguyễn Thị Lan")
+    result = run("withdraw", conf, others[:8], "--reason", "quét nhầm", "--by", "Nguyễn Thị Lan",
+                 lang="vi")
     assert result.exit_code == 0, result.output
     assert "Đã rút lại tệp" in result.output  # 6 sheets, each with its blank back:
     assert "12 trang của tệp không còn được tính" in result.output
@@ -201,10 +202,11 @@ def test_a_withdrawn_file_stays_recorded_and_its_pages_no_longer_count(twice, tm
                                                            "Nguyễn Thị Lan")
         event = store.events()[-1]
         assert event.kind == EventKind.FILE_SET_ASIDE and event.data["file"] == others
-    again = run("withdraw", conf, twice / "others" / "scan.pdf", "--reason", "x", "--by", "y")
+    again = run("withdraw", conf, twice / "others" / "scan.pdf", "--reason", "x", "--by", "y",
+                lang="vi")
     assert again.exit_code == 0 and "không có gì thay đổi" in again.output
-    rescanned = run("scan", conf, twice / "others" / "scan.pdf")  # given again: said, not read
-    assert rescanned.exit_code == 0 and "Read 0 pages" in rescanned.output
+    rescanned = run("scan", conf, twice / "others" / "scan.pdf", lang="vi")  # said, not read
+    assert rescanned.exit_code == 0 and "Đã đọc 0 trang" in rescanned.output
     assert "scan.pdf: tệp đã được rút lại (quét nhầm); các trang của tệp không được tính." in \
         rescanned.output
     assert run("tally", conf, "--present", 6, "--summoned", 8, "--counted", 6).exit_code == 0

@@ -11,6 +11,10 @@ from ballotgen.render import new_batch
 from tally.store import MIGRATIONS, STORE_FILE, DecisionError, Store
 from tests.helpers import make_conference
 
+# These tests check what the library says, by its English message ids (the Vietnamese
+# catalogue is checked by tests/test_translations.py).
+pytestmark = pytest.mark.usefixtures("english")
+
 
 @pytest.fixture
 def conference(small_persons):

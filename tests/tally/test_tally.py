@@ -46,7 +46,7 @@ def test_a_reviewed_count_gives_final_minutes_with_the_hand_counted_numbers(conf
     resolve_as_a_committee_would(conf)
     result = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, "--issued", 8,
                  "--committee", "Nguyễn Thị Lan:Trưởng ban",
-                 "--committee", "Đỗ Văn Minh:Thành viên")
+                 "--committee", "Đỗ Văn Minh:Thành viên", lang="vi")
     assert result.exit_code == 0, result.output
     assert "Kết quả chính thức" in result.output and "DỰ THẢO" not in result.output
 
@@ -172,7 +172,7 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     assert void.name.startswith("lan-01-khong-du-dieu-kien-")
     assert sorted(p.name for p in void.iterdir()) == [MINUTES_FILE]
     # With quorum: official, the three foreign sheets received and invalid, stated (lần 2).
-    result = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27)
+    result = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27, lang="vi")
     assert result.exit_code == 0 and "Kết quả chính thức" in result.output, result.output
     assert "Bất thường: Trong hòm phiếu có 3 phiếu không do Ban Kiểm phiếu phát ra" in \
         result.output
@@ -181,7 +181,7 @@ def test_scanned_mistakes_reviewed_by_a_simulated_committee_count_as_the_truth(t
     signed = {p.name: p.read_bytes() for p in second.iterdir()}
     # Made again (the committee states the end of the count): a new version, nothing replaced.
     again = run("tally", conf, "--present", 27, "--summoned", 30, "--counted", 27,
-                "--ended", "17:38")
+                "--ended", "17:38", lang="vi")
     assert again.exit_code == 0 and "lần 2" in again.output, again.output
     assert [v.name[:17] for v in versions(conf / OUTPUT_DIR)] == [
         "lan-01-khong-du-d", "lan-02-chinh-thuc", "lan-03-chinh-thuc"]
@@ -212,7 +212,7 @@ def test_a_stack_scanned_twice_and_a_withdrawn_file_still_count_as_the_truth(tmp
     simulate_vote(conf, tmp_path / "again", fmt="pdf", rescan=Rescan(72), **common)
     assert run("scan", conf, tmp_path / "scans" / "scan.pdf").exit_code == 0
     jpegs = sorted((tmp_path / "jpeg").glob("*.jpg"))
-    result = run("scan", conf, *jpegs, tmp_path / "again" / "scan.pdf")
+    result = run("scan", conf, *jpegs, tmp_path / "again" / "scan.pdf", lang="vi")
     assert result.exit_code == 0, result.output
     with Store.open(conf) as store:
         ballots = assemble(store.pages())
@@ -222,7 +222,7 @@ def test_a_stack_scanned_twice_and_a_withdrawn_file_still_count_as_the_truth(tmp
 
     again = file_sha256(tmp_path / "again" / "scan.pdf")
     result = run("withdraw", conf, again[:8], "--reason", "quét lại cả tập lần thứ ba",
-                 "--by", "Nguyễn Thị Lan")
+                 "--by", "Nguyễn Thị Lan", lang="vi")
     assert result.exit_code == 0 and "Đã rút lại tệp" in result.output, result.output
     for folder in ("scans", "jpeg"):
         result = run("simulate-review", conf, "--truth", tmp_path / folder / "truth.json")
@@ -275,7 +275,7 @@ def test_impossible_facts_are_refused_and_nothing_is_recorded(conf, args, messag
     """Before, --present 40 --summoned 30 was accepted ('40/30 … đạt')."""
     with Store.open(conf) as store:
         events = len(store.events())
-    result = run("tally", conf, *args, "--counted", 7)
+    result = run("tally", conf, *args, "--counted", 7, lang="vi")
     assert result.exit_code == ExitCode.USAGE and message in result.output, result.output
     with Store.open(conf) as store:
         assert len(store.events()) == events
@@ -304,7 +304,7 @@ def test_every_tally_is_a_version_and_an_official_one_is_never_overwritten(conf)
     assert draft.exit_code == 0 and "DỰ THẢO" in draft.output
     assert latest(conf).name.startswith("lan-02-du-thao-")
     assert latest_official(conf / OUTPUT_DIR) == first  # a draft names nothing official
-    again = run("tally", conf, *facts)
+    again = run("tally", conf, *facts, lang="vi")
     assert again.exit_code == 0
     assert "Lưu ý: lần 1" in again.output and "bản chính thức mới nhất bây giờ là lần 3" in \
         again.output
@@ -427,10 +427,10 @@ def test_a_tally_recorded_before_version_2_is_still_reproduced_by_the_audit(conf
     with monkeypatch.context() as patch:
         patch.setattr(tally.publish, "tally_store", as_version_1)
         patch.setattr(Store, "record_tally", without_version)
-        old = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+        old = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, lang="vi")
     assert old.exit_code == 0, old.output
     assert "Phiếu in 8, phát ra 8," in old.output  # version 1: the number printed
-    new = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7)
+    new = run("tally", conf, "--present", 7, "--summoned", 8, "--counted", 7, lang="vi")
     assert "Phiếu in 8, phát ra 7 (bằng số người có mặt)," in new.output
     audit = run("audit", conf, "--jobs", 1)
     assert audit.exit_code == 0 and "VERIFIED" in audit.output, audit.output
