@@ -438,15 +438,20 @@ def _noise(image: np.ndarray, sd: float, rng: np.random.Generator,
     channels identically."""
     h, w = image.shape[:2]
     half = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32) * sd
-    grain = cv2.resize(half, (w, h), interpolation=cv2.INTER_NEAREST)
-    if image.ndim == 3:
-        planes = [grain] * image.shape[2]
-        if colour is not None:
-            planes = [plane + cv2.resize(colour.standard_normal(half.shape, dtype=np.float32)
-                                         * (sd * CHANNEL_GRAIN), (w, h),
-                                         interpolation=cv2.INTER_NEAREST) for plane in planes]
-        grain = cv2.merge(planes)
-    return cv2.add(image, grain, dtype=cv2.CV_8U)
+
+    def added(plane: np.ndarray, grain: np.ndarray) -> np.ndarray:
+        return cv2.add(plane, cv2.resize(grain, (w, h), interpolation=cv2.INTER_NEAREST),
+                       dtype=cv2.CV_8U)
+
+    if image.ndim == 2:
+        return added(image, half)
+    grains = [half] * image.shape[2]
+    if colour is not None:
+        grains = [grain + colour.standard_normal(half.shape, dtype=np.float32)
+                  * (sd * CHANNEL_GRAIN) for grain in grains]
+    # Channel by channel, and each grain summed before it is enlarged: the same sums as over
+    # the whole colour image, without a full-size float copy of it (that took most of the time)
+    return cv2.merge([added(plane, grain) for plane, grain in zip(cv2.split(image), grains)])
 
 
 def _dust(image: np.ndarray, count: tuple[int, int], dpi: float, rng: np.random.Generator) -> None:
