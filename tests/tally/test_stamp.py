@@ -124,6 +124,7 @@ def test_the_review_page_shows_the_flag_in_vietnamese_and_proposes_a_sheet_not_i
     assert client.get("/dau/99999.jpg").status_code == 404  # no such page
 
 
+@pytest.mark.slow
 def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, stacks):
     truth = stacks["required"][1]
     missing = len(lacking(truth))
