@@ -48,7 +48,7 @@ import numpy as np
 
 from ballotgen.layout import PageLayout, Rect
 from omr.register import PX_PER_MM
-from omr.score import above_background
+from omr.score import stroke_kernel
 
 FORMAT = "i1"  # the signature's format, first in its text (another format compares as none)
 PATCH_MM = 10.0  # the side of the patch around a box (7.5 mm box, 1.25 mm of overshoot around)
@@ -62,6 +62,7 @@ KEEP_LEVEL = 3  # a box's patch is stored when a cell reaches this level (of 15)
 STRAY_CELL_MM = 2.0  # cells of stray ink
 STRAY_LEVEL = 3  # a stray cell is stored from this level (of 15)
 STRAY_FULL = 0.15  # a stray cell's mean new ink stored as the top level
+STRAY_PAPER_STEP = 2  # the stray area's paper level from every 2nd pixel down and across
 STRAY_WEIGHT = 0.5  # the stray ink's part in the comparison, against 1 for the boxes
 SMOOTH_CELLS = 0.4  # sigma (cells) of the smoothing before comparison
 # Two pages whose ink is at least this alike are taken for the same sheet scanned twice. Chosen
@@ -118,8 +119,11 @@ def ink_signature(dark: np.ndarray, printed: np.ndarray, page_layout: PageLayout
         cy = int(round(box.centre[1] * PX_PER_MM)) + dy
         x0, y0 = cx - _PATCH_PX // 2, cy - _PATCH_PX // 2
         covered[max(y0, 0):max(y0 + _PATCH_PX, 0), max(x0, 0):max(x0 + _PATCH_PX, 0)] = True
-        ink = _new_ink(_crop(dark, x0, y0, _PATCH_PX), _crop(printed, x0, y0, _PATCH_PX, True),
-                       background)
+        patch, patch_printed = _crop(dark, x0, y0, _PATCH_PX), _crop(printed, x0, y0,
+                                                                      _PATCH_PX, True)
+        if not _may_reach_peak(patch, patch_printed):
+            continue  # most boxes are empty: skip the top-hat and the median
+        ink = _new_ink(patch, patch_printed, background)
         peak = float(np.percentile(ink, PEAK_PERCENTILE))
         if peak < PEAK_MIN:
             continue
@@ -170,16 +174,44 @@ class Background:
     fill: float
 
 
-def _new_ink(dark: np.ndarray, printed: np.ndarray, background: Background) -> np.ndarray:
+def _may_reach_peak(dark: np.ndarray, printed: np.ndarray) -> bool:
+    """False when the patch's new ink (:func:`_new_ink`) cannot reach ``PEAK_MIN`` at its
+    ``PEAK_PERCENTILE``: exact, and far cheaper than measuring it. New ink is never more than
+    the darkness above the patch's lightest pixel (the top-hat takes away an opening, which is
+    never lighter than that, and the paper's level is never negative), less ``INK_FLOOR``, and
+    it is 0 over print; so when too few blank pixels are that dark, the percentile is lighter."""
+    n = dark.size
+    if not n:
+        return False
+    reach = float(dark.min()) + INK_FLOOR + PEAK_MIN
+    dark_enough = int(np.count_nonzero((dark >= reach) & ~printed))
+    # np.percentile interpolates between the sorted values at floor(q(n-1)) and the next one:
+    # both lie below ``reach`` when fewer than n - 1 - that next index values reach it.
+    upper = int(PEAK_PERCENTILE / 100.0 * (n - 1)) + 1
+    return dark_enough > n - 1 - upper
+
+
+def _new_ink(dark: np.ndarray, printed: np.ndarray, background: Background, *,
+             paper_step: int = 1) -> np.ndarray:
     """Darkness of ``dark`` above its own background (a stain or a shadow is not ink) and
-    above its paper, where the blank ballot is white (0 elsewhere)."""
+    above its paper, where the blank ballot is white (0 elsewhere).
+
+    The paper's level is the median of the blank pixels, or, with ``paper_step``, of every
+    ``paper_step``-th of them down and across (a large area: its median barely moves)."""
     blank = ~printed
     if not blank.any():
         return np.zeros_like(dark)
     # Always the top-hat (a fill keeps its edges: the same on every scan of the sheet).
-    dark = above_background(dark, stroke_mm=background.stroke_mm, solid=2.0, fill=2.0)
-    paper = float(np.median(dark[blank]))
-    return np.where(blank, np.clip(dark - paper - INK_FLOOR, 0.0, None), 0.0).astype(np.float32)
+    ink = np.asarray(cv2.morphologyEx(dark, cv2.MORPH_TOPHAT,
+                                      stroke_kernel(background.stroke_mm)), np.float32)
+    sampled = blank[::paper_step, ::paper_step]
+    paper = float(np.median(ink[::paper_step, ::paper_step][sampled] if sampled.any()
+                            else ink[blank]))
+    ink -= paper
+    ink -= INK_FLOOR
+    np.maximum(ink, 0.0, out=ink)
+    ink[printed] = 0.0
+    return ink.astype(np.float32, copy=False)
 
 
 def _stray_cells(dark: np.ndarray, printed: np.ndarray, covered: np.ndarray,
@@ -207,7 +239,7 @@ def _stray_cells(dark: np.ndarray, printed: np.ndarray, covered: np.ndarray,
         kx1 = int(np.ceil(rect.right * PX_PER_MM)) - x0
         ky1 = int(np.ceil(rect.bottom * PX_PER_MM)) - y0
         mask[max(ky0, 0):max(ky1, 0), max(kx0, 0):max(kx1, 0)] = True
-    ink = _new_ink(area, mask, background)
+    ink = _new_ink(area, mask, background, paper_step=STRAY_PAPER_STEP)
     cells = ink.reshape(ny, _STRAY_PX, nx, _STRAY_PX).mean(axis=(1, 3))
     levels = np.clip(np.rint(cells / STRAY_FULL * LEVELS), 0, LEVELS).astype(np.uint8)
     found = np.flatnonzero(levels.ravel() >= STRAY_LEVEL)

@@ -47,7 +47,7 @@ def darkness(page: np.ndarray, black: float, out: np.ndarray | None = None) -> n
     inverse = 1.0 / np.maximum(paper_small.astype(np.float32) - black, 40.0)  # never tiny
     inverse = cv2.resize(inverse, size, interpolation=cv2.INTER_LINEAR)
     dark = cv2.multiply(cv2.subtract(paper, page), inverse, dst=out, dtype=cv2.CV_32F)
-    return cv2.min(dark, 1.0, dst=dark)  # type: ignore[call-overload]  # (stubs: no scalars)
+    return np.minimum(dark, 1.0, out=dark)
 
 
 # The paper level is the brightest nearby within PAPER_WINDOW_MM, then blurred (3 mm): a band
@@ -269,12 +269,18 @@ def above_background(area: np.ndarray, *, stroke_mm: float, solid: float,
     the box), and is left as it is."""
     if not area.size:
         return area
-    k = max(3, int(round(stroke_mm * PX_PER_MM)) | 1)
-    background = cv2.morphologyEx(area, cv2.MORPH_OPEN, np.ones((k, k), np.uint8))
+    background = cv2.morphologyEx(area, cv2.MORPH_OPEN, stroke_kernel(stroke_mm))
     if _mean(background) >= solid or cv2.countNonZero((area > fill).view(np.uint8)) \
             >= 0.5 * area.size:
         return area
     return area - background
+
+
+def stroke_kernel(stroke_mm: float) -> np.ndarray:
+    """The square structuring element of :func:`above_background`: ``stroke_mm`` wide, odd,
+    at least 3 px, on the registered page."""
+    k = max(3, int(round(stroke_mm * PX_PER_MM)) | 1)
+    return np.ones((k, k), np.uint8)
 
 
 def ink_levels(empty_interiors: list[np.ndarray], *, low: float, high: float, low_noise: float,

@@ -65,7 +65,7 @@ from rehearsal.scanner import (
     stained,
     streaked,
 )
-from rehearsal.voters import BallotPlan, Mistakes, plan_ballots
+from rehearsal.voters import SMUDGE_STREAM, BallotPlan, Mistakes, plan_ballots
 
 TRUTH_FILE = "truth.json"
 TRUTH_VERSION = 1  # fields are only ever added, so readers of version 1 read every later truth
@@ -101,6 +101,7 @@ STAMP_UNEVEN_FADE = (0.3, 0.85)
 STAMP_INK_WEIGHTS = (0.55, 0.2, 0.15, 0.1)  # marks.STAMP_INKS in order
 STAMP_CLEARANCE_MM = 3.0  # a stamp stays this far from the edge, the discs, the code, the table
 COLOUR_STREAM = 19  # a colour page's cast, fringes and channel grain: (seed, page, COLOUR_STREAM)
+SMUDGE_KINDS = ("smudge", "specks")  # what smudge_boxes draws in an unmarked box
 STREAK_STREAM = 23  # a stack's scanner streaks: (seed, STREAK_STREAM), apart from all the rest
 
 
@@ -524,6 +525,9 @@ def fill_page(sheet: Sheet, page: PageLayout, plan: BallotPlan, *, last: bool) -
     if plan.stray:
         for _ in range(plan.stray):
             _stray(sheet, page, rng)
+    if plan.smudges:  # from a stream of their own: the rest of the page is the seed's as before
+        drawn["smudges"] = smudge_boxes(sheet, page, plan, np.random.default_rng(
+            [plan.seed, page.index, SMUDGE_STREAM]))
     if last and plan.write_in:
         area = page.free
         x = area.x + rng.uniform(0.05, 0.3) * area.w
@@ -590,6 +594,35 @@ def _visible(ink: Ink) -> Ink:
     pen, but never fainter than an ordinary ballpoint, so the flag the truth asks for is fair."""
     return Ink(ink.colour, max(ink.opacity, 0.75) if ink.colour != marks.PENCIL else 1.0,
                max(ink.width_mm, 0.35))
+
+
+def smudge_boxes(sheet: Sheet, page: PageLayout, plan: BallotPlan,
+                 rng: np.random.Generator) -> list[dict]:
+    """``plan.smudges`` smudges or clusters of specks, each in a box of ``page`` that the voter
+    left unmarked (no mark, scribble or spill): a dirty finger, graphite rubbed off another
+    sheet, toner specks. None is a mark: a reader must never count one (it may ask a human).
+    Returns what the truth records: person, box (LEVELS order) and kind of each."""
+    rows = {row.person: row for row in page.rows}
+    free = [(r.person, box) for r in plan.rows if r.person in rows for box in range(3)
+            if box not in r.marked and box != r.scribbled and box != r.spill]
+    out = []
+    for k in rng.choice(len(free), size=min(plan.smudges, len(free)), replace=False):
+        person, box = free[int(k)]
+        rect = rows[person].boxes[box]
+        cx = rect.x + rect.w * rng.uniform(0.3, 0.7)
+        cy = rect.y + rect.h * rng.uniform(0.3, 0.7)
+        kind = str(rng.choice(SMUDGE_KINDS))
+        if kind == "smudge":  # soft and grey, a few millimetres across
+            grey = Ink(marks.PENCIL, rng.uniform(0.12, 0.35), 0.3)
+            sheet.blot((cx, cy), rng.uniform(0.8, 1.8), grey, blur_mm=rng.uniform(0.6, 1.4))
+        else:  # specks: a dense cluster of tiny dots
+            spread = rng.uniform(0.8, 1.8)
+            for _ in range(int(rng.integers(15, 60))):
+                dx, dy = rng.normal(0.0, spread, 2)
+                sheet.blot((cx + float(np.clip(dx, -3.0, 3.0)), cy + float(np.clip(dy, -3.0, 3.0))),
+                           rng.uniform(0.04, 0.1), Ink(marks.BLACK, rng.uniform(0.25, 0.6), 0.1))
+        out.append({"person": person, "box": box, "kind": kind})
+    return out
 
 
 def _stray(sheet: Sheet, page: PageLayout, rng: np.random.Generator) -> None:

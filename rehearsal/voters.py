@@ -30,6 +30,7 @@ MARK_STYLE_WEIGHTS = (0.44, 0.14, 0.07, 0.05, 0.07, 0.06, 0.06, 0.05, 0.06)
 HABIT_STYLES = ("x", "tick", "fill", "circle", "small", "heavy", "overshoot")
 HABIT_WEIGHTS = (0.50, 0.18, 0.06, 0.04, 0.07, 0.07, 0.08)
 """The style a voter uses on most rows (a voter is consistent: a ticker ticks)."""
+SMUDGE_STREAM = 24  # whether a ballot gets smudges in its boxes: (ballot seed, SMUDGE_STREAM)
 HABIT_RATE = 0.8  # share of a voter's rows drawn in the habitual style
 
 PENS = ("ballpoint", "gel", "felt", "pencil", "dry")
@@ -63,6 +64,10 @@ class Mistakes:
     signature: float = 0.15  # per ballot: the voter signs (never a mistake)
     stray: float = 0.10  # per ballot: stray dots and smudges away from the boxes
     blank_ballot: float = 0.005  # per ballot: nothing marked at all
+    # per ballot: a smudge or a cluster of specks in a box nobody marked, on each page (a dirty
+    # finger, graphite rubbed off another sheet, toner). Off unless asked for (--rate
+    # smudge=0.05): the reader still takes a dense cluster of specks for a light mark (issue 11).
+    smudge: float = 0.0
     stamp: float = 1.0  # per ballot: the red stamp (dấu treo) over the header
     spill: float = 0.03  # per marked row: a stroke end overshoots into the next box (reads as
     #                      the intended box all the same: not a mistake, a careless hand)
@@ -118,6 +123,7 @@ class BallotPlan:
     write_in: str | None = None
     signature: bool = False
     stray: int = 0  # number of stray dots and smudges
+    smudges: int = 0  # smudges or clusters of specks in unmarked boxes, on each page
     stamp: bool = True
     seed: int = 0  # for the drawing: hand-made variation is reproducible
     hand: Hand | None = None  # how the voter writes (None: a steady pen drawn at random)
@@ -236,12 +242,16 @@ def plan_ballots(persons: tuple[Person, ...], voters: int, rng: np.random.Genera
         stray = int(rng.integers(1, 4)) if rng.random() < mistakes.stray else 0
         stamp = bool(rng.random() < mistakes.stamp)
         seed = int(rng.integers(2**31))
+        # Drawn from a stream of its own, so that a seed's stack is otherwise the one it was.
+        smudge_rng = np.random.default_rng([seed, SMUDGE_STREAM])
+        smudges = int(smudge_rng.integers(1, 3)) if smudge_rng.random() < mistakes.smudge \
+            else 0
         place = str(rng.choice(SIGNATURE_PLACES, p=SIGNATURE_PLACE_WEIGHTS))
         rising = rng.random() < SIGNATURE_RISING_RATE
         angle = -rng.uniform(*SIGNATURE_RISE_DEG) if rising else rng.normal(0.0, 3.0)
         plans.append(BallotPlan(
             voter=voter, rows=tuple(rows), crossed=crossed, write_in=write_in, signature=signed,
-            stray=stray, stamp=stamp, seed=seed, hand=hand,
+            stray=stray, smudges=smudges, stamp=stamp, seed=seed, hand=hand,
             signature_place=place if signed else None,
             signature_angle=round(float(angle), 2) if signed else 0.0,
         ))
