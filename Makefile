@@ -12,7 +12,7 @@ COMMITTEE := --committee "Nguyễn Thị Lan:Trưởng ban" --committee "Đỗ V
 MEMBERS := --member "Nguyễn Thị Lan:Trưởng ban" --member "Đỗ Văn Minh:Thành viên" \
   --member "Hoàng Thu Trang:Thành viên"
 
-.PHONY: demo test lint setup system-packages test-packages benchmark clean translations
+.PHONY: demo test test-fast lint setup system-packages test-packages benchmark clean translations
 
 demo: setup
 	rm -rf $(DEMO)
@@ -58,10 +58,18 @@ demo: setup
 	@echo "Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/"
 	@echo "  and log in with a code from $(DEMO)/ubnd-ma-thanh-vien.txt to record decisions)"
 
-# The whole suite, one worker per core (CI: 2 cores); 'slow' end-to-end tests included.
+# The whole suite, one worker per core (CI: 2 cores); 'slow' end-to-end tests included. They
+# start first (tests/conftest.py), and an idle worker takes tests waiting for another.
+PYTEST := $(BIN)/python -m pytest -n auto --dist worksteal
+
 test: setup
 	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_PACKAGES)"
-	$(BIN)/python -m pytest -n auto
+	$(PYTEST)
+
+# While developing: the suite without the tests marked slow (CI and 'make test' run them).
+test-fast: setup
+	@$(MAKE) --no-print-directory system-packages SYSTEM_PACKAGES="$(TEST_PACKAGES)"
+	$(PYTEST) -m "not slow"
 
 # The checks CI runs before the tests (.ci/run), and pre-commit before each commit.
 lint: setup

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pypdfium2 as pdfium
 from PIL import Image, TiffImagePlugin
@@ -21,7 +22,7 @@ _SUFFIX = {"pdf": "pdf", "tiff": "tif", "jpeg": "jpg", "png": "png"}
 
 def _pil(image: np.ndarray, bw: bool) -> Image.Image:
     if image.ndim == 3:
-        return Image.fromarray(image[:, :, ::-1])  # BGR → RGB
+        return Image.fromarray(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
     return Image.fromarray(image).convert("1") if bw else Image.fromarray(image)
 
 

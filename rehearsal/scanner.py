@@ -268,7 +268,7 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     t = tone.paper
     cast = tone.cast if mode == "colour" else (1.0, 1.0, 1.0)
     paper = (t * 0.96 * cast[0], t * 0.99 * cast[1], t * cast[2], 0.0)  # BGR: yellowish paper
-    page = cv2.multiply(sheet, paper)
+    page = _multiplied(sheet, paper)
     out = cv2.warpPerspective(page, matrix, (w, h), flags=cv2.INTER_LINEAR,
                               borderMode=cv2.BORDER_CONSTANT, borderValue=(tone.bed,) * 3)
     if mode != "colour":
@@ -285,6 +285,13 @@ def scan(sheet: np.ndarray, profile: ScannerProfile, matrix: np.ndarray, dpi: fl
     if mode == "bw":
         return _dynamic_threshold(out, rng.uniform(0.78, 0.86))
     return cv2.LUT(out, tone_curve(tone))
+
+
+def _multiplied(image: np.ndarray, factors: tuple[float, ...]) -> np.ndarray:
+    """``cv2.multiply(image, factors)`` ((H, W, C) uint8, a factor per channel) through a lookup
+    table made by that very product over every value: the same bytes, a third of the time."""
+    ramp = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], image.shape[2], axis=2)
+    return cv2.LUT(image, cv2.multiply(ramp, factors))
 
 
 def _fringe(image: np.ndarray, shift_px: float) -> None:
@@ -438,15 +445,20 @@ def _noise(image: np.ndarray, sd: float, rng: np.random.Generator,
     channels identically."""
     h, w = image.shape[:2]
     half = rng.standard_normal(((h + 1) // 2, (w + 1) // 2), dtype=np.float32) * sd
-    grain = cv2.resize(half, (w, h), interpolation=cv2.INTER_NEAREST)
-    if image.ndim == 3:
-        planes = [grain] * image.shape[2]
-        if colour is not None:
-            planes = [plane + cv2.resize(colour.standard_normal(half.shape, dtype=np.float32)
-                                         * (sd * CHANNEL_GRAIN), (w, h),
-                                         interpolation=cv2.INTER_NEAREST) for plane in planes]
-        grain = cv2.merge(planes)
-    return cv2.add(image, grain, dtype=cv2.CV_8U)
+
+    def added(plane: np.ndarray, grain: np.ndarray) -> np.ndarray:
+        return cv2.add(plane, cv2.resize(grain, (w, h), interpolation=cv2.INTER_NEAREST),
+                       dtype=cv2.CV_8U)
+
+    if image.ndim == 2:
+        return added(image, half)
+    grains = [half] * image.shape[2]
+    if colour is not None:
+        grains = [grain + colour.standard_normal(half.shape, dtype=np.float32)
+                  * (sd * CHANNEL_GRAIN) for grain in grains]
+    # Channel by channel, and each grain summed before it is enlarged: the same sums as over
+    # the whole colour image, without a full-size float copy of it (that took most of the time)
+    return cv2.merge([added(plane, grain) for plane, grain in zip(cv2.split(image), grains)])
 
 
 def _dust(image: np.ndarray, count: tuple[int, int], dpi: float, rng: np.random.Generator) -> None:

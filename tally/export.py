@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ballotgen.vocabulary import LEVELS, ROW_FLAG_OF, Flag, PageKind
-from tally.ballots import assemble
 from tally.files import write_private
+from tally.resolve import resolved_ballots
 from tally.store import Store
 
 READINGS_FILE = "readings.csv"
@@ -58,8 +58,9 @@ def readings_csv(store: Store) -> str:
     """One row per ballot row: where it was scanned, what was read, why it is flagged, the raw
     scores. Pages without rows (foreign, unreadable, blank) get one row with an empty person."""
     lines = []
-    pages = store.pages()
-    ballot_of = {page.id: ballot for ballot in assemble(pages) for page in ballot.pages}
+    pages = store.pages()  # blank backs too, which belong to no ballot
+    ballot_of = {page.id: r.ballot for r in resolved_ballots(store, pages=pages)
+                 for page in r.ballot.pages}
     for page in pages:
         r = page.reading
         ballot = ballot_of.get(page.id)

@@ -209,7 +209,9 @@ def resolve_stack(conference: Conference, pages: list[StoredPage],
                        RULE_SETS[conference.rules])
 
 
-def resolved_ballots(store: Store) -> list[Resolved]:
+def resolved_ballots(store: Store, *, pages: list[StoredPage] | None = None) -> list[Resolved]:
     """What every ballot in ``store`` counts for now: the one view of the stack that the
-    count, the review, the scan summary, the status and the exports share."""
-    return resolve_stack(store.conference(), store.pages(), store.decisions())
+    count, the review, the scan summary, the status and the exports share. ``pages``, when
+    given, are ``store.pages()`` as the caller has already read them."""
+    return resolve_stack(store.conference(), store.pages() if pages is None else pages,
+                         store.decisions())

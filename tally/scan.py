@@ -34,7 +34,7 @@ from omr.reading import PageReading
 from omr.settings import ReaderSettings
 from tally.ballots import StampCheck, stamp_check
 from tally.files import HASH_CHUNK, Partial, file_sha256, os_failure, sweep_partials
-from tally.resolve import holds_for_review, resolve_stack
+from tally.resolve import holds_for_review, resolved_ballots
 from tally.rules import RULE_SETS
 from tally.store import Store, StoredPage
 
@@ -70,7 +70,7 @@ def stack_summary(store: Store, pages: list[StoredPage]) -> StackSummary:
     """:class:`StackSummary` of ``store``, whose pages (in stack order) are ``pages``."""
     conference = store.conference()
     rules = RULE_SETS[conference.rules]
-    ballots = [r.ballot for r in resolve_stack(conference, pages, store.decisions())]
+    ballots = [r.ballot for r in resolved_ballots(store, pages=pages)]
     held: Counter[Flag] = Counter()
     recorded: Counter[Flag] = Counter()
     accepted = 0

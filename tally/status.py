@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ballotgen.conference import Conference
 from ballotgen.vocabulary import BallotState
-from tally.resolve import resolve_stack
+from tally.resolve import resolved_ballots
 from tally.store import BatchRecord, Event, EventKind, SetAside, Store
 
 
@@ -35,7 +35,7 @@ def conference_status(folder: Path) -> Status:
         conference = store.conference()
         files = {f.sha256: f for f in store.scan_files()}
         pages = store.pages()
-        resolved = resolve_stack(conference, pages, store.decisions())
+        resolved = resolved_ballots(store, pages=pages)
         tallies = [e for e in store.events()
                    if e.kind == EventKind.TALLY_PRODUCED and not e.damaged]
         return Status(conference, tuple(store.batches()), len(pages), len(resolved),

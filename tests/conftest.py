@@ -30,6 +30,12 @@ def english():
         yield
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests marked slow first, each group in its usual order: with several workers the
+    longest runs start at once, instead of one of them last while the other workers sit idle."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def small_persons() -> tuple[Person, ...]:
     return read_roster(SAMPLES / "roster-small.csv")

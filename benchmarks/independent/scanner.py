@@ -17,21 +17,27 @@ import random
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 from PIL import Image
 
-try:  # optional benchmark extra: pip install -e .[bench]
-    import augraphy as _aug
-except Exception:  # noqa: BLE001 - any import failure means "not usable here"
-    _aug = None
-
 A4_MM = (210.0, 297.0)
+
+_aug: Any = None  # augraphy, once imported (it takes seconds: only when a corpus uses it)
 
 
 def augraphy_available() -> bool:
-    return _aug is not None
+    """Whether the optional benchmark extra is installed (pip install -e .[bench]); imports it."""
+    global _aug
+    if _aug is None:
+        try:
+            import augraphy
+        except Exception:  # noqa: BLE001 - any import failure means "not usable here"
+            return False
+        _aug = augraphy
+    return True
 
 
 @dataclass(frozen=True)
@@ -220,7 +226,7 @@ def scan_sheet(sheet_rgb: np.ndarray, paper_dpi: float, stack: Stack, matrix: np
     out = cv2.warpAffine(blurred, matrix, size, flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_CONSTANT, borderValue=(stack.background,) * 3)
     bgr = np.ascontiguousarray(out[:, :, ::-1])
-    if use_augraphy and _aug is not None:
+    if use_augraphy and augraphy_available():
         seed = int(rng.integers(2**31))
         random.seed(seed)
         np.random.seed(seed)

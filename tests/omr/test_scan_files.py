@@ -75,7 +75,8 @@ def tiffcp(*args):
 
 # ------------------------------------------------------------------ pixel formats (Pillow, libtiff)
 
-@pytest.mark.parametrize("kind", ["png", "tiff", "tiff-big-endian"])
+@pytest.mark.parametrize("kind", ["png", "tiff",
+                                  pytest.param("tiff-big-endian", marks=needs_libtiff)])
 def test_16_bit_grey_reads_with_its_real_range(original, ctx, tmp_path, kind):
     """Pillow's convert("L") clips 16-bit samples: the page came out white, a 'blank back'."""
     grey, expected = original

@@ -270,6 +270,7 @@ def store_copies(folder) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_an_export_killed_leaves_no_copy_of_the_store_and_nothing_after_the_next(conf, tmp_path):
     """Before, a full copy of the store, secret key included, stayed in the system's temp folder."""
     temp = tmp_path / "tmp"
@@ -285,6 +286,7 @@ def test_an_export_killed_leaves_no_copy_of_the_store_and_nothing_after_the_next
     assert store_copies(temp) == []
 
 
+@pytest.mark.slow
 def test_an_audit_of_an_archive_killed_leaves_no_store_and_its_folder_goes_next_time(conf,
                                                                                     tmp_path):
     temp = tmp_path / "tmp"

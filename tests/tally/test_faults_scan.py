@@ -33,6 +33,7 @@ def ballots_in(folder):
         return assemble(store.pages())
 
 
+@pytest.mark.slow
 def test_two_stations_scanning_at_once_do_not_interleave_their_ballots(paged, conf, monkeypatch):
     """Station A scans ballots 1-2, station B ballots 3-4, at the same time, each file of one
     taking its turn after a file of the other (the worst interleaving). Before, ballots were

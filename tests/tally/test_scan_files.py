@@ -2,8 +2,8 @@
 8-bit original, every unreadable page makes the scan exit 7, and the summary counts the blank
 backs and warns when they cannot all be backs."""
 
-
 import numpy as np
+import pytest
 from PIL import Image
 from reportlab.pdfgen.canvas import Canvas
 
@@ -19,6 +19,7 @@ def stored(folder):
         return [(p.page_index, p.image_sha256, p.reading) for p in store.pages()]
 
 
+@pytest.mark.slow
 def test_a_16_bit_stack_reads_all_its_ballots_as_the_8_bit_original(ten_ballots, tmp_path):
     """The issue's case: 8 of 10 ballots of a 16-bit TIFF were stored as blank backs."""
     conf, pages = ten_ballots

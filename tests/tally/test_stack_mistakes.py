@@ -181,6 +181,7 @@ def test_a_few_foreign_sheets_in_a_file_do_not_refuse_it(elsewhere, tmp_path):
 
 # ------------------------------------------------------------------ withdrawing a file
 
+@pytest.mark.slow
 def test_a_withdrawn_file_stays_recorded_and_its_pages_no_longer_count(twice, tmp_path):
     conf = fresh_copy(twice / "conf", tmp_path)
     scan_stack(conf, [twice / "pdf" / "scan.pdf", twice / "others" / "scan.pdf"], jobs=2)

@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import sqlite3
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -24,7 +25,18 @@ from tally.resolve import ballot_id
 from tally.review.app import create_app
 from tally.rules import RULE_SETS
 from tally.store import Store
-from tests.helpers import INIT, SAMPLES, decide, latest, login, pdf_text, run, text
+from tests.helpers import (
+    INIT,
+    SAMPLES,
+    decide,
+    fresh_copy,
+    latest,
+    login,
+    pdf_text,
+    run,
+    text,
+)
+from tests.tally.conftest import built_once
 
 RATES = {name: 0.0 for name in ("blank_row", "multi_mark", "correction", "crossed_name",
                                 "write_in", "signature", "stray", "blank_ballot")}
@@ -34,25 +46,30 @@ VOTERS = 8
 MEMBERS = [("Nguyễn Thị Lan", "Trưởng ban"), ("Đỗ Văn Minh", "Thành viên")]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stacks(tmp_path_factory):
     """Two conferences of the 5-person roster, the check required and off, each with the same
-    simulated colour stack scanned in: 8 voters and 4 foreign sheets (a grey photocopy)."""
-    base = tmp_path_factory.mktemp("stamp")
-    out = {}
-    for check in ("required", "off"):
-        conf = base / check
-        extra = ["--stamp", "required"] if check == "required" else []
-        result = run("init", conf, "--roster", SAMPLES / "roster-small.csv", *INIT, *extra)
-        assert result.exit_code == 0, result.output
-        assert run("print", conf, "--copies", 10).exit_code == 0
-        scans = base / f"scans-{check}"
-        truth = simulate_vote(conf, scans, voters=VOTERS, profile="office", fmt="jpeg", dpi=150,
-                              seed=SEED, rates=RATES, foreign=4, mode="colour").truth
-        scanned = run("scan", conf, *sorted(f for f in scans.iterdir() if f.suffix == ".jpg"))
-        assert scanned.exit_code == 0, scanned.output
-        out[check] = (conf, truth, scanned.output)
-    return out
+    simulated colour stack scanned in: 8 voters and 4 foreign sheets (a grey photocopy). Built
+    once for the run, whatever the workers: tests change only copies."""
+    def build(base: Path) -> dict:
+        out = {}
+        for check in ("required", "off"):
+            conf = base / check
+            extra = ["--stamp", "required"] if check == "required" else []
+            result = run("init", conf, "--roster", SAMPLES / "roster-small.csv", *INIT, *extra)
+            assert result.exit_code == 0, result.output
+            assert run("print", conf, "--copies", 10).exit_code == 0
+            scans = base / f"scans-{check}"
+            truth = simulate_vote(conf, scans, voters=VOTERS, profile="office", fmt="jpeg",
+                                  dpi=150, seed=SEED, rates=RATES, foreign=4,
+                                  mode="colour").truth
+            scanned = run("scan", conf, *sorted(f for f in scans.iterdir() if f.suffix == ".jpg"))
+            assert scanned.exit_code == 0, scanned.output
+            out[check] = (truth, scanned.output)
+        return out
+
+    base, built = built_once(tmp_path_factory, "stamp", build)
+    return {check: (base / check, truth, output) for check, (truth, output) in built.items()}
 
 
 @pytest.fixture
@@ -70,7 +87,7 @@ def lacking(truth):
 
 
 def flagged_by_stamp(folder):
-    with Store.open(folder) as store:
+    with Store.open(folder, readonly=True) as store:
         ballots = assemble(store.pages())
     return {(b.pages[0].file_name, b.pages[0].page_index): b for b in ballots
             if "missing_stamp" in b.flags}
@@ -80,7 +97,7 @@ def test_init_records_the_stamp_check_and_status_shows_it(stacks):
     for check in ("required", "off"):
         conf = stacks[check][0]
         assert f"Stamp: {check}" in run("status", conf).output
-        with Store.open(conf) as store:
+        with Store.open(conf, readonly=True) as store:  # shared by every worker
             assert store.conference().stamp == check
             assert store.events()[0].data["stamp"] == check
 
@@ -124,6 +141,7 @@ def test_the_review_page_shows_the_flag_in_vietnamese_and_proposes_a_sheet_not_i
     assert client.get("/dau/99999.jpg").status_code == 404  # no such page
 
 
+@pytest.mark.slow
 def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, stacks):
     truth = stacks["required"][1]
     missing = len(lacking(truth))
@@ -157,8 +175,10 @@ def test_the_count_voids_them_and_the_minutes_say_what_the_check_found(conf, sta
     assert "VERIFIED" in audited and "stamps taken as recorded (pages kept in grey)" in audited
 
 
-def test_with_the_check_off_nothing_is_flagged_said_or_recorded_in_the_results(stacks):
+def test_with_the_check_off_nothing_is_flagged_said_or_recorded_in_the_results(stacks,
+                                                                              tmp_path):
     conf, truth, output = stacks["off"]
+    conf = fresh_copy(conf, tmp_path)  # it is tallied below
     assert len(lacking(truth)) >= 3  # the same stack: sheets without the stamp are in it
     assert flagged_by_stamp(conf) == {} and "Stamp check" not in output
     assert "missing_stamp" not in output
