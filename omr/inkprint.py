@@ -211,7 +211,7 @@ def _new_ink(dark: np.ndarray, printed: np.ndarray, background: Background, *,
     ink -= INK_FLOOR
     np.maximum(ink, 0.0, out=ink)
     ink[printed] = 0.0
-    return ink.astype(np.float32, copy=False)
+    return ink
 
 
 def _stray_cells(dark: np.ndarray, printed: np.ndarray, covered: np.ndarray,

@@ -142,7 +142,7 @@ class BoxScore:
     piece_mm: float = 0.0
     # The share of its ink within a stroke's width of two straight lines (:func:`line_share`):
     # near 1 for a cross or a tick however broken its strokes, low for a cluster of specks
-    # (1: no ink, or not measured).
+    # (1: no ink, not measured, or not needed: its ink holds a piece ``mark_piece_mm`` long).
     line_share: float = 1.0
 
     @property
@@ -353,7 +353,10 @@ def box_score(dark: np.ndarray, box: Rect, shift: tuple[int, int], levels: InkLe
     mask = kept[labels]
     peak = float(inner[mask].max())
     piece = longest_piece_mm(inner, mask, box_levels.high)
-    along = line_share(mask, width_px=LINE_BAND_MM * PX_PER_MM)
+    # Only ink without a long piece needs it (decide.specks): a cross's, a tick's or a fill's
+    # strokes are long, and the Hough transform is the dearest measure of a marked box.
+    along = line_share(mask, width_px=LINE_BAND_MM * PX_PER_MM) \
+        if piece < s.mark_piece_mm else 1.0
     rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
     extent = max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) / PX_PER_MM
     area = float(mask.sum()) / PX_PER_MM**2
