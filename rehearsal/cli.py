@@ -51,7 +51,7 @@ def _rates(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
 @click.option("--rate", "rates", multiple=True, callback=_rates, metavar=N_("NAME=RATE"),
               help=N_("Change how often voters do something, e.g. --rate multi_mark=0.05. Names: "
                    "blank_row, multi_mark, correction, crossed_name, write_in, signature, stray, "
-                   "blank_ballot, stamp."))
+                   "blank_ballot, smudge, stamp, spill."))
 @click.option("--rescan", type=int, metavar=N_("SEED"),
               help=N_("Scan the same sheets once more: those the other options fill (the same "
                    "--seed, --voters, --votes, --rate, --foreign, --profile and --dpi), fed "

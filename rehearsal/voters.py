@@ -30,8 +30,8 @@ MARK_STYLE_WEIGHTS = (0.44, 0.14, 0.07, 0.05, 0.07, 0.06, 0.06, 0.05, 0.06)
 HABIT_STYLES = ("x", "tick", "fill", "circle", "small", "heavy", "overshoot")
 HABIT_WEIGHTS = (0.50, 0.18, 0.06, 0.04, 0.07, 0.07, 0.08)
 """The style a voter uses on most rows (a voter is consistent: a ticker ticks)."""
-SMUDGE_STREAM = 24  # whether a ballot gets smudges in its boxes: (ballot seed, SMUDGE_STREAM)
 HABIT_RATE = 0.8  # share of a voter's rows drawn in the habitual style
+SMUDGE_STREAM = 24  # whether a ballot gets smudges in its boxes: (ballot seed, SMUDGE_STREAM)
 
 PENS = ("ballpoint", "gel", "felt", "pencil", "dry")
 PEN_WEIGHTS = (0.58, 0.12, 0.08, 0.10, 0.12)
