@@ -448,7 +448,6 @@ def surround_darkness(dark: np.ndarray, box: Rect, shift: tuple[int, int]) -> fl
     return _median(ring)
 
 
-TEXTURE_RING_MM = 2.5  # the paper's texture is looked at this far outside a box's outline
 TEXTURE_PERCENTILE = 95
 TEXTURE_MIN_PX = 64  # fewer paper pixels than this in the ring (a page's edge): not measured
 TEXTURE_STROKE_CLEARANCE_MM = 0.5  # … leaving out this much around strokes darker than texture
@@ -458,21 +457,21 @@ def paper_texture(dark: np.ndarray, reference: Reference, box: Rect, shift: tupl
                   surround: float, s: ReaderSettings) -> Texture:
     """The grain of the paper around ``box`` (found at ``shift``): darkness above the paper
     (:func:`above_paper`, ``surround``) and above its background (an opening with a
-    ``s.stroke_max_mm`` square, as :func:`above_background`), in a ring from the box's printed
-    outline to TEXTURE_RING_MM outside it. Printed pixels (the outline, the table's rules) are
-    left out, and so are the pixels near ink darker than ``s.texture_cap`` (the strokes of a
-    mark overshooting its box or the next one's): what is left is paper. Nothing where the
-    ring is off the page."""
-    x0, y0, x1, y1 = _px(box, -TEXTURE_RING_MM)
-    window = interior(dark, box, shift, -TEXTURE_RING_MM)
+    ``s.stroke_max_mm`` square, as :func:`above_background`), in a ring from
+    ``s.texture_ring_min_mm`` to ``s.texture_ring_max_mm`` outside the box's printed outline.
+    Printed pixels (the outline, the table's rules) are left out, and so are the pixels near
+    ink darker than ``s.texture_cap`` (the strokes of a mark overshooting its box or the next
+    one's): what is left is paper. Nothing where the ring is off the page."""
+    x0, y0, x1, y1 = _px(box, -s.texture_ring_max_mm)
+    window = interior(dark, box, shift, -s.texture_ring_max_mm)
     h, w = window.shape
     if (h, w) != (y1 - y0, x1 - x0) or y0 < 0 or x0 < 0:
         return Texture()  # at the page's edge
     grain = above_background(above_paper(window, surround), stroke_mm=s.stroke_max_mm,
                              solid=1.0)  # never a fill: always the top-hat
     keep = ~reference.printed[y0:y1, x0:x1]
-    ring = int(round(TEXTURE_RING_MM * PX_PER_MM))
-    keep[ring:h - ring, ring:w - ring] = False  # the box itself
+    inner = int(round((s.texture_ring_max_mm - s.texture_ring_min_mm) * PX_PER_MM))
+    keep[inner:h - inner, inner:w - inner] = False  # the box itself, and a mark's overflow
     clear = 2 * int(round(TEXTURE_STROKE_CLEARANCE_MM * PX_PER_MM)) + 1
     keep &= cv2.dilate((grain > s.texture_cap).astype(np.uint8),
                        np.ones((clear, clear), np.uint8)) == 0

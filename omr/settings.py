@@ -25,6 +25,8 @@ conference they read has the stamp check on, so the stamp read again raises no f
 not measure the pieces of ink, so a box on grained paper was a mark only by its peak, and
 with ``streak_contrast`` 0: they did not look for scanner streaks. Versions 3 to 7 read with
 ``mark_piece_mm`` 0: they did not measure how much of the ink lies along lines.
+Versions 3 to 8 read with ``texture_ring_min_mm`` 0 and ``texture_ring_max_mm`` 2.5: the ring
+where the paper's texture is measured began at the box's outline.
 Versions 1 and 2 were recorded only while this reader was being built (no conference was read
 with them), so their readings re-read with today's measurements; a dict from a newer reader,
 or naming a limit this one does not know, is refused rather than half understood.
@@ -37,7 +39,7 @@ import hashlib
 import json
 from dataclasses import dataclass, fields
 
-SETTINGS_VERSION = 8  # 2: the registration limits joined; 3: background, folds, names, write-ins;
+SETTINGS_VERSION = 9  # 2: the registration limits joined; 3: background, folds, names, write-ins;
 #                       4: refine_min_mm (version 3 always resampled: 0), boxes measured above
 #                       the paper around them, min_outline_contrast, names by strokes
 #                       through the printed text, the measuring limits of omr.score;
@@ -53,6 +55,8 @@ SETTINGS_VERSION = 8  # 2: the registration limits joined; 3: background, folds,
 #                       and a scanner's streaks are taken away (streak_contrast; before: 0)
 #                       8: ink without a long piece must lie along lines to be a mark
 #                       (mark_piece_mm, mark_line_share; versions 7 and older: 0, off)
+#                       9: the paper's texture looked at past a mark's overflow
+#                       (texture_ring_min_mm, texture_ring_max_mm; before: 0 and 2.5)
 
 
 @dataclass(frozen=True)
@@ -88,7 +92,8 @@ class ReaderSettings:
     # … and it must stand out from the paper's own texture around its box: a mottled, recycled
     # or stained sheet has grey grain 1-3 mm across, which the background removal does not
     # take away, and which is as dark as a light mark where it lies. Around each box (a ring
-    # out to ``score.TEXTURE_RING_MM``, print and the strokes of marks left out) the grain's
+    # ``texture_ring_min_mm`` to ``texture_ring_max_mm`` outside its outline, print and the
+    # strokes of marks left out) the grain's
     # 95th percentile is its texture; a component is ink only when some pixel of it passes
     # ``texture_ratio`` times that (or the page's level, if higher). Ink darker than
     # ``texture_cap`` is never taken for texture: no paper grain measured reached 0.35, a pen's
@@ -97,6 +102,16 @@ class ReaderSettings:
     # around (simulated stains at 150 dpi, tuning seeds); 2.5 left those boxes marks.
     texture_ratio: float = 3.5
     texture_cap: float = 0.35
+    # The ring begins ``texture_ring_min_mm`` outside the box's outline: a voter's fill or
+    # cross overflows the outline by up to a millimetre or so (independent scans: hatching
+    # 0.5-1 mm past it), and a light pen's or a pencil's overflowing strokes, lighter than
+    # ``texture_cap``, raised the texture of a ring from the outline round their own box to
+    # 0.07-0.15 (0.00-0.02 round the other boxes of the row), until a fill's ink could no longer
+    # pass (independent scans, seeds 21 and 1021; a pencil's hatching 1.2 times the box,
+    # tests/omr/test_fills.py). From 1.5 to 3 mm (from 1 or 1.5 to 2.5 mm left 1 more correct
+    # page of 197 to review there; 0-2.5 mm, as version 8 read, 2 more).
+    texture_ring_min_mm: float = 1.5
+    texture_ring_max_mm: float = 3.0
     # … and a box is a mark only when its ink's darkest pixel reaches ``texture_peak_ratio``
     # times that texture: on stained sheets at 150-200 dpi the grain inside empty boxes
     # peaked at 4.3-8.6 times the ring's texture, as dark as a pen (0.37-0.61), and blank rows
@@ -374,6 +389,7 @@ class ReaderSettings:
         positive = ("ink_inset_mm", "box_inset_mm", "blob_darkness", "blot_min_mm",
                     "blot_max_mm", "blot_solidity", "blot_edge_aspect", "blot_edge_solidity",
                     "cell_margin_mm", "align_reach_mm", "ink_low", "max_ink_noise", "ink_high",
+                    "texture_ring_max_mm",
                     "speck_mm2", "streak_width_mm", "streak_min_coverage",
                     "line_sd_mm", "fold_darkness", "stroke_max_mm", "solid_darkness",
                     "fill_darkness", "mark_mm2",
@@ -402,6 +418,7 @@ class ReaderSettings:
                 raise ValueError(f"reader setting {name} must be positive")
         for name in ("faint_score_margin", "texture_ratio", "texture_peak_ratio",
                      "grain_piece_mm", "grain_piece_peak_ratio", "grain_blind_darkness",
+                     "texture_ring_min_mm",
                      "mark_piece_mm", "mark_line_share",
                      "streak_contrast",
                      "name_line_width_mm",
@@ -472,6 +489,10 @@ class ReaderSettings:
             if not getattr(self, name) <= 1.0:
                 raise ValueError(f"reader setting {name} must be at most 1")
 
+        if not self.texture_ring_min_mm < self.texture_ring_max_mm:
+            raise ValueError("reader settings must satisfy texture_ring_min_mm < "
+                             "texture_ring_max_mm")
+
     def to_dict(self) -> dict:
         return {"version": SETTINGS_VERSION, **dataclasses.asdict(self)}
 
@@ -499,6 +520,9 @@ class ReaderSettings:
             values.setdefault("streak_contrast", 0.0)
         if version in (3, 4, 5, 6, 7):  # no line share measured: a piece was not required
             values.setdefault("mark_piece_mm", 0.0)
+        if version in (3, 4, 5, 6, 7, 8):  # the texture looked at from the outline
+            values.setdefault("texture_ring_min_mm", 0.0)
+            values.setdefault("texture_ring_max_mm", 2.5)
         return cls(**values)
 
     @property
