@@ -341,9 +341,17 @@ def tick_strokes(box: Rect, rng: np.random.Generator, *, size: float, shape: str
     return [_to_page(np.vstack([short, long[1:]]), placement)]
 
 
-def fill_strokes(box: Rect, rng: np.random.Generator, *, wobble: float = 1.0) -> Strokes:
-    """The box scribbled full with a dense zigzag, across or along a diagonal."""
-    placement = _placement(box, rng, rng.uniform(0.75, 0.95), offset=0.05, rotate_deg=8)
+FILL_SIZE = (0.75, 1.1)
+"""How large a fill is, relative to the box: a voter scribbling a box full goes past its outline
+as often as not (independent scans: hatching 0.5-1 mm beyond it on every side)."""
+
+
+def fill_strokes(box: Rect, rng: np.random.Generator, *, wobble: float = 1.0,
+                 size: float | None = None) -> Strokes:
+    """The box scribbled full with a dense zigzag, across or along a diagonal (``size``
+    relative to the box: drawn from FILL_SIZE when not given)."""
+    size = float(rng.uniform(*FILL_SIZE)) if size is None else size
+    placement = _placement(box, rng, size, offset=0.05, rotate_deg=8)
     passes = int(rng.integers(9, 16))
     if rng.random() < 0.5:  # across: from side to side, top to bottom
         v = np.linspace(-0.5, 0.5, passes)
