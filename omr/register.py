@@ -238,6 +238,9 @@ def warp(image: np.ndarray, registration: Registration, layout: Layout, *,
                                borderValue=border)
 
 
+DISC_MEND = 0.25  # find_disc closes light gaps across a disc up to this share of its radius
+
+
 def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: float, *,
               area_range: tuple[float, float], aspect_range: tuple[float, float],
               fill_range: tuple[float, float]) -> tuple[float, float] | None:
@@ -255,7 +258,13 @@ def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: 
         return None
     window = image[y0:y1, x0:x1]
     _, binary = cv2.threshold(window, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
-    # Detach speckle and thin strokes touching the disc; the disc itself survives the opening.
+    # Mend the disc where a thin light line crosses it (a printer low on toner, a feeder
+    # skipping lines: the halves of a disc cut in two are no disc), then detach speckle and
+    # thin strokes touching it; the disc itself survives the opening.
+    mend = int(round(radius_px * DISC_MEND)) | 1
+    if mend > 1:
+        binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE,
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (mend, mend)))
     k = max(3, int(radius_px / 3) | 1)
     binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
