@@ -69,6 +69,13 @@ class ScannerProfile:
     # page, at the same columns (:func:`streaked`), this dark (1: black).
     streak_rate: float = 0.0
     streak_darkness: tuple[float, float] = (0.35, 1.0)
+    # Stacks with thin light lines across every sheet, one every ``band_period_mm``, where
+    # everything lost ``band_loss`` of its darkness (:func:`banded`): a laser printer low on
+    # toner, or a feeder skipping lines; found on independent scans (augraphy's low-ink
+    # periodic lines), where they cut the registration discs in two and no disc was found.
+    band_rate: float = 0.0
+    band_period_mm: tuple[float, float] = (8.0, 40.0)
+    band_loss: tuple[float, float] = (0.6, 1.0)
 
 
 PROFILES: dict[str, ScannerProfile] = {
@@ -101,7 +108,7 @@ PROFILES: dict[str, ScannerProfile] = {
                        gain=(0.88, 1.08), contrast=(0.85, 1.2), gamma=(0.8, 1.3),
                        black_level=(5.0, 40.0), bed_tones=(SCANNER_WHITE, 170, 60),
                        stain_rate=0.3, colour_cast=0.12, colour_fringe_px=0.8,
-                       streak_rate=0.3),
+                       streak_rate=0.3, band_rate=0.3),
         ScannerProfile("crooked", dpis=(200, 300), modes=("grey", "colour"), duplex=True,
                        skew_sd_deg=0.0, skew_rare_deg=(4.0, 10.0), skew_rare_rate=1.0,
                        shift_mm=5.0, upside_down_rate=0.08, keystone_mm=0.8,
@@ -403,6 +410,44 @@ def streaked(image: np.ndarray, streaks: list[Streak], dpi: float, *, bw: bool) 
         else:
             columns[...] = (columns * (1.0 - streak.darkness)).astype(np.uint8)
     return out
+
+
+@dataclass(frozen=True)
+class Banding:
+    """Light lines across every sheet of a stack (a printer low on toner, a feeder skipping
+    lines)."""
+
+    period_mm: float
+    width_mm: float
+    loss: float  # share of the print's darkness lost on a line
+
+
+BAND_WIDTH_MM = (0.15, 0.5)
+
+
+def draw_banding(profile: ScannerProfile, rng: np.random.Generator) -> Banding | None:
+    """The banding of one stack's print run (most have none)."""
+    if not profile.band_rate or rng.random() >= profile.band_rate:
+        return None
+    return Banding(_uniform(rng, profile.band_period_mm, 2), _uniform(rng, BAND_WIDTH_MM, 2),
+                   _uniform(rng, profile.band_loss))
+
+
+def banded(sheet: np.ndarray, banding: Banding | None, dpi: float, offset_mm: float
+           ) -> np.ndarray:
+    """``sheet`` (H, W, 3) uint8 with ``banding``'s light lines across it, the first
+    ``offset_mm`` from its top edge (each sheet has its own)."""
+    if banding is None:
+        return sheet
+    px_per_mm = dpi / MM_PER_INCH
+    out = sheet.astype(np.float32)
+    width = max(1, int(round(banding.width_mm * px_per_mm)))
+    y = offset_mm * px_per_mm
+    while y < sheet.shape[0]:
+        rows = out[int(y):int(y) + width]
+        rows[...] = 255.0 - (255.0 - rows) * (1.0 - banding.loss)
+        y += banding.period_mm * px_per_mm
+    return out.astype(np.uint8)
 
 
 def blank_back(front: np.ndarray, bleed: float, rng: np.random.Generator) -> np.ndarray:

@@ -52,7 +52,9 @@ from rehearsal.scanfiles import StackWriter
 from rehearsal.scanner import (
     PROFILES,
     ScannerProfile,
+    banded,
     blank_back,
+    draw_banding,
     draw_params,
     draw_streaks,
     page_transform,
@@ -103,6 +105,7 @@ STAMP_CLEARANCE_MM = 3.0  # a stamp stays this far from the edge, the discs, the
 COLOUR_STREAM = 19  # a colour page's cast, fringes and channel grain: (seed, page, COLOUR_STREAM)
 SMUDGE_KINDS = ("smudge", "specks")  # what smudge_boxes draws in an unmarked box
 STREAK_STREAM = 23  # a stack's scanner streaks: (seed, STREAK_STREAM), apart from all the rest
+BAND_STREAM = 25  # a print run's banding: (seed, BAND_STREAM), each sheet's (seed, sheet, …)
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,9 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
     streaks = draw_streaks(scanner, issued.layout.width, dpi,
                            np.random.default_rng([seed, STREAK_STREAM]))
     truth["streaks"] = [dataclasses.asdict(s) for s in streaks]
+    # The banding is the print run's, the same whatever scans it.
+    banding = draw_banding(paper_scanner, np.random.default_rng([paper_seed, BAND_STREAM]))
+    truth["banding"] = dataclasses.asdict(banding) if banding else None
 
     def scan_one(image: np.ndarray, writer: StackWriter, page: PageLayout | None = None,
                  sheet: int = 0) -> dict:
@@ -222,6 +228,10 @@ def simulate_stack(issued: Issued, folder: Path, *, voters: int, profile: str = 
                     sheet_rng.random() < paper_scanner.stain_rate:
                 stain = round(float(sheet_rng.uniform(*paper_scanner.stain_darkness)), 3)
                 image = stained(image, paper_dpi, stain, sheet_rng)
+        if page is not None and banding is not None:  # a ballot sheet, as printed
+            offset = np.random.default_rng([paper_seed, sheet, BAND_STREAM]).uniform(
+                0, banding.period_mm)
+            image = banded(image, banding, paper_dpi, float(offset))
         if dpi != paper_dpi:  # this scanner's resolution
             image = resampled(image, dpi / paper_dpi)
         h, w = image.shape[:2]

@@ -15,8 +15,11 @@ from rehearsal.marks import Sheet, ink_contrast
 from rehearsal.scanfiles import StackWriter
 from rehearsal.scanner import (
     PROFILES,
+    Banding,
     PageTone,
     Streak,
+    banded,
+    draw_banding,
     draw_params,
     draw_streaks,
     print_density,
@@ -209,6 +212,24 @@ def test_some_rough_stacks_have_a_scanner_streak_down_every_page(issued, tmp_pat
     for _, grey, _ in open_pages(tmp_path, truth):
         column, beside = grey[:, x:x + 1].mean(), grey[:, x + 12:x + 13].mean()
         assert column < beside - 0.3 * 255 * drawn[seed][0].darkness, (column, beside)
+
+
+def test_some_rough_stacks_have_light_lines_across_every_sheet(issued, renderer):
+    """A printer low on toner, or a feeder skipping lines: in about 3 stacks in 10 of the rough
+    profile, thin light lines across every ballot sheet, one every period, from a place of its
+    own on each sheet. Where a line crosses print, the print loses that share of its darkness."""
+    drawn = [draw_banding(PROFILES["rough"], np.random.default_rng([s, 25])) for s in range(400)]
+    assert 0.2 < np.mean([d is not None for d in drawn]) < 0.4
+    assert all(8 <= d.period_mm <= 40 and 0.6 <= d.loss <= 1 for d in drawn if d)
+    assert not any(draw_banding(PROFILES["office"], np.random.default_rng(s)) for s in range(50))
+    black = np.zeros((int(100 * DPI / 25.4), 50, 3), np.uint8)
+    lines = banded(black, Banding(period_mm=20.0, width_mm=0.5, loss=0.75), DPI, 5.0)
+    light = np.flatnonzero(lines[:, 0, 0] > 0)
+    starts = light[np.insert(np.diff(light) > 1, 0, True)] * 25.4 / DPI
+    assert np.allclose(starts, [5, 25, 45, 65, 85], atol=0.2), starts
+    assert set(lines[light, 0, 0]) == {191}  # 0.75 of black's darkness gone
+    page = renderer.pages(None)[0]
+    assert banded(page, None, DPI, 5.0) is page
 
 
 # -------------------------------------------------------------------------- per-page tones
