@@ -225,7 +225,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
                          "else was printed.") if result.completed else
                        _("Printed {copies} ballots, batch {batch}.")).format(
                            batch=result.batch, copies=result.copies))
-                return redirect(url_for("printing", name=name, _anchor=result.batch),
+                return redirect(url_for("printing", name=name, _anchor=f"lo-{result.batch}"),
                                 code=303)
         return render_template("print.html", name=name, state=state,
                                conference=state.conference, pages=pages, problem=problem,
