@@ -44,11 +44,12 @@ from werkzeug.exceptions import HTTPException
 from ballotgen import i18n
 from ballotgen.conference import STAMP_CHECKS
 from ballotgen.errors import ConferenceError, InputFileError, TinnhiemError
-from ballotgen.i18n import N_, _
+from ballotgen.i18n import N_, _, ngettext
 from ballotgen.layout import build_layout
 from ballotgen.roster import MAX_ROSTER_BYTES, read_roster_file, roster_rows
 from tally.committee import ROLES, add_members
 from tally.console import preview
+from tally.console.scanning import MAX_SCAN_BYTES, Readers, save_scans, unread
 from tally.console.workspace import (
     check_name,
     conference_folder,
@@ -85,6 +86,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
                               remedy=_("Give the workspace folder, where the conferences' "
                                        "folders are (it is made when missing)."))
     sessions = Sessions()
+    readers = Readers()
     specimens: dict[tuple[str, str], bytes] = {}  # (folder, conference JSON) → specimen PDF
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_HTTPONLY=True,
@@ -110,6 +112,8 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
                          "phiếu), whose address the clerk gives them."))
         if request.endpoint == "static":
             return None
+        if request.endpoint == "scanning":  # before the form is read: a stack may be large
+            request.max_content_length = MAX_SCAN_BYTES
         session.setdefault("sid", secrets.token_urlsafe(SESSION_ID_BYTES))
         session.setdefault("csrf", secrets.token_urlsafe(CSRF_BYTES))
         sessions.start(session["sid"])
@@ -231,6 +235,44 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
                                conference=state.conference, pages=pages, problem=problem,
                                copies=copies), 400 if problem else 200
 
+    @app.route("/hoi-nghi/<name>/quet-phieu", methods=["GET", "POST"])
+    def scanning(name: str):
+        folder = folder_of(name)
+        if request.method == "POST":
+            sent = [f for f in request.files.getlist("scans") if f.filename]
+            if not sent:
+                flash(_("Choose the scan files (PDF, TIFF, JPEG or PNG)."))
+                return redirect(url_for("scanning", name=name), code=303)
+            if not first_submit():
+                flash(_("This form was sent already; the files were kept once only."))
+                return redirect(url_for("scanning", name=name), code=303)
+            upload = save_scans(folder, [(f.filename or "", f.stream) for f in sent])
+            started = readers.start(folder, [upload])
+            flash(ngettext("Kept {n} file; reading it.", "Kept {n} files; reading them.",
+                           len(sent)).format(n=len(sent)) if started else
+                  ngettext("Kept {n} file; it is read after the files being read now.",
+                           "Kept {n} files; they are read after the files being read now.",
+                           len(sent)).format(n=len(sent)))
+            return redirect(url_for("scanning", name=name), code=303)
+        job = readers.latest(folder)
+        running = readers.running(folder)
+        left = [] if running else unread(folder)
+        state = conference_status(folder)
+        with Store.open(folder, readonly=True) as store:
+            files = [(f, len(store.pages_read(f.sha256))) for f in store.scan_files()]
+        return render_template("scan.html", name=name, state=state, conference=state.conference,
+                               job=job, running=running, left=left, files=files,
+                               review=_review_url(name))
+
+    @app.route("/hoi-nghi/<name>/quet-phieu/doc-tiep", methods=["POST"])
+    def read_again(name: str):
+        folder = folder_of(name)
+        if first_submit():
+            left = unread(folder)
+            if left and readers.start(folder, left) is None:
+                flash(_("The files are being read already."))
+        return redirect(url_for("scanning", name=name), code=303)
+
     def batch_pdf(name: str, batch: str) -> tuple[Path, Any]:
         folder = folder_of(name)
         with Store.open(folder, readonly=True) as store:
@@ -283,6 +325,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
         Store.open(folder, readonly=True).close()  # raises the store's own error
         abort(404)
 
+    app.extensions["tinnhiem_readers"] = readers
     app.wsgi_app = _Mounts(app.wsgi_app, workspace, host)  # type: ignore[method-assign]
     return app
 

@@ -20,9 +20,20 @@ from ballotgen.layout import build_layout
 from tally.committee import members_of
 from tally.console import preview
 from tally.console.app import create_console
+from tally.console.scanning import save_scans, unread
 from tally.console.workspace import UPLOADS
 from tally.store import Store
-from tests.helpers import SAMPLES, qr_text, render_grey, run, text, write, write_xlsx
+from tests.helpers import (
+    SAMPLES,
+    qr_text,
+    readings_of,
+    render_grey,
+    run,
+    store_content,
+    text,
+    write,
+    write_xlsx,
+)
 
 FACTS = {"org": "ỦY BAN NHÂN DÂN TỈNH BÌNH AN\nSỞ KẾ HOẠCH VÀ ĐẦU TƯ",
          "title": "Hội nghị lấy phiếu tín nhiệm đối với cán bộ lãnh đạo, quản lý năm 2026",
@@ -336,3 +347,80 @@ def test_the_console_speaks_english_on_request(client, created):
 def test_serve_has_help_in_both_languages():
     assert "Mở trang điều hành" in run("serve", "--help", lang="vi").output
     assert "Open the web console" in run("serve", "--help", lang="en").output
+
+
+# ---------------------------------------------------------------------- Quét phiếu
+
+
+@pytest.fixture
+def printed(counted, workspace):
+    """A printed conference of the workspace, nothing scanned; the scans of its vote; and the
+    same conference scanned by 'tinnhiem scan' (the counted fixture)."""
+    conf, scans, before = counted
+    shutil.copytree(before, workspace / "hn")
+    return workspace / "hn", scans / "scan.pdf", conf
+
+
+def send_scans(client, name, *paths):
+    address = f"/hoi-nghi/{name}/quet-phieu"
+    page = client.get(address)
+    token = re.findall(r'name="nonce" value="([^"]+)"', page.get_data(as_text=True))[-1]
+    return client.post(address, data={"csrf": csrf(client), "nonce": token, "scans": [
+        (io.BytesIO(p.read_bytes()), p.name) for p in paths]})
+
+
+def readers(client):
+    return client.application.extensions["tinnhiem_readers"]
+
+
+def test_scans_uploaded_are_kept_then_read_as_scan_reads_them(client, printed):
+    folder, scan, scanned_by_cli = printed
+    response = send_scans(client, "hn", scan)
+    assert response.status_code == 303
+    job = readers(client).wait(folder)
+    assert job.finished and job.error is None
+    kept = list((folder / "tai-len").glob("*/scan.pdf"))
+    assert len(kept) == 1 and kept[0].read_bytes() == scan.read_bytes()
+    assert stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+    assert stat.S_IMODE(kept[0].parent.stat().st_mode) == 0o700
+    # The very readings 'tinnhiem scan' stores for the same file.
+    web, cli = readings_of(folder), readings_of(scanned_by_cli)
+    assert len(web) == 5 and web == cli
+    page = text(client.get("/hoi-nghi/hn/quet-phieu"))
+    assert "Lần đọc này đã đọc 5 trang" in page
+    assert "Trong hội nghị: 5 phiếu, 5 phiếu máy đọc được, 0 phiếu cần kiểm tra" in page
+    assert "scan.pdf 5 5" in page  # the file, its pages, the pages read
+    assert 'http-equiv="refresh"' not in client.get("/hoi-nghi/hn/quet-phieu").get_data(
+        as_text=True)  # no longer refreshing once read
+    # The same file uploaded again adds nothing.
+    before = store_content(folder)
+    send_scans(client, "hn", scan)
+    assert readers(client).wait(folder).pages_read == 0
+    assert store_content(folder)[0] == before[0]
+
+
+def test_a_reading_stopped_by_a_crash_is_finished_and_counts_once(printed, workspace):
+    folder, scan, scanned_by_cli = printed
+    with open(scan, "rb") as f:  # the server kept the upload, then died before reading it
+        save_scans(folder, [("scan.pdf", f)])
+    app = create_console(workspace)  # started again
+    client = app.test_client()
+    page = client.get("/hoi-nghi/hn/quet-phieu")
+    assert "1 lần tải lên chưa được đọc hết" in text(page)
+    token = re.findall(r'name="nonce" value="([^"]+)"', page.get_data(as_text=True))[0]
+    client.post("/hoi-nghi/hn/quet-phieu/doc-tiep", data={"csrf": csrf(client), "nonce": token})
+    assert readers(client).wait(folder).pages_read == 5
+    assert readings_of(folder) == readings_of(scanned_by_cli)
+    assert "chưa được đọc hết" not in text(client.get("/hoi-nghi/hn/quet-phieu"))
+    assert unread(folder) == []
+
+
+def test_a_file_that_is_not_a_scan_is_kept_and_named(client, printed, tmp_path):
+    folder, _scan, _cli = printed
+    note = write(tmp_path, "không phải bản quét", name="ghi-chu.txt")
+    send_scans(client, "hn", note)
+    job = readers(client).wait(folder)
+    assert [name.rsplit("/", 1)[-1] for name, _problem in job.file_errors] == ["ghi-chu.txt"]
+    page = text(client.get("/hoi-nghi/hn/quet-phieu"))
+    assert "ghi-chu.txt" in page
+    assert readings_of(folder) == {}
