@@ -1,7 +1,8 @@
 """The console in a real browser (headless Chromium): the clerk uploads a roster workbook,
 sees a refused one with its faulty row, creates the conference, previews and prints its
-ballots, downloads the PDF, is stopped before a second print run until they confirm it, and
-opens the review pages from the conference's page.
+ballots, downloads the PDF, is stopped before a second print run until they confirm it,
+uploads a simulated scan and watches it read, and opens the review pages from the
+conference's page.
 
 Needs /usr/bin/chromium and the ``playwright`` package, like test_review_browser.py. With
 ``TINNHIEM_SCREENSHOTS=FOLDER`` the pages are also saved there as PNG (for the user guide).
@@ -17,9 +18,10 @@ import pytest
 from playwright.sync_api import sync_playwright
 from waitress import create_server
 
+from rehearsal.vote import simulate_vote
 from tally.console.app import create_console
 from tally.store import Store
-from tests.helpers import write_xlsx
+from tests.helpers import NO_MISTAKES, write_xlsx
 
 CHROMIUM = "/usr/bin/chromium"
 PERSONS = [  # invented names
@@ -139,10 +141,28 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         with Store.open(folder) as store:
             assert [b.copies for b in store.batches()] == [30, 5]
 
+        # Quét phiếu: a simulated stack (with a foreign sheet) uploaded and read.
+        scans = tmp_path / "may-quet"
+        simulate_vote(folder, scans, voters=4, profile="office", fmt="pdf", dpi=150, seed=5,
+                      foreign=1, rates=NO_MISTAKES)
+        page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
+        page.set_input_files("input[name=scans]", str(scans / "scan.pdf"))
+        with page.expect_navigation():
+            page.click("#send-scans")
+        shoot(page, tmp_path, "10-dang-doc")
+        page.wait_for_selector("#summary", timeout=60_000)  # the page refreshes by itself
+        assert "Trong hội nghị: 5 phiếu, 4 phiếu máy đọc được, 1 phiếu cần kiểm tra" in \
+            page.inner_text("#summary")
+        shoot(page, tmp_path, "11-da-doc")
+        with page.expect_navigation():
+            page.click("#job a.button")
+        assert page.inner_text(".stats div:first-child b") == "1"  # ballots waiting
+
         # The workspace lists it; its page leads to the review pages and back.
         page.goto(base + "/")
         row = page.inner_text('tr[data-folder="so-tai-chinh"]')
         assert "35 phiếu" in row and "2 lần in" in row and "18/12/2026" in row
+        assert "10 trang" in row or "5 trang" in row
         shoot(page, tmp_path, "8-danh-sach-hoi-nghi")
         with page.expect_navigation():
             page.click('tr[data-folder="so-tai-chinh"] a')
@@ -150,7 +170,7 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         with page.expect_navigation():
             page.click("#step-review")
         assert page.url == base + "/hoi-nghi/so-tai-chinh/kiem-tra/"
-        assert "Không còn phiếu nào chờ xử lý" in page.inner_text("main")
+        assert page.inner_text(".stats div:first-child b") == "1"  # ballots waiting
         with page.expect_navigation():
             page.click("#console")
         assert page.url == base + "/hoi-nghi/so-tai-chinh/"
