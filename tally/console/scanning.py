@@ -12,6 +12,8 @@ stored, so reading a file again never changes the count.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import logging
 import secrets
 import shutil
 import threading
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import IO
 
 from ballotgen.errors import TinnhiemError
+from ballotgen.i18n import _
 from tally.console.workspace import _safe_file_name
 from tally.files import HASH_CHUNK, Partial, file_sha256, os_failure
 from tally.scan import ScanSummary, scan_stack
@@ -27,6 +30,8 @@ from tally.store import Store
 
 UPLOADED = "tai-len"  # in a conference folder: the scan files uploaded, as they came
 MAX_SCAN_BYTES = 2_000_000_000  # an upload at most (a stack of a few thousand sheets)
+
+log = logging.getLogger("tinnhiem.console")
 
 
 def save_scans(folder: Path, files: list[tuple[str, IO[bytes]]]) -> Path:
@@ -71,12 +76,24 @@ def unread(folder: Path) -> list[Path]:
             for path in sorted(upload.iterdir()):
                 if path.name.startswith("."):  # a partial a killed upload left
                     continue
-                record = store.scan_file(file_sha256(path))
+                record = store.scan_file(_sha256(path))
                 if record is None or (not record.error and
                                       len(store.pages_read(record.sha256)) < record.pages):
                     left.append(upload)
                     break
     return left
+
+
+def _sha256(path: Path) -> str:
+    """The content hash of an uploaded file, hashed once while it is unchanged (the page asks
+    each time it is shown)."""
+    info = path.stat()
+    return _hash_of(str(path), info.st_size, info.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=4096)
+def _hash_of(path: str, size: int, mtime_ns: int) -> str:
+    return file_sha256(Path(path))
 
 
 @dataclass
@@ -160,7 +177,10 @@ class Readers:
         except TinnhiemError as exc:
             job.error, job.remedy = exc.message, exc.remedy
         except Exception as exc:  # a bug: the page says so; the files are kept
-            job.error = type(exc).__name__
+            log.error("reading job failed: %s", type(exc).__name__)  # no content: may be secret
+            job.error = _("A fault of the software ({error}); the files are kept. Read them "
+                          "again, and if it fails again, tell the administrator.").format(
+                              error=type(exc).__name__)
         finally:
             job.finished = True
 

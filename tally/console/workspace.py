@@ -126,7 +126,8 @@ def upload(workspace: Path, token: str) -> Path | None:
     if not TOKEN.fullmatch(token):
         return None
     folder = Path(workspace) / UPLOADS / token
-    files = sorted(folder.iterdir()) if folder.is_dir() else []
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith(".")) \
+        if folder.is_dir() else []  # a partial a killed upload left is hidden
     return files[0] if len(files) == 1 and files[0].is_file() else None
 
 
