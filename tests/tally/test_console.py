@@ -424,3 +424,44 @@ def test_a_file_that_is_not_a_scan_is_kept_and_named(client, printed, tmp_path):
     page = text(client.get("/hoi-nghi/hn/quet-phieu"))
     assert "ghi-chu.txt" in page
     assert readings_of(folder) == {}
+
+
+def test_files_uploaded_while_others_are_read_are_read_next(client, printed, monkeypatch):
+    import threading
+
+    from tally.console import scanning
+
+    folder, scan, scanned_by_cli = printed
+    gate, calls = threading.Event(), []
+    real = scanning.scan_stack
+
+    def held(conf, inputs, **options):  # the first reading waits until the second upload
+        calls.append([p.name for p in inputs])
+        if len(calls) == 1:
+            assert gate.wait(30)
+        return real(conf, inputs, **options)
+
+    monkeypatch.setattr(scanning, "scan_stack", held)
+    send_scans(client, "hn", scan)
+    response = send_scans(client, "hn", scan.with_name("truth.json"))
+    assert "sẽ đọc sau khi đọc xong các tệp đang đọc" in text(
+        client.get(response.headers["Location"]))
+    gate.set()
+    job = readers(client).wait(folder)
+    assert len(calls) == 2  # the second upload in a run of its own, by the same job
+    assert readings_of(folder) == readings_of(scanned_by_cli)
+    assert [name.rsplit("/", 1)[-1] for name, _problem in job.file_errors] == ["truth.json"]
+    assert unread(folder) == []
+
+
+def test_serve_makes_the_workspace_and_serves_it(tmp_path, monkeypatch):
+    import tally.console.app
+
+    served = []
+    monkeypatch.setattr(tally.console.app, "serve",
+                        lambda workspace, **options: served.append((workspace, options)))
+    result = run("serve", tmp_path / "hoi-nghi", "--port", "0", lang="vi")
+    assert result.exit_code == 0, result.output
+    ((workspace, options),) = served
+    assert workspace == tmp_path / "hoi-nghi" and options["host"] == "127.0.0.1"
+    assert stat.S_IMODE(workspace.stat().st_mode) == 0o700
