@@ -336,13 +336,13 @@ def _review_url(name: str, page: str = "") -> str:
 
 class _Mounts:
     """The WSGI app in front of the console: ``/hoi-nghi/<folder>/kiem-tra/…`` goes to that
-    conference's review app (made on first use, kept while the server runs), the rest to the
-    console. A review app that cannot start (a damaged store) leaves the address to the
-    console, which says why."""
+    conference's review app (made on first use, and again after a print run, whose layout it
+    must know to show pages), the rest to the console. A review app that cannot start (a
+    damaged store) leaves the address to the console, which says why."""
 
     def __init__(self, console: Callable, workspace: Path, host: str) -> None:
         self.console, self.workspace, self.host = console, workspace, host
-        self.apps: dict[str, Flask] = {}
+        self.apps: dict[str, tuple[tuple[str, ...], Flask]] = {}  # name → (batches, app)
         self.lock = threading.Lock()
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
@@ -363,20 +363,26 @@ class _Mounts:
             name = raw.encode("latin-1").decode("utf-8")
         except UnicodeError:
             return None
+        folder = conference_folder(self.workspace, name)
+        if folder is None:
+            return None
+        try:  # the review app reads pages with the layouts printed when it was made
+            with Store.open(folder, readonly=True, check_log=False) as store:
+                printed = tuple(b.code for b in store.batches())
+        except TinnhiemError:
+            return None
         with self.lock:
-            if name in self.apps:
-                return self.apps[name]
-            folder = conference_folder(self.workspace, name)
-            if folder is None:
-                return None
-            try:
+            made = self.apps.get(name)
+            if made is not None and made[0] == printed:
+                return made[1]
+            try:  # made anew after a print run (its members log in again)
                 app = create_app(folder, host=self.host)
             except TinnhiemError:
                 return None
             digest = hashlib.sha256(name.encode()).hexdigest()[:12]
             app.config.update(SESSION_COOKIE_NAME=f"tinnhiem-kiem-tra-{digest}",
                               CONSOLE_HOME=f"{script_root}/hoi-nghi/{quote(name)}/")
-            self.apps[name] = app
+            self.apps[name] = (printed, app)
             return app
 
 

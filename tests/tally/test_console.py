@@ -11,6 +11,7 @@ import re
 import shutil
 import stat
 
+import numpy as np
 import pypdfium2 as pdfium
 import pytest
 from PIL import Image
@@ -465,3 +466,24 @@ def test_serve_makes_the_workspace_and_serves_it(tmp_path, monkeypatch):
     ((workspace, options),) = served
     assert workspace == tmp_path / "hoi-nghi" and options["host"] == "127.0.0.1"
     assert stat.S_IMODE(workspace.stat().st_mode) == 0o700
+
+
+def test_review_pages_opened_before_printing_show_the_pages_scanned_after(client, created,
+                                                                          tmp_path):
+    from rehearsal.vote import simulate_vote
+    from tally.scan import scan_stack
+    from tests.helpers import NO_MISTAKES
+
+    assert "0 phiếu chờ xử lý" in text(client.get("/hoi-nghi/so-khdt/kiem-tra/"))
+    assert print_form(client, "so-khdt", copies="3").status_code == 303
+    simulate_vote(created, tmp_path / "scans", voters=2, profile="clean", fmt="pdf", dpi=150,
+                  seed=1, rates=NO_MISTAKES)
+    scan_stack(created, [tmp_path / "scans" / "scan.pdf"])
+    with Store.open(created) as store:
+        page = store.pages()[0].id
+    image = client.get(f"/hoi-nghi/so-khdt/kiem-tra/anh/{page}.jpg")
+    assert image.status_code == 200 and image.mimetype == "image/jpeg"
+    box = client.get(f"/hoi-nghi/so-khdt/kiem-tra/o/{page}/1/cao.png")
+    assert box.status_code == 200
+    crop = np.asarray(Image.open(io.BytesIO(box.data)).convert("L"))
+    assert crop.shape[0] > 20 and crop.min() < 128  # the box as printed, placed on the page
