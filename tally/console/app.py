@@ -106,7 +106,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
         if request.method == "POST" and not same_origin(request.headers.get("Origin"),
                                                         request.host_url):
             abort(403, _("The form does not come from the console."))
-        if not _from_this_computer(request.remote_addr):
+        if not _from_this_computer(request.remote_addr) and request.endpoint != "review_home":
             abort(403, _("The conference pages open only on the computer running the console. "
                          "Committee members open their conference's review page (Kiểm tra "
                          "phiếu), whose address the clerk gives them."))
@@ -313,7 +313,8 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
 
     @app.route("/hoi-nghi/<name>/kiem-tra")
     def review_home(name: str):
-        folder_of(name)
+        """The review pages' address as typed without its last slash (also from another
+        computer: whether the conference exists is left to the next address to say)."""
         return redirect(_review_url(name))
 
     @app.route("/hoi-nghi/<name>/kiem-tra/", defaults={"rest": ""})

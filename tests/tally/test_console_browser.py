@@ -139,7 +139,7 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         with page.expect_navigation():
             page.click("#do-print")
         with Store.open(folder) as store:
-            assert [b.copies for b in store.batches()] == [30, 5]
+            assert sorted(b.copies for b in store.batches()) == [5, 30]  # same second maybe
 
         # Quét phiếu: a simulated stack (with a foreign sheet) uploaded and read.
         scans = tmp_path / "may-quet"
