@@ -489,3 +489,12 @@ def test_review_pages_opened_before_printing_show_the_pages_scanned_after(client
     assert box.status_code == 200
     crop = np.asarray(Image.open(io.BytesIO(box.data)).convert("L"))
     assert crop.shape[0] > 20 and crop.min() < 128  # the box as printed, placed on the page
+
+
+def test_a_roster_too_large_is_refused_with_a_clear_page(client, workspace):
+    big = io.BytesIO(b"STT,H\xe1\xbb\x8d v\xc3\xa0 t\xc3\xaan,Ch\xe1\xbb\xa9c v\xe1\xbb\xa5\n" +
+                     b"x" * 11_000_000)
+    response = client.post("/hoi-nghi/moi", data={"csrf": csrf(client),
+                                                  "roster": (big, "lon.csv")})
+    assert response.status_code == 413 and "Tệp quá lớn" in text(response)
+    assert [p.name for p in workspace.iterdir()] == []
