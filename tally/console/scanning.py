@@ -23,7 +23,7 @@ from typing import IO
 
 from ballotgen.errors import TinnhiemError
 from ballotgen.i18n import _
-from tally.console.workspace import _safe_file_name
+from tally.console.workspace import safe_file_name
 from tally.files import HASH_CHUNK, Partial, file_sha256, os_failure
 from tally.scan import ScanSummary, scan_stack
 from tally.store import Store
@@ -46,7 +46,7 @@ def save_scans(folder: Path, files: list[tuple[str, IO[bytes]]]) -> Path:
         raise os_failure(target, exc) from exc
     names: set[str] = set()
     for name, data in files:
-        safe = _safe_file_name(name)
+        safe = safe_file_name(name)
         while safe in names:
             safe = "_" + safe
         names.add(safe)

@@ -99,7 +99,7 @@ def _ascii(text: str) -> str:
 
 # ---------------------------------------------------------------------- rosters uploaded
 
-def _safe_file_name(name: str) -> str:
+def safe_file_name(name: str) -> str:
     """The last part of an uploaded file's name, kept to letters, digits and ``.-_`` (the
     name the roster's messages show)."""
     name = re.split(r"[\\/]", name)[-1].strip()
@@ -117,7 +117,7 @@ def save_upload(workspace: Path, file_name: str, data: bytes) -> str:
         (Path(workspace) / UPLOADS).chmod(0o700)
     except OSError as exc:
         raise os_failure(folder, exc) from exc
-    write_private(folder / _safe_file_name(file_name), data)
+    write_private(folder / safe_file_name(file_name), data)
     return token
 
 
