@@ -57,6 +57,7 @@ demo: setup
 	@echo "  $(DEMO)/ubnd-ma-thanh-vien.txt  the committee's personal codes for the review page"
 	@echo "Review page: $(BIN)/tinnhiem review $(DEMO)/ubnd   (then open http://127.0.0.1:8080/"
 	@echo "  and log in with a code from $(DEMO)/ubnd-ma-thanh-vien.txt to record decisions)"
+	@echo "Console over both: $(BIN)/tinnhiem serve $(DEMO)   (then open http://127.0.0.1:8080/)"
 
 # The whole suite, one worker per core (CI: 2 cores); 'slow' end-to-end tests included. They
 # start first (tests/conftest.py), and an idle worker takes tests waiting for another.

@@ -115,6 +115,20 @@ def read_roster_file(path: Path | str) -> Roster:
     return _persons_from_rows(path, rows)
 
 
+def roster_rows(path: Path | str) -> list[tuple[int, list[str]]]:
+    """The rows of the roster at ``path`` as they are in the file (``(row number, cells)``),
+    to show a refused roster with its faulty row marked; empty when the file is not a table
+    that can be read at all. Nothing is validated."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(MAX_ROSTER_BYTES + 1)
+        if len(data) > MAX_ROSTER_BYTES:
+            return []
+        return _rows_from_bytes(Path(path), data)
+    except (OSError, InputFileError):
+        return []
+
+
 def _rows_from_bytes(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
     """Sniff the file type from its bytes and return ``(row number, cells)`` pairs."""
     if not data.strip():

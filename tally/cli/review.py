@@ -1,4 +1,4 @@
-"""The committee's review page: ``review``."""
+"""The committee's review page, ``review``, and the web console over a workspace, ``serve``."""
 
 from __future__ import annotations
 
@@ -44,4 +44,38 @@ def review(folder: Path, host: str, port: int, new_codes: bool, lang: str | None
             remedy=_("Choose another --port, or stop the program using it.")) from exc
 
 
-COMMANDS = (review,)
+@click.command(help=N_(
+    "Open the web console over the workspace folder WORKSPACE (default: the current folder), "
+    "where each sub-folder is a conference: create conferences from their rosters, print their "
+    "ballots, and open each conference's review page.\n\n"
+    "Creating and printing open only on this computer; a conference's review page follows the "
+    "rules of 'tinnhiem review' (off the loopback every page needs a member's code)."))
+@click.argument("workspace", metavar=N_("WORKSPACE"), required=False, default=".",
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help=N_("Address to listen on. On any address but the loopback, every review page "
+                      "needs a member's code."))
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help=N_("Port to listen on (0: any free port)."))
+@click.option("--lang", type=click.Choice(i18n.LANGUAGES),
+              help=N_("Language of the pages: vi or en [default: the command's, see "
+                      "'tinnhiem --help']."))
+def serve(workspace: Path, host: str, port: int, lang: str | None) -> None:
+    from tally.console.app import serve as run
+    from tally.files import os_failure
+
+    if lang is not None:
+        i18n.set_language(lang)
+    try:
+        workspace.mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise os_failure(workspace, exc) from exc
+    try:
+        run(workspace, host=host, port=port, announce=click.echo)
+    except OSError as exc:
+        raise RequestError(_("cannot listen on {address} ({problem})").format(
+            address=f"{host}:{port}", problem=exc.strerror or exc),
+            remedy=_("Choose another --port, or stop the program using it.")) from exc
+
+
+COMMANDS = (review, serve)

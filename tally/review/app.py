@@ -69,7 +69,13 @@ from tally.report import (
     quorum_line,
     status_line,
 )
-from tally.review.guard import IdConverter, host_allowed, safe_next, same_origin
+from tally.review.guard import (
+    IdConverter,
+    host_allowed,
+    safe_next,
+    same_origin,
+    secure_headers,
+)
 from tally.review.images import ImageCache
 from tally.review.model import (
     HISTOGRAM_TOP,
@@ -172,19 +178,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
         if store is not None:
             store.close()
 
-    @app.after_request
-    def headers(response: Response) -> Response:
-        response.headers["Cache-Control"] = "no-store, max-age=0"
-        response.headers["Pragma"] = "no-cache"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        # Our own address to our own pages only: with "no-referrer" a browser sends "Origin: null"
-        # on our own forms, and the Origin check could not tell them from another site's.
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
-            "form-action 'self'; frame-ancestors 'none'")
-        return response
+    app.after_request(secure_headers)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -220,8 +214,9 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
 
     @app.route("/dang-nhap", methods=["GET", "POST"])
     def login():
-        target = safe_next(request.args.get("next", ""), app.create_url_adapter(request)) \
-            or url_for("queue")
+        after = safe_next(request.args.get("next", ""), app.create_url_adapter(request))
+        # ``next`` is a path of this app; under the console the app lives below a prefix.
+        target = request.script_root + after if after else url_for("queue")
         if request.method == "GET":
             return render_template("login.html", error=None)
         client = request.remote_addr or ""

@@ -54,6 +54,12 @@ class Sessions:
         with self._lock:
             self._sessions[sid] = _Session(member)
 
+    def start(self, sid: str) -> None:
+        """Remember ``sid`` without a member (the console's clerk), so that its forms get
+        nonces; a session known already is left as it is."""
+        with self._lock:
+            self._sessions.setdefault(sid, _Session())
+
     def end(self, sid: str) -> None:
         with self._lock:
             self._sessions.pop(sid, None)

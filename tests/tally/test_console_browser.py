@@ -1,0 +1,177 @@
+"""The console in a real browser (headless Chromium): the clerk uploads a roster workbook,
+sees a refused one with its faulty row, creates the conference, previews and prints its
+ballots, downloads the PDF, is stopped before a second print run until they confirm it,
+uploads a simulated scan and watches it read, and opens the review pages from the
+conference's page.
+
+Needs /usr/bin/chromium and the ``playwright`` package, like test_review_browser.py. With
+``TINNHIEM_SCREENSHOTS=FOLDER`` the pages are also saved there as PNG (for the user guide).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+from waitress import create_server
+
+from rehearsal.vote import simulate_vote
+from tally.console.app import create_console
+from tally.store import Store
+from tests.helpers import NO_MISTAKES, write_xlsx
+
+CHROMIUM = "/usr/bin/chromium"
+PERSONS = [  # invented names
+    [1, "Vũ Thị Hồng Nhung", "Giám đốc Sở Tài chính"],
+    [2, "Lương Văn Đạt", "Phó Giám đốc Sở Tài chính"],
+    [3, "Kiều Minh Châu", "Phó Giám đốc Sở Tài chính, phụ trách ngân sách"],
+    [4, "Tạ Quang Huy", "Chánh Văn phòng Sở"],
+]
+
+
+@pytest.fixture
+def console(tmp_path):
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    httpd = create_server(create_console(workspace), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=httpd.run, daemon=True)
+    thread.start()
+    yield workspace, f"http://127.0.0.1:{httpd.effective_port}"
+    httpd.close()
+    thread.join(timeout=5)
+
+
+def shoot(page, tmp_path, name):
+    folder = Path(os.environ.get("TINNHIEM_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"console-{name}.png"), full_page=True)
+
+
+def loaded(page, selector):
+    """Whether every image matched by ``selector`` has loaded (a PNG the server rendered)."""
+    return page.eval_on_selector_all(
+        selector, "imgs => imgs.length > 0 && imgs.every(i => i.complete && i.naturalWidth > 0)")
+
+
+@pytest.mark.slow
+def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_path):
+    workspace, base = console
+    title_rows = [["DANH SÁCH NGƯỜI ĐƯỢC LẤY PHIẾU TÍN NHIỆM"], []]
+    header = ["STT", "Họ và tên", "Chức vụ, đơn vị công tác"]
+    bad = write_xlsx(tmp_path, [*title_rows, header, PERSONS[0], [2, "Lương Văn Đạt", ""]],
+                     name="danh-sach-loi.xlsx")
+    good = write_xlsx(tmp_path, [*title_rows, header, *PERSONS], name="danh-sach.xlsx")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True,
+                                locale="vi-VN")
+        page.goto(base + "/")
+        assert "chưa có hội nghị nào" in page.inner_text("main")
+        shoot(page, tmp_path, "1-hoi-nghi-trong")
+
+        # A roster with a missing position: the file, the row, and the row marked.
+        page.click("#new")
+        page.set_input_files("input[name=roster]", str(bad))
+        with page.expect_navigation():
+            page.click("#upload")
+        assert "danh-sach-loi.xlsx: dòng 5: thiếu Chức vụ của STT 2" in page.inner_text(
+            "#roster-error")
+        assert page.inner_text("#bad-row th") == "5"
+        assert "thiếu Chức vụ" in page.inner_text("#bad-row")
+        shoot(page, tmp_path, "2-danh-sach-loi")
+
+        page.click("text=Tải lên danh sách đã sửa")
+        page.set_input_files("input[name=roster]", str(good))
+        with page.expect_navigation():
+            page.click("#upload")
+        assert page.locator("#persons tbody tr").count() == 4
+        assert "Kiều Minh Châu" in page.inner_text("#persons")
+        page.fill("textarea[name=org]", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN\nSỞ TÀI CHÍNH")
+        page.fill("input[name=title]", "Hội nghị lấy phiếu tín nhiệm đối với cán bộ lãnh đạo, "
+                                       "quản lý năm 2026")
+        page.fill("input[name=date]", "2026-12-18")
+        page.fill("input[name=place]", "Bình An")
+        page.fill("input[name=venue]", "Hội trường Sở Tài chính")
+        page.fill("input[name=summoned]", "30")
+        page.fill("input[name=member_name_0]", "Đinh Thị Mai")
+        page.fill("input[name=member_name_1]", "Hà Văn Tùng")
+        page.fill("input[name=folder]", "so-tai-chinh")
+        shoot(page, tmp_path, "3-thong-tin-hoi-nghi")
+        with page.expect_navigation():
+            page.click("#create")
+        assert "4 người được lấy phiếu, thư mục so-tai-chinh" in page.inner_text("#created")
+        assert page.locator("#codes tr").count() == 2
+        shoot(page, tmp_path, "4-da-tao")
+
+        with page.expect_navigation():
+            page.click("#to-print")
+        page.wait_for_function("document.querySelector('#specimen img').complete")
+        assert loaded(page, "#specimen img")
+        shoot(page, tmp_path, "5-in-phieu-xem-truoc")
+        page.fill("input[name=copies]", "30")
+        with page.expect_navigation():
+            page.click("#do-print")
+        folder = workspace / "so-tai-chinh"
+        with Store.open(folder) as store:
+            (batch,) = store.batches()
+        assert batch.copies == 30
+        assert f"Đã in 30 phiếu, lô {batch.code}" in page.inner_text(".flash")
+        page.wait_for_function(f"document.querySelector('#lo-{batch.code} img').complete")
+        assert loaded(page, f"#lo-{batch.code} img")
+        with page.expect_download() as download:
+            page.click(f"#lo-{batch.code} a[download]")
+        assert download.value.suggested_filename == batch.pdf_name
+        assert Path(download.value.path()).read_bytes() == (folder / batch.pdf_name).read_bytes()
+        shoot(page, tmp_path, "6-da-in")
+
+        # A second run: refused until the box is ticked.
+        page.fill("input[name=copies]", "5")
+        with page.expect_navigation():
+            page.click("#do-print")
+        assert "Đây sẽ là lần in thứ 2" in page.inner_text("#problem")
+        with Store.open(folder) as store:
+            assert len(store.batches()) == 1
+        shoot(page, tmp_path, "7-in-lan-hai")
+        page.check("#again")
+        with page.expect_navigation():
+            page.click("#do-print")
+        with Store.open(folder) as store:
+            assert sorted(b.copies for b in store.batches()) == [5, 30]  # same second maybe
+
+        # Quét phiếu: a simulated stack (with a foreign sheet) uploaded and read.
+        scans = tmp_path / "may-quet"
+        simulate_vote(folder, scans, voters=4, profile="office", fmt="pdf", dpi=150, seed=5,
+                      foreign=1, rates=NO_MISTAKES)
+        page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
+        page.set_input_files("input[name=scans]", str(scans / "scan.pdf"))
+        with page.expect_navigation():
+            page.click("#send-scans")
+        shoot(page, tmp_path, "10-dang-doc")
+        page.wait_for_selector("#summary", timeout=60_000)  # the page refreshes by itself
+        assert "Trong hội nghị: 5 phiếu, 4 phiếu máy đọc được, 1 phiếu cần kiểm tra" in \
+            page.inner_text("#summary")
+        shoot(page, tmp_path, "11-da-doc")
+        with page.expect_navigation():
+            page.click("#job a.button")
+        assert page.inner_text(".stats div:first-child b") == "1"  # ballots waiting
+
+        # The workspace lists it; its page leads to the review pages and back.
+        page.goto(base + "/")
+        row = page.inner_text('tr[data-folder="so-tai-chinh"]')
+        assert "35 phiếu" in row and "2 lần in" in row and "18/12/2026" in row
+        assert "10 trang" in row or "5 trang" in row
+        shoot(page, tmp_path, "8-danh-sach-hoi-nghi")
+        with page.expect_navigation():
+            page.click('tr[data-folder="so-tai-chinh"] a')
+        shoot(page, tmp_path, "9-trang-hoi-nghi")
+        with page.expect_navigation():
+            page.click("#step-review")
+        assert page.url == base + "/hoi-nghi/so-tai-chinh/kiem-tra/"
+        assert page.inner_text(".stats div:first-child b") == "1"  # ballots waiting
+        with page.expect_navigation():
+            page.click("#console")
+        assert page.url == base + "/hoi-nghi/so-tai-chinh/"
+        browser.close()
