@@ -14,7 +14,8 @@ How a mark is decided
 2. **A box** is a *mark* when its ink area reaches ``mark_mm2`` (and ``page_noise_ratio`` times
    the page's empty-box ink, on a dirty page) and spreads over ``min_extent_mm`` (a dot never is)
    with at least ``min_ink_per_extent_mm`` of ink per mm of that extent (one thin line across the
-   box, a fold or a crease, never is), and being strokes: ink with no unbroken piece
+   box, a fold or a crease, never is), as dark at its darkest as ``mark_peak_min`` (a soft grey
+   stain spot is lighter than any mark), and being strokes: ink with no unbroken piece
    ``mark_piece_mm`` long must lie along two straight lines (a cluster of specks does not);
    *unclear* when it reaches ``faint_mm2`` (or half the page-relative level), when it is
    clearly darker on average than the page's empty boxes, or when a thin straight line runs
@@ -156,7 +157,8 @@ def box_status(ink_mm2: float, extent_mm: float, score: float, model: PageModel,
     if ink_mm2 >= model.mark_mm2 and extent_mm >= s.min_extent_mm \
             and ink_mm2 >= s.min_ink_per_extent_mm * extent_mm \
             and not faint_on_grain(peak, texture, s, piece_mm=piece_mm) \
-            and not specks(longest_piece_mm, line_share, s):
+            and not specks(longest_piece_mm, line_share, s) \
+            and (peak is None or peak >= s.mark_peak_min):
         return BoxStatus.MARK
     dark = raw is not None and raw >= model.empty_raw + s.raw_score_margin
     if ink_mm2 >= model.faint_mm2 or score >= model.empty_score + s.faint_score_margin \

@@ -26,7 +26,7 @@ not measure the pieces of ink, so a box on grained paper was a mark only by its 
 with ``streak_contrast`` 0: they did not look for scanner streaks. Versions 3 to 7 read with
 ``mark_piece_mm`` 0: they did not measure how much of the ink lies along lines.
 Versions 3 to 8 read with ``texture_ring_min_mm`` 0 and ``texture_ring_max_mm`` 2.5: the ring
-where the paper's texture is measured began at the box's outline.
+where the paper's texture is measured began at the box's outline; and with ``mark_peak_min`` 0.
 Versions 1 and 2 were recorded only while this reader was being built (no conference was read
 with them), so their readings re-read with today's measurements; a dict from a newer reader,
 or naming a limit this one does not know, is refused rather than half understood.
@@ -56,7 +56,8 @@ SETTINGS_VERSION = 9  # 2: the registration limits joined; 3: background, folds,
 #                       8: ink without a long piece must lie along lines to be a mark
 #                       (mark_piece_mm, mark_line_share; versions 7 and older: 0, off)
 #                       9: the paper's texture looked at past a mark's overflow
-#                       (texture_ring_min_mm, texture_ring_max_mm; before: 0 and 2.5)
+#                       (texture_ring_min_mm, texture_ring_max_mm; before: 0 and 2.5), and
+#                       a mark's darkest pixel must reach mark_peak_min (before: 0, off)
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,13 @@ class ReaderSettings:
     # cross 0.8, light pencil 1), one thin line across the box (a fold, a crease, a ruler's
     # shadow) about 0.2. Below this the box is unclear, never a mark.
     min_ink_per_extent_mm: float = 0.35
+    # … and its darkest pixel (``BoxScore.peak``, above the box's background) reaches
+    # ``mark_peak_min``: the faintest mark read on any scan peaked at 0.163 (5,600 marks of the
+    # independent scans, seeds 21 and 1021; 0.19 in the simulator, tuning seeds 301-316), while
+    # soft grey stain spots in boxes of blank rows peaked at 0.13 and 0.13 and were read as
+    # votes nobody cast (independent scans, seed 1031), as was one at 0.173 (seed 1021) that
+    # this limit cannot tell from a mark. Lighter ink is unclear. 0 turns this off.
+    mark_peak_min: float = 0.15
     # The page's own empty boxes (the two emptiest of every row) set a noise level: on a page
     # whose empty boxes carry ink (a dirty scanner glass, a coarse black-and-white scan), a
     # mark must show ``page_noise_ratio`` times the ink of its empty boxes (their median), and
@@ -418,7 +426,7 @@ class ReaderSettings:
                 raise ValueError(f"reader setting {name} must be positive")
         for name in ("faint_score_margin", "texture_ratio", "texture_peak_ratio",
                      "grain_piece_mm", "grain_piece_peak_ratio", "grain_blind_darkness",
-                     "texture_ring_min_mm",
+                     "texture_ring_min_mm", "mark_peak_min",
                      "mark_piece_mm", "mark_line_share",
                      "streak_contrast",
                      "name_line_width_mm",
@@ -523,6 +531,7 @@ class ReaderSettings:
         if version in (3, 4, 5, 6, 7, 8):  # the texture looked at from the outline
             values.setdefault("texture_ring_min_mm", 0.0)
             values.setdefault("texture_ring_max_mm", 2.5)
+            values.setdefault("mark_peak_min", 0.0)
         return cls(**values)
 
     @property
