@@ -49,6 +49,7 @@ from ballotgen.layout import build_layout
 from ballotgen.roster import MAX_ROSTER_BYTES, read_roster_file, roster_rows
 from tally.committee import ROLES, add_members
 from tally.console import preview
+from tally.console.closing import add_closing_pages
 from tally.console.scanning import MAX_SCAN_BYTES, Readers, save_scans, unread
 from tally.console.workspace import (
     check_name,
@@ -205,7 +206,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
         state = conference_status(folder)
         return render_template("conference.html", name=name, state=state,
                                conference=state.conference,
-                               review=_review_url(name), results=_review_url(name, "ket-qua"))
+                               review=_review_url(name))
 
     @app.route("/hoi-nghi/<name>/in-phieu", methods=["GET", "POST"])
     def printing(name: str):
@@ -326,6 +327,8 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
         Store.open(folder, readonly=True).close()  # raises the store's own error
         abort(404)
 
+    add_closing_pages(app, folder_of=folder_of, first_submit=first_submit,
+                      review_url=_review_url)
     app.extensions["tinnhiem_readers"] = readers
     app.wsgi_app = _Mounts(app.wsgi_app, workspace, host)  # type: ignore[method-assign]
     return app
