@@ -178,7 +178,7 @@ class Task:
     """One background task of a conference: an export of the audit archive, or an audit."""
 
     kind: str  # "export" or "audit"
-    source: str  # what is audited or exported (a folder's or archive's name)
+    source: str = ""  # the archive audited ("": the conference folder)
     total: int | None = None
     done: int = 0
     result: Any = None  # an ArchiveResult or an AuditReport
@@ -356,7 +356,7 @@ def add_closing_pages(app: Flask, *, folder_of: Callable[[str], Path],
                 flash(_("This form was sent already; it was done once only."))
                 return redirect(url_for("archive", name=name), code=303)
             if action == "export":
-                task = Task("export", name)
+                task = Task("export")
                 work = _export(folder, bool(request.form.get("mask")))
             elif action == "audit":
                 wanted = request.form.get("source", "")
@@ -365,7 +365,7 @@ def add_closing_pages(app: Flask, *, folder_of: Callable[[str], Path],
                 if source is None:
                     abort(404, _("This conference has no archive {name}.").format(
                         name=repr(wanted)))
-                task = Task("audit", source.name if wanted else name)
+                task = Task("audit", source.name if wanted else "")
                 work = _audit(folder, source)
             else:
                 abort(400)

@@ -118,6 +118,7 @@ def test_a_tally_made_on_the_page_is_the_one_the_command_makes(reviewed, client)
     assert f"Đã kiểm phiếu lần 1: biên bản chính thức. Mã kiểm tra: {web.data['fingerprint']}" \
         in shown
     assert "Kết quả chính thức" in shown  # nothing blocks any more
+    assert "1 chính thức 17:38 ngày 15/12/2026" in shown  # the version, its end time
     # The form shows the attendance entered.
     html = client.get(RESULTS).get_data(as_text=True)
     assert 'name="present" value="7"' in html and 'name="counted" value="7"' in html
@@ -247,6 +248,7 @@ def test_the_archive_is_written_and_the_audit_run_in_the_background(tallied, wor
     assert task.result.tallies == [(tally.data["fingerprint"], True)]
     shown = text(client.get(ARCHIVE))
     assert "ĐÃ XÁC MINH: kết quả kiểm phiếu đúng với các phiếu và quyết định đã lưu" in shown
+    assert "Kiểm tra hội nghị" in shown
     assert f"Lần kiểm phiếu {tally.data['fingerprint']} (chính thức): tính lại khớp" in shown
     assert f"{task.total} trang đọc lại" in shown
     # The audit of the archive, chosen in the list.
