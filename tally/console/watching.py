@@ -66,7 +66,7 @@ class Watch:
     path: Path
     taken: list[str] = field(default_factory=list)  # names of the files taken, in order
     skipped: int = 0  # files already in the conference (the same content)
-    last_poll: str = ""  # UTC, HH:MM:SS
+    last_poll: str = ""  # the computer's local time, HH:MM:SS
     error: str | None = None  # the last poll's problem (e.g. the folder is gone)
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
     sizes: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)
@@ -130,7 +130,7 @@ class Watchers:
                 watch.error = _("A fault of the software ({error}). Try again, and if it "
                                 "fails again, tell the administrator.").format(
                                     error=type(exc).__name__)
-            watch.last_poll = dt.datetime.now(dt.UTC).strftime("%H:%M:%S")
+            watch.last_poll = dt.datetime.now().strftime("%H:%M:%S")
             watch.stop.wait(self.poll)
 
     def poll_once(self, folder: Path, watch: Watch) -> None:

@@ -1,10 +1,10 @@
 """The console in a real browser (headless Chromium): the clerk uploads a roster workbook,
 sees a refused one with its faulty row, creates the conference, previews and prints its
 ballots, downloads the PDF, is stopped before a second print run until they confirm it,
-uploads a simulated scan and watches it read, opens the review pages from the
-conference's page, reviews the flagged sheet with the keyboard, enters attendance, tallies,
-downloads the minutes (whose counts must be the simulated voters'), writes the audit archive
-and audits the conference.
+uploads a simulated scan and watches it read, opens the review pages from the conference's
+page, has a watched folder pick up a second stack, reviews the flagged sheet with the
+keyboard, enters attendance, tallies, downloads the minutes (whose counts must be the
+simulated voters'), writes the audit archive and audits the conference.
 
 Needs /usr/bin/chromium and the ``playwright`` package, like test_review_browser.py. With
 ``TINNHIEM_SCREENSHOTS=FOLDER`` the pages are also saved there as PNG (for the user guide).
@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import threading
+import time
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -44,10 +46,12 @@ PERSONS = [  # invented names
 def console(tmp_path):
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    httpd = create_server(create_console(workspace), host="127.0.0.1", port=0, threads=4)
+    app = create_console(workspace, poll=0.5)
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=httpd.run, daemon=True)
     thread.start()
-    yield workspace, f"http://127.0.0.1:{httpd.effective_port}"
+    yield workspace, f"http://127.0.0.1:{httpd.effective_port}", app
+    app.extensions["tinnhiem_watchers"].stop_all()
     httpd.close()
     thread.join(timeout=5)
 
@@ -66,7 +70,7 @@ def loaded(page, selector):
 
 @pytest.mark.slow
 def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_path):
-    workspace, base = console
+    workspace, base, app = console
     title_rows = [["DANH SÁCH NGƯỜI ĐƯỢC LẤY PHIẾU TÍN NHIỆM"], []]
     header = ["STT", "Họ và tên", "Chức vụ, đơn vị công tác"]
     bad = write_xlsx(tmp_path, [*title_rows, header, PERSONS[0], [2, "Lương Văn Đạt", ""]],
@@ -184,6 +188,31 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
             page.click("#console")
         assert page.url == base + "/hoi-nghi/so-tai-chinh/"
 
+        # A watched folder: the office scanner saves a second stack there; it is read as it
+        # comes, and its ballots join the count.
+        watched = tmp_path / "thu-muc-may-quet"
+        watched.mkdir()
+        page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
+        page.fill("#watch-folder", str(watched))
+        with page.expect_navigation():
+            page.click("#do-watch")
+        assert f"Đang theo dõi {watched}" in page.inner_text(".flash")
+        second = simulate_vote(folder, tmp_path / "lan-2", voters=2, profile="office",
+                               fmt="pdf", dpi=150, seed=6, rates=NO_MISTAKES).truth
+        shutil.copy(tmp_path / "lan-2" / "scan.pdf", watched / "scan-2.pdf")
+        (watch,) = app.extensions["tinnhiem_watchers"].of(folder)
+        deadline = time.monotonic() + 60
+        while not watch.taken and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert watch.taken == ["scan-2.pdf"]
+        job = app.extensions["tinnhiem_readers"].wait(folder)
+        assert job.error is None and job.summary.stack.ballots == 7
+        page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
+        assert f"{watched}\t1\t0" in page.inner_text("#watches")
+        assert "scan-2.pdf" in page.inner_text("#files")
+        shoot(page, tmp_path, "15-thu-muc-may-quet")
+        page.goto(base + "/hoi-nghi/so-tai-chinh/")
+
         # Kết quả before the review: what blocks the official count.
         with page.expect_navigation():
             page.click("#step-results")
@@ -208,7 +237,7 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         page.goto(base + "/hoi-nghi/so-tai-chinh/ket-qua")
         assert "1 phiếu đang chờ kiểm tra" not in page.inner_text("#open-items")
         page.fill("#field-present", "20")
-        page.fill("#field-counted", "5")
+        page.fill("#field-counted", "7")
         page.fill("#field-ended", "17:38")
         with page.expect_navigation():
             page.click("#do-tally")
@@ -221,7 +250,8 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
             page.click("#lan-1 a.doc-pdf")
         minutes = Path(download.value.path()).read_bytes()
         assert hashlib.sha256(minutes).hexdigest() == tally.data["outputs"][MINUTES_FILE]
-        assert minutes_counts(minutes, len(PERSONS)) == truth_counts(truth, len(PERSONS))
+        assert minutes_counts(minutes, len(PERSONS)) == truth_counts([truth, second],
+                                                                     len(PERSONS))
         for kind in ("xlsx", "csv"):
             with page.expect_download() as download:
                 page.click(f"#lan-1 a.doc-{kind}")
@@ -254,9 +284,12 @@ def minutes_counts(pdf: bytes, persons: int) -> list[tuple[int, ...]]:
     return [tuple(int(n) for n in row[1:]) for row in rows]
 
 
-def truth_counts(truth, persons: int) -> list[tuple[int, ...]]:
-    """What the voters did, counted by hand (qd96-2023), in the minutes' columns."""
-    counts = hand_count(truth, list(range(1, persons + 1)), RULE_SETS["qd96-2023"])
-    received = len(truth["ballots"]) + len(truth["foreign"])
+def truth_counts(truths, persons: int) -> list[tuple[int, ...]]:
+    """What the voters of every stack did, counted by hand (qd96-2023), in the minutes'
+    columns."""
+    numbers = list(range(1, persons + 1))
+    counts = [hand_count(t, numbers, RULE_SETS["qd96-2023"]) for t in truths]
+    received = sum(len(t["ballots"]) + len(t["foreign"]) for t in truths)
+    total = {n: {k: sum(c[n][k] for c in counts) for k in counts[0][n]} for n in numbers}
     return [(received, received - c["invalid"], c["invalid"], c["cao"], c["tin_nhiem"],
-             c["thap"]) for c in (counts[n] for n in range(1, persons + 1))]
+             c["thap"]) for c in (total[n] for n in numbers)]
