@@ -20,17 +20,23 @@ import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, abort, flash, redirect, render_template, request, send_file, url_for
 
-from ballotgen.errors import RequestError, TinnhiemError
+from ballotgen.conference import Conference
+from ballotgen.errors import InputFileError, RequestError, TinnhiemError
 from ballotgen.i18n import _
+from tally.console.workspace import safe_file_name
 from tally.count import Attendance, Missing, Results, tally_store
 from tally.facts import FactError, parse_end_time
+from tally.files import private_temp_folder
+from tally.history import read_history
 from tally.publish import OUTPUT_DIR, OUTPUT_FILES, check_attendance, publish, versions
 from tally.report import anomaly_lines, problem_lines, quorum_line, status_line
+from tally.rules import RULE_SETS
 from tally.store import EventKind, Store
 
 ARCHIVE_NAME = re.compile(r"^audit-\d{4}-\d{2}-\d{2}(?:-\d{6})?\.zip$")
@@ -127,9 +133,7 @@ def _missing(missing: Missing) -> str:
     """A fact not entered yet, named as the form names it."""
     return {Missing.PRESENT: _("Voters present"), Missing.SUMMONED: _("Voters summoned"),
             Missing.COUNTED: _("Ballots received (counted by hand from the box)"),
-            Missing.HISTORY: _("last year's shares of low confidence (rule set annual-2013); "
-                               "for now, tally with the command 'tinnhiem tally --history'")
-            }[missing]
+            Missing.HISTORY: _("Last year's results (CSV)")}[missing]
 
 
 def blockers(results: Results) -> Blockers:
@@ -168,6 +172,34 @@ def tally_versions(store: Store, out: Path) -> list[Version]:
                              str(data.get("fingerprint", "")), str(data.get("ended", "")),
                              folder, files))
     return found[::-1]
+
+
+MAX_HISTORY_BYTES = 1 << 20  # last year's shares: a few hundred rows at most
+
+
+def needs_history(conference: Conference) -> bool:
+    """Whether the conference's rule set needs last year's shares (``annual-2013``)."""
+    return RULE_SETS[conference.rules].band1_years > 1
+
+
+def read_sent_history(sent, conference: Conference) -> dict[int, Fraction] | None:
+    """Last year's shares from the CSV file sent with the form (None when none was sent), read
+    by :func:`tally.history.read_history` as ``--history`` is; its refusal names the file as
+    uploaded."""
+    if sent is None or not sent.filename:
+        return None
+    name = safe_file_name(sent.filename)
+    data = sent.read(MAX_HISTORY_BYTES + 1)
+    if len(data) > MAX_HISTORY_BYTES:
+        raise FactError(_("{file}: too large for a list of last year's shares.").format(
+            file=name))
+    with private_temp_folder("history") as temp:
+        path = temp / name
+        path.write_bytes(data)
+        try:
+            return read_history(path, conference.persons)
+        except InputFileError as exc:
+            raise FactError(f"{name}: {exc.problem}") from None
 
 
 # ---------------------------------------------------------------------- Lưu trữ: background work
@@ -297,10 +329,15 @@ def add_closing_pages(app: Flask, *, folder_of: Callable[[str], Path],
             last = store.last_attendance()
         status = 200
         problem = None
+        previous: dict[int, Fraction] | None = None
         if request.method == "POST":
             entered = read_attendance(request.form, summoned_default=conference.summoned)
             values, problems, attendance = entered.values, dict(entered.problems), \
                 entered.attendance
+            try:
+                previous = read_sent_history(request.files.get("history"), conference)
+            except FactError as exc:
+                problems["history"] = str(exc)
             if not problems:
                 try:
                     check_attendance(attendance, summoned=attendance.summoned, printed=printed)
@@ -312,7 +349,7 @@ def add_closing_pages(app: Flask, *, folder_of: Callable[[str], Path],
                 if not first_submit():
                     flash(_("This form was sent already; the ballots were counted once only."))
                     return redirect(url_for("closing", name=name), code=303)
-                published = publish(folder, attendance, ended=entered.ended)
+                published = publish(folder, attendance, ended=entered.ended, previous=previous)
                 results = published.results
                 message = (_("Tally {number} made: official minutes.") if results.final else
                            _("Tally {number} made: a draft (DỰ THẢO), see what is still "
@@ -327,11 +364,12 @@ def add_closing_pages(app: Flask, *, folder_of: Callable[[str], Path],
             values, problems = _form_of(last, conference.summoned), {}
             attendance = Attendance(**last) if last else Attendance(conference.summoned)
         with Store.open(folder, readonly=True) as store:
-            _conference, results = tally_store(store, attendance)
+            _conference, results = tally_store(store, attendance, previous=previous)
             found = tally_versions(store, folder / OUTPUT_DIR)
         return render_template("closing.html", name=name, conference=conference,
                                values=values, problems=problems, problem=problem,
                                blocking=blockers(results), results=results, versions=found,
+                               needs_history=needs_history(conference),
                                review=review_url(name),
                                projection=review_url(name, "ket-qua")), status
 

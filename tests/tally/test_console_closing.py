@@ -5,6 +5,8 @@ their refusals, in Vietnamese, naming the field."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import re
 import shutil
 import stat
@@ -16,9 +18,10 @@ import pytest
 
 from tally.console import closing
 from tally.console.app import create_console
+from tally.prepare import create_conference, print_ballots
 from tally.publish import versions
 from tally.store import EventKind, Store
-from tests.helpers import resolve_as_a_committee_would, run, text
+from tests.helpers import SAMPLES, resolve_as_a_committee_would, run, text, write
 from tests.tally.test_console import csrf
 
 
@@ -322,3 +325,36 @@ def test_an_unknown_archive_is_not_served_nor_audited(tallied, workspace, client
     response = send(client, ARCHIVE, "audit-form", action="audit", source="conference.sqlite")
     assert response.status_code == 404
     assert "Hội nghị này không có hồ sơ 'conference.sqlite'" in html_unescape(text(response))
+
+
+def test_last_years_shares_are_read_as_history_reads_them(workspace, client, tmp_path):
+    folder = workspace / "hn"
+    create_conference(folder, roster=SAMPLES / "roster-small.csv", org="SỞ TÀI CHÍNH",
+                      title="Hội nghị thử", date=dt.date(2026, 12, 15), rules="annual-2013",
+                      summoned=10)
+    print_ballots(folder, copies=10)
+    twin = tmp_path / "cli"
+    shutil.copytree(folder, twin)
+    page = client.get(RESULTS)
+    assert 'name="history"' in page.get_data(as_text=True)
+    assert "Chưa nhập: Kết quả năm trước (CSV)" in text(page)
+    history = write(tmp_path, "STT,Tỷ lệ tín nhiệm thấp (%)\n1,72.5\n3,10\n",
+                    name="nam-truoc.csv")
+    bad = write(tmp_path, "STT,Tỷ lệ tín nhiệm thấp (%)\n9,70\n", name="sai.csv")
+    form = {"present": "9", "counted": "0", "ended": "17:38"}
+    refused = client.post(RESULTS, data={
+        "csrf": csrf(client), "nonce": nonce_of(client, RESULTS), "action": "tally", **form,
+        "history": (io.BytesIO(bad.read_bytes()), "sai.csv")})
+    assert refused.status_code == 400
+    assert "sai.csv: dòng 2: hội nghị này không có người được lấy phiếu số 9" in \
+        html_unescape(text(refused))
+    assert tallies(folder) == []
+    made = client.post(RESULTS, data={
+        "csrf": csrf(client), "nonce": nonce_of(client, RESULTS), "action": "tally", **form,
+        "history": (io.BytesIO(history.read_bytes()), "nam-truoc.csv")})
+    assert made.status_code == 303, text(made)
+    result = run("tally", twin, "--present", 9, "--counted", 0, "--ended", "17:38",
+                 "--history", history)
+    (web,), (cli,) = tallies(folder), tallies(twin)
+    assert web.data["history"] == cli.data["history"] == {"1": "29/40", "3": "1/10"}
+    assert web.data["fingerprint"] == cli.data["fingerprint"], result.output
