@@ -285,7 +285,8 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1",
             return scan_page(name, folder, watch_problem=str(exc), watch_path=typed)
         if first_submit():
             flash(_("Watching {path}: files the scanner saves there are read as they come.")
-                  .format(path=path) if watchers.start(folder, path) else
+                  .format(path=path) if watchers.start(
+                      folder, path, existing=bool(request.form.get("existing"))) else
                   _("{path} is watched already.").format(path=path))
         return redirect(url_for("scanning", name=name), code=303)
 

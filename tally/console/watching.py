@@ -1,7 +1,10 @@
 """Watched folders for Quét phiếu: the folder an office scanner scans into, polled by a
 background thread; each file arriving there is kept in the conference and read, as an upload is.
 
-A file is taken only once its size and modification time have stayed the same for one poll
+Only files that arrive (or change) after the watch begins are taken, unless the clerk asks for
+the files already there too: an office scanner's folder often holds other days' scans, which
+would otherwise be read into this conference as foreign sheets. A file is taken only once its
+size and modification time have stayed the same for one poll
 (the scanner has finished writing it). It is then copied whole into the conference's uploads
 (:func:`tally.console.scanning.save_scans`), the copy's content hash compared with the hash
 taken before (a file still changing is tried again at the next poll), and read by the
@@ -64,10 +67,13 @@ class Watch:
     """One watched folder of a conference, and what its thread has done."""
 
     path: Path
+    existing: bool = False  # whether files there before the watch began are read too
     taken: list[str] = field(default_factory=list)  # names of the files taken, in order
+    before: int = 0  # files there before the watch began, left alone (not ``existing``)
     skipped: int = 0  # files already in the conference (the same content)
     last_poll: str = ""  # the computer's local time, HH:MM:SS
     error: str | None = None  # the last poll's problem (e.g. the folder is gone)
+    looked: bool = False  # whether the folder was looked at once
     stop: threading.Event = field(default_factory=threading.Event, repr=False)
     sizes: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)
     done: set[tuple[Path, int, int]] = field(default_factory=set, repr=False)  # taken whole
@@ -86,13 +92,14 @@ class Watchers:
         with self._lock:
             return list(self._watches.get(folder, ()))
 
-    def start(self, folder: Path, path: Path) -> Watch | None:
-        """Watch ``path`` for the conference in ``folder``; None if it is watched already."""
+    def start(self, folder: Path, path: Path, *, existing: bool = False) -> Watch | None:
+        """Watch ``path`` for the conference in ``folder`` (with ``existing``, the files there
+        already are read too); None if it is watched already."""
         with self._lock:
             watches = self._watches.setdefault(folder, [])
             if any(w.path == path for w in watches):
                 return None
-            watch = Watch(path)
+            watch = Watch(path, existing)
             watches.append(watch)
         threading.Thread(target=self._run, args=(folder, watch), daemon=True,
                          name="tinnhiem-watch").start()
@@ -142,6 +149,10 @@ class Watchers:
                 continue  # hidden (a scanner's partial) or not a regular file
             info = path.stat()
             now[path] = (info.st_size, info.st_mtime_ns)
+        if not watch.looked and not watch.existing:  # the first look: what was there before
+            watch.done.update((p, *key) for p, key in now.items())
+            watch.before = len(now)
+        watch.looked = True
         stable = [p for p, key in now.items()
                   if key[0] > 0 and watch.sizes.get(p) == key and (p, *key) not in watch.done]
         watch.sizes = now

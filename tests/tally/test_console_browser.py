@@ -208,7 +208,7 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         job = app.extensions["tinnhiem_readers"].wait(folder)
         assert job.error is None and job.summary.stack.ballots == 7
         page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
-        assert f"{watched}\t1\t0" in page.inner_text("#watches")
+        assert f"{watched}\t1\t0\t0" in page.inner_text("#watches")
         assert "scan-2.pdf" in page.inner_text("#files")
         shoot(page, tmp_path, "15-thu-muc-may-quet")
         page.goto(base + "/hoi-nghi/so-tai-chinh/")

@@ -87,6 +87,23 @@ def test_a_file_is_taken_once_whole_and_once_only(app, printed, tmp_path):
     assert target.read_bytes() == data  # the scanner's file is left as it was
 
 
+def test_files_there_before_the_watch_are_read_only_when_asked(app, printed, tmp_path):
+    folder, scan, _cli = printed
+    watchers = app.extensions["tinnhiem_watchers"]
+    watched = tmp_path / "may-quet"
+    watched.mkdir()
+    shutil.copy(scan, watched / "tuan-truoc.pdf")  # last week's scans, maybe of another poll
+    watch = Watch(watched)
+    for _ in range(3):
+        watchers.poll_once(folder, watch)
+    assert watch.taken == [] and watch.before == 1 and not (folder / "tai-len").exists()
+    asked = Watch(watched, existing=True)
+    for _ in range(2):
+        watchers.poll_once(folder, asked)
+    assert asked.taken == ["tuan-truoc.pdf"] and asked.before == 0
+    assert app.extensions["tinnhiem_readers"].wait(folder).pages_read == 5
+
+
 def test_the_page_watches_a_folder_and_reads_what_arrives(client, printed, tmp_path):
     folder, scan, scanned_by_cli = printed
     watched = tmp_path / "may-quet"
@@ -103,7 +120,7 @@ def test_the_page_watches_a_folder_and_reads_what_arrives(client, printed, tmp_p
     assert readings_of(folder) == readings_of(scanned_by_cli)
     client.application.extensions["tinnhiem_readers"].wait(folder)
     shown = text(client.get(SCAN))
-    assert f"{watched} 1 0" in shown  # the folder, one file taken, none skipped
+    assert f"{watched} 1 0 0" in shown  # the folder, one file taken, none skipped or before
     # Watched twice: once only. Then no longer watched.
     assert "đang được theo dõi rồi" in text(client.get(send(
         client, f"{SCAN}/thu-muc", folder=str(watched)).headers["Location"]))
