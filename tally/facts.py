@@ -86,3 +86,25 @@ def check_timezone(value: str) -> str:
         raise FactError(_("{value}: there is no such time zone; e.g. Asia/Ho_Chi_Minh.").format(
             value=repr(value)))
     return value
+
+
+def parse_end_time(value: str) -> tuple[dt.date | None, dt.time]:
+    """The end of the count as the committee states it: ``HH:MM`` (on the conference's day:
+    the date is None) or ``YYYY-MM-DD HH:MM``, in the conference's local time."""
+    match = re.fullmatch(r"\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})[ T])?(\d{1,2})[:hg](\d{2})\s*",
+                         value)
+    if not match:
+        raise FactError(_("{value}: write the end time as HH:MM (e.g. 17:38) or "
+                          "YYYY-MM-DD HH:MM.").format(value=repr(value)))
+    year, month, day, hour, minute = match.groups()
+    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
+        raise FactError(_("{value}: there is no time {time}.").format(
+            value=repr(value), time=f"{hour}:{minute}"))
+    date = None
+    if year:
+        try:
+            date = dt.date(int(year), int(month), int(day))
+        except ValueError as exc:
+            raise FactError(_("{value}: there is no such day.").format(
+                value=repr(value))) from exc
+    return date, dt.time(int(hour), int(minute))

@@ -4,18 +4,18 @@ will be printed (checked for invisible characters and legacy encodings), dates a
 from __future__ import annotations
 
 import datetime as dt
-import re
 from pathlib import Path
 
 import click
 
-from ballotgen.i18n import N_, _
+from ballotgen.i18n import N_
 from tally.facts import (
     FactError,
     check_required,
     check_text,
     check_timezone,
     parse_date,
+    parse_end_time,
     parse_member,
 )
 
@@ -68,24 +68,11 @@ def timezone_name(ctx: click.Context, param: click.Parameter, value: str) -> str
 
 
 def end_of_count(ctx: click.Context, param: click.Parameter, value: str | None):
-    """The end of the count as the committee states it: ``HH:MM`` (on the conference's day) or
-    ``YYYY-MM-DD HH:MM``, in the conference's local time; None: now."""
+    """The end of the count as the committee states it (:func:`tally.facts.parse_end_time`);
+    None: now."""
     if value is None:
         return None
-    match = re.fullmatch(r"\s*(?:(\d{4})-(\d{1,2})-(\d{1,2})[ T])?(\d{1,2})[:hg](\d{2})\s*",
-                         value)
-    if not match:
-        raise click.BadParameter(_("{value}: write the end time as HH:MM (e.g. 17:38) or "
-                                   "YYYY-MM-DD HH:MM.").format(value=repr(value)))
-    year, month, day, hour, minute = match.groups()
-    if not (0 <= int(hour) <= 23 and 0 <= int(minute) <= 59):
-        raise click.BadParameter(_("{value}: there is no time {time}.").format(
-            value=repr(value), time=f"{hour}:{minute}"))
-    date = None
-    if year:
-        try:
-            date = dt.date(int(year), int(month), int(day))
-        except ValueError as exc:
-            raise click.BadParameter(_("{value}: there is no such day.").format(
-                value=repr(value))) from exc
-    return date, dt.time(int(hour), int(minute))
+    try:
+        return parse_end_time(value)
+    except FactError as exc:
+        raise click.BadParameter(str(exc)) from exc

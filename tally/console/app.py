@@ -49,7 +49,9 @@ from ballotgen.layout import build_layout
 from ballotgen.roster import MAX_ROSTER_BYTES, read_roster_file, roster_rows
 from tally.committee import ROLES, add_members
 from tally.console import preview
+from tally.console.closing import add_closing_pages
 from tally.console.scanning import MAX_SCAN_BYTES, Readers, save_scans, unread
+from tally.console.watching import POLL_SECONDS, WatchError, Watchers, check_watched
 from tally.console.workspace import (
     check_name,
     conference_folder,
@@ -78,8 +80,10 @@ MAX_COPIES = 100_000  # as 'tinnhiem print --copies'
 MAX_FORM_BYTES = MAX_ROSTER_BYTES + 64 * 1024  # a roster and its form
 
 
-def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
-    """The console of the workspace folder ``workspace``, served on the address ``host``."""
+def create_console(workspace: Path | str, *, host: str = "127.0.0.1",
+                   poll: float = POLL_SECONDS) -> Flask:
+    """The console of the workspace folder ``workspace``, served on the address ``host``;
+    watched scanner folders are polled every ``poll`` seconds."""
     workspace = Path(workspace)
     if not workspace.is_dir():
         raise ConferenceError(_("{folder}: not a folder").format(folder=workspace),
@@ -87,6 +91,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
                                        "folders are (it is made when missing)."))
     sessions = Sessions()
     readers = Readers()
+    watchers = Watchers(readers, poll=poll)
     specimens: dict[tuple[str, str], bytes] = {}  # (folder, conference JSON) → specimen PDF
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_HTTPONLY=True,
@@ -205,7 +210,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
         state = conference_status(folder)
         return render_template("conference.html", name=name, state=state,
                                conference=state.conference,
-                               review=_review_url(name), results=_review_url(name, "ket-qua"))
+                               review=_review_url(name))
 
     @app.route("/hoi-nghi/<name>/in-phieu", methods=["GET", "POST"])
     def printing(name: str):
@@ -254,6 +259,10 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
                            "Kept {n} files; they are read after the files being read now.",
                            len(sent)).format(n=len(sent)))
             return redirect(url_for("scanning", name=name), code=303)
+        return scan_page(name, folder)
+
+    def scan_page(name: str, folder: Path, *, watch_problem: str | None = None,
+                  watch_path: str = ""):
         job = readers.latest(folder)
         running = readers.running(folder)
         left = [] if running else unread(folder)
@@ -262,7 +271,31 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
             files = [(f, len(store.pages_read(f.sha256))) for f in store.scan_files()]
         return render_template("scan.html", name=name, state=state, conference=state.conference,
                                job=job, running=running, left=left, files=files,
-                               review=_review_url(name))
+                               review=_review_url(name), watches=watchers.of(folder),
+                               watch_problem=watch_problem, watch_path=watch_path), \
+            400 if watch_problem else 200
+
+    @app.route("/hoi-nghi/<name>/quet-phieu/thu-muc", methods=["POST"])
+    def watch(name: str):
+        folder = folder_of(name)
+        typed = request.form.get("folder", "")
+        try:
+            path = check_watched(typed, workspace=workspace)
+        except WatchError as exc:
+            return scan_page(name, folder, watch_problem=str(exc), watch_path=typed)
+        if first_submit():
+            flash(_("Watching {path}: files the scanner saves there are read as they come.")
+                  .format(path=path) if watchers.start(
+                      folder, path, existing=bool(request.form.get("existing"))) else
+                  _("{path} is watched already.").format(path=path))
+        return redirect(url_for("scanning", name=name), code=303)
+
+    @app.route("/hoi-nghi/<name>/quet-phieu/thu-muc/dung", methods=["POST"])
+    def unwatch(name: str):
+        folder = folder_of(name)
+        if first_submit() and watchers.stop(folder, request.form.get("folder", "")):
+            flash(_("No longer watching {path}.").format(path=request.form.get("folder")))
+        return redirect(url_for("scanning", name=name), code=303)
 
     @app.route("/hoi-nghi/<name>/quet-phieu/doc-tiep", methods=["POST"])
     def read_again(name: str):
@@ -326,7 +359,10 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1") -> Flask:
         Store.open(folder, readonly=True).close()  # raises the store's own error
         abort(404)
 
+    add_closing_pages(app, folder_of=folder_of, first_submit=first_submit,
+                      review_url=_review_url)
     app.extensions["tinnhiem_readers"] = readers
+    app.extensions["tinnhiem_watchers"] = watchers
     app.wsgi_app = _Mounts(app.wsgi_app, workspace, host)  # type: ignore[method-assign]
     return app
 

@@ -76,7 +76,7 @@ def unread(folder: Path) -> list[Path]:
             for path in sorted(upload.iterdir()):
                 if path.name.startswith("."):  # a partial a killed upload left
                     continue
-                record = store.scan_file(_sha256(path))
+                record = store.scan_file(upload_sha256(path))
                 if record is None or (not record.error and
                                       len(store.pages_read(record.sha256)) < record.pages):
                     left.append(upload)
@@ -84,7 +84,7 @@ def unread(folder: Path) -> list[Path]:
     return left
 
 
-def _sha256(path: Path) -> str:
+def upload_sha256(path: Path) -> str:
     """The content hash of an uploaded file, hashed once while it is unchanged (the page asks
     each time it is shown)."""
     info = path.stat()

@@ -295,7 +295,7 @@ def test_the_workspace_lists_each_conference_with_its_state(scanned, counted, wo
     # Its page links the review pages and the results, which open below it.
     conference = app.test_client().get("/hoi-nghi/cho-kiem-tra/").get_data(as_text=True)
     assert 'href="/hoi-nghi/cho-kiem-tra/kiem-tra/"' in conference
-    assert 'href="/hoi-nghi/cho-kiem-tra/kiem-tra/ket-qua"' in conference
+    assert 'href="/hoi-nghi/cho-kiem-tra/ket-qua"' in conference
     queue = app.test_client().get("/hoi-nghi/cho-kiem-tra/kiem-tra/")
     assert "2 phiếu chờ xử lý" in text(queue)
     assert 'href="/hoi-nghi/cho-kiem-tra/"' in queue.get_data(as_text=True)  # back to it

@@ -1,8 +1,10 @@
 """The console in a real browser (headless Chromium): the clerk uploads a roster workbook,
 sees a refused one with its faulty row, creates the conference, previews and prints its
 ballots, downloads the PDF, is stopped before a second print run until they confirm it,
-uploads a simulated scan and watches it read, and opens the review pages from the
-conference's page.
+uploads a simulated scan and watches it read, opens the review pages from the conference's
+page, has a watched folder pick up a second stack, reviews the flagged sheet with the
+keyboard, enters attendance, tallies, downloads the minutes (whose counts must be the
+simulated voters'), writes the audit archive and audits the conference.
 
 Needs /usr/bin/chromium and the ``playwright`` package, like test_review_browser.py. With
 ``TINNHIEM_SCREENSHOTS=FOLDER`` the pages are also saved there as PNG (for the user guide).
@@ -10,17 +12,25 @@ Needs /usr/bin/chromium and the ``playwright`` package, like test_review_browser
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+import shutil
 import threading
+import time
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from playwright.sync_api import sync_playwright
 from waitress import create_server
 
+from rehearsal.committee import hand_count
 from rehearsal.vote import simulate_vote
 from tally.console.app import create_console
-from tally.store import Store
+from tally.publish import MINUTES_FILE
+from tally.rules import RULE_SETS
+from tally.store import EventKind, Store
 from tests.helpers import NO_MISTAKES, write_xlsx
 
 CHROMIUM = "/usr/bin/chromium"
@@ -36,10 +46,12 @@ PERSONS = [  # invented names
 def console(tmp_path):
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    httpd = create_server(create_console(workspace), host="127.0.0.1", port=0, threads=4)
+    app = create_console(workspace, poll=0.5)
+    httpd = create_server(app, host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=httpd.run, daemon=True)
     thread.start()
-    yield workspace, f"http://127.0.0.1:{httpd.effective_port}"
+    yield workspace, f"http://127.0.0.1:{httpd.effective_port}", app
+    app.extensions["tinnhiem_watchers"].stop_all()
     httpd.close()
     thread.join(timeout=5)
 
@@ -58,7 +70,7 @@ def loaded(page, selector):
 
 @pytest.mark.slow
 def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_path):
-    workspace, base = console
+    workspace, base, app = console
     title_rows = [["DANH SÁCH NGƯỜI ĐƯỢC LẤY PHIẾU TÍN NHIỆM"], []]
     header = ["STT", "Họ và tên", "Chức vụ, đơn vị công tác"]
     bad = write_xlsx(tmp_path, [*title_rows, header, PERSONS[0], [2, "Lương Văn Đạt", ""]],
@@ -104,6 +116,7 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
             page.click("#create")
         assert "4 người được lấy phiếu, thư mục so-tai-chinh" in page.inner_text("#created")
         assert page.locator("#codes tr").count() == 2
+        code = page.inner_text("#codes tr:first-child code")  # Đinh Thị Mai's, Trưởng ban
         shoot(page, tmp_path, "4-da-tao")
 
         with page.expect_navigation():
@@ -143,8 +156,8 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
 
         # Quét phiếu: a simulated stack (with a foreign sheet) uploaded and read.
         scans = tmp_path / "may-quet"
-        simulate_vote(folder, scans, voters=4, profile="office", fmt="pdf", dpi=150, seed=5,
-                      foreign=1, rates=NO_MISTAKES)
+        truth = simulate_vote(folder, scans, voters=4, profile="office", fmt="pdf", dpi=150,
+                              seed=5, foreign=1, rates=NO_MISTAKES).truth
         page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
         page.set_input_files("input[name=scans]", str(scans / "scan.pdf"))
         with page.expect_navigation():
@@ -174,4 +187,109 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         with page.expect_navigation():
             page.click("#console")
         assert page.url == base + "/hoi-nghi/so-tai-chinh/"
+
+        # A watched folder: the office scanner saves a second stack there; it is read as it
+        # comes, and its ballots join the count.
+        watched = tmp_path / "thu-muc-may-quet"
+        watched.mkdir()
+        page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
+        page.fill("#watch-folder", str(watched))
+        with page.expect_navigation():
+            page.click("#do-watch")
+        assert f"Đang theo dõi {watched}" in page.inner_text(".flash")
+        second = simulate_vote(folder, tmp_path / "lan-2", voters=2, profile="office",
+                               fmt="pdf", dpi=150, seed=6, rates=NO_MISTAKES).truth
+        shutil.copy(tmp_path / "lan-2" / "scan.pdf", watched / "scan-2.pdf")
+        (watch,) = app.extensions["tinnhiem_watchers"].of(folder)
+        deadline = time.monotonic() + 60
+        while not watch.taken and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert watch.taken == ["scan-2.pdf"]
+        job = app.extensions["tinnhiem_readers"].wait(folder)
+        assert job.error is None and job.summary.stack.ballots == 7
+        page.goto(base + "/hoi-nghi/so-tai-chinh/quet-phieu")
+        assert f"{watched}\t1\t0\t0" in page.inner_text("#watches")
+        assert "scan-2.pdf" in page.inner_text("#files")
+        shoot(page, tmp_path, "15-thu-muc-may-quet")
+        page.goto(base + "/hoi-nghi/so-tai-chinh/")
+
+        # Kết quả before the review: what blocks the official count.
+        with page.expect_navigation():
+            page.click("#step-results")
+        assert "1 phiếu đang chờ kiểm tra" in page.inner_text("#open-items")
+        assert "Chưa nhập: Số người có mặt" in page.inner_text("#open-items")
+        shoot(page, tmp_path, "12-ket-qua-truoc")
+
+        # The review, with the keyboard: the foreign sheet is confirmed as not ours.
+        page.goto(base + "/hoi-nghi/so-tai-chinh/kiem-tra/dang-nhap")
+        page.fill("input[name=code]", code)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.keyboard.press("n")  # the next flagged ballot
+        assert "Không phải phiếu" in page.inner_text("ul.reasons")
+        page.keyboard.press("l")  # a foreign sheet
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "Không còn phiếu nào chờ xử lý" in page.inner_text("main")
+
+        # Attendance, the hand count of the box and the end time; the tally; the minutes.
+        page.goto(base + "/hoi-nghi/so-tai-chinh/ket-qua")
+        assert "1 phiếu đang chờ kiểm tra" not in page.inner_text("#open-items")
+        page.fill("#field-present", "20")
+        page.fill("#field-counted", "7")
+        page.fill("#field-ended", "17:38")
+        with page.expect_navigation():
+            page.click("#do-tally")
+        assert "Đã kiểm phiếu lần 1: biên bản chính thức" in page.inner_text(".flash")
+        assert "Kết quả chính thức" in page.inner_text("#count-state")
+        shoot(page, tmp_path, "13-ket-qua-chinh-thuc")
+        with Store.open(folder) as store:
+            (tally,) = [e for e in store.events() if e.kind == EventKind.TALLY_PRODUCED]
+        with page.expect_download() as download:
+            page.click("#lan-1 a.doc-pdf")
+        minutes = Path(download.value.path()).read_bytes()
+        assert hashlib.sha256(minutes).hexdigest() == tally.data["outputs"][MINUTES_FILE]
+        assert minutes_counts(minutes, len(PERSONS)) == truth_counts([truth, second],
+                                                                     len(PERSONS))
+        for kind in ("xlsx", "csv"):
+            with page.expect_download() as download:
+                page.click(f"#lan-1 a.doc-{kind}")
+            assert download.value.suggested_filename.endswith(f".{kind}")
+
+        # Lưu trữ: the archive written, the conference audited, in the background.
+        page.goto(base + "/hoi-nghi/so-tai-chinh/")
+        with page.expect_navigation():
+            page.click("#step-archive")
+        with page.expect_navigation():
+            page.click("#do-export")
+        page.wait_for_selector("#exported", timeout=60_000)  # the page refreshes by itself
+        with page.expect_navigation():
+            page.click("#do-audit")
+        page.wait_for_selector("#verified", timeout=120_000)
+        assert "ĐÃ XÁC MINH" in page.inner_text("#verified")
+        assert page.locator("#archives tbody tr").count() == 1
+        shoot(page, tmp_path, "14-luu-tru")
         browser.close()
+
+
+def minutes_counts(pdf: bytes, persons: int) -> list[tuple[int, ...]]:
+    """Per person, from the minutes' table as printed: (received, valid, invalid, cao,
+    tín nhiệm, thấp)."""
+    document = pdfium.PdfDocument(pdf)
+    words = " ".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
+    rows = re.findall(r"(\d+) (\d+) (\d+) (\d+) (\d+) \d+,\d\d (\d+) \d+,\d\d (\d+) "
+                      r"\d+,\d\d", " ".join(words.split()))
+    assert len(rows) == persons, words
+    return [tuple(int(n) for n in row[1:]) for row in rows]
+
+
+def truth_counts(truths, persons: int) -> list[tuple[int, ...]]:
+    """What the voters of every stack did, counted by hand (qd96-2023), in the minutes'
+    columns."""
+    numbers = list(range(1, persons + 1))
+    counts = [hand_count(t, numbers, RULE_SETS["qd96-2023"]) for t in truths]
+    received = sum(len(t["ballots"]) + len(t["foreign"]) for t in truths)
+    total = {n: {k: sum(c[n][k] for c in counts) for k in counts[0][n]} for n in numbers}
+    return [(received, received - c["invalid"], c["invalid"], c["cao"], c["tin_nhiem"],
+             c["thap"]) for c in (total[n] for n in numbers)]
