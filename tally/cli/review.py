@@ -47,8 +47,9 @@ def review(folder: Path, host: str, port: int, new_codes: bool, lang: str | None
 @click.command(help=N_(
     "Open the web console over the workspace folder WORKSPACE (default: the current folder), "
     "where each sub-folder is a conference: create conferences from their rosters, print their "
-    "ballots, and open each conference's review page.\n\n"
-    "Creating and printing open only on this computer; a conference's review page follows the "
+    "ballots, read their scans (uploaded or from a watched folder), open each conference's "
+    "review page, count, and write and check the audit archive.\n\n"
+    "The clerk's pages open only on this computer; a conference's review page follows the "
     "rules of 'tinnhiem review' (off the loopback every page needs a member's code)."))
 @click.argument("workspace", metavar=N_("WORKSPACE"), required=False, default=".",
                 type=click.Path(path_type=Path, file_okay=False))
