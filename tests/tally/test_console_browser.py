@@ -225,9 +225,11 @@ def test_a_clerk_creates_a_conference_from_a_workbook_and_prints(console, tmp_pa
         page.fill("input[name=code]", code)
         with page.expect_navigation():
             page.keyboard.press("Enter")
+        shoot(page, tmp_path, "16-hang-doi-kiem-tra")
         with page.expect_navigation():
             page.keyboard.press("n")  # the next flagged ballot
         assert "Không phải phiếu" in page.inner_text("ul.reasons")
+        shoot(page, tmp_path, "17-phieu-can-xem")
         page.keyboard.press("l")  # a foreign sheet
         with page.expect_navigation():
             page.keyboard.press("Enter")
