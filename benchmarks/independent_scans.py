@@ -86,7 +86,8 @@ def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: flo
         out(f"   file errors: {file_errors[:3]}")
     kinds = Counter(str(r.kind) for r in readings.values())
     out(f"   pages read as: {dict(kinds)}")
-    out(f"   rows {ev.rows}; silent errors {len(ev.silent_errors)}; "
+    out(f"   rows {ev.rows}; silent errors {len(ev.silent_errors)}; rows read wrong without a "
+        f"flag of their own on pages reviewed for something else {len(ev.unflagged_errors)}; "
         f"missed flags {len(ev.missed_flags)}")
     rate = len(ev.falsely_flagged) / ev.clean_pages if ev.clean_pages else 0.0
     out(f"   correctly marked ballot pages flagged: {len(ev.falsely_flagged)} of {ev.clean_pages} "
@@ -122,7 +123,8 @@ def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: flo
                      f"{t['style']} ×{len(t['marked'])}" if len(t["marked"]) > 1 else t["style"])
             misread.setdefault(drawn, Counter())[row.reading] += 1
     total = sum(sum(c.values()) for c in misread.values())
-    out(f"   rows misread (flagged: {total - len(ev.silent_errors)}, {total / max(1, ev.rows):.1%} "
+    flagged = total - len(ev.silent_errors) - len(ev.unflagged_errors)
+    out(f"   rows misread (flagged: {flagged}, {total / max(1, ev.rows):.1%} "
         f"of rows), by what was drawn:")
     for drawn, c in sorted(misread.items(), key=lambda kv: -sum(kv[1].values())):
         out(f"     {drawn:14} " + ", ".join(f"{v} {k}" for k, v in c.most_common()))
@@ -137,7 +139,9 @@ def report(label: str, truth: dict, readings: dict, ev: Evaluation, *, made: flo
         v = np.array(ev.scores[key])
         out(f"     {key:18} n={len(v):5}  {np.percentile(v, 1):.3f} / {np.median(v):.3f} / "
             f"{np.percentile(v, 99):.3f}")
-    problems = ([f"SILENT {x}" for x in ev.silent_errors] + [f"MISSED {x}" for x in ev.missed_flags]
+    problems = ([f"SILENT {x}" for x in ev.silent_errors]
+                + [f"UNFLAGGED {x}" for x in ev.unflagged_errors]
+                + [f"MISSED {x}" for x in ev.missed_flags]
                 + [f"false flag {x}" for x in ev.falsely_flagged])
     for line in problems[:8]:
         out(f"   ! {line}")
@@ -183,7 +187,8 @@ def main() -> None:
             total.add(run_set(label, base / name, ballots=n, rates=rates, seed=seed,
                               jobs=args.jobs, use_augraphy=use_aug, out=out))
         rate = total.false_flag_rate
-        out(f"\nall: {total.rows} rows, silent errors {len(total.silent_errors)}, missed flags "
+        out(f"\nall: {total.rows} rows, silent errors {len(total.silent_errors)}, unflagged "
+            f"{len(total.unflagged_errors)}, missed flags "
             f"{len(total.missed_flags)}, correctly marked pages sent to review (qd96-2023) "
             f"{len(total.falsely_flagged)}"
             f"/{total.clean_pages} ({rate:.1%}), {time.perf_counter() - start:.0f} s")

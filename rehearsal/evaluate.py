@@ -29,7 +29,11 @@ class Evaluation:
     ballot_pages: int = 0
     rows: int = 0
     rows_wrong: int = 0  # read differently from the truth (flagged or not)
-    silent_errors: list[str] = field(default_factory=list)
+    silent_errors: list[str] = field(default_factory=list)  # on a page nobody is asked to see
+    # Rows read as another value with no flag of their own, on a page that goes to a human for
+    # something else (not the whole ballot): the committee looks at the flagged rows, so the
+    # count changes as silently as a silent error (a blank row read as a vote, say).
+    unflagged_errors: list[str] = field(default_factory=list)
     missed_flags: list[str] = field(default_factory=list)
     clean_pages: int = 0  # ballot pages the truth says need no flag
     falsely_flagged: list[str] = field(default_factory=list)
@@ -47,6 +51,7 @@ class Evaluation:
         for name in ("pages", "ballot_pages", "rows", "rows_wrong", "clean_pages"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.silent_errors += other.silent_errors
+        self.unflagged_errors += other.unflagged_errors
         self.missed_flags += other.missed_flags
         self.falsely_flagged += other.falsely_flagged
         self.flag_counts += other.flag_counts
@@ -130,4 +135,8 @@ def evaluate(truth: Truth | Mapping, readings: dict[tuple[str, int], PageReading
                 if not reading.flags:
                     ev.silent_errors.append(f"{where} person {row.person}: read {row.reading}, "
                                             f"truth {truth_row.expected} {row.scores}")
+                elif not deferred and not set(row.flags) & ROW_REVIEW:
+                    ev.unflagged_errors.append(f"{where} person {row.person}: read "
+                                               f"{row.reading}, truth {truth_row.expected}, "
+                                               "the row not flagged")
     return ev

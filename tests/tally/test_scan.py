@@ -1,11 +1,13 @@
 """tinnhiem scan: every input format, bad files, rerun and crash safety, ballot assembly."""
 
+import dataclasses
 import shutil
 
 import pytest
 from reportlab.pdfgen.canvas import Canvas
 
 from ballotgen.errors import ExitCode
+from ballotgen.vocabulary import Flag, RowValue
 from rehearsal.evaluate import evaluate
 from rehearsal.vote import simulate_vote
 from tally.ballots import assemble
@@ -230,3 +232,27 @@ def test_every_reading_records_its_settings_and_a_re_read_uses_them(stacks, tmp_
     assert any(r.reading in ("cao", "tin_nhiem", "thap") for r in as_shipped.rows)
     assert all(r.reading in ("unclear", "blank") for r in as_recorded.rows)
     assert as_shipped.calibration["mark_mm2"] == DEFAULT.mark_mm2
+
+
+def test_a_row_read_wrong_without_its_own_flag_counts_even_on_a_flagged_page(stacks, tmp_path):
+    """The committee looks at the flagged rows of a page sent to review: a row read as another
+    value with no flag of its own changes the count as silently as a page nobody sees
+    (rehearsal.evaluate: ``unflagged_errors``, not a silent error, since the page is flagged)."""
+    conf, out = stacks
+    folder = fresh_copy(conf, tmp_path)
+    scans, truth = out["pdf"]
+    scan_stack(folder, sorted(p for p in scans.iterdir() if p.name != "truth.json"))
+    readings = readings_of(folder)
+    key, page = next((k, r) for k, r in readings.items() if r.kind == "ballot")
+    first, second, *rest = page.rows
+    wrong = RowValue.THAP if first.reading != RowValue.THAP else RowValue.CAO
+    flagged = dataclasses.replace(second, reading=RowValue.UNCLEAR, flags=(Flag.UNCLEAR_MARK,))
+    readings[key] = dataclasses.replace(page, rows=(dataclasses.replace(first, reading=wrong),
+                                                    flagged, *rest),
+                                        flags=(Flag.UNCLEAR_MARK,))
+    ev = evaluate(truth, readings)
+    assert ev.silent_errors == [] and len(ev.unflagged_errors) == 1, ev.unflagged_errors
+    assert f"person {first.person}: read {wrong}" in ev.unflagged_errors[0]
+    readings[key] = dataclasses.replace(readings[key], rows=(
+        dataclasses.replace(first, reading=wrong, flags=(Flag.UNCLEAR_MARK,)), flagged, *rest))
+    assert evaluate(truth, readings).unflagged_errors == []  # its own flag: a human sees it
