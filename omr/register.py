@@ -120,7 +120,7 @@ def _register(image: np.ndarray, layout: Layout, page: PageLayout, code: CodeHit
         centre = find_disc(image, predicted, layout.mark_radius * scale, radius_mm * scale,
                            area_range=(s.mark_area_min, s.mark_area_max),
                            aspect_range=(s.mark_aspect_min, s.mark_aspect_max),
-                           fill_range=(s.mark_fill_min, s.mark_fill_max))
+                           fill_range=(s.mark_fill_min, s.mark_fill_max), mend=s.mark_mend)
         if centre is not None:
             found_mm.append(mark)
             found_px.append(centre)
@@ -238,12 +238,9 @@ def warp(image: np.ndarray, registration: Registration, layout: Layout, *,
                                borderValue=border)
 
 
-DISC_MEND = 0.25  # find_disc closes light gaps across a disc up to this share of its radius
-
-
 def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: float, *,
               area_range: tuple[float, float], aspect_range: tuple[float, float],
-              fill_range: tuple[float, float]) -> tuple[float, float] | None:
+              fill_range: tuple[float, float], mend: float = 0.0) -> tuple[float, float] | None:
     """Centre (x, y) of the solid dark disc of ``radius_px`` nearest to ``near``, or None.
 
     Looks within ``search_px`` of ``near``; a candidate must have the area (``area_range`` of
@@ -261,10 +258,10 @@ def find_disc(image: np.ndarray, near: np.ndarray, radius_px: float, search_px: 
     # Mend the disc where a thin light line crosses it (a printer low on toner, a feeder
     # skipping lines: the halves of a disc cut in two are no disc), then detach speckle and
     # thin strokes touching it; the disc itself survives the opening.
-    mend = int(round(radius_px * DISC_MEND)) | 1
-    if mend > 1:
+    closing = int(round(radius_px * mend)) | 1  # gaps up to ``mend`` of the radius
+    if closing > 1:
         binary = cv2.morphologyEx(binary, cv2.MORPH_CLOSE,
-                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (mend, mend)))
+                                  cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (closing, closing)))
     k = max(3, int(radius_px / 3) | 1)
     binary = cv2.morphologyEx(binary, cv2.MORPH_OPEN,
                               cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))

@@ -26,7 +26,8 @@ not measure the pieces of ink, so a box on grained paper was a mark only by its 
 with ``streak_contrast`` 0: they did not look for scanner streaks. Versions 3 to 7 read with
 ``mark_piece_mm`` 0: they did not measure how much of the ink lies along lines.
 Versions 3 to 8 read with ``texture_ring_min_mm`` 0 and ``texture_ring_max_mm`` 2.5: the ring
-where the paper's texture is measured began at the box's outline; and with ``mark_peak_min`` 0.
+where the paper's texture is measured began at the box's outline; with ``mark_peak_min`` 0, and
+with ``mark_mend`` 0 (registration discs were not mended).
 Versions 1 and 2 were recorded only while this reader was being built (no conference was read
 with them), so their readings re-read with today's measurements; a dict from a newer reader,
 or naming a limit this one does not know, is refused rather than half understood.
@@ -56,8 +57,9 @@ SETTINGS_VERSION = 9  # 2: the registration limits joined; 3: background, folds,
 #                       8: ink without a long piece must lie along lines to be a mark
 #                       (mark_piece_mm, mark_line_share; versions 7 and older: 0, off)
 #                       9: the paper's texture looked at past a mark's overflow
-#                       (texture_ring_min_mm, texture_ring_max_mm; before: 0 and 2.5), and
-#                       a mark's darkest pixel must reach mark_peak_min (before: 0, off)
+#                       (texture_ring_min_mm, texture_ring_max_mm; before: 0 and 2.5), a
+#                       mark's darkest pixel must reach mark_peak_min (before: 0, off), and
+#                       discs cut by a light line are mended (mark_mend; before: 0)
 
 
 @dataclass(frozen=True)
@@ -319,6 +321,10 @@ class ReaderSettings:
     mark_aspect_max: float = 1.33  # … to this times as wide as it is high,
     mark_fill_min: float = 0.6  # … and fills this …
     mark_fill_max: float = 0.92  # … to this of its bounding box (π/4 ≈ 0.785 for a disc)
+    # … after light gaps across it up to ``mark_mend`` of its radius are closed: a thin light
+    # line across the sheet (a printer low on toner, a feeder skipping lines) cut every disc
+    # of an independent page in two halves that were no disc (seed 1021). 0: not mended.
+    mark_mend: float = 0.25
     # Checking a fit (to the discs, or to the table), so that a wrong one is refused, not used:
     max_scale_error: float = 0.08  # the fit's scale vs the QR code's (or the file's dpi)
     max_anisotropy: float = 0.04  # |sx/sy - 1|: paper does not stretch more than this
@@ -426,7 +432,7 @@ class ReaderSettings:
                 raise ValueError(f"reader setting {name} must be positive")
         for name in ("faint_score_margin", "texture_ratio", "texture_peak_ratio",
                      "grain_piece_mm", "grain_piece_peak_ratio", "grain_blind_darkness",
-                     "texture_ring_min_mm", "mark_peak_min",
+                     "texture_ring_min_mm", "mark_peak_min", "mark_mend",
                      "mark_piece_mm", "mark_line_share",
                      "streak_contrast",
                      "name_line_width_mm",
@@ -532,6 +538,7 @@ class ReaderSettings:
             values.setdefault("texture_ring_min_mm", 0.0)
             values.setdefault("texture_ring_max_mm", 2.5)
             values.setdefault("mark_peak_min", 0.0)
+            values.setdefault("mark_mend", 0.0)
         return cls(**values)
 
     @property

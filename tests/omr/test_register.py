@@ -11,7 +11,7 @@ from ballotgen.vocabulary import LEVELS
 from omr.load import PageImage
 from omr.qr import find_code
 from omr.read import read_page
-from omr.register import DISC_MEND, Registration, RegistrationFailure, register
+from omr.register import Registration, RegistrationFailure, register
 from omr.settings import DEFAULT, ReaderSettings
 from rehearsal.marks import Sheet
 from rehearsal.scanner import (
@@ -274,11 +274,11 @@ def test_a_page_whose_code_corners_are_found_turned_is_placed_by_its_discs(issue
 
 
 @pytest.mark.parametrize("dpi", [150, 300])
-def test_discs_cut_in_two_by_light_lines_are_found(issued, renderers, dpi, monkeypatch):
+def test_discs_cut_in_two_by_light_lines_are_found(issued, renderers, dpi):
     """A printer low on toner (or a feeder skipping lines) draws thin light lines across the
     sheet; one through the middle of every disc cut each in two halves that are no disc, and a
     clean page fell back on its table (independent scans, seed 1021: then unreadable, because
-    its filled boxes hid their outlines). The discs are mended first (register.DISC_MEND)."""
+    its filled boxes hid their outlines). The discs are mended first (mark_mend)."""
     choices = [0, 1, 2, 0, 1]
     sheet = marked_sheet(issued, renderers[dpi], dpi, choices)
     marks = issued.layout.pages[0].marks
@@ -289,6 +289,7 @@ def test_discs_cut_in_two_by_light_lines_are_found(issued, renderers, dpi, monke
     reading = read_page(page, ctx)
     assert reading.kind == "ballot" and reading.marks_found == 4, reading
     assert [r.reading for r in reading.rows] == [LEVELS[c] for c in choices]
-    monkeypatch.setattr("omr.register.DISC_MEND", 0.0)  # unmended: the test exercises it
-    assert read_page(page, ctx).marks_found < 3
-    assert DISC_MEND > 0
+    unmended = dataclasses.replace(ctx, settings=dataclasses.replace(ctx.settings, mark_mend=0.0))
+    assert read_page(page, unmended).marks_found < 3  # the test exercises the mending
+    old = {k: v for k, v in DEFAULT.to_dict().items() if k != "mark_mend"}
+    assert ReaderSettings.from_dict({**old, "version": 8}).mark_mend == 0.0  # as version 8 read
