@@ -18,8 +18,6 @@ token, and a one-time nonce on every form that creates or prints something.
 from __future__ import annotations
 
 import hashlib
-import hmac
-import ipaddress
 import re
 import secrets
 import threading
@@ -39,7 +37,6 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
 
 from ballotgen import i18n
 from ballotgen.conference import STAMP_CHECKS
@@ -63,8 +60,15 @@ from tally.console.workspace import (
 )
 from tally.facts import FactError, check_required, check_text, parse_date
 from tally.prepare import create_conference, print_ballots
-from tally.review.guard import host_allowed, same_origin, secure_headers
-from tally.review.sessions import Sessions
+from tally.review.guard import (
+    error_pages,
+    host_allowed,
+    is_loopback,
+    same_origin,
+    same_token,
+    secure_headers,
+)
+from tally.review.sessions import CSRF_BYTES, SESSION_ID_BYTES, Sessions
 from tally.rules import DEFAULT_RULES, RULE_SETS
 from tally.status import conference_status
 from tally.store import Store
@@ -73,8 +77,6 @@ ERRORS = {400: N_("Bad request"), 403: N_("Not allowed"), 404: N_("Not found"),
           405: N_("Not allowed"), 413: N_("The file is too large"),
           500: N_("A fault of the software")}  # English ids
 REVIEW_PATH = re.compile(r"^/hoi-nghi/([^/]+)/kiem-tra(/.*)$")
-SESSION_ID_BYTES = 16
-CSRF_BYTES = 24
 MEMBER_ROWS = 7  # rows for the committee's members on the form (committees have 3 to 7)
 MAX_COPIES = 100_000  # as 'tinnhiem print --copies'
 MAX_FORM_BYTES = MAX_ROSTER_BYTES + 64 * 1024  # a roster and its form
@@ -111,7 +113,7 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1",
         if request.method == "POST" and not same_origin(request.headers.get("Origin"),
                                                         request.host_url):
             abort(403, _("The form does not come from the console."))
-        if not _from_this_computer(request.remote_addr) and request.endpoint != "review_home":
+        if not is_loopback(request.remote_addr) and request.endpoint != "review_home":
             abort(403, _("The conference pages open only on the computer running the console. "
                          "Committee members open their conference's review page (Kiểm tra "
                          "phiếu), whose address the clerk gives them."))
@@ -122,33 +124,19 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1",
         session.setdefault("sid", secrets.token_urlsafe(SESSION_ID_BYTES))
         session.setdefault("csrf", secrets.token_urlsafe(CSRF_BYTES))
         sessions.start(session["sid"])
-        if request.method == "POST" and not _same_token(request.form.get("csrf", ""),
+        if request.method == "POST" and not same_token(request.form.get("csrf", ""),
                                                         session["csrf"]):
             abort(400, _("The form has expired or does not come from this page. Reload the "
                          "page and do it again."))
         return None
 
     app.after_request(secure_headers)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        code = exc.code or 500
-        detail = exc.description if isinstance(exc.description, str) and \
-            not exc.description.startswith(("The ", "You ", "Method ")) else ""
-        return render_template("error.html", code=code, title=_(ERRORS.get(code, N_("Error"))),
-                               detail=detail), code
+    error_pages(app, ERRORS)
 
     @app.errorhandler(TinnhiemError)
     def refused(exc: TinnhiemError):  # a library refusal: its message names what and why
         return render_template("error.html", code=409, title=_("Not done"),
                                detail=exc.message, remedy=exc.remedy), 409
-
-    @app.errorhandler(Exception)
-    def internal_error(exc: Exception):
-        app.logger.error("internal error: %s", type(exc).__name__)  # no content: it may be secret
-        return render_template("error.html", code=500, title=_(ERRORS[500]),
-                               detail=_("Try again; if it fails again, tell the "
-                                        "administrator.")), 500
 
     def first_submit() -> bool:
         """Whether this POST's form is sent for the first time (its nonce is used up now)."""
@@ -527,23 +515,12 @@ def _copies_problem(copies: str) -> str | None:
         most=MAX_COPIES)
 
 
-def _same_token(sent: str, expected: str) -> bool:
-    return sent.isascii() and hmac.compare_digest(sent, expected)
-
-
-def _from_this_computer(address: str | None) -> bool:
-    try:
-        return address is not None and ipaddress.ip_address(address).is_loopback
-    except ValueError:
-        return False
-
-
 def serve(workspace: Path, *, host: str, port: int, announce) -> None:
     """Run the console with waitress until interrupted; ``announce`` receives the lines to
     print."""
     from waitress import create_server
 
-    from tally.review.app import SERVER_THREADS, is_loopback
+    from tally.review.app import SERVER_THREADS
 
     app = create_console(workspace, host=host)
     server = create_server(app, host=host, port=port, threads=SERVER_THREADS, ident="tinnhiem")

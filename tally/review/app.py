@@ -15,8 +15,6 @@ clear page in Vietnamese, never a traceback.
 from __future__ import annotations
 
 import functools
-import hmac
-import ipaddress
 import math
 import secrets
 import threading
@@ -37,7 +35,6 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
 
 from ballotgen import i18n
 from ballotgen.i18n import N_, _
@@ -71,9 +68,12 @@ from tally.report import (
 )
 from tally.review.guard import (
     IdConverter,
+    error_pages,
     host_allowed,
+    is_loopback,
     safe_next,
     same_origin,
+    same_token,
     secure_headers,
 )
 from tally.review.images import ImageCache
@@ -89,7 +89,7 @@ from tally.review.model import (
     histogram,
     snapshot,
 )
-from tally.review.sessions import LoginThrottle, Sessions
+from tally.review.sessions import CSRF_BYTES, SESSION_ID_BYTES, LoginThrottle, Sessions
 from tally.scan import reading_context
 from tally.sentences import problem_text
 from tally.store import SHORT_HASH, Member, Store
@@ -106,9 +106,6 @@ BALLOT_KEYS = {BallotChoice.GENUINE: "H", BallotChoice.INVALID: "K", BallotChoic
 ERRORS = {400: N_("Bad request"), 403: N_("Not allowed"), 404: N_("Not found"),
           405: N_("Not allowed"), 409: N_("Another member is working on this ballot"),
           429: N_("Try again later"), 500: N_("A fault of the software")}  # English ids
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-SESSION_ID_BYTES = 16
-CSRF_BYTES = 24
 MAX_NOTE_CHARS = 500
 SERVER_THREADS = 8
 
@@ -162,7 +159,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
             return None
         session.setdefault("sid", secrets.token_urlsafe(SESSION_ID_BYTES))
         session.setdefault("csrf", secrets.token_urlsafe(CSRF_BYTES))
-        if request.method == "POST" and not _same_token(request.form.get("csrf", ""),
+        if request.method == "POST" and not same_token(request.form.get("csrf", ""),
                                                         session["csrf"]):
             abort(400, _("The form has expired or does not come from this page. Reload the "
                          "page and do it again."))
@@ -179,21 +176,7 @@ def create_app(folder: Path | str, *, host: str = "127.0.0.1",
             store.close()
 
     app.after_request(secure_headers)
-
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException):
-        code = exc.code or 500
-        detail = exc.description if isinstance(exc.description, str) and \
-            not exc.description.startswith(("The ", "You ", "Method ")) else ""
-        return render_template("error.html", code=code, title=_(ERRORS.get(code, N_("Error"))),
-                               detail=detail), code
-
-    @app.errorhandler(Exception)
-    def internal_error(exc: Exception):
-        app.logger.error("internal error: %s", type(exc).__name__)  # no content: it may be secret
-        return render_template("error.html", code=500, title=_(ERRORS[500]),
-                               detail=_("Try again; if it fails again, tell the "
-                                        "administrator.")), 500
+    error_pages(app, ERRORS)
 
     def member_required(view):
         """Only a logged-in member may use ``view``: the code records who decided."""
@@ -457,20 +440,6 @@ def warm(folder: Path, images: ImageCache, stop: threading.Event) -> None:
 def lock_owner(member: Member) -> str:
     """Locks are held per member: whichever browser they use, a member holds one ballot."""
     return f"member:{member.id}"
-
-
-def _same_token(sent: str, expected: str) -> bool:
-    """Constant-time comparison of a form's token; one that is not ASCII is simply wrong."""
-    return sent.isascii() and hmac.compare_digest(sent, expected)
-
-
-def is_loopback(host: str) -> bool:
-    if host in LOCAL_HOSTS:
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(folder: Path, *, host: str, port: int, announce) -> None:

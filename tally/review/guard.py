@@ -1,14 +1,19 @@
-"""What the review server checks of a request before any view sees it: the host name it was
-sent to, the site a POST comes from, where a redirect may go, and ids in addresses.
+"""What the review server and the console check of a request before any view sees it: the host
+name it was sent to, the site a POST comes from, its form's token, whether it comes from this
+computer, where a redirect may go, and ids in addresses; and the error pages both answer with.
 
-Each is a small pure function or value, so the app (:mod:`tally.review.app`) only applies them.
+The checks are small pure functions or values, so the apps (:mod:`tally.review.app`,
+:mod:`tally.console.app`) only apply them.
 """
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter, Map, MapAdapter
 from werkzeug.wrappers import Response
@@ -36,6 +41,21 @@ def host_name(host: str) -> str | None:
     except ValueError:
         return None
     return parts.hostname or None
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (a name or address; a request's remote address) is this computer."""
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def same_token(sent: str, expected: str) -> bool:
+    """Constant-time comparison of a form's token; one that is not ASCII is simply wrong."""
+    return sent.isascii() and hmac.compare_digest(sent, expected)
 
 
 def is_ip_address(name: str) -> bool:
@@ -105,3 +125,26 @@ def secure_headers(response: Response) -> Response:
         "default-src 'self'; img-src 'self'; style-src 'self'; script-src 'self'; "
         "form-action 'self'; frame-ancestors 'none'")
     return response
+
+
+def error_pages(app: Flask, titles: Mapping[int, str]) -> None:
+    """Answer an HTTP error with the app's ``error.html``, titled ``titles[code]`` (English
+    message ids), its description shown only when a view wrote it (not werkzeug's own); and any
+    other exception with a page that says nothing of it, logged by its type only (its content
+    may be secret)."""
+    from ballotgen.i18n import N_, _  # here: the checks above need no catalogue
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        detail = exc.description if isinstance(exc.description, str) and \
+            not exc.description.startswith(("The ", "You ", "Method ")) else ""
+        return render_template("error.html", code=code, title=_(titles.get(code, N_("Error"))),
+                               detail=detail), code
+
+    @app.errorhandler(Exception)
+    def internal_error(exc: Exception):
+        app.logger.error("internal error: %s", type(exc).__name__)
+        return render_template("error.html", code=500, title=_(titles[500]),
+                               detail=_("Try again; if it fails again, tell the "
+                                        "administrator.")), 500

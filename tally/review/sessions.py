@@ -16,6 +16,8 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+SESSION_ID_BYTES = 16  # the cookie's random session id (review server and console alike)
+CSRF_BYTES = 24  # … and its CSRF token
 NONCES_PER_SESSION = 64  # forms a session may have open at once; older ones are forgotten
 NONCE_BYTES = 16
 
