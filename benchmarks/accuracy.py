@@ -197,7 +197,8 @@ def tune(stacks: list[Stack]) -> None:
             continue
         evs = evaluations(stacks, settings)
         total = evs["all"]
-        results.append((not meets(evs), len(total.silent_errors) + len(total.missed_flags),
+        results.append((not meets(evs), len(total.silent_errors) + len(total.unflagged_errors)
+                        + len(total.missed_flags),
                         total.false_flag_rate, candidate))
     results.sort(key=lambda r: r[:3])
     shipped = {k: getattr(DEFAULT, k) for k in GRID}

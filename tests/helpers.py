@@ -161,6 +161,11 @@ MEMBERS = [("Nguyễn Thị Lan", "Trưởng ban"), ("Đỗ Văn Minh", "Thành 
 
 
 def csrf_of(client):
+    """The session's CSRF token (the first page opened makes the session)."""
+    with client.session_transaction() as session:
+        if "csrf" in session:
+            return session["csrf"]
+    client.get("/")
     with client.session_transaction() as session:
         return session["csrf"]
 

@@ -15,6 +15,7 @@ import pytest
 
 from rehearsal.vote import simulate_vote
 from tally.committee import add_members
+from tally.console.app import create_console
 from tally.review.app import create_app
 from tally.scan import scan_stack
 from tests.helpers import (
@@ -165,3 +166,19 @@ def app(conf):
     app.config["TESTING"] = True
     app.config["CODES"] = {m.name: code for m, code in add_members(conf, MEMBERS)}
     return app
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """An empty workspace folder for the console (``tinnhiem serve``)."""
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def client(workspace):
+    """The console's test client over :func:`workspace`."""
+    app = create_console(workspace)
+    app.config["TESTING"] = True
+    return app.test_client()

@@ -26,6 +26,7 @@ from tally.console.workspace import UPLOADS
 from tally.store import Store
 from tests.helpers import (
     SAMPLES,
+    csrf_of,
     qr_text,
     readings_of,
     render_grey,
@@ -47,30 +48,6 @@ INIT_OF_FACTS = ["--org", "ỦY BAN NHÂN DÂN TỈNH BÌNH AN", "--org", "SỞ 
                  "--venue", "Hội trường tầng 3", "--summoned", "40"]
 
 
-@pytest.fixture
-def workspace(tmp_path):
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def client(workspace):
-    app = create_console(workspace)
-    app.config["TESTING"] = True
-    return app.test_client()
-
-
-def csrf(client):
-    """The session's CSRF token (a first page opened makes the session)."""
-    with client.session_transaction() as session:
-        if "csrf" in session:
-            return session["csrf"]
-    client.get("/")
-    with client.session_transaction() as session:
-        return session["csrf"]
-
-
 def nonce(page):
     return re.findall(r'name="nonce" value="([^"]+)"', page.get_data(as_text=True))[0]
 
@@ -78,7 +55,7 @@ def nonce(page):
 def upload(client, path, name=None):
     """Upload the roster at ``path``; the address of its facts page."""
     response = client.post("/hoi-nghi/moi", data={
-        "csrf": csrf(client), "roster": (io.BytesIO(path.read_bytes()), name or path.name)})
+        "csrf": csrf_of(client), "roster": (io.BytesIO(path.read_bytes()), name or path.name)})
     assert response.status_code == 303, text(response)
     return response.headers["Location"]
 
@@ -87,7 +64,7 @@ def create(client, roster, **changes):
     """Upload ``roster`` and send the facts form with FACTS changed by ``changes``."""
     address = upload(client, roster)
     form = {**FACTS, **changes}
-    return client.post(address, data={"csrf": csrf(client), "nonce": nonce(client.get(address)),
+    return client.post(address, data={"csrf": csrf_of(client), "nonce": nonce(client.get(address)),
                                       **form})
 
 
@@ -98,7 +75,7 @@ def test_a_conference_is_created_from_an_uploaded_roster_as_init_creates_it(clie
     assert "55 người được lấy phiếu" in page
     assert "Bước 2/2: kiểm tra danh sách đọc được từ roster-large.xlsx" in page
     assert "1 Phạm Bảo Lộc Phó Giám đốc Sở Nội vụ" in page
-    created = client.post(address, data={"csrf": csrf(client),
+    created = client.post(address, data={"csrf": csrf_of(client),
                                          "nonce": nonce(client.get(address)), **FACTS})
     assert created.status_code == 200, text(created)
     shown = text(created)
@@ -165,7 +142,7 @@ def test_a_folder_name_is_refused_when_taken_or_not_ours(client, workspace):
 
 def test_a_form_sent_twice_creates_once(client, workspace):
     address = upload(client, SAMPLES / "roster-small.csv")
-    form = {"csrf": csrf(client), "nonce": nonce(client.get(address)), **FACTS,
+    form = {"csrf": csrf_of(client), "nonce": nonce(client.get(address)), **FACTS,
             "folder": "mot"}
     assert client.post(address, data=form).status_code == 200
     again = client.post(address, data={**form, "folder": "hai"})
@@ -198,7 +175,7 @@ def test_a_bad_roster_is_shown_with_its_file_and_row(client, workspace, tmp_path
 
 
 def test_an_upload_without_a_file_is_refused(client):
-    response = client.post("/hoi-nghi/moi", data={"csrf": csrf(client)})
+    response = client.post("/hoi-nghi/moi", data={"csrf": csrf_of(client)})
     assert response.status_code == 400 and "Chọn tệp danh sách (xlsx hoặc csv)" in text(response)
 
 
@@ -211,7 +188,7 @@ def created(client, workspace):
 
 def print_form(client, name, **form):
     address = f"/hoi-nghi/{name}/in-phieu"
-    return client.post(address, data={"csrf": csrf(client), "nonce": nonce(client.get(address)),
+    return client.post(address, data={"csrf": csrf_of(client), "nonce": nonce(client.get(address)),
                                       **form})
 
 
@@ -254,7 +231,7 @@ def test_printing_records_the_batch_as_print_does_and_warns_of_a_second_run(clie
 
 def test_a_print_form_sent_twice_prints_once(client, created):
     address = "/hoi-nghi/so-khdt/in-phieu"
-    form = {"csrf": csrf(client), "nonce": nonce(client.get(address)), "copies": "3"}
+    form = {"csrf": csrf_of(client), "nonce": nonce(client.get(address)), "copies": "3"}
     assert client.post(address, data=form).status_code == 303
     again = client.post(address, data={**form, "again": "1"})
     assert again.status_code == 303
@@ -310,7 +287,7 @@ def test_the_console_is_the_clerks_alone_and_guarded(client, created):
         assert response.status_code == 403
         assert "chỉ mở được trên máy chạy trang điều hành" in text(response)
     assert client.get("/", headers={"Host": "evil.example"}).status_code == 400
-    token = csrf(client)
+    token = csrf_of(client)
     address = "/hoi-nghi/so-khdt/in-phieu"
     form = {"csrf": token, "nonce": nonce(client.get(address)), "copies": "3"}
     assert client.post(address, data=form, headers={"Origin": "http://evil.example"}
@@ -368,7 +345,7 @@ def send_scans(client, name, *paths):
     address = f"/hoi-nghi/{name}/quet-phieu"
     page = client.get(address)
     token = re.findall(r'name="nonce" value="([^"]+)"', page.get_data(as_text=True))[-1]
-    return client.post(address, data={"csrf": csrf(client), "nonce": token, "scans": [
+    return client.post(address, data={"csrf": csrf_of(client), "nonce": token, "scans": [
         (io.BytesIO(p.read_bytes()), p.name) for p in paths]})
 
 
@@ -411,7 +388,7 @@ def test_a_reading_stopped_by_a_crash_is_finished_and_counts_once(printed, works
     page = client.get("/hoi-nghi/hn/quet-phieu")
     assert "1 lần tải lên chưa được đọc hết" in text(page)
     token = re.findall(r'name="nonce" value="([^"]+)"', page.get_data(as_text=True))[0]
-    client.post("/hoi-nghi/hn/quet-phieu/doc-tiep", data={"csrf": csrf(client), "nonce": token})
+    client.post("/hoi-nghi/hn/quet-phieu/doc-tiep", data={"csrf": csrf_of(client), "nonce": token})
     assert readers(client).wait(folder).pages_read == 5
     assert readings_of(folder) == readings_of(scanned_by_cli)
     assert "chưa được đọc hết" not in text(client.get("/hoi-nghi/hn/quet-phieu"))
@@ -494,7 +471,7 @@ def test_review_pages_opened_before_printing_show_the_pages_scanned_after(client
 def test_a_roster_too_large_is_refused_with_a_clear_page(client, workspace):
     big = io.BytesIO(b"STT,H\xe1\xbb\x8d v\xc3\xa0 t\xc3\xaan,Ch\xe1\xbb\xa9c v\xe1\xbb\xa5\n" +
                      b"x" * 11_000_000)
-    response = client.post("/hoi-nghi/moi", data={"csrf": csrf(client),
+    response = client.post("/hoi-nghi/moi", data={"csrf": csrf_of(client),
                                                   "roster": (big, "lon.csv")})
     assert response.status_code == 413 and "Tệp quá lớn" in text(response)
     assert [p.name for p in workspace.iterdir()] == []

@@ -17,26 +17,10 @@ from html import unescape as html_unescape
 import pytest
 
 from tally.console import closing
-from tally.console.app import create_console
 from tally.prepare import create_conference, print_ballots
 from tally.publish import versions
 from tally.store import EventKind, Store
-from tests.helpers import SAMPLES, resolve_as_a_committee_would, run, text, write
-from tests.tally.test_console import csrf
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def client(workspace):
-    app = create_console(workspace)
-    app.config["TESTING"] = True
-    return app.test_client()
+from tests.helpers import SAMPLES, csrf_of, resolve_as_a_committee_would, run, text, write
 
 
 @pytest.fixture
@@ -59,7 +43,7 @@ def nonce_of(client, address, form_id=None):
 
 
 def send(client, address, form_id=None, **form):
-    return client.post(address, data={"csrf": csrf(client),
+    return client.post(address, data={"csrf": csrf_of(client),
                                       "nonce": nonce_of(client, address, form_id), **form})
 
 
@@ -195,7 +179,7 @@ def test_without_quorum_only_the_record_that_the_count_cannot_stand_is_made(revi
 
 def test_a_tally_form_sent_twice_counts_once(reviewed, client):
     folder, _twin = reviewed
-    form = {"csrf": csrf(client), "nonce": nonce_of(client, RESULTS), "action": "tally",
+    form = {"csrf": csrf_of(client), "nonce": nonce_of(client, RESULTS), "action": "tally",
             "present": "7", "summoned": "8", "counted": "7"}
     assert client.post(RESULTS, data=form).status_code == 303
     again = client.post(RESULTS, data=form)
@@ -258,7 +242,7 @@ def test_the_archive_is_written_and_the_audit_run_in_the_background(tallied, wor
     html = client.get(ARCHIVE).get_data(as_text=True)
     row = html[html.index('id="archives"'):]
     token = re.findall(r'name="nonce" value="([^"]+)"', row)[0]
-    assert client.post(ARCHIVE, data={"csrf": csrf(client), "nonce": token, "action": "audit",
+    assert client.post(ARCHIVE, data={"csrf": csrf_of(client), "nonce": token, "action": "audit",
                                       "source": archive.name}).status_code == 303
     task = tasks(client).wait(folder)
     assert task.error is None and task.result.ok and task.source == archive.name
@@ -343,14 +327,14 @@ def test_last_years_shares_are_read_as_history_reads_them(workspace, client, tmp
     bad = write(tmp_path, "STT,Tỷ lệ tín nhiệm thấp (%)\n9,70\n", name="sai.csv")
     form = {"present": "9", "counted": "0", "ended": "17:38"}
     refused = client.post(RESULTS, data={
-        "csrf": csrf(client), "nonce": nonce_of(client, RESULTS), "action": "tally", **form,
+        "csrf": csrf_of(client), "nonce": nonce_of(client, RESULTS), "action": "tally", **form,
         "history": (io.BytesIO(bad.read_bytes()), "sai.csv")})
     assert refused.status_code == 400
     assert "sai.csv: dòng 2: hội nghị này không có người được lấy phiếu số 9" in \
         html_unescape(text(refused))
     assert tallies(folder) == []
     made = client.post(RESULTS, data={
-        "csrf": csrf(client), "nonce": nonce_of(client, RESULTS), "action": "tally", **form,
+        "csrf": csrf_of(client), "nonce": nonce_of(client, RESULTS), "action": "tally", **form,
         "history": (io.BytesIO(history.read_bytes()), "nam-truoc.csv")})
     assert made.status_code == 303, text(made)
     result = run("tally", twin, "--present", 9, "--counted", 0, "--ended", "17:38",

@@ -12,15 +12,7 @@ import pytest
 
 from tally.console.app import create_console
 from tally.console.watching import Watch
-from tests.helpers import readings_of, text
-from tests.tally.test_console import csrf
-
-
-@pytest.fixture
-def workspace(tmp_path):
-    folder = tmp_path / "ws"
-    folder.mkdir()
-    return folder
+from tests.helpers import csrf_of, readings_of, text
 
 
 @pytest.fixture
@@ -51,7 +43,7 @@ SCAN = "/hoi-nghi/hn/quet-phieu"
 def send(client, address, **form):
     html = client.get(SCAN).get_data(as_text=True)
     token = re.findall(r'name="nonce" value="([^"]+)"', html[html.index('id="watch-form"'):])[0]
-    return client.post(address, data={"csrf": csrf(client), "nonce": token, **form})
+    return client.post(address, data={"csrf": csrf_of(client), "nonce": token, **form})
 
 
 def test_a_file_is_taken_once_whole_and_once_only(app, printed, tmp_path):
@@ -126,7 +118,7 @@ def test_the_page_watches_a_folder_and_reads_what_arrives(client, printed, tmp_p
         client, f"{SCAN}/thu-muc", folder=str(watched)).headers["Location"]))
     html = client.get(SCAN).get_data(as_text=True)
     token = re.findall(r'name="nonce" value="([^"]+)"', html[html.index('id="watches"'):])[0]
-    stopped = client.post(f"{SCAN}/thu-muc/dung", data={"csrf": csrf(client), "nonce": token,
+    stopped = client.post(f"{SCAN}/thu-muc/dung", data={"csrf": csrf_of(client), "nonce": token,
                                                         "folder": str(watched)})
     assert f"Đã thôi theo dõi {watched}" in text(client.get(stopped.headers["Location"]))
     assert 'id="watches"' not in client.get(SCAN).get_data(as_text=True)
