@@ -27,7 +27,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from ballotgen.conference import Conference
-from ballotgen.i18n import N_
+from ballotgen.i18n import N_, _
 from ballotgen.vocabulary import Flag
 from omr.load import ScanFile
 from omr.reading import PageReading
@@ -48,8 +48,10 @@ class Difference:
     now: str = ""
 
     def __str__(self) -> str:
-        detail = f": stored {self.stored!r}, now {self.now!r}" if self.stored or self.now else ""
-        return f"{self.where}: {self.what}{detail}"
+        if not (self.stored or self.now):
+            return f"{self.where}: {self.what}"
+        return _("{where}: {what}: stored {stored!r}, now {now!r}").format(
+            where=self.where, what=self.what, stored=self.stored, now=self.now)
 
 
 @dataclass
@@ -87,7 +89,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     report = AuditReport(store.conference())
     diff = report.differences.append
     for problem in store.verify_chain():
-        diff(Difference("event log", problem))
+        diff(Difference(_("event log"), problem))
     events = store.events()
     intact = [e for e in events if not e.damaged]  # the damaged ones are listed just above
     damaged: list[tuple[str, str]] = []
@@ -115,7 +117,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
             (sources[page.file_sha256], page.page_index)
             if page.file_sha256 in sources else None)
         if source is None:
-            diff(Difference(_where(page), "the image of this page is missing"))
+            diff(Difference(_where(page), _("the image of this page is missing")))
             continue
         tasks.append((page.file_sha256, source[0], source[1], page.reading.settings))
         task_pages.append(page)
@@ -123,7 +125,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
     recorded_stamps = 0
     for page, result in zip(task_pages, read_pages(tasks, ctx, jobs)):
         if images is None and result.image_sha256 != page.image_sha256:
-            diff(Difference(_where(page), "the decoded image differs from the one read",
+            diff(Difference(_where(page), _("the decoded image differs from the one read"),
                             page.image_sha256 or "", result.image_sha256 or ""))
         reading = result.reading
         if _stamp_unseen(page.reading, reading):  # a masked page, kept in grey
@@ -148,7 +150,7 @@ def audit_opened(store: Store, *, jobs: int = 1, fingerprint: str | None = None,
 
 
 def _where(page: StoredPage) -> str:
-    return f"{page.file_name} page {page.page_index + 1}"
+    return _("{file} page {page}").format(file=page.file_name, page=page.page_index + 1)
 
 
 def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str, ScanFile]:
@@ -162,11 +164,11 @@ def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str
             continue
         kept = store.kept_file(record.sha256)
         if kept is None or not kept.is_file():
-            report.differences.append(Difference(record.name, "the kept scan file is missing"))
+            report.differences.append(Difference(record.name, _("the kept scan file is missing")))
             continue
         sha = file_sha256(kept)
         if sha != record.sha256:
-            report.differences.append(Difference(record.name, "the kept scan file was replaced",
+            report.differences.append(Difference(record.name, _("the kept scan file was replaced"),
                                                  record.sha256, sha))
             continue
         sources[record.sha256] = ScanFile(kept, record.kind or "", record.pages)
@@ -184,8 +186,9 @@ def _check_code_digests(store: Store, events: list[Event], report: AuditReport) 
         stored = codes_sha256(store.code_digests(event.data["batch"]))
         if stored != logged:
             report.differences.append(Difference(
-                f"batch {event.data['batch']}", "the verification values of its ballot codes "
-                "are not those recorded when it was printed", logged[:16], stored[:16]))
+                _("batch {batch}").format(batch=event.data["batch"]),
+                _("the verification values of its ballot codes are not those recorded when it "
+                  "was printed"), logged[:16], stored[:16]))
 
 
 def _check_stamp_setting(conference: Conference, events: list[Event],
@@ -197,7 +200,8 @@ def _check_stamp_setting(conference: Conference, events: list[Event],
             created = event.data.get("stamp", "off")
             if created != conference.stamp:
                 report.differences.append(Difference(
-                    "conference", "its stamp check is not the one it was created with", created,
+                    _("conference"), _("its stamp check is not the one it was created with"),
+                    created,
                     conference.stamp))
 
 
@@ -221,18 +225,20 @@ def _check_pages_against_log(pages: list[StoredPage], events: list[Event],
     for page in pages:
         event = logged.pop((page.file_sha256, page.page_index), None)
         if event is None:
-            report.differences.append(Difference(_where(page), "a reading the log never recorded"))
+            report.differences.append(Difference(_where(page),
+                                                 _("a reading the log never recorded")))
             continue
         stored = reading_hash(page.reading)
         logged_hash = event.data.get("reading_sha256", stored)
         if logged_hash != stored or event.data["kind"] != page.reading.kind or \
                 event.data["image_sha256"] != page.image_sha256:
             report.differences.append(Difference(
-                _where(page), "the stored reading was changed after it was recorded",
+                _where(page), _("the stored reading was changed after it was recorded"),
                 logged_hash[:16], stored[:16]))
     for (file, index), event in logged.items():
-        report.differences.append(Difference(f"file {file[:12]}… page {index + 1}",
-                                             f"a reading in the log (event {event.seq}) is gone"))
+        report.differences.append(Difference(
+            _("file {file}… page {page}").format(file=file[:12], page=index + 1),
+            _("a reading in the log (event {seq}) is gone").format(seq=event.seq)))
 
 
 def _check_decisions_against_log(decisions: list[Decision], events: list[Event],
@@ -243,14 +249,16 @@ def _check_decisions_against_log(decisions: list[Decision], events: list[Event],
         record = {"ballot": d.ballot, "person": d.person, "value": d.value, "before": d.before,
                   "reviewer": d.reviewer, "note": d.note}
         if event is None:
-            report.differences.append(Difference(f"decision {d.id}",
-                                                 "a decision the log never recorded"))
+            report.differences.append(Difference(_("decision {id}").format(id=d.id),
+                                                 _("a decision the log never recorded")))
         elif any(event.data.get(k) != v for k, v in record.items()):
-            report.differences.append(Difference(f"decision {d.id}", "changed after it was made",
+            report.differences.append(Difference(_("decision {id}").format(id=d.id),
+                                                 _("changed after it was made"),
                                                  event.data.get("value", ""), d.value))
     for did, event in logged.items():
         report.differences.append(Difference(
-            f"decision {did}", f"in the log (event {event.seq}) but gone from the store",
+            _("decision {id}").format(id=did),
+            _("in the log (event {seq}) but gone from the store").format(seq=event.seq),
             event.data.get("value", ""), ""))
 
 
@@ -264,15 +272,16 @@ def compare_readings(stored: PageReading, now: PageReading) -> list[Difference]:
             out.append(Difference("", name, str(a), str(b)))
     if stored.stamp is not None and now.stamp is not None and \
             stored.stamp.status != now.stamp.status:  # (a reading before the stamp has none)
-        out.append(Difference("", "stamp", stored.stamp.status, now.stamp.status))
+        out.append(Difference("", _("stamp"), stored.stamp.status, now.stamp.status))
     rows_now = {r.person: r for r in now.rows}
     for row in stored.rows:
         other = rows_now.get(row.person)
         if other is None:
-            out.append(Difference(f", row {row.person}", "row not read now", row.reading, ""))
+            out.append(Difference(_(", row {person}").format(person=row.person),
+                                  _("row not read now"), row.reading, ""))
         elif (row.reading, row.statuses, row.flags) != (other.reading, other.statuses,
                                                         other.flags):
-            out.append(Difference(f", row {row.person}", "row reading",
+            out.append(Difference(_(", row {person}").format(person=row.person), _("row reading"),
                                   f"{row.reading} {'/'.join(row.statuses)}",
                                   f"{other.reading} {'/'.join(other.statuses)}"))
     return out
@@ -286,12 +295,14 @@ def _check_superseded(store: Store, events: list[Event], report: AuditReport) ->
     for file, by in stored.items():
         event = logged.get(file)
         if event is None or event.data.get("by") != by:
-            report.differences.append(Difference(f"file {file[:12]}…", "superseded in the store "
-                                                 "but not so in the log", "", by[:12]))
+            report.differences.append(Difference(_("file {file}…").format(file=file[:12]),
+                                                 _("superseded in the store but not so in the "
+                                                   "log"), "", by[:12]))
     for only_logged in set(logged) - set(stored):
         report.differences.append(Difference(
-            f"file {str(only_logged)[:12]}…", "superseded in the log "
-            f"(event {logged[only_logged].seq}) but not in the store"))
+            _("file {file}…").format(file=str(only_logged)[:12]),
+            _("superseded in the log (event {seq}) but not in the store").format(
+                seq=logged[only_logged].seq)))
     return {file: e.seq for file, e in logged.items() if file in stored}
 
 
@@ -303,12 +314,14 @@ def _check_set_aside(store: Store, events: list[Event], report: AuditReport) -> 
         event = logged.get(file)
         if event is None or (event.data.get("how"), event.data.get("reason"),
                              event.data.get("by")) != (record.how, record.reason, record.by):
-            report.differences.append(Difference(f"file {file[:12]}…", "set aside in the store "
-                                                 "but not so in the log", "", record.how))
+            report.differences.append(Difference(_("file {file}…").format(file=file[:12]),
+                                                 _("set aside in the store but not so in the "
+                                                   "log"), "", record.how))
     for only_logged in set(logged) - set(stored):
         report.differences.append(Difference(
-            f"file {str(only_logged)[:12]}…", "set aside in the log "
-            f"(event {logged[only_logged].seq}) but not in the store"))
+            _("file {file}…").format(file=str(only_logged)[:12]),
+            _("set aside in the log (event {seq}) but not in the store").format(
+                seq=logged[only_logged].seq)))
     report.checked[N_("files set aside")] = len(stored)
     return {str(file) for file in logged}
 
@@ -357,9 +370,9 @@ def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event]
         if event.kind != EventKind.TALLY_PRODUCED or event.damaged:
             continue
         before = events[i - 1].hash if i else ""
-        where = f"tally of {event.at}"
+        where = _("tally of {at}").format(at=event.at)
         if event.data["log_head"] != before:
-            report.differences.append(Difference(where, "does not follow the event before it",
+            report.differences.append(Difference(where, _("does not follow the event before it"),
                                                  event.data["log_head"][:16], before[:16]))
         attendance, history, version = _tally_inputs(event)
         copies, runs = _printed_before(intact, event.seq)
@@ -370,14 +383,14 @@ def _check_tallies(report: AuditReport, events: list[Event], intact: list[Event]
         recomputed[event.seq] = results
         now = fingerprint_of(results, event.data["log_head"])
         if now != event.data["fingerprint"]:
-            report.differences.append(Difference(where, "its results cannot be reproduced",
+            report.differences.append(Difference(where, _("its results cannot be reproduced"),
                                                  event.data["fingerprint"], now))
         else:
             report.tallies.append((now, bool(event.data["final"])))
         found = found or now == fingerprint
     if fingerprint is not None and not found:
         report.differences.append(Difference(
-            "minutes", "no tally in the log has this fingerprint", fingerprint, ""))
+            _("minutes"), _("no tally in the log has this fingerprint"), fingerprint, ""))
     report.checked[N_("tallies")] = len(report.tallies)
     return recomputed
 
@@ -401,7 +414,8 @@ def _check_reread_results(report: AuditReport, pages: list[StoredPage],
     for a, b in zip(stored.persons, fresh.persons):
         if a != b:
             report.differences.append(Difference(
-                f"results, person {a.number}", "would change with the pages re-read",
+                _("results, person {number}").format(number=a.number),
+                _("would change with the pages re-read"),
                 _line(a), _line(b)))
 
 

@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ballotgen.i18n import N_
+from ballotgen.i18n import N_, _
 from tally.count import Results
 from tally.publish import (
     CSV_FILE,
@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 FINGERPRINT = re.compile(r"Mã kiểm tra:?\s*([0-9A-F]{4}(?:-[0-9A-F]{4}){3})")
 HEADING_ROWS = 10  # the workbook's heading, where its fingerprint is printed
 MAX_DOCUMENT_BYTES = 200 << 20  # a document larger than this is not one of ours
-WHAT = {MINUTES_FILE: "minutes", XLSX_FILE: "a workbook", CSV_FILE: "a results file"}
+WHAT = {MINUTES_FILE: N_("minutes"), XLSX_FILE: N_("a workbook"),
+        CSV_FILE: N_("a results file")}
 
 
 def check_documents(report: AuditReport, folder: Path, events: list[Event],
@@ -50,7 +51,7 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
     ``recomputed``: each tally's results, by seq."""
     from tally.audit import Difference
 
-    _, checked = _of_folder(report, folder, OUTPUT_DIR, events, recomputed)
+    checked = _of_folder(report, folder, OUTPUT_DIR, events, recomputed)[1]
     by_folder = {e.data.get("folder"): e for e in events
                  if e.kind == EventKind.TALLY_PRODUCED and e.data.get("folder")}
     for version in versions(folder):
@@ -60,8 +61,9 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
         recorded = by_folder.get(version.name)
         if seqs and (recorded is None or recorded.seq not in seqs):
             report.differences.append(Difference(
-                where, "its documents are not those of the tally the log records in this "
-                       "folder", recorded.data.get("fingerprint", "") if recorded else "", ""))
+                where, _("its documents are not those of the tally the log records in "
+                         "this folder"),
+                recorded.data.get("fingerprint", "") if recorded else "", ""))
     official = folder / OFFICIAL_FILE
     if official.is_file():
         named = _read(official).decode("utf-8", "replace").splitlines()[:1]
@@ -69,8 +71,8 @@ def check_documents(report: AuditReport, folder: Path, events: list[Event],
         tally = by_folder.get(name)
         if tally is None or not tally.data.get("final"):
             report.differences.append(Difference(
-                f"{OUTPUT_DIR}/{OFFICIAL_FILE}", "names a folder that is not an official "
-                "tally's", name, ""))
+                f"{OUTPUT_DIR}/{OFFICIAL_FILE}",
+                _("names a folder that is not an official tally's"), name, ""))
     report.checked[N_("documents")] = checked
 
 
@@ -98,9 +100,10 @@ def _of_folder(report: AuditReport, folder: Path, where: str, events: list[Event
         candidates = candidates + _earlier_version_tallies(name, data, printed, legacy,
                                                           recomputed)
         if not candidates:
-            detail = "whose fingerprint no tally in the log has" if printed else \
-                "that no tally in the log wrote"
-            report.differences.append(Difference(f"{where}/{name}", f"{WHAT[name]} {detail}",
+            what = _("{document} whose fingerprint no tally in the log has") if printed \
+                else _("{document} that no tally in the log wrote")
+            report.differences.append(Difference(f"{where}/{name}",
+                                                 what.format(document=_(WHAT[name])),
                                                  printed or "", ""))
             continue
         of_document[name] = candidates
@@ -108,7 +111,7 @@ def _of_folder(report: AuditReport, folder: Path, where: str, events: list[Event
         if of_document else set()
     if of_document and not shared:
         report.differences.append(Difference(
-            where, "its documents come from different tallies",
+            where, _("its documents come from different tallies"),
             "; ".join(f"{name}: {c[-1].data.get('fingerprint')}"
                       for name, c in of_document.items())))
     return shared, len(of_document)

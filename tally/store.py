@@ -750,7 +750,8 @@ class Store:
             except DamagedStoreError as exc:
                 if damaged is None:
                     raise
-                damaged.append((f"{row[1]} page {row[3] + 1}", exc.message.split(": ", 1)[-1]))
+                damaged.append((_("{file} page {page}").format(file=row[1], page=row[3] + 1),
+                                exc.message.split(": ", 1)[-1]))
         return pages
 
     def _stored_page(self, row: tuple) -> StoredPage:
@@ -935,7 +936,8 @@ class Store:
         for row in self._db.execute(_RAW_EVENTS + " ORDER BY seq").fetchall():
             seq, kind, prev_hash, hash_ = row[0], row[2], row[4], row[5]
             if prev_hash != prev:
-                problems.append(f"event {seq} ({_text(kind)}): does not follow the event before it")
+                problems.append(_("event {seq} ({kind}): does not follow the event before "
+                                  "it").format(seq=seq, kind=_text(kind)))
             problem = _raw_problem(row)
             if problem:
                 problems.append(problem)
@@ -1336,9 +1338,10 @@ def _raw_problem(row: tuple) -> str | None:
         for value in (at, kind, data, prev_hash, hash_):
             value.decode("utf-8")
     except (UnicodeDecodeError, AttributeError):
-        return f"event {seq} ({name}): its bytes are damaged (not valid text)"
+        return _("event {seq} ({kind}): its bytes are damaged (not valid text)").format(
+            seq=seq, kind=name)
     if _raw_hash(prev_hash, at, kind, data) != hash_:
-        return f"event {seq} ({name}): its content was changed"
+        return _("event {seq} ({kind}): its content was changed").format(seq=seq, kind=name)
     return None
 
 

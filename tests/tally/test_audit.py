@@ -71,6 +71,22 @@ def test_an_edited_reading_is_found(conf):
     assert "its results cannot be reproduced" in result.output  # and the minutes do not match
 
 
+def test_the_differences_are_listed_in_the_users_language(conf):
+    """An auditor reading Vietnamese is told what differs in Vietnamese, as the rest of the
+    output: no English line among the differences."""
+    db = raw(conf)
+    with db:
+        db.execute("UPDATE decisions SET value = 'thap' WHERE id = (SELECT min(id) FROM "
+                   "decisions WHERE person IS NOT NULL)")
+    db.close()
+    result = run("audit", conf, "--jobs", 1, lang="vi")
+    assert result.exit_code == ExitCode.AUDIT, result.output
+    assert "đã bị sửa sau khi được ghi" in result.output, result.output  # the decision
+    assert "không tính lại được đúng kết quả đã ghi" in result.output  # and the tally
+    assert "changed after it was made" not in result.output
+    assert "cannot be reproduced" not in result.output
+
+
 def test_a_deleted_decision_is_found(conf):
     db = raw(conf)
     with db:

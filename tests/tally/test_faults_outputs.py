@@ -122,7 +122,8 @@ def test_a_tally_killed_after_its_record_is_completed_by_running_it_again(conf):
     assert "VERIFIED" in run("audit", conf, "--jobs", 1).output
 
 
-def test_the_audit_lists_minutes_no_tally_wrote_in_the_folder_and_in_the_archive(conf, tmp_path):
+def test_the_audit_lists_minutes_no_tally_wrote_in_the_folder_and_in_the_archive(conf, tmp_path,
+                                                                              english):
     """Before, 'audit DIR' and the audit of an archive holding such minutes said VERIFIED."""
     with Store.open(conf, readonly=True) as store:
         conference, results = tally_store(store, Attendance(6, 5, None, 5))
@@ -140,7 +141,7 @@ def test_the_audit_lists_minutes_no_tally_wrote_in_the_folder_and_in_the_archive
     assert result.exit_code == ExitCode.AUDIT and expected in result.output, result.output
 
 
-def test_the_audit_lists_documents_of_different_tallies(conf):
+def test_the_audit_lists_documents_of_different_tallies(conf, english):
     workbook = (latest(conf) / XLSX_FILE).read_bytes()
     assert run("tally", conf, "--present", 4).exit_code == 0
     (latest(conf) / XLSX_FILE).write_bytes(workbook)  # the workbook of the tally before

@@ -57,7 +57,7 @@ def sha256(path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_damaged_event_log_stops_every_writer_and_the_audit_lists_it(conf):
+def test_a_damaged_event_log_stops_every_writer_and_the_audit_lists_it(conf, english):
     """64 bytes flipped in an event's data: before, scan and tally exited 0 and appended to the
     broken chain, and audit crashed (exit 70, "Could not decode to UTF-8")."""
     flip_event_bytes(conf, seq=2)
@@ -82,7 +82,7 @@ def test_a_damaged_event_log_stops_every_writer_and_the_audit_lists_it(conf):
     assert result.exit_code == ExitCode.AUDIT and "Event log: BROKEN" in result.output
 
 
-def test_the_event_an_append_follows_is_checked_each_time(conf):
+def test_the_event_an_append_follows_is_checked_each_time(conf, english):
     """A long-running writer (the review server) checked the log when it started; an event
     damaged since is found before the next append."""
     with Store.open(conf) as store:

@@ -220,7 +220,7 @@ def test_a_withdrawn_file_stays_recorded_and_its_pages_no_longer_count(twice, tm
     assert report.checked["files set aside"] == 1
 
 
-def test_a_withdrawal_the_log_does_not_know_is_a_difference(twice, tmp_path):
+def test_a_withdrawal_the_log_does_not_know_is_a_difference(twice, tmp_path, english):
     conf = fresh_copy(twice / "conf", tmp_path)
     scan_stack(conf, [twice / "pdf" / "scan.pdf"])
     sha = file_sha256(twice / "pdf" / "scan.pdf")
