@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import os
 import secrets
 import shutil
 import threading
@@ -32,6 +33,12 @@ UPLOADED = "tai-len"  # in a conference folder: the scan files uploaded, as they
 MAX_SCAN_BYTES = 2_000_000_000  # an upload at most (a stack of a few thousand sheets)
 
 log = logging.getLogger("tinnhiem.console")
+
+
+def within(folder: Path, message: str) -> str:
+    """``message`` with the paths inside the conference ``folder`` given from it
+    (``tai-len/…/scan.pdf``): the clerk sees where the file is kept, not the whole disk path."""
+    return message.replace(f"{folder.resolve()}{os.sep}", "").replace(f"{folder}{os.sep}", "")
 
 
 def save_scans(folder: Path, files: list[tuple[str, IO[bytes]]]) -> Path:
@@ -175,7 +182,7 @@ class Readers:
                     job.inputs += inputs
                     job.done = 0
         except TinnhiemError as exc:
-            job.error, job.remedy = exc.message, exc.remedy
+            job.error, job.remedy = within(folder, exc.message), exc.remedy
         except Exception as exc:  # a bug: the page says so; the files are kept
             log.error("reading job failed: %s", type(exc).__name__)  # no content: may be secret
             job.error = _("A fault of the software ({error}); the files are kept. Read them "

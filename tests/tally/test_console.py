@@ -395,6 +395,29 @@ def test_a_reading_stopped_by_a_crash_is_finished_and_counts_once(printed, works
     assert unread(folder) == []
 
 
+def test_a_failed_reading_names_the_upload_from_the_conference_folder(client, printed,
+                                                                      monkeypatch):
+    """The clerk is told which kept file failed as ``tai-len/<upload>/scan.pdf``, not by the
+    whole path of the disk the workspace is on."""
+    from ballotgen.errors import InputFileError
+    from tally.console import scanning
+
+    folder, scan, _cli = printed
+
+    def failing(conference, inputs, **_kw):
+        raise InputFileError(inputs[0] / "scan.pdf", "damaged in a way the reader cannot go on "
+                                                       "from")
+
+    monkeypatch.setattr(scanning, "scan_stack", failing)
+    send_scans(client, "hn", scan)
+    job = readers(client).wait(folder)
+    kept, = (folder / "tai-len").glob("*/scan.pdf")
+    assert job.error == f"tai-len/{kept.parent.name}/scan.pdf: damaged in a way the reader " \
+        "cannot go on from"
+    page = text(client.get("/hoi-nghi/hn/quet-phieu"))
+    assert f"tai-len/{kept.parent.name}/scan.pdf" in page and str(folder) not in page
+
+
 def test_a_file_that_is_not_a_scan_is_kept_and_named(client, printed, tmp_path):
     folder, _scan, _cli = printed
     note = write(tmp_path, "không phải bản quét", name="ghi-chu.txt")
