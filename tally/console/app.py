@@ -94,6 +94,8 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1",
     sessions = Sessions()
     readers = Readers()
     watchers = Watchers(readers, poll=poll)
+    for entry in conferences(workspace):  # the scanner folders watched when it last stopped
+        watchers.restore(entry.folder)
     specimens: dict[tuple[str, str], bytes] = {}  # (folder, conference JSON) → specimen PDF
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_HTTPONLY=True,

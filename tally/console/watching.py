@@ -12,11 +12,17 @@ conference's reading job (:class:`tally.console.scanning.Readers`), so the revie
 while scanning goes on. Each file is taken once, by content hash: a file whose content is
 already in the store or among the conference's uploads is left alone, whatever its name. The
 watched folder itself is never changed (the scanner's files stay where they are).
+
+A conference's watches outlive the console: they are written to ``WATCHES_FILE`` in its folder
+(owner-only), with the files that were there before each watch began, and taken up again when
+the console starts (:meth:`Watchers.restore`). Files that arrived while the console was stopped
+are then read; those there before the watch began are still left alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -25,10 +31,11 @@ from pathlib import Path
 from ballotgen.errors import TinnhiemError
 from ballotgen.i18n import _
 from tally.console.scanning import Readers, save_scans, unread, upload_sha256, uploads
-from tally.files import file_sha256
+from tally.files import file_sha256, write_private
 from tally.store import Store
 
 POLL_SECONDS = 3.0
+WATCHES_FILE = ".tinnhiem-thu-muc-quet.json"  # in a conference folder: its watched folders
 
 log = logging.getLogger("tinnhiem.console")
 
@@ -78,6 +85,7 @@ class Watch:
     sizes: dict[Path, tuple[int, int]] = field(default_factory=dict, repr=False)
     done: set[tuple[Path, int, int]] = field(default_factory=set, repr=False)  # taken whole
     mine: list[Path] = field(default_factory=list, repr=False)  # the uploads it made
+    left: set[tuple[str, int, int]] = field(default_factory=set, repr=False)  # there before
 
 
 class Watchers:
@@ -101,6 +109,7 @@ class Watchers:
                 return None
             watch = Watch(path, existing)
             watches.append(watch)
+            self._save(folder)
         threading.Thread(target=self._run, args=(folder, watch), daemon=True,
                          name="tinnhiem-watch").start()
         return watch
@@ -112,8 +121,47 @@ class Watchers:
                 if str(watch.path) == path:
                     watch.stop.set()
                     watches.remove(watch)
+                    self._save(folder)
                     return True
         return False
+
+    def restore(self, folder: Path) -> list[Watch]:
+        """Watch again the folders the conference in ``folder`` was watching when the console
+        stopped (a file that cannot be read is logged and left: the clerk names them again)."""
+        try:
+            saved = json.loads((folder / WATCHES_FILE).read_text(encoding="utf-8"))
+            entries = [(Path(e["path"]), bool(e["existing"]),
+                        {(str(n), int(s), int(m)) for n, s, m in e["left"]}) for e in saved]
+        except FileNotFoundError:
+            return []
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            log.error("watched folders not restored: %s", type(exc).__name__)
+            return []
+        restored = []
+        with self._lock:
+            watches = self._watches.setdefault(folder, [])
+            for path, existing, left in entries:
+                if any(w.path == path for w in watches):
+                    continue
+                watch = Watch(path, existing, looked=True, left=left, before=len(left))
+                watch.done.update((path / name, size, mtime) for name, size, mtime in left)
+                watches.append(watch)
+                restored.append(watch)
+        for watch in restored:
+            threading.Thread(target=self._run, args=(folder, watch), daemon=True,
+                             name="tinnhiem-watch").start()
+        return restored
+
+    def _save(self, folder: Path) -> None:
+        """Write the conference's watches to ``WATCHES_FILE`` (under the lock)."""
+        saved = [{"path": str(w.path), "existing": w.existing,
+                  "left": sorted([n, s, m] for n, s, m in w.left)}
+                 for w in self._watches.get(folder, [])]
+        try:
+            write_private(folder / WATCHES_FILE, json.dumps(saved, ensure_ascii=False).encode(),
+                          overwrite=True)
+        except (TinnhiemError, OSError) as exc:  # the watch goes on; only a restart forgets it
+            log.error("watched folders not saved: %s", type(exc).__name__)
 
     def stop_all(self) -> None:
         with self._lock:
@@ -152,6 +200,10 @@ class Watchers:
         if not watch.looked and not watch.existing:  # the first look: what was there before
             watch.done.update((p, *key) for p, key in now.items())
             watch.before = len(now)
+            watch.left = {(p.name, *key) for p, key in now.items()}
+            with self._lock:
+                if watch in self._watches.get(folder, []):
+                    self._save(folder)
         watch.looked = True
         stable = [p for p, key in now.items()
                   if key[0] > 0 and watch.sizes.get(p) == key and (p, *key) not in watch.done]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import re
 import shutil
+import stat
 import time
 
 import pytest
 
 from tally.console.app import create_console
-from tally.console.watching import Watch
+from tally.console.watching import WATCHES_FILE, Watch
 from tests.helpers import csrf_of, readings_of, text
 
 
@@ -139,3 +140,44 @@ def test_a_folder_that_cannot_be_watched_is_refused_by_name(client, printed, tmp
         problem = re.search(r'id="watch-problem">([^<]*)<', response.get_data(as_text=True))
         assert problem and said in problem[1], (typed, problem)
     assert client.application.extensions["tinnhiem_watchers"].of(workspace / "hn") == []
+
+
+def wait_until(condition, seconds: float = 60.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.1)
+
+
+def test_a_watch_outlives_a_restart_of_the_console(app, client, printed, tmp_path, workspace):
+    """The console stops while the scanner goes on: started again, it watches the same folder,
+    reads what arrived meanwhile, and still leaves alone what was there before the watch."""
+    folder, scan, scanned_by_cli = printed
+    watched = tmp_path / "may-quet"
+    watched.mkdir()
+    (watched / "tuan-truoc.txt").write_text("last week's file", encoding="utf-8")
+    assert send(client, f"{SCAN}/thu-muc", folder=str(watched)).status_code == 303
+    watch, = app.extensions["tinnhiem_watchers"].of(folder)
+    wait_until(lambda: watch.looked and "tuan-truoc.txt" in
+               (folder / WATCHES_FILE).read_text(encoding="utf-8"))
+    assert stat.S_IMODE((folder / WATCHES_FILE).stat().st_mode) == 0o600
+    app.extensions["tinnhiem_watchers"].stop_all()  # the console stops
+    shutil.copy(scan, watched / "scan.pdf")  # scanned while it was stopped
+
+    again = create_console(workspace, poll=0.1)
+    try:
+        restored, = again.extensions["tinnhiem_watchers"].of(folder)
+        assert restored.path == watched and restored.before == 1
+        wait_until(lambda: restored.taken == ["scan.pdf"])
+        again.extensions["tinnhiem_readers"].wait(folder)
+        assert readings_of(folder) == readings_of(scanned_by_cli)
+        assert restored.taken == ["scan.pdf"]  # not last week's file
+        # Stopped on the page: not watched after the next restart.
+        restarted = again.test_client()
+        html = restarted.get(SCAN).get_data(as_text=True)
+        token = re.findall(r'name="nonce" value="([^"]+)"', html[html.index('id="watches"'):])[0]
+        restarted.post(f"{SCAN}/thu-muc/dung", data={"csrf": csrf_of(restarted), "nonce": token,
+                                                     "folder": str(watched)})
+    finally:
+        again.extensions["tinnhiem_watchers"].stop_all()
+    third = create_console(workspace, poll=0.1)
+    assert third.extensions["tinnhiem_watchers"].of(folder) == []
