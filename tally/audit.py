@@ -39,6 +39,10 @@ from tally.publish import OUTPUT_DIR
 from tally.scan import Task, read_pages, reading_context
 from tally.store import Decision, Event, EventKind, Store, StoredPage, codes_sha256, reading_hash
 
+# What of a page's reading the audit compares, and the words it names them by.
+READING_FIELDS = {"kind": N_("kind"), "batch": N_("batch"), "page": N_("page"),
+                  "serial": N_("serial"), "flags": N_("flags")}
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -266,10 +270,10 @@ def compare_readings(stored: PageReading, now: PageReading) -> list[Difference]:
     """What a re-read changes that matters for the count: kind, identity, flags, row readings.
     Scores may move by rounding between reader versions; statuses and readings may not."""
     out = []
-    for name in ("kind", "batch", "page", "serial", "flags"):
+    for name, label in READING_FIELDS.items():
         a, b = getattr(stored, name), getattr(now, name)
         if a != b:
-            out.append(Difference("", name, str(a), str(b)))
+            out.append(Difference("", _(label), str(a), str(b)))
     if stored.stamp is not None and now.stamp is not None and \
             stored.stamp.status != now.stamp.status:  # (a reading before the stamp has none)
         out.append(Difference("", _("stamp"), stored.stamp.status, now.stamp.status))
