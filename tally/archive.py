@@ -198,15 +198,14 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
                 problems.append(Difference(_("archive {name}").format(name=name),
                                            _("an entry the manifest does not list")))
             for name, expected in listed.items():
+                where = _("archive {name}").format(name=name)
                 path = PurePosixPath(name)
                 if path.is_absolute() or ".." in path.parts or name not in names:
-                    problems.append(Difference(_("archive {name}").format(name=name),
-                                               _("listed but missing or unsafe")))
+                    problems.append(Difference(where, _("listed but missing or unsafe")))
                     continue
                 info = z.getinfo(name)
                 if info.file_size > MAX_ENTRY_BYTES:
-                    problems.append(Difference(_("archive {name}").format(name=name),
-                                               _("too large to be ours")))
+                    problems.append(Difference(where, _("too large to be ours")))
                     continue
                 if name == STORE_FILE:
                     image = z.read(info)
@@ -217,9 +216,8 @@ def _extract(archive: Path, folder: Path) -> tuple[dict, list[Difference], bytes
                     with z.open(info) as src, open(target, "wb") as dst:
                         sha = copy_hashed(src, dst)
                 if sha != expected:
-                    problems.append(Difference(_("archive {name}").format(name=name),
-                                               _("content differs from the "
-                                                 "manifest"), expected[:16], sha[:16]))
+                    problems.append(Difference(where, _("content differs from the manifest"),
+                                               expected[:16], sha[:16]))
     except (zipfile.BadZipFile, ValueError, OSError) as exc:
         raise InputFileError(archive, _("cannot be read as an audit archive ({exc})").format(
                                           exc=exc)) from exc

@@ -157,6 +157,15 @@ def _where(page: StoredPage) -> str:
     return _("{file} page {page}").format(file=page.file_name, page=page.page_index + 1)
 
 
+def _file(sha256: str) -> str:
+    """A scan file known only by its content hash (the store no longer has its name)."""
+    return _("file {file}…").format(file=sha256[:12])
+
+
+def _decision(id_: int) -> str:
+    return _("decision {id}").format(id=id_)
+
+
 def _check_files(store: Store, report: AuditReport, *, masked: bool) -> dict[str, ScanFile]:
     """Kept scan files whose content is what was ingested, by SHA-256."""
     sources: dict[str, ScanFile] = {}
@@ -253,15 +262,15 @@ def _check_decisions_against_log(decisions: list[Decision], events: list[Event],
         record = {"ballot": d.ballot, "person": d.person, "value": d.value, "before": d.before,
                   "reviewer": d.reviewer, "note": d.note}
         if event is None:
-            report.differences.append(Difference(_("decision {id}").format(id=d.id),
+            report.differences.append(Difference(_decision(d.id),
                                                  _("a decision the log never recorded")))
         elif any(event.data.get(k) != v for k, v in record.items()):
-            report.differences.append(Difference(_("decision {id}").format(id=d.id),
+            report.differences.append(Difference(_decision(d.id),
                                                  _("changed after it was made"),
                                                  event.data.get("value", ""), d.value))
     for did, event in logged.items():
         report.differences.append(Difference(
-            _("decision {id}").format(id=did),
+            _decision(did),
             _("in the log (event {seq}) but gone from the store").format(seq=event.seq),
             event.data.get("value", ""), ""))
 
@@ -299,12 +308,12 @@ def _check_superseded(store: Store, events: list[Event], report: AuditReport) ->
     for file, by in stored.items():
         event = logged.get(file)
         if event is None or event.data.get("by") != by:
-            report.differences.append(Difference(_("file {file}…").format(file=file[:12]),
+            report.differences.append(Difference(_file(file),
                                                  _("superseded in the store but not so in the "
                                                    "log"), "", by[:12]))
     for only_logged in set(logged) - set(stored):
         report.differences.append(Difference(
-            _("file {file}…").format(file=str(only_logged)[:12]),
+            _file(str(only_logged)),
             _("superseded in the log (event {seq}) but not in the store").format(
                 seq=logged[only_logged].seq)))
     return {file: e.seq for file, e in logged.items() if file in stored}
@@ -318,12 +327,12 @@ def _check_set_aside(store: Store, events: list[Event], report: AuditReport) -> 
         event = logged.get(file)
         if event is None or (event.data.get("how"), event.data.get("reason"),
                              event.data.get("by")) != (record.how, record.reason, record.by):
-            report.differences.append(Difference(_("file {file}…").format(file=file[:12]),
+            report.differences.append(Difference(_file(file),
                                                  _("set aside in the store but not so in the "
                                                    "log"), "", record.how))
     for only_logged in set(logged) - set(stored):
         report.differences.append(Difference(
-            _("file {file}…").format(file=str(only_logged)[:12]),
+            _file(str(only_logged)),
             _("set aside in the log (event {seq}) but not in the store").format(
                 seq=logged[only_logged].seq)))
     report.checked[N_("files set aside")] = len(stored)

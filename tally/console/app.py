@@ -52,6 +52,7 @@ from tally.console.watching import POLL_SECONDS, WatchError, Watchers, check_wat
 from tally.console.workspace import (
     check_name,
     conference_folder,
+    conference_names,
     conferences,
     discard_upload,
     save_upload,
@@ -94,8 +95,8 @@ def create_console(workspace: Path | str, *, host: str = "127.0.0.1",
     sessions = Sessions()
     readers = Readers()
     watchers = Watchers(readers, poll=poll)
-    for entry in conferences(workspace):  # the scanner folders watched when it last stopped
-        watchers.restore(entry.folder)
+    for name in conference_names(workspace):  # the scanner folders watched when it last stopped
+        watchers.restore(workspace / name)
     specimens: dict[tuple[str, str], bytes] = {}  # (folder, conference JSON) → specimen PDF
     app = Flask(__name__)
     app.config.update(SECRET_KEY=secrets.token_bytes(32), SESSION_COOKIE_HTTPONLY=True,

@@ -76,7 +76,6 @@ class Watch:
     path: Path
     existing: bool = False  # whether files there before the watch began are read too
     taken: list[str] = field(default_factory=list)  # names of the files taken, in order
-    before: int = 0  # files there before the watch began, left alone (not ``existing``)
     skipped: int = 0  # files already in the conference (the same content)
     last_poll: str = ""  # the computer's local time, HH:MM:SS
     error: str | None = None  # the last poll's problem (e.g. the folder is gone)
@@ -86,6 +85,11 @@ class Watch:
     done: set[tuple[Path, int, int]] = field(default_factory=set, repr=False)  # taken whole
     mine: list[Path] = field(default_factory=list, repr=False)  # the uploads it made
     left: set[tuple[str, int, int]] = field(default_factory=set, repr=False)  # there before
+
+    @property
+    def before(self) -> int:
+        """Files there before the watch began, left alone (not ``existing``)."""
+        return len(self.left)
 
 
 class Watchers:
@@ -110,8 +114,7 @@ class Watchers:
             watch = Watch(path, existing)
             watches.append(watch)
             self._save(folder)
-        threading.Thread(target=self._run, args=(folder, watch), daemon=True,
-                         name="tinnhiem-watch").start()
+        self._spawn(folder, watch)
         return watch
 
     def stop(self, folder: Path, path: str) -> bool:
@@ -143,14 +146,17 @@ class Watchers:
             for path, existing, left in entries:
                 if any(w.path == path for w in watches):
                     continue
-                watch = Watch(path, existing, looked=True, left=left, before=len(left))
+                watch = Watch(path, existing, looked=True, left=left)
                 watch.done.update((path / name, size, mtime) for name, size, mtime in left)
                 watches.append(watch)
                 restored.append(watch)
         for watch in restored:
-            threading.Thread(target=self._run, args=(folder, watch), daemon=True,
-                             name="tinnhiem-watch").start()
+            self._spawn(folder, watch)
         return restored
+
+    def _spawn(self, folder: Path, watch: Watch) -> None:
+        threading.Thread(target=self._run, args=(folder, watch), daemon=True,
+                         name="tinnhiem-watch").start()
 
     def _save(self, folder: Path) -> None:
         """Write the conference's watches to ``WATCHES_FILE`` (under the lock)."""
@@ -199,7 +205,6 @@ class Watchers:
             now[path] = (info.st_size, info.st_mtime_ns)
         if not watch.looked and not watch.existing:  # the first look: what was there before
             watch.done.update((p, *key) for p, key in now.items())
-            watch.before = len(now)
             watch.left = {(p.name, *key) for p, key in now.items()}
             with self._lock:
                 if watch in self._watches.get(folder, []):
